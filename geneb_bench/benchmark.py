@@ -1,0 +1,25 @@
+"""The benchmark item: collected by pytest once per model x task x regime (see the plugin's parametrisation).
+
+Kept in the package so ``geneb run`` works after a plain ``pip install``; the repository's ``suites/``
+imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from geneb_bench.data.csv_tasks import TaskUnavailable
+from geneb_bench.models.base import ModelUnavailable
+from geneb_bench.plugin.session import BenchItem, GenebSession
+
+
+def test_geneb(geneb_item: BenchItem, geneb_session: GenebSession, record_property: Any) -> None:
+    """Embed the task with the model (cached), fit the probe for every seed, record MCC/accuracy/F1."""
+    try:
+        outcome = geneb_session.run_item(geneb_item)
+    except (TaskUnavailable, ModelUnavailable) as exc:
+        pytest.skip(str(exc))
+    for name, value in outcome.properties():
+        record_property(name, value)

@@ -1,0 +1,1 @@
+"""Tasks: metadata, loading, normalisation and the built-in suites."""

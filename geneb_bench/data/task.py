@@ -1,0 +1,66 @@
+"""Task metadata and loaded task data, with the content fingerprint used in cache and result keys."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from geneb_bench.categories import get_category
+
+Labels = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What is known about a task before its data is read (cheap: used at collection time)."""
+
+    task_id: str
+    category: str  # GENEB category name, e.g. "Promoters"
+    source: str = ""
+    description: str = ""
+    n_classes: int | None = None
+
+    def __post_init__(self) -> None:
+        get_category(self.category)  # reject unknown categories at definition time
+
+    @property
+    def slug(self) -> str:
+        return get_category(self.category).slug
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """A loaded task: normalised sequences and labels mapped to 0..C-1."""
+
+    spec: TaskSpec
+    train_sequences: Sequence[str]
+    train_labels: Labels
+    test_sequences: Sequence[str]
+    test_labels: Labels
+    label_names: tuple[str, ...]  # label_names[i] is the original label that became class i
+    revision: str | None = None  # dataset revision or generator version
+    _fingerprint: list[str] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.label_names)
+
+    def fingerprint(self) -> str:
+        """sha256 over both splits' sequences and labels: changes whenever one base or label does."""
+        if not self._fingerprint:
+            digest = hashlib.sha256()
+            for name, seqs, labels in (
+                ("train", self.train_sequences, self.train_labels),
+                ("test", self.test_sequences, self.test_labels),
+            ):
+                digest.update(f"{name}:{len(seqs)}\n".encode())
+                for seq in seqs:
+                    digest.update(seq.encode("ascii"))
+                    digest.update(b"\n")
+                digest.update(np.ascontiguousarray(labels, dtype=np.int64).tobytes())
+            self._fingerprint.append(digest.hexdigest())
+        return self._fingerprint[0]

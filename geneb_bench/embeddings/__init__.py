@@ -1,0 +1,1 @@
+"""Embeddings: computed once per (model, task), cached on disk and kept in memory while needed."""

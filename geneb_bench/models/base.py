@@ -1,0 +1,66 @@
+"""What every model is to the harness: a spec (metadata + recipe) and an embedder built from it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Embeddings = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """The authors' extractor interface, made explicit: sequences in, one float32 row per sequence out."""
+
+    def embed(self, sequences: Sequence[str]) -> Embeddings: ...
+
+    def close(self) -> None:
+        """Release weights and device memory; the embedder is not used afterwards."""
+
+
+class ModelUnavailable(RuntimeError):
+    """A model cannot run on this machine (missing package, no weights offline): its items are skipped."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as the registry knows it. ``identity()`` is everything that changes its vectors."""
+
+    key: str  # GENEB leaderboard key or built-in key; appears in item ids and result paths
+    family: str  # which builder makes the embedder: "kmer", "random-transformer", "hf"
+    display_name: str = ""
+    params: int | None = None
+    source: str | None = None  # hub id or local path
+    revision: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)  # the family's recipe
+    description: str = ""
+    architecture: str = ""
+    tokenization: str = ""
+    pretraining_data: str = ""
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "family": self.family,
+            "source": self.source,
+            "revision": self.revision,
+            "options": dict(sorted(self.options.items())),
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "display_name": self.display_name or self.key,
+            "family": self.family,
+            "params": self.params,
+            "source": self.source,
+            "revision": self.revision,
+            "architecture": self.architecture,
+            "tokenization": self.tokenization,
+            "pretraining_data": self.pretraining_data,
+            "description": self.description,
+            "options": dict(self.options),
+        }

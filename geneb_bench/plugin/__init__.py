@@ -1,0 +1,91 @@
+"""The geneb pytest plugin (entry point ``pytest11: geneb``).
+
+Hooks only; the work is in ``session`` (planning and running items) and ``reporting`` (the table at the
+end). Importing this module is cheap: torch, sklearn and pandas load only when a benchmark item exists,
+so the plugin costs nothing in unrelated pytest runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from geneb_bench.categories import CATEGORIES
+from geneb_bench.plugin.options import Settings, add_options
+
+if TYPE_CHECKING:
+    from geneb_bench.plugin.session import BenchItem, GenebSession
+
+ITEM_FIXTURE = "geneb_item"
+_SESSION = pytest.StashKey["GenebSession"]()
+_SETTINGS = pytest.StashKey[Settings]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for category in CATEGORIES:
+        config.addinivalue_line("markers", f"{category.slug}: GENEB category {category.name}")
+    config.addinivalue_line("markers", "geneb: a GENEB benchmark item (model x task x regime)")
+    settings = Settings.from_config(config)
+    config.stash[_SETTINGS] = settings
+    if not hasattr(config, "workerinput"):  # the controller (or a serial run) builds the table
+        from geneb_bench.plugin.reporting import RunReport
+
+        config.pluginmanager.register(RunReport(settings), "geneb-run-report")
+
+
+def get_session(config: pytest.Config) -> GenebSession:
+    """The process's benchmark session, created on first use (collection of a benchmark module)."""
+    if _SESSION not in config.stash:
+        from geneb_bench.plugin.session import GenebSession
+
+        try:
+            config.stash[_SESSION] = GenebSession(config.stash[_SETTINGS])
+        except ValueError as exc:
+            raise pytest.UsageError(f"geneb: {exc}") from None
+    return config.stash[_SESSION]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if ITEM_FIXTURE not in metafunc.fixturenames:
+        return
+    session = get_session(metafunc.config)
+    params = [
+        pytest.param(
+            item,
+            id=item.id,
+            marks=[pytest.mark.geneb, getattr(pytest.mark, item.task.slug), pytest.mark.xdist_group(item.model.key)],
+        )
+        for item in session.plan()
+    ]
+    metafunc.parametrize(ITEM_FIXTURE, params)
+
+
+@pytest.fixture(scope="session")
+def geneb_session(request: pytest.FixtureRequest) -> GenebSession:
+    return get_session(request.config)
+
+
+def _bench_item(item: pytest.Item | None) -> BenchItem | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(ITEM_FIXTURE) if callspec is not None else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, Any]:
+    try:
+        return (yield)
+    finally:
+        current = _bench_item(item)
+        if current is not None and _SESSION in item.config.stash:
+            item.config.stash[_SESSION].after_item(current, _bench_item(nextitem))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION in config.stash:
+        config.stash[_SESSION].close()

@@ -1,0 +1,69 @@
+"""Command-line options of the plugin and the settings object built from them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from geneb_bench.protocol import REGIMES, SEEDS, Regime, get_regime
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("geneb", "GENEB benchmark (geneb-bench)")
+    group.addoption("--geneb-suite", default="lite", help="task suite: lite (default, built-in), geneb (the 100 published tasks) or a path to a .toml suite file")
+    group.addoption("--geneb-model", action="append", default=None, metavar="MODEL", help="model to run (repeatable): a registry key (see `geneb models`), a hub id org/name[@revision] or a local checkpoint path; 'baselines' stands for the built-in default set (used when the option is absent)")
+    group.addoption("--geneb-regimes", default=",".join(r.name for r in REGIMES), help="comma-separated regimes (default: full,10shot,1shot)")
+    group.addoption("--geneb-seeds", default=",".join(map(str, SEEDS)), help="comma-separated probe seeds (default: 13,17,42,123,997)")
+    group.addoption("--geneb-data-dir", default=os.environ.get("GENEB_DATA_DIR"), help="local copy of the GENEB data, tasks/<task_id>/{train,test}.csv (env GENEB_DATA_DIR)")
+    group.addoption("--geneb-cache-dir", default=os.environ.get("GENEB_CACHE_DIR"), help="embedding cache (env GENEB_CACHE_DIR; default: the user cache directory)")
+    group.addoption("--geneb-results-dir", default=None, help="where result JSON files and tables go (default: reports/ under the rootdir)")
+    group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    suite: str
+    models: tuple[str, ...]
+    regimes: tuple[Regime, ...]
+    seeds: tuple[int, ...]
+    data_dir: Path | None
+    cache_dir: Path
+    results_dir: Path
+    device: str
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        from platformdirs import user_cache_dir
+
+        from geneb_bench.models.registry import DEFAULT_MODELS
+
+        models: list[str] = []
+        for name in config.getoption("geneb_model") or ["baselines"]:
+            models.extend(DEFAULT_MODELS if name == "baselines" else [name])
+        try:
+            seeds = tuple(int(s) for s in _csv(config.getoption("geneb_seeds")))
+            regimes = tuple(get_regime(r) for r in _csv(config.getoption("geneb_regimes")))
+        except ValueError as exc:
+            raise pytest.UsageError(f"geneb: {exc}") from None
+        if not seeds or not regimes:
+            raise pytest.UsageError("geneb: --geneb-seeds and --geneb-regimes must not be empty")
+        data_dir = config.getoption("geneb_data_dir")
+        cache_dir = config.getoption("geneb_cache_dir") or user_cache_dir("geneb-bench")
+        results_dir = config.getoption("geneb_results_dir") or config.rootpath / "reports"
+        return cls(
+            suite=config.getoption("geneb_suite"),
+            models=tuple(dict.fromkeys(models)),
+            regimes=regimes,
+            seeds=seeds,
+            data_dir=Path(data_dir).expanduser() if data_dir else None,
+            cache_dir=Path(cache_dir).expanduser(),
+            results_dir=Path(results_dir).expanduser(),
+            device=config.getoption("geneb_device"),
+        )

@@ -1,0 +1,217 @@
+"""The benchmark session: plans the items, loads tasks and models lazily, runs the probe, writes results.
+
+One per pytest process (each xdist worker has its own). Models are built on first use and released as
+soon as the next item belongs to another model; embeddings are computed once per (model, task), kept in
+memory for that task's regimes and cached on disk across runs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geneb_bench import __version__
+from geneb_bench.data.suites import Suite, get_suite
+from geneb_bench.data.task import TaskData, TaskSpec
+from geneb_bench.embeddings.cache import EmbeddingCache
+from geneb_bench.models.base import Embedder, ModelSpec
+from geneb_bench.models.registry import build_embedder, resolve_models
+from geneb_bench.plugin.options import Settings
+from geneb_bench.protocol import Regime
+from geneb_bench.results.record import ItemResult, write_result
+
+MEMORY_ENTRIES = 4  # (model, task) embedding pairs kept in memory at most
+
+
+@dataclass(frozen=True)
+class BenchItem:
+    """One pytest item: model x task x regime."""
+
+    model: ModelSpec
+    task: TaskSpec
+    regime: Regime
+
+    @property
+    def id(self) -> str:
+        return f"{self.model.key}-{self.task.slug}-{self.task.task_id}-{self.regime.name}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: ItemResult
+    path: Path
+    embeddings_cached: bool
+
+    def properties(self) -> list[tuple[str, Any]]:
+        """What goes to JUnit XML via ``record_property`` (the channel that survives xdist)."""
+        r = self.result
+        return [
+            ("geneb_model", r.model),
+            ("geneb_task", r.task_id),
+            ("geneb_category", r.category),
+            ("geneb_regime", r.regime),
+            ("mcc", round(r.mean["mcc"], 6)),
+            ("mcc_std", round(r.std["mcc"], 6)),
+            ("accuracy", round(r.mean["accuracy"], 6)),
+            ("f1", round(r.mean["f1"], 6)),
+            ("geneb_result", str(self.path)),
+        ]
+
+
+def _limit_threads() -> None:
+    """Under xdist, give each worker its share of the cores (BLAS threads x workers <= cores)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers <= 1:
+        return
+    share = max(1, (os.cpu_count() or 1) // workers)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=share)
+    os.environ.setdefault("OMP_NUM_THREADS", str(share))
+
+
+class GenebSession:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.suite: Suite = get_suite(settings.suite)
+        self.models: list[ModelSpec] = resolve_models(settings.models)
+        self.cache = EmbeddingCache(settings.cache_dir)
+        self._tasks: dict[str, TaskData | Exception] = {}
+        self._embedders: dict[str, Embedder | Exception] = {}
+        self._memory: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, bool]] = OrderedDict()
+        self._threads_limited = False
+
+    # -- planning ---------------------------------------------------------------------------------
+    def plan(self) -> list[BenchItem]:
+        """Model-major order, so a model's items run back to back and it is loaded once."""
+        return [
+            BenchItem(model, task, regime)
+            for model in self.models
+            for task in self.suite.tasks
+            for regime in self.settings.regimes
+        ]
+
+    # -- lazy resources -----------------------------------------------------------------------------
+    def task_data(self, spec: TaskSpec) -> TaskData:
+        if spec.task_id not in self._tasks:
+            try:
+                self._tasks[spec.task_id] = self.suite.load(spec.task_id, self.settings.data_dir)
+            except Exception as exc:  # remembered: the task's other items fail the same way, fast
+                self._tasks[spec.task_id] = exc
+        data = self._tasks[spec.task_id]
+        if isinstance(data, Exception):
+            raise data
+        return data
+
+    def device(self) -> str:
+        if self.settings.device != "auto":
+            return self.settings.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def embedder(self, spec: ModelSpec) -> Embedder:
+        if spec.key not in self._embedders:
+            try:
+                self._embedders[spec.key] = build_embedder(spec, self.device())
+            except Exception as exc:
+                self._embedders[spec.key] = exc
+        model = self._embedders[spec.key]
+        if isinstance(model, Exception):
+            raise model
+        return model
+
+    def release_model(self, key: str) -> None:
+        model = self._embedders.pop(key, None)
+        if model is not None and not isinstance(model, Exception):
+            model.close()
+
+    def cache_parts(self, spec: ModelSpec, data: TaskData) -> dict[str, Any]:
+        """Everything that changes the vectors: the embedding cache key."""
+        return {
+            "harness": __version__,
+            "model": spec.identity(),
+            "task_id": data.spec.task_id,
+            "task_fingerprint": data.fingerprint(),
+            "dtype": "float32",
+            "long_input": "truncate",
+        }
+
+    def embeddings(self, spec: ModelSpec, data: TaskData) -> tuple[np.ndarray, np.ndarray, bool]:
+        key = (spec.key, data.spec.task_id)
+        if key in self._memory:
+            self._memory.move_to_end(key)
+            return self._memory[key]
+
+        def compute() -> dict[str, np.ndarray]:
+            embedder = self.embedder(spec)
+            n_train = len(data.train_sequences)
+            vectors = embedder.embed([*data.train_sequences, *data.test_sequences])
+            if not np.isfinite(vectors).all():
+                bad = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
+                split, row = ("train", bad) if bad < n_train else ("test", bad - n_train)
+                raise ValueError(
+                    f"model {spec.key!r} produced NaN/inf embeddings on task {data.spec.task_id!r} "
+                    f"({split} row {row + 1}); nothing was cached"
+                )
+            return {"train": vectors[:n_train], "test": vectors[n_train:]}
+
+        if not self._threads_limited:
+            _limit_threads()
+            self._threads_limited = True
+        arrays, cached = self.cache.get_or_compute(self.cache_parts(spec, data), compute)
+        entry = (arrays["train"], arrays["test"], cached)
+        self._memory[key] = entry
+        while len(self._memory) > MEMORY_ENTRIES:
+            self._memory.popitem(last=False)
+        return entry
+
+    # -- running ------------------------------------------------------------------------------------
+    def run_item(self, item: BenchItem) -> Outcome:
+        from geneb_bench.probe.evaluate import evaluate_regime
+
+        data = self.task_data(item.task)
+        t0 = time.perf_counter()
+        x_train, x_test, cached = self.embeddings(item.model, data)
+        t1 = time.perf_counter()
+        regime_result = evaluate_regime(
+            x_train, data.train_labels, x_test, data.test_labels, item.regime, self.settings.seeds
+        )
+        t2 = time.perf_counter()
+        result = ItemResult.from_regime(
+            regime_result,
+            model=item.model.key,
+            task_id=data.spec.task_id,
+            category=data.spec.category,
+            n_train=len(data.train_sequences),
+            n_test=len(data.test_sequences),
+            n_classes=data.n_classes,
+            embedding_dim=int(x_train.shape[1]),
+            task_fingerprint=data.fingerprint(),
+            task_revision=data.revision,
+            model_identity=item.model.identity(),
+            timings={"embed_s": round(t1 - t0, 4), "probe_s": round(t2 - t1, 4)},
+        )
+        path = write_result(self.settings.results_dir, result)
+        return Outcome(result, path, cached)
+
+    def after_item(self, item: BenchItem, next_item: BenchItem | None) -> None:
+        """Release what the next item does not need (the embeddings stay on disk)."""
+        if next_item is None or next_item.model.key != item.model.key:
+            self.release_model(item.model.key)
+            for key in [k for k in self._memory if k[0] == item.model.key]:
+                del self._memory[key]
+        elif next_item.task.task_id != item.task.task_id:
+            self._memory.pop((item.model.key, item.task.task_id), None)
+
+    def close(self) -> None:
+        for key in list(self._embedders):
+            self.release_model(key)
+        self._memory.clear()
+

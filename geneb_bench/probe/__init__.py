@@ -1,0 +1,1 @@
+"""The GENEB probe: k-shot sampling, logistic regression on frozen embeddings, metrics."""

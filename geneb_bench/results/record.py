@@ -1,0 +1,108 @@
+"""The per-item result record and its JSON file, written atomically the moment an item finishes."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from geneb_bench import __version__
+from geneb_bench.models.registry import safe_key
+from geneb_bench.probe.evaluate import RegimeResult
+from geneb_bench.protocol import PROTOCOL_VERSION
+
+RESULT_SCHEMA = "geneb-bench-result-1"
+METRICS = ("mcc", "accuracy", "f1")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "geneb-bench": __version__}
+    for name in ("numpy", "scikit-learn", "torch", "transformers", "pandas", "pytest"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    model: str
+    task_id: str
+    category: str
+    regime: str
+    mean: dict[str, float]
+    std: dict[str, float]
+    per_seed: list[dict[str, Any]]
+    n_train: int
+    n_test: int
+    n_classes: int
+    embedding_dim: int
+    task_fingerprint: str
+    task_revision: str | None
+    model_identity: dict[str, Any]
+    timings: dict[str, float]
+    protocol: str = PROTOCOL_VERSION
+    schema: str = RESULT_SCHEMA
+    versions: dict[str, str] = field(default_factory=package_versions)
+
+    @classmethod
+    def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:
+        return cls(
+            regime=regime_result.regime,
+            mean={m: regime_result.mean(m) for m in METRICS},
+            std={m: regime_result.std(m) for m in METRICS},
+            per_seed=[s.to_dict() for s in regime_result.seeds],
+            **fields,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ItemResult:
+        if data.get("schema") != RESULT_SCHEMA:
+            raise ValueError(f"not a geneb-bench result (schema {data.get('schema')!r})")
+        return cls(**data)
+
+
+def result_path(results_dir: Path, model: str, task_id: str, regime: str) -> Path:
+    return Path(results_dir) / "results" / safe_key(model) / safe_key(task_id) / f"{safe_key(regime)}.json"
+
+
+def write_result(results_dir: Path, result: ItemResult) -> Path:
+    """Write atomically (temp file + rename): a crash never leaves a half-written result."""
+    path = result_path(results_dir, result.model, result.task_id, result.regime)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(result.to_dict(), handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_result(path: Path) -> ItemResult:
+    try:
+        return ItemResult.from_dict(json.loads(Path(path).read_text()))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: unreadable result file: {exc}") from exc
+
+
+def iter_results(results_dir: Path) -> Iterator[ItemResult]:
+    """Every result under ``results_dir`` (or its ``results/`` subfolder), in sorted path order."""
+    root = Path(results_dir)
+    if (root / "results").is_dir():
+        root = root / "results"
+    for path in sorted(root.rglob("*.json")):
+        yield read_result(path)

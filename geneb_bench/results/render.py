@@ -1,0 +1,60 @@
+"""Render leaderboards for the terminal, Markdown and CSV; write them under the results directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from geneb_bench.results.aggregate import leaderboards
+
+_COUNTS = ("n_tasks", "n_categories")
+
+
+def _formatted(table: pd.DataFrame) -> pd.DataFrame:
+    shown = table.copy()
+    for column in shown.columns:
+        if column in _COUNTS:
+            shown[column] = shown[column].astype(int).astype(str)
+        else:
+            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
+    return shown
+
+
+def render_text(frame: pd.DataFrame, metric: str = "mcc", fmt: str = "simple") -> str:
+    """All regimes' leaderboards as one string (``fmt``: tabulate format, e.g. "simple" or "github")."""
+    parts = []
+    for regime, table in leaderboards(frame, metric).items():
+        heading = f"{metric.upper()} - {regime}"
+        parts.append(f"## {heading}\n" if fmt == "github" else heading)
+        parts.append(tabulate(_formatted(table), headers="keys", tablefmt=fmt, disable_numparse=True))
+        parts.append("")
+    return "\n".join(parts)
+
+
+def long_table(frame: pd.DataFrame, metric: str = "mcc") -> pd.DataFrame:
+    tables = []
+    for regime, table in leaderboards(frame, metric).items():
+        out = table.reset_index()
+        out.insert(0, "regime", regime)
+        out.insert(1, "metric", metric)
+        tables.append(out)
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def write_reports(frame: pd.DataFrame, results_dir: Path) -> list[Path]:
+    """``leaderboard.md`` (MCC, accuracy, F1), ``leaderboard.csv`` (long form) and ``results.csv`` (tidy)."""
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    markdown = results_dir / "leaderboard.md"
+    sections = ["# GENEB leaderboard (geneb-bench)\n"]
+    sections += [render_text(frame, metric, fmt="github") for metric in ("mcc", "accuracy", "f1")]
+    markdown.write_text("\n".join(sections))
+    csv = results_dir / "leaderboard.csv"
+    pd.concat([long_table(frame, m) for m in ("mcc", "accuracy", "f1")], ignore_index=True).to_csv(
+        csv, index=False, float_format="%.6f"
+    )
+    tidy_csv = results_dir / "results.csv"
+    frame.to_csv(tidy_csv, index=False, float_format="%.6f")
+    return [markdown, csv, tidy_csv]
