@@ -29,7 +29,7 @@ TORCH_VERSION = os.environ.get("GENEB_TORCH_VERSION", "2.13.0")
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PYPI = "https://pypi.org/simple"
 
-BENCH = ["-m", "pytest", "suites/", "-n", "2", "-p", "no:randomly"]
+BENCH = ["-m", "pytest", "suites/", "-n", "2", "--dist", "loadgroup", "--junitxml=reports/junit.xml"]
 TEST = ["-m", "pytest", "tests/", "-n", "2"]
 
 

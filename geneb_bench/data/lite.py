@@ -129,7 +129,7 @@ _REPEAT_UNITS = ("CA", "AAT", "AAC", "AAAG", "AGC")
 
 
 def _nuisance(
-    rng: Rng, x: Codes, lengths: Ints, drift: float = 0.06, repeats: float = 0.6, poly_a: float = 0.4
+    rng: Rng, x: Codes, lengths: Ints, drift: float = 0.06, repeats: float = 0.4, poly_a: float = 0.25
 ) -> None:
     """Class-independent variation every genome has: per-row GC drift, microsatellites and poly(A) tails.
 
@@ -206,14 +206,6 @@ def _lengths(rng: Rng, n: int, lo: int, hi: int) -> Ints:
     return rng.integers(lo, hi + 1, size=n).astype(np.int64)
 
 
-def _codon_table(pos_weights: tuple[tuple[float, float, float, float], ...]) -> Floats:
-    """64 codon probabilities from independent per-position base weights, stop codons removed."""
-    w = np.einsum("i,j,k->ijk", *(np.asarray(p) for p in pos_weights)).ravel()
-    for stop in ("TAA", "TAG", "TGA"):
-        w["ACGT".index(stop[0]) * 16 + "ACGT".index(stop[1]) * 4 + "ACGT".index(stop[2])] = 0.0
-    return np.asarray(w / w.sum(), dtype=np.float64)
-
-
 def _codons(rng: Rng, n: int, n_codons: int, table: Floats) -> Codes:
     """``n`` reading frames of ``n_codons`` codons drawn from ``table`` (64 probabilities)."""
     cum = np.cumsum(table)[:-1]
@@ -237,49 +229,57 @@ def _subset(rng: Rng, rows: Ints, frac: float) -> Ints:
 Generated = tuple[Codes, Ints]
 
 
+def _at(rows: Ints, start: int | Ints) -> Ints:
+    return np.broadcast_to(np.asarray(start, dtype=np.int64), rows.shape).copy()
+
+
 def _gen_histone(rng: Rng, y: Labels) -> Generated:
     n, lo, hi = y.size, *LITE_LENGTHS["lite_histone_h3_occupancy"]
     lengths = _lengths(rng, n, lo, hi)
     occupied = y == 1
-    x = _background(rng, n, hi, rng.normal(0.39, 0.03, n) + 0.01 * occupied)
-    # occupied: AA/TT/TA every ~10 bp (one helical turn) with a random phase, GC dinucleotides in between
+    x = _background(rng, n, hi, rng.normal(0.39, 0.03, n) + 0.02 * occupied)
+    # occupied: AA/TT/TA every ~10 bp (one helical turn) with a random phase, GC dinucleotides in between;
+    # how strongly a sequence positions its nucleosome varies
     phase = rng.integers(0, 10, n)[:, None]
-    strength = rng.uniform(0.0, 1.0, n)[:, None] * occupied[:, None]  # rotational positioning varies
+    strength = rng.uniform(0.4, 1.0, n)[:, None] * occupied[:, None]
     col = np.arange(hi - 1)[None, :]
-    for offset, pairs, rate in ((0, ((A, A), (T, T), (T, A)), 0.5), (5, ((G, C), (C, G), (G, G)), 0.3)):
+    for offset, pairs, rate in ((0, ((A, A), (T, T), (T, A)), 0.7), (5, ((G, C), (C, G), (G, G)), 0.5)):
         hit = ((col - phase) % 10 == offset) & (rng.random((n, hi - 1)) < rate * strength)
         r, c = np.nonzero(hit)
         pick = rng.integers(0, len(pairs), r.size)
         first, second = np.array(pairs, dtype=np.uint8).T
         x[r, c], x[r, c + 1] = first[pick], second[pick]
-    # poly(dA:dT) tracts (slightly mutated) in 60% of depleted rows; a short decoy tract in 20% of occupied
-    for rows, tract, frac in (
-        (_rows(~occupied), 12, 0.35),
-        (_rows(~occupied), 9, 0.35),
-        (_rows(occupied), 7, 0.2),
-    ):
+    # poly(dA:dT) tracts (slightly mutated) in ~75% of depleted rows; a short decoy tract in 15% of occupied
+    for rows, tract, frac in ((_rows(~occupied), 10, 0.35), (_rows(~occupied), 8, 0.35), (_rows(occupied), 7, 0.15)):
         sel = _subset(rng, rows, frac)
         _implant(rng, x, sel, _sample_motif(rng, "A" * tract, sel.size, 0.1), lengths)
-    _nuisance(rng, x, lengths)
+    _nuisance(rng, x, lengths, repeats=1.0, poly_a=0.0)  # poly(A) is this task's signal, not noise
     return x, lengths
 
 
 def _gen_promoter_tata(rng: Rng, y: Labels) -> Generated:
     n, (_, length) = y.size, LITE_LENGTHS["lite_promoter_tata"]
-    tss = 150  # window -150..+49 around the transcription start site
+    tss = 100  # window -100..+49 around the transcription start site
+    full = np.full(n, length, dtype=np.int64)
     gc = rng.normal(0.42, 0.04, n)
     x = _background(rng, n, length, gc)
     prom = _rows(y == 1)
-    x[prom, 50:tss] = _background(rng, prom.size, tss - 50, gc[prom] + 0.07)  # GC-richer proximal upstream
-    full = np.full(n, length, dtype=np.int64)
-    tata = _subset(rng, prom, 0.55)
-    jitter = rng.integers(-3, 4, tata.size)
-    _implant(rng, x, tata, _sample_motif(rng, "TATAWAWR", tata.size, 0.08), full, tss - 31 + jitter, False)
-    inr = _subset(rng, prom, 0.65)
-    _implant(rng, x, inr, _sample_motif(rng, "YYANWYY", inr.size, 0.1), full, np.full(inr.size, tss - 2), False)
+    x[prom, :tss] = _background(rng, prom.size, tss, gc[prom] + 0.08)  # GC-richer upstream
+    elements = (  # (IUPAC, fraction of promoters, start relative to the TSS, jitter)
+        ("TATAWAWR", 0.8, -31, 3),  # TATA box
+        ("SSRCGCC", 0.25, -38, 3),  # TFIIB recognition element, just upstream of TATA
+        ("YYANWYY", 0.7, -2, 0),  # initiator, A at +1
+        ("RGWYV", 0.3, 28, 0),  # downstream promoter element
+        ("CCAAT", 0.45, -80, 15),  # CCAAT box (NF-Y)
+        ("GGGCGG", 0.35, -60, 10),  # GC box (Sp1)
+    )
+    for motif, frac, start, jitter in elements:
+        sel = _subset(rng, prom, frac)
+        pos = tss + start + rng.integers(-jitter, jitter + 1, sel.size)
+        _implant(rng, x, sel, _sample_motif(rng, motif, sel.size, 0.06), full, pos, both_strands=False)
     decoy = _subset(rng, _rows(y == 0), 0.15)  # AT-rich TATA-like words occur in any genomic DNA
     _implant(rng, x, decoy, _sample_motif(rng, "TATAWAWR", decoy.size, 0.15), full)
-    _nuisance(rng, x, full)
+    _nuisance(rng, x, full, drift=0.04, repeats=0.15, poly_a=0.1)
     return x, full
 
 
@@ -287,13 +287,12 @@ def _gen_promoter_cpg(rng: Rng, y: Labels) -> Generated:
     n, lo, hi = y.size, *LITE_LENGTHS["lite_promoter_cpg"]
     lengths = _lengths(rng, n, lo, hi)
     prom = y == 1
-    gc = np.where(prom, rng.normal(0.58, 0.05, n), np.where(rng.random(n) < 0.5, rng.normal(0.56, 0.04, n), 0.44))
-    x = _background(rng, n, hi, gc)
-    _deplete_cpg(rng, x, np.where(prom, rng.uniform(0.35, 1.0, n), rng.uniform(0.15, 0.5, n)))
+    x = _background(rng, n, hi, rng.normal(0.55, 0.05, n))  # GC-matched negatives
+    _deplete_cpg(rng, x, np.where(prom, rng.uniform(0.5, 0.9, n), rng.uniform(0.2, 0.45, n)))
     rows = _rows(prom)
-    counts = rng.poisson(1.6, rows.size)
-    _scatter_motifs(rng, x, rows, counts, ("GGGCGG", "GCGCATGCGC", "CCGGAAGT", "CCAAT"), lengths, 0.1)
-    _nuisance(rng, x, lengths)
+    motifs = ("GGGCGG", "GCGCATGCGC", "CCGGAAGT", "CCAAT")  # Sp1 GC box, NRF1, ETS/GABPA, NF-Y
+    _scatter_motifs(rng, x, rows, rng.poisson(1.2, rows.size), motifs, lengths, 0.1)
+    _nuisance(rng, x, lengths, poly_a=0.4)
     return x, lengths
 
 
@@ -301,115 +300,129 @@ def _gen_enhancer(rng: Rng, y: Labels) -> Generated:
     n, lo, hi = y.size, *LITE_LENGTHS["lite_enhancer_tf_cluster"]
     lengths = _lengths(rng, n, lo, hi)
     x = _background(rng, n, hi, rng.normal(0.42, 0.04, n))
-    rows = np.arange(n, dtype=np.int64)
-    counts = rng.poisson(np.where(y == 1, 2.2, 0.6))
-    motifs = ("TGASTCA", "CACGTG", "WGATAR", "ACCGGAAGT", "TTGCGCAA", "TGTGGTT")
-    _scatter_motifs(rng, x, rows, counts, motifs, lengths, 0.12)
-    _nuisance(rng, x, lengths)
+    motifs = ("TGASTCA", "CACGTG", "WGATAR", "ACCGGAAGT", "TTGCGCAA", "TGTGGTT")  # AP-1 E-box GATA ETS CEBP RUNX
+    # enhancers: homotypic clusters of two factors' sites; background: sparse chance sites of any factor
+    enh = _rows(y == 1)
+    pair = np.stack([rng.integers(0, len(motifs), enh.size), rng.integers(0, len(motifs), enh.size)], axis=1)
+    counts = rng.poisson(3.5, enh.size) + 1
+    owners = np.repeat(enh, counts)
+    which = pair[np.repeat(np.arange(enh.size), counts), rng.integers(0, 2, owners.size)]
+    for j, motif in enumerate(motifs):
+        sel = owners[which == j]
+        _implant(rng, x, sel, _sample_motif(rng, motif, sel.size, 0.1), lengths)
+    bg = _rows(y == 0)
+    _scatter_motifs(rng, x, bg, rng.poisson(0.7, bg.size), motifs, lengths, 0.1)
+    _nuisance(rng, x, lengths, drift=0.04, repeats=0.15, poly_a=0.1)
     return x, lengths
 
 
 def _gen_6ma(rng: Rng, y: Labels) -> Generated:
     n, (_, length) = y.size, LITE_LENGTHS["lite_6ma_context"]
     centre = length // 2
+    full = np.full(n, length, dtype=np.int64)
     x = _background(rng, n, length, rng.normal(0.45, 0.04, n))
     methylated = y == 1
     # AG-rich flanks (+-10 nt) around methylated adenines
     flank = np.zeros((n, length), dtype=bool)
     flank[:, centre - 10 : centre + 11] = True
-    r, c = np.nonzero(flank & methylated[:, None] & (rng.random((n, length)) < 0.2))
+    r, c = np.nonzero(flank & methylated[:, None] & (rng.random((n, length)) < 0.25))
     x[r, c] = np.array([A, G], dtype=np.uint8)[rng.integers(0, 2, r.size)]
     # context motifs with the methylated A at the centre: GATC (Dam-like) and GAGG
-    full = np.full(n, length, dtype=np.int64)
     kind = rng.random(n)
     for motif, rows in (
-        ("GATC", _rows(methylated & (kind < 0.45))),
-        ("GAGG", _rows(methylated & (kind >= 0.45) & (kind < 0.75))),
-        ("GATC", _rows(~methylated & (kind < 0.12))),  # unmethylated GATC sites exist too
-        ("GAGG", _rows(~methylated & (kind >= 0.12) & (kind < 0.22))),
+        ("GATC", _rows(methylated & (kind < 0.5))),
+        ("GAGG", _rows(methylated & (kind >= 0.5) & (kind < 0.8))),
+        ("GATC", _rows(~methylated & (kind < 0.08))),  # unmethylated GATC/GAGG sites exist too
+        ("GAGG", _rows(~methylated & (kind >= 0.08) & (kind < 0.14))),
     ):
         inst = _sample_motif(rng, motif, rows.size, 0.05)
-        _implant(rng, x, rows, inst, full, np.full(rows.size, centre - 1, dtype=np.int64), False)
-    _nuisance(rng, x, full)
+        _implant(rng, x, rows, inst, full, _at(rows, centre - 1), both_strands=False)
+    _nuisance(rng, x, full, drift=0.05, repeats=0.15, poly_a=0.1)
     x[:, centre] = A
     return x, full
 
 
 def _gen_splice(rng: Rng, y: Labels) -> Generated:
     n, (_, length) = y.size, LITE_LENGTHS["lite_splice_sites"]
-    b = length // 2  # exon/intron boundary: bases [0, b) and [b, length)
+    b = length // 2  # exon/intron boundary between bases b-1 and b
     full = np.full(n, length, dtype=np.int64)
-    exon_gc, intron_gc = rng.normal(0.50, 0.04, n), rng.normal(0.40, 0.04, n)
-    donor, acceptor, neither = _rows(y == 1), _rows(y == 2), _rows(y == 0)
+    exon_gc, intron_gc = rng.normal(0.52, 0.04, n), rng.normal(0.38, 0.04, n)
+    neither, donor, acceptor = _rows(y == 0), _rows(y == 1), _rows(y == 2)
     x = _background(rng, n, length, rng.normal(0.45, 0.04, n))
     x[donor, :b] = _background(rng, donor.size, b, exon_gc[donor])
     x[donor, b:] = _background(rng, donor.size, length - b, intron_gc[donor])
     x[acceptor, :b] = _background(rng, acceptor.size, b, intron_gc[acceptor])
     x[acceptor, b:] = _background(rng, acceptor.size, length - b, exon_gc[acceptor])
-
-    def at(rows: Ints, start: int) -> Ints:
-        return np.full(rows.size, start, dtype=np.int64)
-
     # donor: MAG|GTRAGT with the GT invariant
-    _implant(rng, x, donor, _sample_motif(rng, "MAGGTRAGT", donor.size, 0.12), full, at(donor, b - 3), False)
+    _implant(rng, x, donor, _sample_motif(rng, "MAGGTRAGT", donor.size, 0.1), full, _at(donor, b - 3), False)
     x[donor, b], x[donor, b + 1] = G, T
-    # acceptor: branch point YTNAY 20-35 nt upstream, polypyrimidine tract, then CAG|G with the AG invariant
-    bp = _subset(rng, acceptor, 0.6)
-    _implant(rng, x, bp, _sample_motif(rng, "YTNAY", bp.size, 0.1), full, b - rng.integers(20, 36, bp.size), False)
-    strength = rng.uniform(0.3, 0.8, acceptor.size)[:, None]
-    tract = rng.random((acceptor.size, 15)) < strength
-    region = x[acceptor, b - 19 : b - 4]
-    x[acceptor, b - 19 : b - 4] = np.where(tract, rng.choice(np.array([C, T], dtype=np.uint8), tract.shape), region)
-    _implant(rng, x, acceptor, _sample_motif(rng, "YNCAGG", acceptor.size, 0.1), full, at(acceptor, b - 5), False)
+    # acceptor: branch point YTNAY 20-35 nt upstream, polypyrimidine tract, then YAG|G with the AG invariant
+    bp = _subset(rng, acceptor, 0.7)
+    pos = b - rng.integers(22, 36, bp.size)
+    _implant(rng, x, bp, _sample_motif(rng, "YTNAY", bp.size, 0.1), full, pos, both_strands=False)
+    strength = rng.uniform(0.5, 0.9, acceptor.size)[:, None]
+    tract = rng.random((acceptor.size, 18)) < strength
+    pyrimidines = np.array([C, T, T], dtype=np.uint8)[rng.integers(0, 3, tract.shape)]
+    x[acceptor, b - 21 : b - 3] = np.where(tract, pyrimidines, x[acceptor, b - 21 : b - 3])
+    _implant(rng, x, acceptor, _sample_motif(rng, "YAGG", acceptor.size, 0.1), full, _at(acceptor, b - 3), False)
     x[acceptor, b - 2], x[acceptor, b - 1] = A, G
-    # neither: decoy GT or AG at the boundary, as in real negative sets
+    # neither: a decoy GT or AG at the boundary, as in real negative sets
     gt = neither[rng.random(neither.size) < 0.5]
     ag = np.setdiff1d(neither, gt)
     x[gt, b], x[gt, b + 1] = G, T
     x[ag, b - 2], x[ag, b - 1] = A, G
-    _nuisance(rng, x, full)
+    _nuisance(rng, x, full, drift=0.04, repeats=0.15, poly_a=0.1)
     return x, full
 
 
-# Human codon usage per thousand codons (Kazusa codon usage database, Homo sapiens), order TCAG x TCAG x
-# TCAG as that table prints it; re-indexed to ACGT below. Stops kept at their (low) genomic usage here and
-# zeroed where a stop-free frame is wanted.
-_HUMAN_CODON_USAGE_TCAG = (
+def _codon_probs(usage_tcag: tuple[float, ...]) -> Floats:
+    """Sense-codon probabilities indexed ACGT-major (16*b1 + 4*b2 + b3) from a TCAG-ordered usage table."""
+    tcag = (T, C, A, G)
+    w = np.zeros(64)
+    for i, usage in enumerate(usage_tcag):
+        w[16 * tcag[i // 16] + 4 * tcag[(i // 4) % 4] + tcag[i % 4]] = usage
+    for b1, b2, b3 in ((T, A, A), (T, A, G), (T, G, A)):
+        w[16 * b1 + 4 * b2 + b3] = 0.0  # stop-free reading frame
+    return np.asarray(w / w.sum(), dtype=np.float64)
+
+
+# Codon usage per thousand codons (Kazusa codon usage database), rows TCAG x TCAG x TCAG as printed there.
+_HUMAN_CODONS = _codon_probs((
     17.6, 20.3, 7.7, 12.9, 15.2, 17.7, 12.2, 4.4, 12.2, 15.3, 1.0, 0.8, 10.6, 12.6, 1.6, 13.2,
     13.2, 19.6, 7.2, 39.6, 17.5, 19.8, 16.9, 6.9, 10.9, 15.1, 12.3, 34.2, 4.5, 10.4, 6.2, 11.4,
     16.0, 20.8, 7.5, 22.0, 13.1, 18.9, 15.1, 6.1, 17.0, 19.1, 24.4, 31.9, 12.1, 19.5, 12.2, 12.0,
     11.0, 14.5, 7.1, 28.1, 18.4, 27.7, 15.8, 7.4, 21.8, 25.1, 29.0, 39.6, 10.8, 22.2, 16.5, 16.5,
-)  # fmt: skip
+))  # fmt: skip
+_ECOLI_CODONS = _codon_probs((
+    22.1, 16.6, 13.8, 13.7, 8.4, 8.6, 7.1, 8.9, 16.1, 12.2, 2.0, 0.2, 5.1, 6.4, 0.9, 15.3,
+    11.0, 11.0, 3.9, 52.6, 7.0, 5.5, 8.4, 23.2, 12.9, 9.7, 15.3, 28.9, 20.9, 22.0, 3.6, 5.4,
+    30.3, 25.0, 4.4, 27.8, 9.0, 23.4, 7.1, 14.4, 17.7, 21.6, 33.6, 10.3, 8.8, 16.1, 2.1, 1.2,
+    18.3, 15.3, 10.9, 26.4, 15.3, 25.5, 20.3, 33.7, 32.1, 19.1, 39.6, 17.8, 24.7, 29.6, 8.0, 11.1,
+))  # fmt: skip
 
 
-def _human_codons() -> Floats:
-    """Sense-codon probabilities indexed ACGT-major (index = 16*b1 + 4*b2 + b3), stops zeroed."""
-    tcag = [T, C, A, G]
-    w = np.zeros(64)
-    for i, usage in enumerate(_HUMAN_CODON_USAGE_TCAG):
-        b1, b2, b3 = tcag[i // 16], tcag[(i // 4) % 4], tcag[i % 4]
-        w[16 * b1 + 4 * b2 + b3] = usage
-    for stop in ((T, A, A), (T, A, G), (T, G, A)):
-        w[16 * stop[0] + 4 * stop[1] + stop[2]] = 0.0
-    return np.asarray(w / w.sum(), dtype=np.float64)
-
-
-_MRNA_CODONS = _human_codons()
+def _reading_frames(rng: Rng, n: int, length: int, table: Floats, antisense: float) -> Codes:
+    """Stop-free coding fragments: random frame offset, a fraction read from the other strand."""
+    x = _codons(rng, n, length // 3 + 2, table)
+    x = np.take_along_axis(x, rng.integers(0, 3, n)[:, None] + np.arange(length)[None, :], axis=1)
+    flip = rng.random(n) < antisense
+    x[flip] = _revcomp(x[flip])
+    return x
 
 
 def _shuffled(rng: Rng, x: Codes) -> Codes:
-    """Each row's bases in random order: same composition, no order (a standard null in coding-potential work)."""
+    """Each row's bases in random order: same composition, no order (the usual null in coding-potential work)."""
     return np.take_along_axis(x, np.argsort(rng.random(x.shape), axis=1), axis=1)
 
 
 def _gen_lncrna(rng: Rng, y: Labels) -> Generated:
     n, lo, hi = y.size, *LITE_LENGTHS["lite_lncrna_orf"]
     lengths = _lengths(rng, n, lo, hi)
-    cds = _codons(rng, n, hi // 3 + 1, _MRNA_CODONS)[:, :hi]
-    x = _shuffled(rng, cds)  # transcript background with coding-like composition
-    # mRNA: a long stop-free ORF covering 50-100% of the window, the rest UTR
+    cds = _reading_frames(rng, n, hi, _HUMAN_CODONS, antisense=0.0)  # transcripts are stranded
+    x = _shuffled(rng, cds)  # transcript background with coding-like composition, stops at chance rate
+    # mRNA: a long stop-free ORF covering 60-100% of the window, the rest UTR
     mrna, lnc = _rows(y == 0), _rows(y == 1)
-    cover = rng.uniform(0.5, 1.0, mrna.size)
+    cover = rng.uniform(0.6, 1.0, mrna.size)
     start = (rng.random(mrna.size) * (1 - cover) * lengths[mrna]).astype(np.int64)
     col = np.arange(hi)[None, :]
     in_cds = (col >= start[:, None]) & (col < (start + (cover * lengths[mrna]).astype(np.int64))[:, None])
@@ -417,8 +430,7 @@ def _gen_lncrna(rng: Rng, y: Labels) -> Generated:
     x[mrna] = np.where(in_cds, shifted, x[mrna])
     # lncRNA: 30% carry a short ORF (20-40 codons) with the same codon usage
     sorf = _subset(rng, lnc, 0.3)
-    k = int(rng.integers(20, 41))
-    _implant(rng, x, sorf, _codons(rng, sorf.size, k, _MRNA_CODONS), lengths, both_strands=False)
+    _implant(rng, x, sorf, _codons(rng, sorf.size, int(rng.integers(20, 41)), _HUMAN_CODONS), lengths, None, False)
     _nuisance(rng, x, lengths)
     return x, lengths
 
@@ -428,11 +440,11 @@ def _gen_mouse_enhancer(rng: Rng, y: Labels) -> Generated:
     lengths = _lengths(rng, n, lo, hi)
     x = _background(rng, n, hi, rng.normal(0.42, 0.04, n))
     _deplete_cpg(rng, x, 0.2)  # mouse bulk DNA is CpG-poor
-    enh = _subset(rng, _rows(y == 1), 0.75)
-    counts = rng.integers(1, 4, enh.size)
-    _scatter_motifs(rng, x, enh, counts, ("CATTGTT", "ATGCAAAT", "CATTGTTATGCAAAT"), lengths, 0.12)
+    enh = _subset(rng, _rows(y == 1), 0.9)
+    motifs = ("CATTGTT", "ATGCAAAT", "CATTGTTATGCAAAT")  # SOX2, OCT4, SOX2-OCT4 composite
+    _scatter_motifs(rng, x, enh, rng.integers(2, 6, enh.size), motifs, lengths, 0.1)
     decoy = _subset(rng, _rows(y == 0), 0.2)
-    _scatter_motifs(rng, x, decoy, np.ones(decoy.size, np.int64), ("CATTGTT", "ATGCAAAT"), lengths, 0.15)
+    _scatter_motifs(rng, x, decoy, np.ones(decoy.size, np.int64), motifs[:2], lengths, 0.15)
     _nuisance(rng, x, lengths)
     return x, lengths
 
@@ -442,33 +454,36 @@ def _gen_ctcf(rng: Rng, y: Labels) -> Generated:
     lengths = _lengths(rng, n, lo, hi)
     x = _background(rng, n, hi, rng.normal(0.42, 0.04, n))
     _deplete_cpg(rng, x, 0.25)
-    # every row gets a core-sized insert; bound rows keep it (80%), the rest get it base-scrambled, so
-    # composition is matched and only the motif's order distinguishes the classes
-    inst = _sample_motif(rng, "CCRCKNGGNGGCAG", n, 0.12)
-    scramble = (y == 0) | (rng.random(n) >= 0.8)
-    order = np.argsort(rng.random((n, inst.shape[1])), axis=1)
-    inst[scramble] = np.take_along_axis(inst, order, axis=1)[scramble]
+    # every row gets a core-sized insert; bound rows keep it (90%), the rest get it base-scrambled, so
+    # composition is matched and only the motif's order tells the classes apart
+    inst = _sample_motif(rng, "CCGCGNGGNGGCAG", n, 0.08)
+    scramble = (y == 0) | (rng.random(n) >= 0.9)
+    inst[scramble] = _shuffled(rng, inst[scramble])
     _implant(rng, x, np.arange(n, dtype=np.int64), inst, lengths)
-    _nuisance(rng, x, lengths)
+    second = _subset(rng, _rows(y == 1), 0.6)  # a second, weaker site in some peaks
+    _implant(rng, x, second, _sample_motif(rng, "CCGCGNGGNGGCAG", second.size, 0.15), lengths)
+    _nuisance(rng, x, lengths, drift=0.04, repeats=0.15, poly_a=0.1)
     return x, lengths
-
-
-# species: (GC mean, GC sd, CpG kept, first-order preferences nudged in)
-_SPECIES = ((0.41, 0.05, 0.22), (0.39, 0.04, 0.85), (0.51, 0.04, 1.0))
 
 
 def _gen_species(rng: Rng, y: Labels) -> Generated:
     n, lo, hi = y.size, *LITE_LENGTHS["lite_species_markov"]
     lengths = _lengths(rng, n, lo, hi)
-    mean, sd, keep = (np.array(v)[y] for v in zip(*_SPECIES))
-    x = _background(rng, n, hi, rng.normal(mean, sd))
-    _deplete_cpg(rng, x, keep)
-    # yeast-like: extra A/T homopolymer runs; bacterial: RNY codon periodicity in half the fragments
-    yeast = _subset(rng, _rows(y == 1), 0.6)
-    _scatter_motifs(rng, x, yeast, rng.integers(1, 3, yeast.size), ("AAAAAA", "TTTTTT"), lengths, 0.15)
-    bact = _subset(rng, _rows(y == 2), 0.5)
-    x[bact] = _codons(rng, bact.size, hi // 3 + 1, _MRNA_CODONS)[:, :hi]
-    _nuisance(rng, x, lengths)
+    vert, yeast, bact = _rows(y == 0), _rows(y == 1), _rows(y == 2)
+    x = np.empty((n, hi), dtype=np.uint8)
+    # vertebrate-like: GC ~41%, CpG at ~22% of expectation (methylation-driven deamination)
+    vert_x = _background(rng, vert.size, hi, rng.normal(0.41, 0.05, vert.size))
+    _deplete_cpg(rng, vert_x, 0.22)
+    x[vert] = vert_x
+    # yeast-like: GC ~38%, no CpG depletion, frequent A/T homopolymer runs
+    x[yeast] = _background(rng, yeast.size, hi, rng.normal(0.38, 0.04, yeast.size))
+    runs = _subset(rng, yeast, 0.7)
+    _scatter_motifs(rng, x, runs, rng.integers(1, 4, runs.size), ("AAAAAAA", "TTTTTTT"), lengths, 0.1)
+    # bacteria-like: gene-dense, so mostly coding fragments with E. coli codon usage, GC ~51%
+    x[bact] = _background(rng, bact.size, hi, rng.normal(0.51, 0.04, bact.size))
+    coding = _subset(rng, bact, 0.85)
+    x[coding] = _reading_frames(rng, coding.size, hi, _ECOLI_CODONS, antisense=0.5)
+    _nuisance(rng, x, lengths, drift=0.09, repeats=0.8, poly_a=0.4)
     return x, lengths
 
 
@@ -479,14 +494,14 @@ def _gen_cpg_island(rng: Rng, y: Labels) -> Generated:
     # GC-matched negatives (GC-rich isochores, still CpG-depleted): the CpG o/e ratio is the signal
     x = _background(rng, n, hi, rng.normal(0.55, 0.05, n))
     _deplete_cpg(rng, x, np.where(island, rng.uniform(0.55, 0.9, n), rng.uniform(0.2, 0.45, n)))
-    _nuisance(rng, x, lengths)
+    _nuisance(rng, x, lengths, poly_a=0.4)
     return x, lengths
 
 
 def _phage_tables(rng: Rng) -> tuple[Floats, Floats]:
     """Second-order (trinucleotide) transition tables: a host and a phage modestly perturbed from it."""
     host = rng.dirichlet(np.full(4, 12.0), size=16)
-    phage = host * np.exp(0.45 * rng.standard_normal(host.shape))
+    phage = host * np.exp(0.22 * rng.standard_normal(host.shape))
     return host, phage / phage.sum(axis=1, keepdims=True)
 
 
@@ -502,14 +517,11 @@ def _gen_phage(rng: Rng, y: Labels) -> Generated:
 
 
 def _gen_coding(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_coding_gc3"]
+    n, lo, hi = y.size, *LITE_LENGTHS["lite_coding_codon"]
     lengths = _lengths(rng, n, lo, hi)
-    x = _codons(rng, n, hi // 3 + 1, _MRNA_CODONS)
-    x = np.take_along_axis(x, rng.integers(0, 3, n)[:, None] + np.arange(hi)[None, :], axis=1).astype(np.uint8)
-    antisense = rng.random(n) < 0.5
-    x[antisense] = _revcomp(x[antisense])
+    x = _reading_frames(rng, n, hi, _HUMAN_CODONS, antisense=0.5)
     # non-coding: the same bases in random order, so composition is matched exactly per row and only
-    # the codon structure (usage, periodicity, no in-frame stops) tells the classes apart
+    # the codon structure (usage, 3-periodicity, no in-frame stops) tells the classes apart
     nc = _rows(y == 0)
     x[nc] = _shuffled(rng, x[nc])
     _nuisance(rng, x, lengths)
@@ -520,18 +532,17 @@ def _gen_chromatin(rng: Rng, y: Labels) -> Generated:
     n, lo, hi = y.size, *LITE_LENGTHS["lite_chromatin_open"]
     lengths = _lengths(rng, n, lo, hi)
     is_open = y == 1
-    x = _background(rng, n, hi, np.where(is_open, rng.normal(0.48, 0.05, n), rng.normal(0.41, 0.05, n)))
-    _deplete_cpg(rng, x, np.where(is_open, rng.uniform(0.3, 0.9, n), rng.uniform(0.1, 0.4, n)))
-    open_rows = _rows(is_open)
-    _scatter_motifs(
-        rng, x, open_rows, rng.poisson(1.2, open_rows.size), ("CCRCKNGGNGGCAG", "TGASTCA", "GGGCGG", "CCGGAAGT"), lengths, 0.12
-    )
-    # closed: tandem repeats (microsatellites) and poly(A) tails of retrotransposons in half the rows
-    closed = _subset(rng, _rows(~is_open), 0.5)
+    x = _background(rng, n, hi, np.where(is_open, rng.normal(0.44, 0.05, n), rng.normal(0.42, 0.05, n)))
+    _deplete_cpg(rng, x, np.where(is_open, rng.uniform(0.3, 0.8, n), rng.uniform(0.15, 0.4, n)))
+    rows = _rows(is_open)
+    motifs = ("CCRCKNGGNGGCAG", "TGASTCA", "GGGCGG", "CCGGAAGT")  # CTCF, AP-1, Sp1, ETS
+    _scatter_motifs(rng, x, rows, rng.poisson(2.0, rows.size), motifs, lengths, 0.1)
+    # closed: extra tandem repeats and retrotransposon poly(A) in some rows
+    closed = _subset(rng, _rows(~is_open), 0.15)
     for unit in ("CA", "AT", "AAT", "AAAT", "A"):
         sel = closed[rng.random(closed.size) < 0.2]
-        reps = int(rng.integers(24, 37)) // len(unit)
-        _implant(rng, x, sel, _sample_motif(rng, unit * reps, sel.size, 0.08), lengths)
+        size = int(rng.integers(24, 37))
+        _implant(rng, x, sel, _sample_motif(rng, (unit * size)[:size], sel.size, 0.08), lengths)
     _nuisance(rng, x, lengths)
     return x, lengths
 
@@ -569,13 +580,13 @@ _RECIPES: tuple[_Recipe, ...] = (
             ("nucleosome_depleted", "nucleosome_occupied"), (150, 250), _gen_histone),
     _recipe("lite_promoter_tata", "Promoters",
             "Core promoters: a TATA box ~31 bp upstream and an Inr element at the TSS in a GC-richer upstream region.",
-            ("non_promoter", "promoter"), (200, 200), _gen_promoter_tata),
+            ("non_promoter", "promoter"), (150, 150), _gen_promoter_tata),
     _recipe("lite_promoter_cpg", "Promoters",
             "CpG-island promoters (high CpG o/e with GC-box, NRF1, ETS and CCAAT sites) vs GC-matched CpG-depleted DNA.",
             ("non_promoter", "promoter"), (200, 300), _gen_promoter_cpg),
     _recipe("lite_enhancer_tf_cluster", "Enhancers",
             "Enhancers as clusters of AP-1, E-box, GATA, ETS, C/EBP and RUNX sites vs sparse chance occurrences.",
-            ("background", "enhancer"), (200, 300), _gen_enhancer),
+            ("background", "enhancer"), (150, 250), _gen_enhancer),
     _recipe("lite_6ma_context", "DNA Methyl.",
             "N6-methyladenine: 41-nt windows centred on an A with GATC/GAGG context and AG-rich flanks vs random context.",
             ("unmethylated", "methylated"), (41, 41), _gen_6ma, n_train=800, n_test=400),
@@ -587,10 +598,10 @@ _RECIPES: tuple[_Recipe, ...] = (
             ("mRNA", "lncRNA"), (200, 300), _gen_lncrna),
     _recipe("lite_mouse_enhancer_soxoct", "Mouse Enh.",
             "Mouse ES-cell enhancers: SOX (CATTGTT), OCT (ATGCAAAT) and composite SOX-OCT sites in CpG-poor DNA.",
-            ("background", "enhancer"), (200, 300), _gen_mouse_enhancer),
+            ("background", "enhancer"), (150, 250), _gen_mouse_enhancer),
     _recipe("lite_tf_ctcf", "TF Binding",
             "CTCF binding: a mutated CTCF core (CCRCKNGGNGGCAG) vs the same bases scrambled, in CpG-depleted DNA.",
-            ("background", "ctcf_bound"), (100, 150), _gen_ctcf),
+            ("background", "ctcf_bound"), (80, 120), _gen_ctcf),
     _recipe("lite_species_markov", "Species Clf.",
             "Genome of origin from composition: CpG-depleted vertebrate, A/T-run-rich yeast, codon-periodic bacterial DNA.",
             ("vertebrate_like", "yeast_like", "bacteria_like"), (100, 200), _gen_species, n_train=720, n_test=360),
@@ -600,7 +611,7 @@ _RECIPES: tuple[_Recipe, ...] = (
     _recipe("lite_phage_host", "Virus/Phage",
             "Phage vs bacterial-host fragments differing modestly in trinucleotide usage; some prophages are ameliorated.",
             ("bacterial_host", "phage"), (200, 300), _gen_phage),
-    _recipe("lite_coding_gc3", "Coding/NC",
+    _recipe("lite_coding_codon", "Coding/NC",
             "Coding vs non-coding: 3-periodic codon-position composition (purine-first, GC3) in a stop-free frame.",
             ("noncoding", "coding"), (150, 250), _gen_coding),
     _recipe("lite_chromatin_open", "Chromatin Acc.",

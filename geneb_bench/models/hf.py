@@ -153,6 +153,8 @@ def load_pretrained(spec: ModelSpec, device: str) -> HFEmbedder:
         from transformers import AutoModel, AutoTokenizer
     except ImportError as exc:  # pragma: no cover - transformers is a core dependency
         raise ModelUnavailable(f"transformers is not installed: {exc}") from exc
+    if spec.source is None:
+        raise ValueError(f"model {spec.key!r}: a Hugging Face model needs a hub id or a local path")
     options: Mapping[str, Any] = spec.options
     remote = bool(options.get("trust_remote_code", False))
     kwargs: dict[str, Any] = {"revision": spec.revision, "trust_remote_code": remote}

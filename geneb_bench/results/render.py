@@ -28,7 +28,9 @@ def render_text(frame: pd.DataFrame, metric: str = "mcc", fmt: str = "simple") -
     for regime, table in leaderboards(frame, metric).items():
         heading = f"{metric.upper()} - {regime}"
         parts.append(f"## {heading}\n" if fmt == "github" else heading)
-        parts.append(tabulate(_formatted(table), headers="keys", tablefmt=fmt, disable_numparse=True))
+        shown = _formatted(table).reset_index()
+        rows = shown.to_numpy().tolist()
+        parts.append(tabulate(rows, headers=list(shown.columns), tablefmt=fmt, disable_numparse=True))
         parts.append("")
     return "\n".join(parts)
 

@@ -1,0 +1,115 @@
+"""The ``geneb`` command: run the benchmark, list tasks and models, rebuild reports from result files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace, extra: list[str]) -> int:
+    """Run the packaged benchmark through pytest (works outside the repository after ``pip install``)."""
+    import pytest
+
+    from geneb_bench import benchmark
+
+    results_dir = Path(args.results_dir)
+    argv = [
+        benchmark.__file__,
+        "-p", "no:cacheprovider",
+        f"--rootdir={Path.cwd()}",
+        f"--geneb-results-dir={results_dir}",
+        f"--junitxml={results_dir / 'junit.xml'}",
+        *extra,
+    ]
+    return int(pytest.main(argv))
+
+
+def _tasks(args: argparse.Namespace) -> int:
+    from geneb_bench.data.suites import get_suite
+
+    suite = get_suite(args.suite)
+    rows = [
+        {"task_id": t.task_id, "category": t.category, "slug": t.slug, "n_classes": t.n_classes, "source": t.source,
+         "description": t.description}
+        for t in suite.tasks
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from tabulate import tabulate
+
+    print(tabulate([[r["task_id"], r["category"], r["n_classes"] or "?"] for r in rows],
+                   headers=["task_id", "category", "classes"]))
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[str(r["category"])] = counts.get(str(r["category"]), 0) + 1
+    print(f"\n{len(rows)} tasks in suite {suite.name!r}: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from geneb_bench.models.registry import list_models
+
+    specs = list_models()
+    if args.json:
+        print(json.dumps([s.metadata() for s in specs], indent=2))
+        return 0
+    from tabulate import tabulate
+
+    print(tabulate([[s.key, s.family, s.params, s.architecture, s.description] for s in specs],
+                   headers=["key", "family", "params", "architecture", "description"]))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from geneb_bench.results.aggregate import tidy
+    from geneb_bench.results.record import iter_results
+    from geneb_bench.results.render import render_text, write_reports
+
+    frame = tidy(iter_results(Path(args.results_dir)))
+    if frame.empty:
+        print(f"geneb report: no result files under {args.results_dir}", file=sys.stderr)
+        return 1
+    print(render_text(frame, args.metric))
+    for path in write_reports(frame, Path(args.output or args.results_dir)):
+        print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="geneb", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the benchmark (extra arguments go to pytest, e.g. --geneb-model, -k, -n)")
+    run.add_argument("--results-dir", default="reports", help="results directory (default: ./reports)")
+    tasks = sub.add_parser("tasks", help="list the tasks of a suite")
+    tasks.add_argument("--suite", default="lite", help="lite, geneb or a suite file")
+    tasks.add_argument("--json", action="store_true")
+    models = sub.add_parser("models", help="list the registered models")
+    models.add_argument("--json", action="store_true")
+    report = sub.add_parser("report", help="rebuild the leaderboard tables from result files")
+    report.add_argument("results_dir")
+    report.add_argument("--metric", default="mcc", choices=("mcc", "accuracy", "f1"))
+    report.add_argument("-o", "--output", default=None, help="where to write the tables (default: RESULTS_DIR)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "run":
+        parser.error(f"unrecognised arguments: {' '.join(extra)}")
+    handlers = {"tasks": _tasks, "models": _models, "report": _report}
+    try:
+        if args.command == "run":
+            return _run(args, extra)
+        return handlers[args.command](args)
+    except ValueError as exc:
+        print(f"geneb {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
