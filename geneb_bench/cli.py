@@ -19,6 +19,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     argv = [
         benchmark.__file__,
         "-p", "no:cacheprovider",
+        "-o", "junit_family=xunit1",
         f"--rootdir={Path.cwd()}",
         f"--geneb-results-dir={results_dir}",
         f"--junitxml={results_dir / 'junit.xml'}",
@@ -76,6 +77,9 @@ def _report(args: argparse.Namespace) -> int:
     print(render_text(frame, args.metric))
     for path in write_reports(frame, Path(args.output or args.results_dir)):
         print(f"wrote {path}")
+    from geneb_bench.reports.commands import report_extras
+
+    report_extras(args)
     return 0
 
 
@@ -93,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("results_dir")
     report.add_argument("--metric", default="mcc", choices=("mcc", "accuracy", "f1"))
     report.add_argument("-o", "--output", default=None, help="where to write the tables (default: RESULTS_DIR)")
+    report.add_argument("--compare-published", action="store_true",
+                        help="place the models among the 40 published ones per category and regime")
+    report.add_argument("--html", action="store_true", help="also write a self-contained report.html")
+    from geneb_bench.reports.commands import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -101,7 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "run":
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
-    handlers = {"tasks": _tasks, "models": _models, "report": _report}
+    from geneb_bench.reports.commands import HANDLERS
+
+    handlers = {"tasks": _tasks, "models": _models, "report": _report, **HANDLERS}
     try:
         if args.command == "run":
             return _run(args, extra)

@@ -19,7 +19,7 @@ def read_split(path: Path, text_column: str = "text", label_column: str = "label
     """Read one split; every problem names the file and the 1-based data row."""
     try:
         frame = pd.read_csv(path, dtype={text_column: "string"}, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError, EOFError) as exc:
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError) as exc:
         raise SequenceError(f"{path}: cannot read: {exc}") from exc
     missing = [c for c in (text_column, label_column) if c not in frame.columns]
     if missing:
@@ -32,6 +32,8 @@ def read_split(path: Path, text_column: str = "text", label_column: str = "label
     ]
     labels = []
     for row, raw in enumerate(frame[label_column], start=1):
+        if pd.isna(raw):
+            raise SequenceError(f"{path} row {row}: label is missing")
         try:
             value = float(raw)
             if not value.is_integer():

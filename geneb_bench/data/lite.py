@@ -1,36 +1,43 @@
-"""The built-in ``lite`` suite: small, deterministic, synthetic DNA tasks, one or more per GENEB category.
+"""The built-in ``lite`` suite: small, deterministic, synthetic DNA tasks, at least one per GENEB category.
 
-Why synthetic: the harness must be testable end to end in about two minutes on two CPU cores, offline,
-with numbers that mean something. Each task plants a documented biological signal into a noisy
-background (motif mutations, motifs in only a fraction of positives, decoys in negatives, per-sequence
-composition variation, a few percent label noise), so a 4-mer + logistic-regression baseline beats
-chance clearly but not perfectly, and shuffled labels give MCC ~ 0.
+Why synthetic: the harness must run end to end offline in about two minutes on two CPU cores, and its
+numbers must still mean something. Each task plants a documented biological signal in a noisy
+background -- mutated motifs, motifs in only a fraction of positives, decoys in negatives, per-sequence
+GC drift, class-independent microsatellites and poly(A) tails, 2-3% label noise -- so that the 4-mer
+frequency baseline with the GENEB probe scores MCC ~0.3-0.55 (clearly above chance, far from 1), while
+the same probe fitted to shuffled labels scores ~0.
+
+Why the nuisance and the GC matching: the probe fits raw embeddings with C = 1, which on k-mer
+frequencies is close to a difference-of-means classifier; a probe fitted to *shuffled* labels then
+projects onto the largest-variance directions of the data. If a class differed mainly in GC, that axis
+would carry the label even for shuffled labels. So most tasks move each class to the same mean GC after
+planting the signal (as GC-matched negative sets do) and add class-independent variation that dominates
+the variance. Class counts are exact (label noise permutes labels) so the probe's intercept cannot
+collapse onto a majority class.
 
 Every task is generated from ``numpy.random.default_rng(zlib.crc32(task_id))``: the same bytes in every
-process and on every platform. Change any generator and bump :data:`LITE_VERSION` (it is the
-``TaskData.revision`` that cache and result keys include).
+process and on every platform; the global RNG is never touched. Change any generator and bump
+:data:`LITE_VERSION` (it is the ``TaskData.revision`` that cache and result keys include).
 
-=================================  ===============  ======================================  ==========================================================================  =================================================
-task id                            category         classes                                 signal                                                                      after
-=================================  ===============  ======================================  ==========================================================================  =================================================
-lite_histone_h3_occupancy          Histone Mod.     nucleosome_depleted / occupied          ~10-bp periodic AA/TT/TA + GC in occupied; poly(dA:dT) tracts in depleted   Segal et al. 2006 Nature; Segal & Widom 2009
-lite_promoter_tata                 Promoters        non_promoter / promoter                 TATAWAWR at -31 +- 3, Inr YYANWYY at the TSS, GC-richer upstream             Smale & Kadonaga 2003 Annu Rev Biochem
-lite_promoter_cpg                  Promoters        non_promoter / promoter                 CpG-island promoters (CpG o/e, GC box, NRF1, ETS, CCAAT) vs GC-rich bulk     Deaton & Bird 2011 Genes Dev
-lite_enhancer_tf_cluster           Enhancers        background / enhancer                   clusters of AP-1, E-box, GATA, ETS, C/EBP, RUNX sites                        Spitz & Furlong 2012 Nat Rev Genet
-lite_6ma_context                   DNA Methyl.      unmethylated / methylated               41-nt windows on an A; GATC / GAGG context and AG-rich flanks for 6mA        Chen et al. 2019 (i6mA-Pred) Bioinformatics
-lite_splice_sites                  Splice Sites     neither / donor / acceptor              MAG|GTRAGT donor; branch point + polypyrimidine tract + CAG|G acceptor       Shapiro & Senapathy 1987 NAR
-lite_lncrna_orf                    lncRNA           mRNA / lncRNA                           long stop-free codon-biased ORF in mRNA; short ORFs, more stops in lncRNA   Kong et al. 2007 (CPC) NAR
-lite_mouse_enhancer_soxoct         Mouse Enh.       background / enhancer                   SOX (CATTGTT), OCT (ATGCAAAT), SOX-OCT composite in CpG-poor mouse DNA      Chen et al. 2008 Cell (ES-cell enhancers)
-lite_tf_ctcf                       TF Binding       background / ctcf_bound                 CTCF core CCRCKNGGNGGCAG vs composition-matched scrambled core              Kim et al. 2007 Cell
-lite_species_markov                Species Clf.     vertebrate_like / yeast_like / bacteria  GC, CpG depletion and dinucleotide preferences of three genomes            Karlin & Burge 1995 Trends Genet
-lite_cpg_island                    Regulatory       bulk_genome / cpg_island                CpG islands (GC > 50%, CpG o/e > 0.6) vs CpG-depleted bulk and GC-rich DNA  Gardiner-Garden & Frommer 1987 J Mol Biol
-lite_phage_host                    Virus/Phage      bacterial_host / phage                  trinucleotide (2nd-order Markov) usage differing modestly; some ameliorated Pride et al. 2006 Genome Res
-lite_coding_gc3                    Coding/NC        noncoding / coding                      3-periodic codon-position bias (RNY, GC3), stop-free frame, either strand    Fickett 1982 NAR
-lite_chromatin_open                Chromatin Acc.   closed / open                           open: GC, CpG, TF sites; closed: AT-rich, tandem repeats, poly(A)            Thurman et al. 2012 Nature (DNase I HS)
-=================================  ===============  ======================================  ==========================================================================  =================================================
+| task id                    | category       | classes                            | bp      | signal                                                                             | after                                      |
+|----------------------------|----------------|------------------------------------|---------|------------------------------------------------------------------------------------|--------------------------------------------|
+| lite_histone_h3_occupancy  | Histone Mod.   | nucleosome_depleted / _occupied    | 150-250 | ~10-bp periodic AA/TT/TA (+GC between) in occupied; poly(dA:dT) tracts in depleted | Segal 2006 Nature; Segal & Widom 2009 COSB |
+| lite_promoter_tata         | Promoters      | non_promoter / promoter            | 150     | TATAWAWR at -31, Inr at +1, BRE, DPE, CCAAT/GC-box/CRE upstream, GC-richer upstream | Smale & Kadonaga 2003 Annu Rev Biochem     |
+| lite_promoter_cpg          | Promoters      | non_promoter / promoter            | 200-300 | CpG o/e 0.55-0.9 with GC box, NRF1, ETS, CCAAT vs CpG o/e 0.15-0.4, same GC          | Deaton & Bird 2011 Genes Dev               |
+| lite_enhancer_tf_cluster   | Enhancers      | background / enhancer              | 150-250 | homotypic clusters (~5) of two of AP-1/E-box/GATA/ETS/C-EBP/RUNX vs ~0.7 chance sites | Spitz & Furlong 2012 Nat Rev Genet         |
+| lite_6ma_context           | DNA Methyl.    | unmethylated / methylated          | 41      | central A in GATC (55%) or GAGG (35%) context, AG-rich flanks; decoys in negatives  | Chen 2019 Bioinformatics (i6mA-Pred)       |
+| lite_splice_sites          | Splice Sites   | neither / donor / acceptor         | 140     | MAG|GTRAGT + exon/intron GC; branch point, pyrimidine tract, YAG|G; decoy GT/AG     | Shapiro & Senapathy 1987 NAR               |
+| lite_lncrna_orf            | lncRNA         | mRNA / lncRNA                      | 200-300 | 60-100% stop-free ORF, human codon usage vs shuffled bases with short ORFs (30%)    | Kong 2007 NAR (CPC)                        |
+| lite_mouse_enhancer_soxoct | Mouse Enh.     | background / enhancer              | 150-250 | 2-5 SOX2 CATTGTT / OCT4 ATGCAAAT / composite sites in 90%, CpG-poor background     | Chen 2008 Cell                             |
+| lite_tf_ctcf               | TF Binding     | background / ctcf_bound            | 80-120  | CTCF core CCGCGNGGNGGCAG (mutated) vs the same bases scrambled                     | Kim 2007 Cell                              |
+| lite_species_composition   | Species Clf.   | vertebrate_like / yeast_like / bacteria_like | 100-200 | CpG depletion / A-T homopolymer runs / E. coli codon usage, GC matched        | Karlin & Burge 1995 Trends Genet           |
+| lite_cpg_island            | Regulatory     | bulk_genome / cpg_island           | 200-300 | CpG o/e 0.6-0.95 vs 0.15-0.35 at the same GC                                      | Gardiner-Garden & Frommer 1987 J Mol Biol  |
+| lite_phage_host            | Virus/Phage    | bacterial_host / phage             | 200-300 | 2nd-order Markov (trinucleotide) usage perturbed ~22%; 20% of phage ameliorated     | Pride 2006 BMC Genomics                    |
+| lite_coding_codon          | Coding/NC      | noncoding / coding                 | 150-250 | human codon usage, stop-free frame, either strand vs the same bases shuffled        | Fickett 1982 NAR                           |
+| lite_chromatin_open        | Chromatin Acc. | closed / open                      | 200-300 | CpG o/e and ~4 CTCF/AP-1/Sp1/ETS sites vs CpG-poor DNA with extra repeats, same GC  | Thurman 2012 Nature                        |
 
-Sequence lengths per task are in :data:`LITE_LENGTHS` (41 bp for the 6mA windows, otherwise 80-300 bp);
-sequences are upper-case ACGT.
+Codon usage tables: Kazusa codon usage database (Nakamura et al. 2000 NAR), H. sapiens and E. coli K-12.
+Per-task length ranges are also in :data:`LITE_LENGTHS`; sequences are upper-case ACGT.
 """
 
 from __future__ import annotations
@@ -110,22 +117,37 @@ def _deplete_cpg(rng: Rng, x: Codes, keep: Floats | float) -> None:
     x[rows[~on_c], cols[~on_c] + 1] = A
 
 
-def _composition_drift(rng: Rng, x: Codes, sd: float) -> None:
-    """Class-independent per-row GC drift (isochore-like): AT->GC or GC->AT substitutions at rate |s|.
-
-    It makes composition the dominant nuisance axis, as in real genomes, so a classifier fitted to
-    shuffled labels does not land on the class axis by accident.
-    """
-    n, length = x.shape
-    s = rng.normal(0.0, sd, n)[:, None]
-    u = rng.random((n, length))
+def _substitute_gc(rng: Rng, x: Codes, rate: Floats) -> None:
+    """Per row, AT->GC substitutions at ``rate`` where it is positive, GC->AT at ``-rate`` where negative."""
+    u = rng.random(x.shape)
     strong = (x == C) | (x == G)
-    to_gc, to_at = ~strong & (u < s), strong & (u < -s)
+    to_gc, to_at = ~strong & (u < rate[:, None]), strong & (u < -rate[:, None])
     x[to_gc] = np.array([C, G], dtype=np.uint8)[rng.integers(0, 2, int(to_gc.sum()))]
     x[to_at] = np.array([A, T], dtype=np.uint8)[rng.integers(0, 2, int(to_at.sum()))]
 
 
-_REPEAT_UNITS = ("CA", "AAT", "AAC", "AAAG", "AGC")
+def _composition_drift(rng: Rng, x: Codes, sd: float) -> None:
+    """Class-independent per-row GC drift (isochores): makes GC content the dominant nuisance axis."""
+    _substitute_gc(rng, x, np.asarray(rng.normal(0.0, sd, x.shape[0]), dtype=np.float64))
+
+
+def _match_gc(rng: Rng, x: Codes, lengths: Ints, y: Labels) -> None:
+    """Move each class's mean GC to the overall mean, as GC-matched negative sets do.
+
+    Without it, planted motifs or CpG depletion shift GC by a percent or two, and GC alone (the largest
+    variance axis of k-mer space) would carry the label.
+    """
+    inside = np.arange(x.shape[1])[None, :] < lengths[:, None]
+    gc = (((x == C) | (x == G)) & inside).sum(axis=1) / lengths
+    target = gc.mean()
+    rate = np.zeros(x.shape[0])
+    for cls in np.unique(y):
+        m = gc[y == cls].mean()
+        rate[y == cls] = (target - m) / (1 - m) if target > m else (target - m) / m
+    _substitute_gc(rng, x, rate)
+
+
+_REPEAT_UNITS = ("CA", "AAC", "AAAG", "AGC", "AATG")  # none A/T-only: that axis is GC's
 
 
 def _nuisance(
@@ -159,14 +181,15 @@ def _sample_motif(rng: Rng, motif: str, k: int, mutation: float) -> Codes:
     probs = np.array([[float(b in _IUPAC[ch]) for b in "ACGT"] for ch in motif])
     cum = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)[:, :-1]
     u = rng.random((k, len(motif)))
-    inst = (u[:, :, None] >= cum[None]).sum(axis=2).astype(np.uint8)
+    inst: Codes = (u[:, :, None] >= cum[None]).sum(axis=2).astype(np.uint8)
     mutate = rng.random(inst.shape) < mutation
     inst[mutate] = rng.integers(0, 4, size=int(mutate.sum()))
     return inst
 
 
 def _revcomp(inst: Codes) -> Codes:
-    return (3 - inst[:, ::-1]).astype(np.uint8)
+    out: Codes = (3 - inst[:, ::-1]).astype(np.uint8)
+    return out
 
 
 def _implant(
@@ -214,7 +237,7 @@ def _codons(rng: Rng, n: int, n_codons: int, table: Floats) -> Codes:
     return bases.reshape(n, 3 * n_codons).astype(np.uint8)
 
 
-def _rows(mask: npt.NDArray[np.bool_]) -> Ints:
+def _rows(mask: npt.ArrayLike) -> Ints:
     return np.flatnonzero(mask).astype(np.int64)
 
 
@@ -224,17 +247,19 @@ def _subset(rng: Rng, rows: Ints, frac: float) -> Ints:
 
 
 # --------------------------------------------------------------------------- task generators
-# Each takes (rng, true labels) and returns (codes padded to the task's max length, per-row lengths).
+# Each takes (rng, true labels, min length, max length) and returns (codes padded to the max length,
+# per-row lengths). Signals are planted from the true labels; label noise comes later.
 
 Generated = tuple[Codes, Ints]
 
 
 def _at(rows: Ints, start: int | Ints) -> Ints:
+    """Fixed start positions for ``rows`` (for signals tied to a TSS, splice junction or centre)."""
     return np.broadcast_to(np.asarray(start, dtype=np.int64), rows.shape).copy()
 
 
-def _gen_histone(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_histone_h3_occupancy"]
+def _gen_histone(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     occupied = y == 1
     x = _background(rng, n, hi, rng.normal(0.39, 0.03, n) + 0.02 * occupied)
@@ -249,22 +274,26 @@ def _gen_histone(rng: Rng, y: Labels) -> Generated:
         pick = rng.integers(0, len(pairs), r.size)
         first, second = np.array(pairs, dtype=np.uint8).T
         x[r, c], x[r, c + 1] = first[pick], second[pick]
-    # poly(dA:dT) tracts (slightly mutated) in ~75% of depleted rows; a short decoy tract in 15% of occupied
-    for rows, tract, frac in ((_rows(~occupied), 10, 0.35), (_rows(~occupied), 8, 0.35), (_rows(occupied), 7, 0.15)):
+    # poly(dA:dT) tracts (slightly mutated) in ~60% of depleted rows; a short decoy tract in 15% of occupied
+    for rows, tract, frac in (
+        (_rows(~occupied), 10, 0.35),
+        (_rows(~occupied), 8, 0.35),
+        (_rows(occupied), 7, 0.15),
+    ):
         sel = _subset(rng, rows, frac)
         _implant(rng, x, sel, _sample_motif(rng, "A" * tract, sel.size, 0.1), lengths)
     _nuisance(rng, x, lengths, repeats=1.0, poly_a=0.0)  # poly(A) is this task's signal, not noise
     return x, lengths
 
 
-def _gen_promoter_tata(rng: Rng, y: Labels) -> Generated:
-    n, (_, length) = y.size, LITE_LENGTHS["lite_promoter_tata"]
+def _gen_promoter_tata(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n, length = y.size, hi
     tss = 100  # window -100..+49 around the transcription start site
     full = np.full(n, length, dtype=np.int64)
-    gc = rng.normal(0.42, 0.04, n)
+    gc = rng.normal(0.48, 0.04, n)
     x = _background(rng, n, length, gc)
     prom = _rows(y == 1)
-    x[prom, :tss] = _background(rng, prom.size, tss, gc[prom] + 0.08)  # GC-richer upstream
+    x[prom, :tss] = _background(rng, prom.size, tss, gc[prom] + 0.04)  # GC-richer upstream
     elements = (  # (IUPAC, fraction of promoters, start relative to the TSS, jitter)
         ("TATAWAWR", 0.8, -31, 3),  # TATA box
         ("SSRCGCC", 0.25, -38, 3),  # TFIIB recognition element, just upstream of TATA
@@ -277,34 +306,41 @@ def _gen_promoter_tata(rng: Rng, y: Labels) -> Generated:
         sel = _subset(rng, prom, frac)
         pos = tss + start + rng.integers(-jitter, jitter + 1, sel.size)
         _implant(rng, x, sel, _sample_motif(rng, motif, sel.size, 0.06), full, pos, both_strands=False)
+    # further upstream activator sites (Sp1, NF-Y, CREB) anywhere in -100..-40
+    _scatter_motifs(
+        rng, x, prom, rng.poisson(2.5, prom.size), ("GGGCGG", "CCAAT", "TGACGTCA"), np.full(n, 60), 0.1
+    )
     decoy = _subset(rng, _rows(y == 0), 0.15)  # AT-rich TATA-like words occur in any genomic DNA
     _implant(rng, x, decoy, _sample_motif(rng, "TATAWAWR", decoy.size, 0.15), full)
-    _nuisance(rng, x, full, drift=0.04, repeats=0.15, poly_a=0.1)
+    _match_gc(rng, x, full, y)  # the GC-richer upstream stays: the rest of the window pays for it
+    _nuisance(rng, x, full, drift=0.04, repeats=0.3, poly_a=0.2)
     return x, full
 
 
-def _gen_promoter_cpg(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_promoter_cpg"]
+def _gen_promoter_cpg(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     prom = y == 1
     x = _background(rng, n, hi, rng.normal(0.55, 0.05, n))  # GC-matched negatives
-    _deplete_cpg(rng, x, np.where(prom, rng.uniform(0.5, 0.9, n), rng.uniform(0.2, 0.45, n)))
+    _deplete_cpg(rng, x, np.where(prom, rng.uniform(0.55, 0.9, n), rng.uniform(0.15, 0.4, n)))
     rows = _rows(prom)
     motifs = ("GGGCGG", "GCGCATGCGC", "CCGGAAGT", "CCAAT")  # Sp1 GC box, NRF1, ETS/GABPA, NF-Y
     _scatter_motifs(rng, x, rows, rng.poisson(1.2, rows.size), motifs, lengths, 0.1)
-    _nuisance(rng, x, lengths, poly_a=0.4)
+    _match_gc(rng, x, lengths, y)
+    _nuisance(rng, x, lengths, repeats=0.6, poly_a=0.5)
     return x, lengths
 
 
-def _gen_enhancer(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_enhancer_tf_cluster"]
+def _gen_enhancer(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     x = _background(rng, n, hi, rng.normal(0.42, 0.04, n))
-    motifs = ("TGASTCA", "CACGTG", "WGATAR", "ACCGGAAGT", "TTGCGCAA", "TGTGGTT")  # AP-1 E-box GATA ETS CEBP RUNX
+    # AP-1, E-box (bHLH), GATA, ETS, C/EBP, RUNX
+    motifs = ("TGASTCA", "CACGTG", "WGATAR", "ACCGGAAGT", "TTGCGCAA", "TGTGGTT")
     # enhancers: homotypic clusters of two factors' sites; background: sparse chance sites of any factor
     enh = _rows(y == 1)
     pair = np.stack([rng.integers(0, len(motifs), enh.size), rng.integers(0, len(motifs), enh.size)], axis=1)
-    counts = rng.poisson(3.5, enh.size) + 1
+    counts = rng.poisson(4.5, enh.size) + 1
     owners = np.repeat(enh, counts)
     which = pair[np.repeat(np.arange(enh.size), counts), rng.integers(0, 2, owners.size)]
     for j, motif in enumerate(motifs):
@@ -312,12 +348,13 @@ def _gen_enhancer(rng: Rng, y: Labels) -> Generated:
         _implant(rng, x, sel, _sample_motif(rng, motif, sel.size, 0.1), lengths)
     bg = _rows(y == 0)
     _scatter_motifs(rng, x, bg, rng.poisson(0.7, bg.size), motifs, lengths, 0.1)
-    _nuisance(rng, x, lengths, drift=0.04, repeats=0.15, poly_a=0.1)
+    _match_gc(rng, x, lengths, y)
+    _nuisance(rng, x, lengths, drift=0.03, repeats=0.1, poly_a=0.1)
     return x, lengths
 
 
-def _gen_6ma(rng: Rng, y: Labels) -> Generated:
-    n, (_, length) = y.size, LITE_LENGTHS["lite_6ma_context"]
+def _gen_6ma(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n, length = y.size, hi
     centre = length // 2
     full = np.full(n, length, dtype=np.int64)
     x = _background(rng, n, length, rng.normal(0.45, 0.04, n))
@@ -330,23 +367,24 @@ def _gen_6ma(rng: Rng, y: Labels) -> Generated:
     # context motifs with the methylated A at the centre: GATC (Dam-like) and GAGG
     kind = rng.random(n)
     for motif, rows in (
-        ("GATC", _rows(methylated & (kind < 0.5))),
-        ("GAGG", _rows(methylated & (kind >= 0.5) & (kind < 0.8))),
+        ("GATC", _rows(methylated & (kind < 0.55))),
+        ("GAGG", _rows(methylated & (kind >= 0.55) & (kind < 0.9))),
         ("GATC", _rows(~methylated & (kind < 0.08))),  # unmethylated GATC/GAGG sites exist too
         ("GAGG", _rows(~methylated & (kind >= 0.08) & (kind < 0.14))),
     ):
         inst = _sample_motif(rng, motif, rows.size, 0.05)
         _implant(rng, x, rows, inst, full, _at(rows, centre - 1), both_strands=False)
+    _match_gc(rng, x, full, y)
     _nuisance(rng, x, full, drift=0.05, repeats=0.15, poly_a=0.1)
     x[:, centre] = A
     return x, full
 
 
-def _gen_splice(rng: Rng, y: Labels) -> Generated:
-    n, (_, length) = y.size, LITE_LENGTHS["lite_splice_sites"]
+def _gen_splice(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n, length = y.size, hi
     b = length // 2  # exon/intron boundary between bases b-1 and b
     full = np.full(n, length, dtype=np.int64)
-    exon_gc, intron_gc = rng.normal(0.52, 0.04, n), rng.normal(0.38, 0.04, n)
+    exon_gc, intron_gc = rng.normal(0.52, 0.04, n), rng.normal(0.39, 0.04, n)
     neither, donor, acceptor = _rows(y == 0), _rows(y == 1), _rows(y == 2)
     x = _background(rng, n, length, rng.normal(0.45, 0.04, n))
     x[donor, :b] = _background(rng, donor.size, b, exon_gc[donor])
@@ -354,24 +392,24 @@ def _gen_splice(rng: Rng, y: Labels) -> Generated:
     x[acceptor, :b] = _background(rng, acceptor.size, b, intron_gc[acceptor])
     x[acceptor, b:] = _background(rng, acceptor.size, length - b, exon_gc[acceptor])
     # donor: MAG|GTRAGT with the GT invariant
-    _implant(rng, x, donor, _sample_motif(rng, "MAGGTRAGT", donor.size, 0.1), full, _at(donor, b - 3), False)
-    x[donor, b], x[donor, b + 1] = G, T
-    # acceptor: branch point YTNAY 20-35 nt upstream, polypyrimidine tract, then YAG|G with the AG invariant
+    _implant(rng, x, donor, _sample_motif(rng, "MAGGTRAGT", donor.size, 0.05), full, _at(donor, b - 3), False)
+    # acceptor: branch point YTNAY 22-40 nt upstream, polypyrimidine tract, then YAG|G with the AG invariant
     bp = _subset(rng, acceptor, 0.7)
-    pos = b - rng.integers(22, 36, bp.size)
+    pos = b - rng.integers(26, 41, bp.size)
     _implant(rng, x, bp, _sample_motif(rng, "YTNAY", bp.size, 0.1), full, pos, both_strands=False)
-    strength = rng.uniform(0.5, 0.9, acceptor.size)[:, None]
+    strength = rng.uniform(0.6, 0.95, acceptor.size)[:, None]
     tract = rng.random((acceptor.size, 18)) < strength
     pyrimidines = np.array([C, T, T], dtype=np.uint8)[rng.integers(0, 3, tract.shape)]
     x[acceptor, b - 21 : b - 3] = np.where(tract, pyrimidines, x[acceptor, b - 21 : b - 3])
-    _implant(rng, x, acceptor, _sample_motif(rng, "YAGG", acceptor.size, 0.1), full, _at(acceptor, b - 3), False)
-    x[acceptor, b - 2], x[acceptor, b - 1] = A, G
-    # neither: a decoy GT or AG at the boundary, as in real negative sets
-    gt = neither[rng.random(neither.size) < 0.5]
-    ag = np.setdiff1d(neither, gt)
+    _implant(
+        rng, x, acceptor, _sample_motif(rng, "YAGG", acceptor.size, 0.1), full, _at(acceptor, b - 3), False
+    )
+    _nuisance(rng, x, full, drift=0.05)
+    # the invariant GT and AG, set last so no noise touches them; negatives get a decoy GT or AG there
+    gt = np.union1d(donor, neither[rng.random(neither.size) < 0.5])
+    ag = np.union1d(acceptor, np.setdiff1d(neither, gt))
     x[gt, b], x[gt, b + 1] = G, T
     x[ag, b - 2], x[ag, b - 1] = A, G
-    _nuisance(rng, x, full, drift=0.04, repeats=0.15, poly_a=0.1)
     return x, full
 
 
@@ -415,8 +453,8 @@ def _shuffled(rng: Rng, x: Codes) -> Codes:
     return np.take_along_axis(x, np.argsort(rng.random(x.shape), axis=1), axis=1)
 
 
-def _gen_lncrna(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_lncrna_orf"]
+def _gen_lncrna(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     cds = _reading_frames(rng, n, hi, _HUMAN_CODONS, antisense=0.0)  # transcripts are stranded
     x = _shuffled(rng, cds)  # transcript background with coding-like composition, stops at chance rate
@@ -430,13 +468,16 @@ def _gen_lncrna(rng: Rng, y: Labels) -> Generated:
     x[mrna] = np.where(in_cds, shifted, x[mrna])
     # lncRNA: 30% carry a short ORF (20-40 codons) with the same codon usage
     sorf = _subset(rng, lnc, 0.3)
-    _implant(rng, x, sorf, _codons(rng, sorf.size, int(rng.integers(20, 41)), _HUMAN_CODONS), lengths, None, False)
+    _implant(
+        rng, x, sorf, _codons(rng, sorf.size, int(rng.integers(20, 41)), _HUMAN_CODONS), lengths, None, False
+    )
+    _match_gc(rng, x, lengths, y)
     _nuisance(rng, x, lengths)
     return x, lengths
 
 
-def _gen_mouse_enhancer(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_mouse_enhancer_soxoct"]
+def _gen_mouse_enhancer(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     x = _background(rng, n, hi, rng.normal(0.42, 0.04, n))
     _deplete_cpg(rng, x, 0.2)  # mouse bulk DNA is CpG-poor
@@ -445,12 +486,13 @@ def _gen_mouse_enhancer(rng: Rng, y: Labels) -> Generated:
     _scatter_motifs(rng, x, enh, rng.integers(2, 6, enh.size), motifs, lengths, 0.1)
     decoy = _subset(rng, _rows(y == 0), 0.2)
     _scatter_motifs(rng, x, decoy, np.ones(decoy.size, np.int64), motifs[:2], lengths, 0.15)
-    _nuisance(rng, x, lengths)
+    _match_gc(rng, x, lengths, y)
+    _nuisance(rng, x, lengths, drift=0.05, repeats=0.3, poly_a=0.2)
     return x, lengths
 
 
-def _gen_ctcf(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_tf_ctcf"]
+def _gen_ctcf(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     x = _background(rng, n, hi, rng.normal(0.42, 0.04, n))
     _deplete_cpg(rng, x, 0.25)
@@ -460,14 +502,19 @@ def _gen_ctcf(rng: Rng, y: Labels) -> Generated:
     scramble = (y == 0) | (rng.random(n) >= 0.9)
     inst[scramble] = _shuffled(rng, inst[scramble])
     _implant(rng, x, np.arange(n, dtype=np.int64), inst, lengths)
-    second = _subset(rng, _rows(y == 1), 0.6)  # a second, weaker site in some peaks
-    _implant(rng, x, second, _sample_motif(rng, "CCGCGNGGNGGCAG", second.size, 0.15), lengths)
+    # a second, weaker site in 60% of rows (scrambled again in unbound ones)
+    second = _subset(rng, np.arange(n, dtype=np.int64), 0.6)
+    inst = _sample_motif(rng, "CCGCGNGGNGGCAG", second.size, 0.15)
+    unbound = y[second] == 0
+    inst[unbound] = _shuffled(rng, inst[unbound])
+    _implant(rng, x, second, inst, lengths)
+    _match_gc(rng, x, lengths, y)
     _nuisance(rng, x, lengths, drift=0.04, repeats=0.15, poly_a=0.1)
     return x, lengths
 
 
-def _gen_species(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_species_markov"]
+def _gen_species(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     vert, yeast, bact = _rows(y == 0), _rows(y == 1), _rows(y == 2)
     x = np.empty((n, hi), dtype=np.uint8)
@@ -477,23 +524,25 @@ def _gen_species(rng: Rng, y: Labels) -> Generated:
     x[vert] = vert_x
     # yeast-like: GC ~38%, no CpG depletion, frequent A/T homopolymer runs
     x[yeast] = _background(rng, yeast.size, hi, rng.normal(0.38, 0.04, yeast.size))
-    runs = _subset(rng, yeast, 0.7)
+    runs = _subset(rng, yeast, 0.8)
     _scatter_motifs(rng, x, runs, rng.integers(1, 4, runs.size), ("AAAAAAA", "TTTTTTT"), lengths, 0.1)
     # bacteria-like: gene-dense, so mostly coding fragments with E. coli codon usage, GC ~51%
     x[bact] = _background(rng, bact.size, hi, rng.normal(0.51, 0.04, bact.size))
     coding = _subset(rng, bact, 0.85)
     x[coding] = _reading_frames(rng, coding.size, hi, _ECOLI_CODONS, antisense=0.5)
-    _nuisance(rng, x, lengths, drift=0.09, repeats=0.8, poly_a=0.4)
+    _match_gc(rng, x, lengths, y)  # GC alone would be too easy: the k-mer texture has to do it
+    _nuisance(rng, x, lengths, drift=0.05, repeats=0.5, poly_a=0.0)  # A/T runs are the yeast signal
     return x, lengths
 
 
-def _gen_cpg_island(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_cpg_island"]
+def _gen_cpg_island(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     island = y == 1
     # GC-matched negatives (GC-rich isochores, still CpG-depleted): the CpG o/e ratio is the signal
     x = _background(rng, n, hi, rng.normal(0.55, 0.05, n))
-    _deplete_cpg(rng, x, np.where(island, rng.uniform(0.55, 0.9, n), rng.uniform(0.2, 0.45, n)))
+    _deplete_cpg(rng, x, np.where(island, rng.uniform(0.6, 0.95, n), rng.uniform(0.15, 0.35, n)))
+    _match_gc(rng, x, lengths, y)
     _nuisance(rng, x, lengths, poly_a=0.4)
     return x, lengths
 
@@ -505,44 +554,47 @@ def _phage_tables(rng: Rng) -> tuple[Floats, Floats]:
     return host, phage / phage.sum(axis=1, keepdims=True)
 
 
-def _gen_phage(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_phage_host"]
+def _gen_phage(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     host, phage = _phage_tables(rng)
     # 20% of phage fragments are host-ameliorated (long-resident prophages): drawn from the host chain
     like_phage = (y == 1) & (rng.random(n) >= 0.2)
     x = np.where(like_phage[:, None], _markov(rng, n, hi, phage), _markov(rng, n, hi, host)).astype(np.uint8)
+    _match_gc(rng, x, lengths, y)
     _nuisance(rng, x, lengths)
     return x, lengths
 
 
-def _gen_coding(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_coding_codon"]
+def _gen_coding(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     x = _reading_frames(rng, n, hi, _HUMAN_CODONS, antisense=0.5)
     # non-coding: the same bases in random order, so composition is matched exactly per row and only
     # the codon structure (usage, 3-periodicity, no in-frame stops) tells the classes apart
     nc = _rows(y == 0)
     x[nc] = _shuffled(rng, x[nc])
+    _match_gc(rng, x, lengths, y)
     _nuisance(rng, x, lengths)
     return x, lengths
 
 
-def _gen_chromatin(rng: Rng, y: Labels) -> Generated:
-    n, lo, hi = y.size, *LITE_LENGTHS["lite_chromatin_open"]
+def _gen_chromatin(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
+    n = y.size
     lengths = _lengths(rng, n, lo, hi)
     is_open = y == 1
-    x = _background(rng, n, hi, np.where(is_open, rng.normal(0.44, 0.05, n), rng.normal(0.42, 0.05, n)))
-    _deplete_cpg(rng, x, np.where(is_open, rng.uniform(0.3, 0.8, n), rng.uniform(0.15, 0.4, n)))
+    x = _background(rng, n, hi, rng.normal(0.43, 0.05, n))  # GC-matched, as DNase-seq negative sets are
+    _deplete_cpg(rng, x, np.where(is_open, rng.uniform(0.45, 0.8, n), rng.uniform(0.15, 0.35, n)))
     rows = _rows(is_open)
     motifs = ("CCRCKNGGNGGCAG", "TGASTCA", "GGGCGG", "CCGGAAGT")  # CTCF, AP-1, Sp1, ETS
-    _scatter_motifs(rng, x, rows, rng.poisson(2.0, rows.size), motifs, lengths, 0.1)
+    _scatter_motifs(rng, x, rows, rng.poisson(4.0, rows.size), motifs, lengths, 0.1)
     # closed: extra tandem repeats and retrotransposon poly(A) in some rows
     closed = _subset(rng, _rows(~is_open), 0.15)
     for unit in ("CA", "AT", "AAT", "AAAT", "A"):
         sel = closed[rng.random(closed.size) < 0.2]
         size = int(rng.integers(24, 37))
         _implant(rng, x, sel, _sample_motif(rng, (unit * size)[:size], sel.size, 0.08), lengths)
+    _match_gc(rng, x, lengths, y)
     _nuisance(rng, x, lengths)
     return x, lengths
 
@@ -555,9 +607,9 @@ class _Recipe:
     spec: TaskSpec
     label_names: tuple[str, ...]
     lengths: tuple[int, int]
-    make: Callable[[Rng, Labels], Generated]
-    n_train: int = 600
-    n_test: int = 300
+    make: Callable[[Rng, Labels, int, int], Generated]
+    n_train: int = 800
+    n_test: int = 400
     label_noise: float = 0.03
 
 
@@ -567,11 +619,13 @@ def _recipe(
     description: str,
     label_names: tuple[str, ...],
     lengths: tuple[int, int],
-    make: Callable[[Rng, Labels], Generated],
-    **kw: int | float,
+    make: Callable[[Rng, Labels, int, int], Generated],
+    n_train: int = 800,
+    n_test: int = 400,
+    label_noise: float = 0.03,
 ) -> _Recipe:
     spec = TaskSpec(task_id, category, SOURCE, description, len(label_names))
-    return _Recipe(spec, label_names, lengths, make, **kw)  # type: ignore[arg-type]
+    return _Recipe(spec, label_names, lengths, make, n_train, n_test, label_noise)
 
 
 _RECIPES: tuple[_Recipe, ...] = (
@@ -579,43 +633,43 @@ _RECIPES: tuple[_Recipe, ...] = (
             "Nucleosome occupancy: ~10-bp periodic AA/TT/TA and GC dinucleotides vs nucleosome-excluding poly(dA:dT) tracts.",
             ("nucleosome_depleted", "nucleosome_occupied"), (150, 250), _gen_histone),
     _recipe("lite_promoter_tata", "Promoters",
-            "Core promoters: a TATA box ~31 bp upstream and an Inr element at the TSS in a GC-richer upstream region.",
+            "TATA promoters: TATA box at -31, Inr at the TSS, BRE, DPE and upstream CCAAT/GC-box/CRE sites vs background.",
             ("non_promoter", "promoter"), (150, 150), _gen_promoter_tata),
     _recipe("lite_promoter_cpg", "Promoters",
-            "CpG-island promoters (high CpG o/e with GC-box, NRF1, ETS and CCAAT sites) vs GC-matched CpG-depleted DNA.",
+            "CpG-island promoters: high CpG o/e with GC-box, NRF1, ETS and CCAAT sites vs GC-matched CpG-depleted DNA.",
             ("non_promoter", "promoter"), (200, 300), _gen_promoter_cpg),
     _recipe("lite_enhancer_tf_cluster", "Enhancers",
-            "Enhancers as clusters of AP-1, E-box, GATA, ETS, C/EBP and RUNX sites vs sparse chance occurrences.",
+            "Enhancers as homotypic clusters of AP-1, E-box, GATA, ETS, C/EBP or RUNX sites vs sparse chance sites.",
             ("background", "enhancer"), (150, 250), _gen_enhancer),
     _recipe("lite_6ma_context", "DNA Methyl.",
             "N6-methyladenine: 41-nt windows centred on an A with GATC/GAGG context and AG-rich flanks vs random context.",
-            ("unmethylated", "methylated"), (41, 41), _gen_6ma, n_train=800, n_test=400),
+            ("unmethylated", "methylated"), (41, 41), _gen_6ma),
     _recipe("lite_splice_sites", "Splice Sites",
-            "Splice junctions: MAG|GTRAGT donors, branch point + polypyrimidine tract + CAG|G acceptors, decoy GT/AG.",
-            ("neither", "donor", "acceptor"), (140, 140), _gen_splice, n_train=720, n_test=360, label_noise=0.02),
+            "Splice junctions: MAG|GTRAGT donors, branch point + polypyrimidine tract + YAG|G acceptors, decoy GT/AG.",
+            ("neither", "donor", "acceptor"), (140, 140), _gen_splice, n_train=810, n_test=405, label_noise=0.02),
     _recipe("lite_lncrna_orf", "lncRNA",
-            "lncRNA vs mRNA: mRNAs carry a long stop-free codon-biased ORF, lncRNAs only short ORFs and frequent stops.",
+            "mRNA vs lncRNA: a long stop-free ORF with human codon usage vs composition-matched sequence with short ORFs.",
             ("mRNA", "lncRNA"), (200, 300), _gen_lncrna),
     _recipe("lite_mouse_enhancer_soxoct", "Mouse Enh.",
             "Mouse ES-cell enhancers: SOX (CATTGTT), OCT (ATGCAAAT) and composite SOX-OCT sites in CpG-poor DNA.",
             ("background", "enhancer"), (150, 250), _gen_mouse_enhancer),
     _recipe("lite_tf_ctcf", "TF Binding",
-            "CTCF binding: a mutated CTCF core (CCRCKNGGNGGCAG) vs the same bases scrambled, in CpG-depleted DNA.",
+            "CTCF binding: mutated CTCF cores (CCGCGNGGNGGCAG) vs the same bases scrambled, in CpG-depleted DNA.",
             ("background", "ctcf_bound"), (80, 120), _gen_ctcf),
-    _recipe("lite_species_markov", "Species Clf.",
-            "Genome of origin from composition: CpG-depleted vertebrate, A/T-run-rich yeast, codon-periodic bacterial DNA.",
-            ("vertebrate_like", "yeast_like", "bacteria_like"), (100, 200), _gen_species, n_train=720, n_test=360),
+    _recipe("lite_species_composition", "Species Clf.",
+            "Genome of origin from composition: CpG-depleted vertebrate, A/T-run-rich yeast, E. coli-codon bacterial DNA.",
+            ("vertebrate_like", "yeast_like", "bacteria_like"), (100, 200), _gen_species, n_train=810, n_test=405),
     _recipe("lite_cpg_island", "Regulatory",
-            "CpG islands (GC > 50%, CpG o/e > 0.6) vs CpG-depleted bulk DNA including GC-rich isochores.",
+            "CpG islands (CpG o/e 0.6-0.95) vs GC-matched CpG-depleted bulk DNA (o/e 0.15-0.35).",
             ("bulk_genome", "cpg_island"), (200, 300), _gen_cpg_island),
     _recipe("lite_phage_host", "Virus/Phage",
             "Phage vs bacterial-host fragments differing modestly in trinucleotide usage; some prophages are ameliorated.",
             ("bacterial_host", "phage"), (200, 300), _gen_phage),
     _recipe("lite_coding_codon", "Coding/NC",
-            "Coding vs non-coding: 3-periodic codon-position composition (purine-first, GC3) in a stop-free frame.",
+            "Coding vs non-coding: human codon usage in a stop-free 3-periodic frame vs the same bases shuffled.",
             ("noncoding", "coding"), (150, 250), _gen_coding),
     _recipe("lite_chromatin_open", "Chromatin Acc.",
-            "Open chromatin (GC, CpG, CTCF/AP-1/SP1/ETS sites) vs closed AT-rich DNA with tandem repeats and poly(A).",
+            "Open chromatin (CpG, dense CTCF/AP-1/Sp1/ETS sites) vs GC-matched closed DNA with extra repeats and poly(A).",
             ("closed", "open"), (200, 300), _gen_chromatin),
 )  # fmt: skip
 
@@ -663,11 +717,16 @@ def _generate(task_id: str) -> TaskData:
     rng = np.random.default_rng(task_seed(task_id))
     n_classes = len(recipe.label_names)
     y = np.concatenate([_balanced(rng, recipe.n_train, n_classes), _balanced(rng, recipe.n_test, n_classes)])
-    x, lengths = recipe.make(rng, y)
-    observed = np.concatenate([_label_noise(rng, y[: recipe.n_train], recipe.label_noise),
-                               _label_noise(rng, y[recipe.n_train :], recipe.label_noise)])
+    x, lengths = recipe.make(rng, y, *recipe.lengths)
+    observed = np.concatenate(
+        [
+            _label_noise(rng, y[: recipe.n_train], recipe.label_noise),
+            _label_noise(rng, y[recipe.n_train :], recipe.label_noise),
+        ]
+    )
     seqs = _decode(x, lengths)
     k = recipe.n_train
+    observed.flags.writeable = False  # the loader caches: nobody may edit the shared labels in place
     return TaskData(
         spec=recipe.spec,
         train_sequences=seqs[:k],
@@ -679,7 +738,7 @@ def _generate(task_id: str) -> TaskData:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_lite_task(task_id: str) -> TaskData:
     """The lite task ``task_id``, generated once per process (deterministic, so caching is safe)."""
     return _generate(task_id)

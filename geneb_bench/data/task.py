@@ -43,7 +43,7 @@ class TaskData:
     test_labels: Labels
     label_names: tuple[str, ...]  # label_names[i] is the original label that became class i
     revision: str | None = None  # dataset revision or generator version
-    _fingerprint: list[str] = field(default_factory=list, repr=False, compare=False)
+    _fingerprint: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @property
     def n_classes(self) -> int:

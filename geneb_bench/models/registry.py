@@ -70,7 +70,7 @@ def list_models() -> list[ModelSpec]:
 
 def safe_key(text: str) -> str:
     """A key usable in item ids and file names: no path separators, nothing that escapes a directory."""
-    cleaned = re.sub(r"[^A-Za-z0-9._+-]+", "__", text).strip("._")
+    cleaned = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._+-]+", "__", text)).strip("._")
     return cleaned or "model"
 
 
@@ -88,7 +88,7 @@ def resolve_model(name: str) -> ModelSpec:
     if name in _REGISTRY:
         return _REGISTRY[name]
     path = Path(name).expanduser()
-    if path.is_dir():
+    if name.strip() and path.is_dir():  # "" would be Path("."): never take the working directory as a model
         return ModelSpec(
             key=safe_key(path.resolve().name),
             family="hf",

@@ -42,7 +42,7 @@ class Settings:
     def from_config(cls, config: pytest.Config) -> Settings:
         from platformdirs import user_cache_dir
 
-        from geneb_bench.models.registry import DEFAULT_MODELS
+        from geneb_bench.models.registry import DEFAULT_MODELS, resolve_models
 
         models: list[str] = []
         for name in config.getoption("geneb_model") or ["baselines"]:
@@ -50,6 +50,8 @@ class Settings:
         try:
             seeds = tuple(int(s) for s in _csv(config.getoption("geneb_seeds")))
             regimes = tuple(get_regime(r) for r in _csv(config.getoption("geneb_regimes")))
+            # checked here, not at collection, where the error would become a collection error per module
+            resolve_models(dict.fromkeys(models))
         except ValueError as exc:
             raise pytest.UsageError(f"geneb: {exc}") from None
         if not seeds or not regimes:
@@ -63,7 +65,7 @@ class Settings:
             regimes=regimes,
             seeds=seeds,
             data_dir=Path(data_dir).expanduser() if data_dir else None,
-            cache_dir=Path(cache_dir).expanduser(),
-            results_dir=Path(results_dir).expanduser(),
+            cache_dir=Path(cache_dir).expanduser().resolve(),
+            results_dir=Path(results_dir).expanduser().resolve(),
             device=config.getoption("geneb_device"),
         )

@@ -1,0 +1,1 @@
+"""Reports and analyses over result files and the published GENEB leaderboard."""

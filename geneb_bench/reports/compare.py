@@ -1,0 +1,78 @@
+"""Place a user's models among the 40 published ones, per category and regime.
+
+A rank is only given where the comparison is fair: the user's run covers every GENEB task of that category
+(or all 100 tasks for macro/micro). Otherwise the row says how partial it is and the rank is left empty; the
+would-be position is still shown, in parentheses, as a hint rather than a placement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geneb_bench.categories import CATEGORY_NAMES
+from geneb_bench.reports.analyses import official
+from geneb_bench.reports.published import COMPLETE, category_status, published_table, results_table
+
+COMPARE_COLUMNS = ["model", "regime", "category", "score", "status", "rank", "would_rank", "of", "best",
+                   "best_score", "diff_to_best", "nearest", "nearest_score"]
+
+
+def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (user model, regime, category or macro/micro) with its placement among the official rows.
+
+    ``frame`` is a tidy results frame; ``rank`` is 1 + the number of official models scoring strictly higher.
+    """
+    reference = official(published if published is not None else published_table())
+    local = results_table(frame)
+    rows = []
+    for _, user in local.iterrows():
+        regime, model = str(user["regime"]), str(user["model"])
+        ref = reference[reference["regime"] == regime]
+        if ref.empty:
+            continue
+        per_category = category_status(frame, model, regime)
+        for column in [*CATEGORY_NAMES, "macro", "micro"]:
+            score = user.get(column, np.nan)
+            if pd.isna(score):
+                continue
+            if user["suite"] != "geneb":
+                status = f"{user['suite']} suite: not GENEB tasks"
+            else:
+                status = str(user["status"]) if column in ("macro", "micro") else per_category[column]
+            scores = ref[column].to_numpy(dtype=float)
+            would_rank = int(np.sum(scores > float(score))) + 1
+            best_i = int(np.argmax(scores))
+            near_i = int(np.argmin(np.abs(scores - float(score))))
+            rows.append({
+                "model": model, "regime": regime, "category": column, "score": float(score), "status": status,
+                "rank": would_rank if status == COMPLETE else None, "would_rank": would_rank, "of": len(ref),
+                "best": ref["model"].iloc[best_i], "best_score": float(scores[best_i]),
+                "diff_to_best": float(score) - float(scores[best_i]),
+                "nearest": ref["model"].iloc[near_i], "nearest_score": float(scores[near_i]),
+            })
+    out = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+    out["rank"] = pd.array(out["rank"].tolist(), dtype="Int64")  # empty (<NA>) where not comparable
+    return out
+
+
+def combined_leaderboard(local: pd.DataFrame, regime: str = "full",
+                         published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Published rows plus the user's, ranked by macro; partial rows follow unranked, with their status.
+
+    The published community row keeps its "self-reported" provenance so readers can tell it apart.
+    """
+    ref = published if published is not None else published_table()
+    columns = ["model", "provenance", "params", "macro", "micro", *CATEGORY_NAMES, "status"]
+    both = pd.concat([ref[ref["regime"] == regime], local[local["regime"] == regime]], ignore_index=True)
+    both = both.reindex(columns=columns)
+    both.loc[both["provenance"] == "local", "status"] = local.loc[local["regime"] == regime, "status"].to_numpy()
+    if "suite" in local.columns:
+        foreign = local.loc[(local["regime"] == regime) & (local["suite"] != "geneb"), "model"]
+        mask = (both["provenance"] == "local") & both["model"].isin(foreign)
+        both.loc[mask, "status"] = "not GENEB tasks"
+    done = both[both["status"] == COMPLETE].sort_values(["macro", "model"], ascending=[False, True])
+    done.insert(0, "rank", np.arange(1, len(done) + 1).astype(object))
+    rest = both[both["status"] != COMPLETE].sort_values(["macro", "model"], ascending=[False, True])
+    rest.insert(0, "rank", "")
+    return pd.concat([done, rest], ignore_index=True)

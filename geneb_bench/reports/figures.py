@@ -1,0 +1,153 @@
+"""Figures of a wide table (published and/or local rows), as PNG and SVG, with matplotlib's Agg backend.
+
+Agg is forced so figures render on headless machines and CI; every function returns the figure so callers
+(tests, the HTML report) can save or inspect it, and :func:`write_figures` writes all four.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from geneb_bench.reports.analyses import REGIME_NAMES, categories_in, rankable, scaling, winners
+
+FORMATS = ("png", "svg")
+LOCAL_COLOUR = "#d62728"
+
+
+def _labels(sub: pd.DataFrame) -> list[str]:
+    """Display names where known, marking local and partial rows so they are never mistaken for official."""
+    labels = []
+    for _, row in sub.iterrows():
+        display = row.get("display")
+        label = str(display) if isinstance(display, str) and display else str(row["model"])
+        if row.get("provenance") == "local":
+            label += " [local]"
+        elif row.get("provenance") == "self-reported":
+            label += " [self-rep.]"
+        status = row.get("status")
+        if isinstance(status, str) and status.startswith("partial"):
+            label += f" ({status})"
+        labels.append(label)
+    return labels
+
+
+def heatmap(table: pd.DataFrame, regime: str = "full") -> Figure:
+    """Models (rows, best macro first) x categories (+ macro), coloured by MCC, values printed."""
+    sub = table[table["regime"] == regime].sort_values("macro", ascending=False)
+    columns = [*categories_in(sub), "macro"]
+    values = sub[columns].to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(2.0 + 0.62 * len(columns), 1.2 + 0.24 * len(sub)))
+    image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=min(0.0, float(np.nanmin(values))), vmax=1.0)
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(sub)), _labels(sub), fontsize=7)
+    for (i, j), v in np.ndenumerate(values):
+        if not np.isnan(v):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=5.5, color="white" if v < 0.5 else "black")
+    for tick, prov in zip(ax.get_yticklabels(), sub.get("provenance", pd.Series(dtype=str)), strict=False):
+        if prov == "local":
+            tick.set_color(LOCAL_COLOUR)
+    fig.colorbar(image, ax=ax, label="MCC", fraction=0.03)
+    ax.set_title(f"GENEB MCC by category ({regime})", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def scaling_scatter(table: pd.DataFrame, regime: str = "full") -> Figure:
+    """log10 params vs macro-MCC with the Spearman rho of the official rows (all rows if none are official)."""
+    sub = table[(table["regime"] == regime) & table["params"].notna()]
+    ref = sub[sub["provenance"] == "official"] if (sub["provenance"] == "official").any() else sub
+    rho = scaling(ref, regime)
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    for prov, colour, marker in (("official", "#1f77b4", "o"), ("self-reported", "#ff7f0e", "s"),
+                                 ("local", LOCAL_COLOUR, "*")):
+        part = sub[sub["provenance"] == prov]
+        if not part.empty:
+            ax.scatter(part["params"], part["macro"], c=colour, marker=marker, s=60 if prov == "local" else 30,
+                       label=prov, zorder=3)
+            for label, (_, row) in zip(_labels(part), part.iterrows(), strict=True):
+                ax.annotate(label.split(" [")[0], (row["params"], row["macro"]), fontsize=6,
+                            xytext=(3, 2), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters (log scale)")
+    ax.set_ylabel(f"macro-MCC ({regime})")
+    ax.set_title(f"Scale vs GENEB macro-MCC: Spearman {rho}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def regimes_plot(table: pd.DataFrame) -> Figure:
+    """Macro-MCC per model in full, 10shot and 1shot (models ordered by full): how much few-shot costs."""
+    wide = table.pivot_table(index="model", columns="regime", values="macro")
+    order = wide.sort_values("full" if "full" in wide.columns else wide.columns[0]).index
+    first = table.drop_duplicates("model").set_index("model").loc[order].reset_index()
+    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.22 * len(order)))
+    y = np.arange(len(order))
+    for regime, marker in zip(REGIME_NAMES, ("o", "s", "^"), strict=True):
+        if regime in wide.columns:
+            ax.scatter(wide.loc[order, regime], y, marker=marker, label=regime, s=22, zorder=3)
+    ax.hlines(y, wide.loc[order].min(axis=1), wide.loc[order].max(axis=1), color="grey", lw=0.8)
+    ax.set_yticks(y, _labels(first), fontsize=7)
+    ax.set_xlabel("macro-MCC")
+    ax.set_title("Full data vs 10-shot vs 1-shot", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def winners_plot(table: pd.DataFrame) -> Figure:
+    """Winner per category and regime among rankable rows; cells whose winner differs from full are shaded."""
+    frame = winners(rankable(table))
+    present = [r for r in REGIME_NAMES if f"{r}_winner" in frame.columns]
+    changed = np.array([[row[f"{r}_winner"] != row[f"{present[0]}_winner"] for r in present]
+                        for _, row in frame.iterrows()], dtype=float)
+    fig, ax = plt.subplots(figsize=(3.0 + 3.0 * len(present), 1.0 + 0.38 * len(frame)))
+    ax.imshow(changed, aspect="auto", cmap="Pastel1_r", vmin=0, vmax=1)
+    for i, (_, row) in enumerate(frame.iterrows()):
+        for j, regime in enumerate(present):
+            ax.text(j, i, f"{row[f'{regime}_winner']}\n{row[f'{regime}_score']:.3f}", ha="center", va="center",
+                    fontsize=6.5)
+    ax.set_xticks(range(len(present)), present)
+    ax.set_yticks(range(len(frame)), frame["category"], fontsize=8)
+    ax.xaxis.tick_top()
+    n = int(frame.loc[frame["category"] != "macro", "changed"].sum()) if "changed" in frame else 0
+    ax.set_title(f"Winner per category (shaded: differs from {present[0]}); "
+                 f"full vs 10shot differ in {n} of {int((frame['category'] != 'macro').sum())}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def write_figures(table: pd.DataFrame, out_dir: Path, regime: str = "full") -> dict[str, list[Path]]:
+    """All four figures as ``<name>.png`` and ``<name>.svg`` under ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    makers: dict[str, Callable[[], Figure]] = {
+        "heatmap": lambda: heatmap(table, regime),
+        "scaling": lambda: scaling_scatter(table, regime),
+        "regimes": lambda: regimes_plot(table),
+        "winners": lambda: winners_plot(table),
+    }
+    written: dict[str, list[Path]] = {}
+    for name, make in makers.items():
+        fig = make()
+        try:
+            written[name] = []
+            for fmt in FORMATS:
+                path = out_dir / f"{name}.{fmt}"
+                fig.savefig(path, dpi=150 if fmt == "png" else None, metadata={"Date": None} if fmt == "svg" else None)
+                written[name].append(path)
+        finally:
+            plt.close(fig)
+    return written

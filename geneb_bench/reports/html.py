@@ -1,0 +1,167 @@
+"""One self-contained HTML report of a results dir: tables, figures and the metadata needed to trust them.
+
+Self-contained (PNG as base64 ``<img>``, SVG inline, CSS in ``<style>``, no scripts, no external URLs) so
+the file can be mailed, archived or attached to a CI run and still open years later, offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import platform
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from geneb_bench import __version__
+from geneb_bench.protocol import REGIMES
+from geneb_bench.reports import figures
+from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
+from geneb_bench.reports.published import CITATION, published_table, results_table
+from geneb_bench.results.aggregate import tidy
+from geneb_bench.results.record import ItemResult, iter_results
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}
+table{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}
+th{background:#f0f0f0} td:first-child,th:first-child{text-align:left}
+tr.local td{background:#fde8e8} tr.partial td{color:#888;font-style:italic}
+figure{margin:1em 0} figure img,figure svg{max-width:100%;height:auto}
+.meta td{text-align:left}
+"""
+
+
+def git_commit(start: Path | None = None) -> str | None:
+    """The commit of the enclosing git checkout, read from ``.git`` directly (no git binary needed)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        git = folder / ".git"
+        if not (git / "HEAD").is_file():
+            continue
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        if (git / ref).is_file():
+            return (git / ref).read_text().strip()
+        packed = git / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text().splitlines():
+                if line.endswith(" " + ref):
+                    return line.split()[0]
+        return None
+    return None
+
+
+def run_metadata(results: list[ItemResult]) -> dict[str, str]:
+    """What produced these numbers: harness and package versions, protocol, data revision, machine, commit."""
+    from geneb_bench.data.suites import GENEB_DATASET, GENEB_REVISION
+
+    def distinct(values: list[str]) -> str:
+        return ", ".join(sorted(set(values))) or "unknown"
+
+    meta = {
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "geneb-bench (report)": __version__,
+        "protocol": distinct([r.protocol for r in results]),
+        "task data revision": distinct([str(r.task_revision) for r in results]),
+        "GENEB dataset pin": f"{GENEB_DATASET}@{GENEB_REVISION}",
+        "models": distinct([r.model for r in results]),
+        "result files": str(len(results)),
+        "machine": f"{platform.node()} - {platform.platform()} - {platform.machine()} - {os.cpu_count()} CPUs",
+        "git commit": git_commit() or "not available",
+        "published reference": CITATION,
+    }
+    for name in ("python", "numpy", "scikit-learn", "torch", "transformers"):
+        meta[f"{name} (runs)"] = distinct([r.versions.get(name, "unknown") for r in results])
+    return meta
+
+
+def _table(frame: pd.DataFrame, row_classes: list[str] | None = None) -> str:
+    """A plain HTML table; floats at 4 decimals like the authors' outputs; every cell escaped."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        cells = []
+        for value in row:
+            if isinstance(value, float):
+                text = "" if pd.isna(value) else (f"{value:.3g}" if abs(value) >= 1e4 else f"{value:.4f}")
+            else:
+                text = "" if value is None else str(value)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
+        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _figures(table: pd.DataFrame) -> str:
+    """PNG figures as base64 ``<img>``, SVG ones inline (XML prolog stripped)."""
+    captions = {
+        "heatmap": "MCC per model and category, full data (local rows in red)",
+        "scaling": "Parameters vs macro-MCC; rho over the official rows",
+        "regimes": "Macro-MCC in the three regimes",
+        "winners": "Winner per category and regime (official + complete local GENEB runs)",
+    }
+    inline_svg = {"scaling", "winners"}
+    parts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        written = figures.write_figures(table, Path(tmp))
+        for name, caption in captions.items():
+            png, svg = written[name]
+            if name in inline_svg:
+                text = svg.read_text()
+                body = text[text.index("<svg"):]
+            else:
+                data = base64.b64encode(png.read_bytes()).decode("ascii")
+                body = f'<img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            parts.append(f"<figure>{body}<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return "\n".join(parts)
+
+
+def build_html(results_dir: Path, compare_published: bool = True) -> str:
+    results = list(iter_results(Path(results_dir)))
+    frame = tidy(results)
+    if frame.empty:
+        raise ValueError(f"no result files under {results_dir}")
+    local = results_table(frame)
+    meta = run_metadata(results)
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           "<title>GENEB report (geneb-bench)</title>", f"<style>{_STYLE}</style></head><body>",
+           "<h1>GENEB report</h1>", "<h2>Run</h2>",
+           _table(pd.DataFrame({"field": list(meta), "value": list(meta.values())})).replace("<table>",
+                                                                                             '<table class="meta">')]
+    out.append("<h2>Your models (MCC)</h2>")
+    for regime in [r.name for r in REGIMES]:
+        sub = local[local["regime"] == regime]
+        if sub.empty:
+            continue
+        shown = sub.drop(columns=["regime", "architecture", "tokenization", "pretraining_data", "display"],
+                         errors="ignore")
+        out += [f"<h3>{regime}</h3>", _table(shown)]
+    table = local
+    if compare_published:
+        published = published_table()
+        table = pd.concat([published, local], ignore_index=True)
+        board = combined_leaderboard(local, "full", published)
+        classes = ["local" if p == "local" else "" for p in board["provenance"]]
+        classes = [f"{c} partial".strip() if s != "complete" else c for c, s in zip(classes, board["status"],
+                                                                                     strict=True)]
+        out += ["<h2>Among the published models (full data, macro-MCC)</h2>",
+                "<p>Partial runs and runs of other suites are listed after the ranked rows and are not ranked. "
+                f"Source: {html.escape(CITATION)}</p>", _table(board, classes)]
+        placement = compare_to_published(frame, published)
+        out += ["<h2>Placement per category and regime</h2>", _table(placement)]
+    out += ["<h2>Figures</h2>", _figures(table), "</body></html>"]
+    return "\n".join(out)
+
+
+def write_html(results_dir: Path, output: Path | None = None, compare_published: bool = True) -> Path:
+    """Write ``report.html`` into ``results_dir`` (``reports/report.html`` for the default ``reports/``)."""
+    path = Path(output) if output else Path(results_dir) / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(build_html(results_dir, compare_published), encoding="utf-8")
+    return path

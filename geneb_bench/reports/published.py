@@ -1,0 +1,169 @@
+"""The published GENEB leaderboard, shipped in the package, and results dirs in the same wide form.
+
+Source (cite this when you use the numbers): D. Ledneva, A. Nuridinov, S. Kuznetsov, "GENEB: Why Genomic
+Models Are Hard to Compare", ICML 2026 (arXiv 2606.04525). Numbers transcribed from the authors' public
+leaderboard (GitHub ``darlednik/GENEB``, ``leaderboard/leaderboard.json`` at commit 9642d481, after the
+"fix model sizes" revision; Apache-2.0) into ``reference/geneb_leaderboard_mcc.csv`` (MCC: macro, micro and
+the 13 category scores per model and regime; 40 official rows + 1 self-reported community row per regime)
+and ``reference/geneb_models.csv`` (parameters, architecture, tokenization, pretraining data).
+
+Every analysis works on one *wide table*: one row per (regime, model) with ``macro``, ``micro``, the 13
+category columns, ``params``, metadata, ``provenance`` ("official", "self-reported" or "local"),
+``n_tasks``, ``suite`` and ``status``. Partial runs carry ``status = "partial: k/N tasks"`` so nothing
+downstream ranks them as if they were complete.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geneb_bench.categories import CATEGORY_NAMES
+from geneb_bench.protocol import REGIMES
+from geneb_bench.results.aggregate import leaderboard, tidy
+from geneb_bench.results.record import iter_results
+
+CITATION = (
+    'Ledneva, Nuridinov, Kuznetsov. "GENEB: Why Genomic Models Are Hard to Compare." ICML 2026 '
+    "(arXiv 2606.04525); leaderboard darlednik/GENEB@9642d481."
+)
+META_COLUMNS = ("architecture", "tokenization", "pretraining_data")
+COMPLETE = "complete"
+
+
+def _reference_csv(name: str) -> pd.DataFrame:
+    text = resources.files("geneb_bench.reports").joinpath("reference", name).read_text()
+    return pd.read_csv(StringIO(text))
+
+
+@cache
+def _published_models() -> pd.DataFrame:
+    return _reference_csv("geneb_models.csv").set_index("leaderboard_key")
+
+
+def published_models() -> pd.DataFrame:
+    """Metadata of the 40 models, indexed by leaderboard key (params as the authors print them)."""
+    return _published_models().copy()
+
+
+@cache
+def _published() -> pd.DataFrame:
+    raw = _reference_csv("geneb_leaderboard_mcc.csv")
+    table = raw.rename(columns={"leaderboard_key": "model", "macro_mcc": "macro", "micro_mcc": "micro"})
+    table["params"] = table["params"].astype(float)
+    meta = _published_models()
+    for column in META_COLUMNS:
+        table[column] = table["model"].map(meta[column]).fillna("")
+    table["n_tasks"] = 100
+    table["suite"] = "geneb"
+    table["status"] = COMPLETE
+    return table
+
+
+def published_table(official_only: bool = False) -> pd.DataFrame:
+    """The published MCC leaderboard as a wide table (123 rows, or the 120 official ones)."""
+    table = _published().copy()
+    if official_only:
+        table = table[table["provenance"] == "official"]
+    return table.reset_index(drop=True)
+
+
+def suite_category_sizes(task_ids: Iterable[str]) -> tuple[str, dict[str, int]]:
+    """Which suite these task ids come from, and how many tasks each of its categories has.
+
+    GENEB ids map to the 100-task suite, lite ids to the lite suite; anything else is a custom suite whose
+    size is what was observed (so it can only be judged against itself).
+    """
+    from geneb_bench.data.lite import LITE_TASKS
+    from geneb_bench.data.suites import geneb_task_specs
+
+    ids = set(task_ids)
+    for name, specs in (("geneb", geneb_task_specs()), ("lite", LITE_TASKS)):
+        if ids and ids <= {s.task_id for s in specs}:
+            sizes: dict[str, int] = {}
+            for spec in specs:
+                sizes[spec.category] = sizes.get(spec.category, 0) + 1
+            return name, sizes
+    return "custom", {}
+
+
+def partial_label(n_tasks: int, total: int) -> str:
+    return COMPLETE if n_tasks >= total else f"partial: {n_tasks}/{total} tasks"
+
+
+def model_metadata(model: str) -> dict[str, object]:
+    """Params and metadata for a local row: from the published table if the key is a published model,
+    else from the registry (built-in models), else unknown."""
+    meta = _published_models()
+    official = _published()
+    if model in meta.index:
+        row = official[official["model"] == model].iloc[0]
+        return {"params": float(row["params"]), "display": row["display"]} | {
+            c: str(meta.loc[model, c]) for c in META_COLUMNS
+        }
+    from geneb_bench.models.registry import list_models
+
+    for spec in list_models():
+        if spec.key == model:
+            return {
+                "params": float(spec.params) if spec.params else np.nan,
+                "display": spec.display_name or model,
+                "architecture": spec.architecture,
+                "tokenization": spec.tokenization,
+                "pretraining_data": spec.pretraining_data,
+            }
+    return {"params": np.nan, "display": model} | dict.fromkeys(META_COLUMNS, "")
+
+
+def results_table(source: Path | pd.DataFrame, metric: str = "mcc") -> pd.DataFrame:
+    """A results dir (or a tidy frame) as a wide table, with completeness per row.
+
+    ``n_tasks``/``status`` compare each (model, regime) against the whole suite the tasks come from, so a run
+    of 14 of the 100 GENEB tasks is "partial: 14/100 tasks" even though its macro is computable.
+    """
+    frame = source if isinstance(source, pd.DataFrame) else tidy(iter_results(Path(source)))
+    if frame.empty:
+        raise ValueError(f"no result files under {source}")
+    suite, sizes = suite_category_sizes(frame["task_id"])
+    total = sum(sizes.values()) or int(frame["task_id"].nunique())
+    rows = []
+    present = set(frame["regime"])
+    for regime in [r.name for r in REGIMES if r.name in present]:
+        board = leaderboard(frame, str(regime), metric)
+        for model, values in board.iterrows():
+            row: dict[str, object] = {"regime": regime, "model": model, "provenance": "local", "suite": suite}
+            row |= model_metadata(str(model))
+            for column in (*CATEGORY_NAMES, "macro", "micro"):
+                row[column] = values.get(column, np.nan)
+            row["n_tasks"] = int(values["n_tasks"])
+            row["status"] = partial_label(int(values["n_tasks"]), total)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def category_status(frame: pd.DataFrame, model: str, regime: str) -> dict[str, str]:
+    """Per category: "complete" or "partial: k/n tasks" for one model's run (tidy frame)."""
+    _suite, sizes = suite_category_sizes(frame["task_id"])
+    sub = frame[(frame["model"] == model) & (frame["regime"] == regime)]
+    counts = sub.groupby("category")["task_id"].nunique()
+    return {c: partial_label(int(counts.get(c, 0)), sizes.get(c, int(counts.get(c, 0)))) for c in CATEGORY_NAMES}
+
+
+def load_table(source: str | Path | None = None) -> pd.DataFrame:
+    """``None``/"published": the published table; otherwise a results directory."""
+    if source is None or str(source) == "published":
+        return published_table()
+    return results_table(Path(source))
+
+
+def family(label: object) -> str:
+    """Coarse group of a metadata label: the text before any parenthesis ("T-dec (Llama-style)" -> "T-dec")."""
+    text = re.sub(r"\s*\(.*", "", str(label or "")).strip()
+    return text or "unknown"

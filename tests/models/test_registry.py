@@ -1,0 +1,126 @@
+"""resolve_model, safe_key and the registry's invariants."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geneb_bench.models.base import ModelSpec
+from geneb_bench.models.kmer import KmerEmbedder
+from geneb_bench.models.registry import (
+    BUILTIN_MODELS,
+    DEFAULT_MODELS,
+    build_embedder,
+    list_models,
+    resolve_model,
+    resolve_models,
+    safe_key,
+)
+
+
+def test_registry_keys() -> None:
+    keys = [m.key for m in list_models()]
+    assert len(keys) == len(set(keys))
+    assert {m.key for m in BUILTIN_MODELS} == set(keys)
+    assert set(DEFAULT_MODELS) <= set(keys)
+    for key in keys:
+        assert safe_key(key) == key
+
+
+def test_resolve_registry_key() -> None:
+    spec = resolve_model("kmer-3")
+    assert spec.family == "kmer"
+    assert spec.options == {"k": 3}
+    emb = build_embedder(spec, "cpu")
+    assert isinstance(emb, KmerEmbedder)
+    assert emb.k == 3
+    assert resolve_model("random-bert-tiny").family == "random-transformer"
+
+
+def test_resolve_local_dir(tmp_path: Path) -> None:
+    folder = tmp_path / "weird name (v2)"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    spec = resolve_model(str(folder))
+    assert spec.family == "hf"
+    assert spec.source == str(folder.resolve())
+    assert spec.key == "weird__name__v2"
+    assert spec.revision is not None
+    assert spec.revision.startswith("local-")
+    (folder / "config.json").write_text('{"changed": true}')
+    assert resolve_model(str(folder)).revision != spec.revision, "a changed file changes the local revision"
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "revision", "key"),
+    [
+        ("org/name@rev", "org/name", "rev", "org__name"),
+        ("zhihan1996/DNABERT-2-117M", "zhihan1996/DNABERT-2-117M", "main", "zhihan1996__DNABERT-2-117M"),
+        ("InstaDeepAI/nt.v2-50m@a1b2c3d", "InstaDeepAI/nt.v2-50m", "a1b2c3d", "InstaDeepAI__nt.v2-50m"),
+        ("org/name@refs/pr/1", "org/name", "refs/pr/1", "org__name"),
+    ],
+)
+def test_resolve_hub_id(name: str, source: str, revision: str, key: str) -> None:
+    spec = resolve_model(name)
+    assert (spec.family, spec.source, spec.revision, spec.key) == ("hf", source, revision, key)
+    assert spec.display_name == source
+
+
+@pytest.mark.parametrize("name", ["no-such-model", "a/b/c", "org/na me", "", "org/name@"])
+def test_unknown_name(name: str) -> None:
+    with pytest.raises(ValueError, match="unknown model") as info:
+        resolve_model(name)
+    message = str(info.value)
+    assert "kmer-3" in message, "the error lists the registry keys"
+    assert "org/name[@revision]" in message
+
+
+def test_resolve_models_rejects_duplicates() -> None:
+    assert [s.key for s in resolve_models(["kmer-3", "kmer-4"])] == ["kmer-3", "kmer-4"]
+    with pytest.raises(ValueError, match="given twice"):
+        resolve_models(["kmer-3", "kmer-3"])
+
+
+def test_unknown_family() -> None:
+    with pytest.raises(ValueError, match="unknown family"):
+        build_embedder(ModelSpec(key="x", family="nope"), "cpu")
+
+
+def test_identity_covers_options() -> None:
+    a = ModelSpec(key="m", family="hf", options={"pooling": "mean", "max_tokens": 5})
+    b = ModelSpec(key="m", family="hf", options={"max_tokens": 5, "pooling": "mean"})
+    c = ModelSpec(key="m", family="hf", options={"pooling": "cls", "max_tokens": 5})
+    assert a.identity() == b.identity()
+    assert a.identity() != c.identity()
+    assert (
+        ModelSpec(key="m", family="hf", revision="r1").identity()
+        != ModelSpec(key="m", family="hf").identity()
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.text(alphabet="./\\_-a", max_size=12))
+def test_safe_key_is_a_safe_file_name(text: str) -> None:
+    key = safe_key(text)
+    assert key
+    assert "/" not in key
+    assert "\\" not in key
+    assert os.sep not in key
+    assert ".." not in key
+    assert not key.startswith(".")
+    assert key not in {".", ".."}
+    assert Path(key).name == key
+    root = Path("/base")
+    assert (root / key).parent == root
+    assert safe_key(key) == key, "idempotent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("..", "model"), ("../..", "model"), ("a/../b", "a__.__b"), ("", "model")]
+)
+def test_safe_key_examples(text: str, expected: str) -> None:
+    assert safe_key(text) == expected

@@ -1,0 +1,410 @@
+"""The pytest plugin end to end, in pytester projects: collection, results, xdist, cache, failures, options."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+# Imported here, outside the in-process pytester runs, on purpose: pytester restores sys.modules after each
+# run, and torch (imported by the session to pick the device) crashes the interpreter when a later run
+# imports it a second time.
+import torch  # noqa: F401
+
+from geneb_bench.models.kmer import KmerEmbedder
+from geneb_bench.plugin.session import BenchItem, GenebSession, Outcome
+
+pytest_plugins = ["pytester"]
+
+# -- the tiny project ----------------------------------------------------------------------------------
+BENCH_MODULE = "from geneb_bench.benchmark import test_geneb\n"
+SEEDS = (13, 17)
+REGIMES = ("full", "10shot", "1shot")
+SEQ_LEN = 60
+
+
+def make_split(rng: np.random.Generator, n: int, motif: str) -> list[tuple[str, int]]:
+    """Balanced binary rows; class 1 has ``motif`` planted twice (a signal a k-mer spectrum sees)."""
+    rows = []
+    for i in range(n):
+        label = i % 2
+        bases = list(rng.choice(list("ACGT"), size=SEQ_LEN))
+        if label:
+            for _ in range(2):
+                at = int(rng.integers(0, SEQ_LEN - len(motif)))
+                bases[at : at + len(motif)] = motif
+        rows.append(("".join(bases), label))
+    return rows
+
+
+def write_csv(path: Path, rows: Sequence[tuple[str, int]]) -> None:
+    path.write_text("text,label\n" + "".join(f"{seq},{label}\n" for seq, label in rows))
+
+
+@dataclass(frozen=True)
+class TaskFiles:
+    task_id: str
+    category: str
+    slug: str
+    train: Path
+    test: Path
+
+
+@dataclass
+class Bench:
+    """A pytester project holding ``test_bench.py`` and a suite file; builds the geneb command line."""
+
+    pytester: pytest.Pytester
+    suite: Path
+    tasks: list[TaskFiles] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.pytester.path
+
+    def args(self, *extra: str, cache: str = "cache", results: str = "out", models: Sequence[str] = ("kmer-3",)) -> list[str]:
+        return [
+            "-p", "no:cacheprovider",
+            "-p", "no:hypothesispytest",  # hypothesis's plugin adds ~1.5 s to every in-process run
+            f"--geneb-suite={self.suite}",
+            *(f"--geneb-model={m}" for m in models),
+            f"--geneb-seeds={','.join(map(str, SEEDS))}",
+            f"--geneb-cache-dir={self.root / cache}",
+            f"--geneb-results-dir={self.root / results}",
+            *extra,
+        ]
+
+
+TASKS = (
+    # task id, category, slug, motif, rng seed
+    ("prom_a", "Promoters", "promoters", "TATAAAT", 1),
+    ("tf_a", "TF Binding", "tf_binding", "GGGCGGG", 2),
+)
+
+
+@pytest.fixture
+def bench(pytester: pytest.Pytester) -> Bench:
+    root = pytester.path
+    lines = ['name = "tiny"', ""]
+    tasks = []
+    for task_id, category, slug, motif, seed in TASKS:
+        rng = np.random.default_rng(seed)
+        train, test = root / f"{task_id}_train.csv", root / f"{task_id}_test.csv"
+        write_csv(train, make_split(rng, 60, motif))
+        write_csv(test, make_split(rng, 30, motif))
+        lines += ["[[task]]", f'id = "{task_id}"', f'category = "{category}"', f'train = "{train.name}"',
+                  f'test = "{test.name}"', ""]
+        tasks.append(TaskFiles(task_id, category, slug, train, test))
+    suite = root / "suite.toml"
+    suite.write_text("\n".join(lines))
+    pytester.makepyfile(test_bench=BENCH_MODULE)
+    return Bench(pytester, suite, tasks)
+
+
+def collected_ids(result: pytest.RunResult) -> list[str]:
+    return [line.split("::", 1)[1] for line in result.outlines if line.startswith("test_bench.py::")]
+
+
+def result_files(results_dir: Path) -> dict[str, dict[str, Any]]:
+    """``model/task/regime`` -> the parsed result JSON."""
+    root = results_dir / "results"
+    return {
+        str(path.relative_to(root).with_suffix("")): json.loads(path.read_text())
+        for path in sorted(root.rglob("*.json"))
+    }
+
+
+def item_reports(result: pytest.RunResult) -> list[pytest.TestReport]:
+    reprec = result.reprec  # type: ignore[attr-defined]  # set by runpytest_inprocess
+    return [r for r in reprec.getreports("pytest_runtest_logreport") if r.when == "call" or r.failed]
+
+
+# -- 1. collection ------------------------------------------------------------------------------------
+
+
+def test_collect_one_item_per_model_task_regime(bench: Bench) -> None:
+    result = bench.pytester.runpytest("--collect-only", "-q", *bench.args(models=("kmer-2", "kmer-3")))
+    assert result.ret == pytest.ExitCode.OK
+    expected = [
+        f"test_geneb[{model}-{task.slug}-{task.task_id}-{regime}]"
+        for model in ("kmer-2", "kmer-3")  # model-major: a model's items run back to back
+        for task in bench.tasks
+        for regime in REGIMES
+    ]
+    assert collected_ids(result) == expected
+    assert not (bench.root / "out").exists()  # collecting computes and writes nothing
+
+
+@pytest.mark.parametrize(
+    ("selection", "wanted"),
+    [
+        (["-k", "promoters"], lambda i: "-promoters-prom_a-" in i),
+        (["-k", "10shot"], lambda i: i.endswith("-10shot]")),
+        (["-k", "tf_a and 1shot"], lambda i: i == "test_geneb[kmer-3-tf_binding-tf_a-1shot]"),
+        (["-m", "tf_binding"], lambda i: "-tf_binding-tf_a-" in i),
+        (["-m", "promoters and not tf_binding"], lambda i: "-promoters-" in i),
+        (["-m", "geneb"], lambda i: True),
+    ],
+    ids=["k-category", "k-regime", "k-expression", "m-category", "m-expression", "m-geneb"],
+)
+def test_keyword_and_marker_selection(bench: Bench, selection: list[str], wanted: Any) -> None:
+    everything = collected_ids(bench.pytester.runpytest("--collect-only", "-q", *bench.args()))
+    assert len(everything) == 6
+    result = bench.pytester.runpytest("--collect-only", "-q", "--strict-markers", *selection, *bench.args())
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    chosen = collected_ids(result)
+    assert chosen, "the selection matched nothing"
+    assert chosen == [i for i in everything if wanted(i)]
+
+
+def test_category_markers_are_registered(bench: Bench) -> None:
+    result = bench.pytester.runpytest("--markers", *bench.args())
+    result.stdout.fnmatch_lines([  # in GENEB category order
+        "@pytest.mark.histone_modification: GENEB category Histone Mod.",
+        "@pytest.mark.tf_binding: GENEB category TF Binding",
+        "@pytest.mark.chromatin_accessibility: GENEB category Chromatin Acc.",
+        "@pytest.mark.geneb: *",
+    ])
+
+
+# -- 2. a run writes results, JUnit properties and tables ------------------------------------------------
+
+
+def test_run_writes_results_junit_and_tables(bench: Bench) -> None:
+    junit = bench.root / "junit.xml"
+    result = bench.pytester.runpytest(f"--junitxml={junit}", *bench.args())
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*GENEB results (mean over seeds)*", "MCC - full", "*kmer-3*"])
+
+    out = bench.root / "out"
+    results = result_files(out)
+    assert sorted(results) == sorted(f"kmer-3/{t.task_id}/{r}" for t in bench.tasks for r in REGIMES)
+    categories = {t.task_id: t.category for t in bench.tasks}
+    for key, record in results.items():
+        model, task_id, regime = key.split("/")
+        assert (record["model"], record["task_id"], record["regime"]) == (model, task_id, regime)
+        assert record["category"] == categories[task_id]
+        assert [s["seed"] for s in record["per_seed"]] == list(SEEDS)
+        assert record["mean"]["mcc"] == pytest.approx(sum(s["mcc"] for s in record["per_seed"]) / len(SEEDS))
+        assert record["std"]["mcc"] >= 0
+        assert (record["n_train"], record["n_test"], record["embedding_dim"]) == (60, 30, 64)
+        assert len(record["task_fingerprint"]) == 64
+        if regime == "full":
+            assert record["mean"]["mcc"] > 0.3, f"no signal in {key}: the probe or the data is broken"
+
+    for name in ("leaderboard.md", "leaderboard.csv", "results.csv", "run.json"):
+        assert (out / name).is_file(), name
+    assert "# GENEB leaderboard" in (out / "leaderboard.md").read_text()
+    assert len((out / "results.csv").read_text().strip().splitlines()) == 1 + 6
+    run = json.loads((out / "run.json").read_text())
+    assert (run["items"], run["seeds"], run["models"]) == (6, list(SEEDS), ["kmer-3"])
+
+    text = junit.read_text()
+    assert text.count('<property name="mcc"') == 6
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
+    assert len(cases) == 6
+    for case in cases:
+        props = {str(p.get("name")): str(p.get("value")) for p in case.iter("property")}
+        record = results[f"{props['geneb_model']}/{props['geneb_task']}/{props['geneb_regime']}"]
+        assert float(props["mcc"]) == pytest.approx(record["mean"]["mcc"], abs=1e-6)
+        assert Path(props["geneb_result"]).is_file()
+
+
+# -- 3. xdist ------------------------------------------------------------------------------------------
+
+
+def test_xdist_gives_the_same_tables_as_a_serial_run(bench: Bench) -> None:
+    pytest.importorskip("xdist")
+    serial = bench.pytester.runpytest(*bench.args(cache="cache-serial", results="serial"))
+    serial.assert_outcomes(passed=6)
+    parallel = bench.pytester.runpytest_subprocess("-n", "2", *bench.args(cache="cache-xdist", results="xdist"))
+    parallel.assert_outcomes(passed=6)
+    parallel.stdout.fnmatch_lines(["*2 workers*", "*GENEB results (mean over seeds)*"])
+
+    serial_dir, xdist_dir = bench.root / "serial", bench.root / "xdist"
+    for name in ("results.csv", "leaderboard.csv"):
+        assert (xdist_dir / name).read_text() == (serial_dir / name).read_text(), name
+    serial_results, xdist_results = result_files(serial_dir), result_files(xdist_dir)
+    assert sorted(xdist_results) == sorted(serial_results)
+    for key, record in serial_results.items():
+        assert xdist_results[key]["per_seed"] == record["per_seed"], key
+    assert json.loads((xdist_dir / "run.json").read_text())["items"] == 6
+
+
+# -- 4. the embedding cache ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def probe(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Counts k-mer embedding calls and records whether each item's embeddings came from the cache.
+
+    Works because ``runpytest`` runs in this process (the default), with the classes already imported.
+    """
+    seen: dict[str, list[Any]] = {"embedded": [], "cached": [], "events": []}
+    embed, close, run_item = KmerEmbedder.embed, KmerEmbedder.close, GenebSession.run_item
+
+    def counting_embed(self: KmerEmbedder, sequences: Any) -> Any:
+        seen["embedded"].append(len(sequences))
+        seen["events"].append(("embed", f"kmer-{self.k}"))
+        return embed(self, sequences)
+
+    def counting_close(self: KmerEmbedder) -> None:
+        seen["events"].append(("close", f"kmer-{self.k}"))
+        close(self)
+
+    def recording_run_item(self: GenebSession, item: BenchItem) -> Outcome:
+        outcome = run_item(self, item)
+        seen["cached"].append((item.id, outcome.embeddings_cached))
+        return outcome
+
+    monkeypatch.setattr(KmerEmbedder, "embed", counting_embed)
+    monkeypatch.setattr(KmerEmbedder, "close", counting_close)
+    monkeypatch.setattr(GenebSession, "run_item", recording_run_item)
+    return seen
+
+
+def cache_files(cache: Path) -> dict[str, tuple[int, bytes]]:
+    return {str(p.relative_to(cache)): (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(cache.rglob("*.npz"))}
+
+
+def test_second_run_reads_embeddings_from_the_cache(bench: Bench, probe: dict[str, list[Any]]) -> None:
+    cache = bench.root / "cache"
+    first = bench.pytester.runpytest(*bench.args(results="first"))
+    first.assert_outcomes(passed=6)
+    assert probe["embedded"] == [90, 90]  # once per task (train + test rows), not once per regime
+    assert [cached for _, cached in probe["cached"]] == [False] * 6
+    files = cache_files(cache)
+    assert len(files) == 2
+
+    probe["embedded"].clear()
+    probe["cached"].clear()
+    second = bench.pytester.runpytest(*bench.args(results="second"))
+    second.assert_outcomes(passed=6)
+    assert probe["embedded"] == []  # no model call at all
+    assert [cached for _, cached in probe["cached"]] == [True] * 6
+    assert cache_files(cache) == files  # nothing rewritten
+    a, b = result_files(bench.root / "first"), result_files(bench.root / "second")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert (b[key]["per_seed"], b[key]["mean"], b[key]["task_fingerprint"]) == (
+            a[key]["per_seed"], a[key]["mean"], a[key]["task_fingerprint"]), key
+    assert (bench.root / "second" / "results.csv").read_text() == (bench.root / "first" / "results.csv").read_text()
+
+
+def test_changing_one_base_changes_the_fingerprint_and_recomputes(bench: Bench, probe: dict[str, list[Any]]) -> None:
+    bench.pytester.runpytest(*bench.args(results="before")).assert_outcomes(passed=6)
+    before = result_files(bench.root / "before")
+
+    train = bench.tasks[0].train  # prom_a
+    lines = train.read_text().splitlines()
+    seq, label = lines[3].split(",")
+    lines[3] = ("C" if seq[10] != "C" else "G").join([seq[:10], seq[11:]]) + "," + label
+    train.write_text("\n".join(lines) + "\n")
+    probe["embedded"].clear()
+    probe["cached"].clear()
+
+    bench.pytester.runpytest(*bench.args(results="after")).assert_outcomes(passed=6)
+    after = result_files(bench.root / "after")
+    for regime in REGIMES:
+        changed, same = f"kmer-3/prom_a/{regime}", f"kmer-3/tf_a/{regime}"
+        assert after[changed]["task_fingerprint"] != before[changed]["task_fingerprint"]
+        assert after[same]["task_fingerprint"] == before[same]["task_fingerprint"]
+    assert probe["embedded"] == [90]  # only the edited task is embedded again
+    cached = dict(probe["cached"])
+    assert not cached["kmer-3-promoters-prom_a-full"]
+    assert cached["kmer-3-tf_binding-tf_a-full"]
+    assert len(cache_files(bench.root / "cache")) == 3
+
+
+def test_models_run_one_after_another_and_are_released(bench: Bench, probe: dict[str, list[Any]]) -> None:
+    """Model-major order; the teardown hook closes a model as soon as the next item belongs to another."""
+    bench.pytester.runpytest(*bench.args(models=("kmer-2", "kmer-3"))).assert_outcomes(passed=12)
+    assert probe["events"] == [
+        ("embed", "kmer-2"), ("embed", "kmer-2"), ("close", "kmer-2"),  # one embedding pass per task
+        ("embed", "kmer-3"), ("embed", "kmer-3"), ("close", "kmer-3"),
+    ]
+    assert len(result_files(bench.root / "out")) == 12
+
+
+# -- 5. a broken task fails its items only ----------------------------------------------------------------
+
+
+def test_bad_task_fails_its_items_and_the_rest_still_runs(bench: Bench) -> None:
+    bad = bench.tasks[1].test  # tf_a
+    lines = bad.read_text().splitlines()
+    seq, label = lines[5].split(",")  # data row 5
+    lines[5] = f"{seq[:7]}X{seq[8:]},{label}"
+    bad.write_text("\n".join(lines) + "\n")
+
+    result = bench.pytester.runpytest(*bench.args())
+    result.assert_outcomes(passed=3, failed=3)
+    reports = item_reports(result)
+    failed = [r for r in reports if r.failed]
+    assert sorted(r.nodeid.split("[")[1] for r in failed) == sorted(
+        f"kmer-3-tf_binding-tf_a-{regime}]" for regime in REGIMES)
+    for report in failed:
+        assert f"{bad} row 5: invalid character 'X' at position 8" in report.longreprtext
+    assert all("prom_a" in r.nodeid for r in reports if r.passed)
+
+    results = result_files(bench.root / "out")
+    assert sorted(results) == sorted(f"kmer-3/prom_a/{regime}" for regime in REGIMES)
+    result.stdout.fnmatch_lines(["*GENEB results (mean over seeds)*"])
+    table = (bench.root / "out" / "results.csv").read_text()
+    assert "prom_a" in table
+    assert "tf_a" not in table
+
+
+# -- 6. bad options are usage errors ------------------------------------------------------------------------
+
+
+def test_unknown_model_is_a_usage_error(bench: Bench) -> None:
+    result = bench.pytester.runpytest(*bench.args(models=("nosuchmodel_xyz",)))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "unknown model 'nosuchmodel_xyz'" in err
+    for key in ("kmer-2", "kmer-3", "kmer-6", "random-bert-tiny", "random-gpt2-tiny"):
+        assert key in err
+    assert not (bench.root / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--geneb-regimes=full,5shot", "unknown regime '5shot'; known: full, 10shot, 1shot"),
+        ("--geneb-seeds=13,x", "geneb: invalid literal"),
+        ("--geneb-regimes=,", "must not be empty"),
+        ("--geneb-device=tpu", "invalid choice: 'tpu'"),
+    ],
+)
+def test_bad_options_are_usage_errors(bench: Bench, option: str, message: str) -> None:
+    result = bench.pytester.runpytest(*bench.args(), option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
+# -- 7. unrelated projects ------------------------------------------------------------------------------------
+
+
+def test_unrelated_tests_are_untouched(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_plain="""
+        import sys
+
+        def test_x():
+            pass
+
+        def test_nothing_heavy_was_imported():
+            heavy = ["torch", "sklearn", "pandas", "geneb_bench.plugin.session"]
+            assert [m for m in heavy if m in sys.modules] == []
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result.assert_outcomes(passed=2)
+    assert "GENEB results" not in result.stdout.str()
+    assert not (pytester.path / "reports").exists()

@@ -1,0 +1,83 @@
+"""The HTML report: self-contained, with tables, embedded figures and run metadata; renders in Chromium."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from geneb_bench.cli import main
+from geneb_bench.reports.html import git_commit
+
+RunWriter = Callable[..., Path]
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: dict[str, int] = {}
+        self.img_src: list[str] = []
+        self.external: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        for name, value in attrs:
+            if name == "src" and tag == "img":
+                self.img_src.append(value or "")
+            if name in ("src", "href") and value and value.startswith(("http:", "https:", "//")):
+                self.external.append(value)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory, session_writer: RunWriter, tf_tasks: list[str]) -> Path:
+    root = session_writer(tmp_path_factory.mktemp("html"), "kmer-3", tasks=tf_tasks)
+    assert main(["report", str(root), "--html"]) == 0
+    return root / "report.html"
+
+
+def test_report_is_self_contained_with_tables_and_figures(report: Path) -> None:
+    parser = _Collector()
+    parser.feed(report.read_text(encoding="utf-8"))
+    text = " ".join(parser.text)
+    assert parser.tags.get("table", 0) >= 5  # metadata, 3 regimes, published board, placement
+    assert parser.tags.get("figure") == 4
+    assert parser.img_src
+    assert all(src.startswith("data:image/png;base64,") for src in parser.img_src)
+    assert parser.tags.get("svg", 0) >= 2
+    assert parser.tags.get("script", 0) == 0
+    assert parser.external == []
+    for needle in ("partial: 5/100 tasks", "protocol", "geneb-1.0", "task data revision", "machine", "git commit",
+                   "Ledneva", "GenomeOcean-4B"):
+        assert needle in text, needle
+
+
+def test_git_commit_reads_dot_git(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "refs" / "heads").mkdir(parents=True)
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / ".git" / "refs" / "heads" / "main").write_text("abc123\n")
+    (tmp_path / "sub").mkdir()
+    assert git_commit(tmp_path / "sub") == "abc123"  # found from a subfolder
+    (tmp_path / ".git" / "HEAD").write_text("deadbeef\n")
+    assert git_commit(tmp_path) == "deadbeef"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed (headless render test)")
+def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,3000", f"--screenshot={shot}",
+               report.as_uri()]
+    try:
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+    except FileNotFoundError:
+        pytest.skip("chromium could not be started")
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    assert shot.stat().st_size > 20_000  # a blank page is a few KB
