@@ -12,10 +12,13 @@ import pytest
 
 from geneb_bench.data.csv_tasks import TaskUnavailable
 from geneb_bench.models.base import ModelUnavailable
+from geneb_bench.plugin.baseline import Baseline
 from geneb_bench.plugin.session import BenchItem, GenebSession
 
 
-def test_geneb(geneb_item: BenchItem, geneb_session: GenebSession, record_property: Any) -> None:
+def test_geneb(
+    geneb_item: BenchItem, geneb_session: GenebSession, geneb_baseline: Baseline | None, record_property: Any
+) -> None:
     """Embed the task with the model (cached), fit the probe for every seed, record MCC/accuracy/F1."""
     try:
         outcome = geneb_session.run_item(geneb_item)
@@ -23,3 +26,5 @@ def test_geneb(geneb_item: BenchItem, geneb_session: GenebSession, record_proper
         pytest.skip(str(exc))
     for name, value in outcome.properties():
         record_property(name, value)
+    if geneb_baseline is not None and (regression := geneb_baseline.check_item(outcome.result)):
+        pytest.fail(regression, pytrace=False)

@@ -74,7 +74,7 @@ def _report(args: argparse.Namespace) -> int:
     if frame.empty:
         print(f"geneb report: no result files under {args.results_dir}", file=sys.stderr)
         return 1
-    print(render_text(frame, args.metric))
+    print(render_text(frame, args.metric, transpose=True))
     for path in write_reports(frame, Path(args.output or args.results_dir)):
         print(f"wrote {path}")
     from geneb_bench.reports.commands import report_extras

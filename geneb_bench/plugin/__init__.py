@@ -16,6 +16,7 @@ from geneb_bench.categories import CATEGORIES
 from geneb_bench.plugin.options import Settings, add_options
 
 if TYPE_CHECKING:
+    from geneb_bench.plugin.baseline import Baseline
     from geneb_bench.plugin.session import BenchItem, GenebSession
 
 ITEM_FIXTURE = "geneb_item"
@@ -33,10 +34,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "geneb: a GENEB benchmark item (model x task x regime)")
     settings = Settings.from_config(config)
     config.stash[_SETTINGS] = settings
+    if config.pluginmanager.hasplugin("xdist") and config.getoption("dist", "no") == "load" and not _dist_given(config):
+        # A plain ``-n N``: keep each model's items on one worker (loaded once); ungrouped tests behave as under load.
+        config.option.dist = "loadgroup"
     if not hasattr(config, "workerinput"):  # the controller (or a serial run) builds the table
         from geneb_bench.plugin.reporting import RunReport
 
         config.pluginmanager.register(RunReport(settings), "geneb-run-report")
+
+
+def _dist_given(config: pytest.Config) -> bool:
+    args = [str(a) for a in config.invocation_params.args]
+    return any(a == "--dist" or a.startswith("--dist=") or a.startswith("-d") or a == "--distload" for a in args)
 
 
 def get_session(config: pytest.Config) -> GenebSession:
@@ -64,6 +73,40 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for item in session.plan()
     ]
     metafunc.parametrize(ITEM_FIXTURE, params)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--geneb-shard i/n``: keep this shard's (model, task) groups, deselect the rest."""
+    shard = config.stash[_SETTINGS].shard
+    if shard is None:
+        return
+    from geneb_bench.plugin.sharding import assign_shards
+
+    groups: dict[str, float] = {}
+    for item in items:
+        bench = _bench_item(item)
+        if bench is not None:
+            groups[bench.group] = groups.get(bench.group, 0.0) + 1.0
+    assignment = assign_shards(groups, shard[1])
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        bench = _bench_item(item)
+        (drop if bench is not None and assignment[bench.group] != shard[0] else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def geneb_baseline(request: pytest.FixtureRequest) -> Baseline | None:
+    """The ``--geneb-baseline`` results, or None."""
+    settings = request.config.stash[_SETTINGS]
+    if settings.baseline is None:
+        return None
+    from geneb_bench.plugin.baseline import Baseline
+
+    return Baseline(settings.baseline, settings.baseline_tolerance)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from geneb_bench.plugin.sharding import parse_shard
 from geneb_bench.protocol import REGIMES, SEEDS, Regime, get_regime
 
 
@@ -20,6 +21,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-data-dir", default=os.environ.get("GENEB_DATA_DIR"), help="local copy of the GENEB data, tasks/<task_id>/{train,test}.csv (env GENEB_DATA_DIR)")
     group.addoption("--geneb-cache-dir", default=os.environ.get("GENEB_CACHE_DIR"), help="embedding cache (env GENEB_CACHE_DIR; default: the user cache directory)")
     group.addoption("--geneb-results-dir", default=None, help="where result JSON files and tables go (default: reports/ under the rootdir)")
+    group.addoption("--geneb-shard", default=None, metavar="I/N", help="run shard I of N (0-based): a deterministic, balanced share of the (model, task) groups")
+    group.addoption("--geneb-baseline", default=None, metavar="RESULTS", help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail")
+    group.addoption("--geneb-baseline-tolerance", default=0.02, type=float, help="allowed MCC drop for --geneb-baseline (default 0.02)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
 
 
@@ -37,6 +41,9 @@ class Settings:
     cache_dir: Path
     results_dir: Path
     device: str
+    shard: tuple[int, int] | None = None
+    baseline: Path | None = None
+    baseline_tolerance: float = 0.02
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -48,6 +55,8 @@ class Settings:
         for name in config.getoption("geneb_model") or ["baselines"]:
             models.extend(DEFAULT_MODELS if name == "baselines" else [name])
         try:
+            shard_text = config.getoption("geneb_shard")
+            shard = parse_shard(shard_text) if shard_text else None
             seeds = tuple(int(s) for s in _csv(config.getoption("geneb_seeds")))
             regimes = tuple(get_regime(r) for r in _csv(config.getoption("geneb_regimes")))
             # checked here, not at collection, where the error would become a collection error per module
@@ -68,4 +77,7 @@ class Settings:
             cache_dir=Path(cache_dir).expanduser().resolve(),
             results_dir=Path(results_dir).expanduser().resolve(),
             device=config.getoption("geneb_device"),
+            shard=shard,
+            baseline=Path(baseline).expanduser().resolve() if (baseline := config.getoption("geneb_baseline")) else None,
+            baseline_tolerance=config.getoption("geneb_baseline_tolerance"),
         )

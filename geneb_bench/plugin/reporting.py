@@ -2,7 +2,8 @@
 
 Registered as a plugin object only on the controller (or a serial run). It reads result paths from each
 report's ``user_properties``, the one channel that survives the trip from xdist workers, so ``-n N`` and
-a serial run build the table from the same files.
+a serial run build the table from the same files. An item that failed after writing its result (a
+baseline regression) still counts: its number is real.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from geneb_bench.plugin.options import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class RunReport:
@@ -22,23 +26,27 @@ class RunReport:
         self.settings = settings
         self.paths: list[str] = []
         self.started = time.time()
+        self.frame: pd.DataFrame | None = None
+        self.written: list[Path] = []
+        self.regressions: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" and report.passed:
+        if report.when == "call":
             path = dict(report.user_properties).get("geneb_result")
             if path is not None:
                 self.paths.append(str(path))
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.paths:
             return
         from geneb_bench.results.aggregate import tidy
         from geneb_bench.results.record import package_versions, read_result
-        from geneb_bench.results.render import render_text, write_reports
+        from geneb_bench.results.render import write_reports
 
-        frame = tidy(read_result(Path(p)) for p in sorted(set(self.paths)))
+        self.frame = tidy(read_result(Path(p)) for p in sorted(set(self.paths)))
         results_dir = self.settings.results_dir
-        written = write_reports(frame, results_dir)
+        self.written = write_reports(self.frame, results_dir)
         run = results_dir / "run.json"
         run.write_text(
             json.dumps(
@@ -47,6 +55,7 @@ class RunReport:
                     "models": list(self.settings.models),
                     "regimes": [r.name for r in self.settings.regimes],
                     "seeds": list(self.settings.seeds),
+                    "shard": list(self.settings.shard) if self.settings.shard else None,
                     "items": len(set(self.paths)),
                     "wall_s": round(time.time() - self.started, 2),
                     "versions": package_versions(),
@@ -55,7 +64,23 @@ class RunReport:
             )
             + "\n"
         )
+        self.written.append(run)
+        if self.settings.baseline is not None:
+            from geneb_bench.plugin.baseline import Baseline
+
+            baseline = Baseline(self.settings.baseline, self.settings.baseline_tolerance)
+            self.regressions = baseline.check_macro(self.frame)
+            if self.regressions:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.frame is None:
+            return
+        from geneb_bench.results.render import render_text
+
         terminalreporter.write_sep("=", "GENEB results (mean over seeds)")
-        terminalreporter.write_line(render_text(frame, "mcc"))
-        for path in [*written, run]:
+        terminalreporter.write_line(render_text(self.frame, "mcc", transpose=True))
+        for path in self.written:
             terminalreporter.write_line(f"geneb: wrote {path}")
+        for message in self.regressions:
+            terminalreporter.write_line(f"geneb: FAILED {message}", red=True)

@@ -38,6 +38,11 @@ class BenchItem:
     regime: Regime
 
     @property
+    def group(self) -> str:
+        """The unit of sharding: one (model, task), so its embeddings are computed once."""
+        return f"{self.model.key}::{self.task.task_id}"
+
+    @property
     def id(self) -> str:
         return f"{self.model.key}-{self.task.slug}-{self.task.task_id}-{self.regime.name}"
 

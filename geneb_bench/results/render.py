@@ -22,13 +22,17 @@ def _formatted(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def render_text(frame: pd.DataFrame, metric: str = "mcc", fmt: str = "simple") -> str:
-    """All regimes' leaderboards as one string (``fmt``: tabulate format, e.g. "simple" or "github")."""
+def render_text(frame: pd.DataFrame, metric: str = "mcc", fmt: str = "simple", transpose: bool = False) -> str:
+    """All regimes' leaderboards as one string (``fmt``: tabulate format, e.g. "simple" or "github").
+
+    ``transpose`` puts categories in rows and models in columns: 13 categories fit a terminal that way.
+    """
     parts = []
     for regime, table in leaderboards(frame, metric).items():
         heading = f"{metric.upper()} - {regime}"
         parts.append(f"## {heading}\n" if fmt == "github" else heading)
-        shown = _formatted(table).reset_index()
+        shown = _formatted(table)
+        shown = (shown.T.rename_axis(f"{metric} / model") if transpose else shown).reset_index()
         rows = shown.to_numpy().tolist()
         parts.append(tabulate(rows, headers=list(shown.columns), tablefmt=fmt, disable_numparse=True))
         parts.append("")

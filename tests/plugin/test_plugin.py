@@ -408,3 +408,59 @@ def test_unrelated_tests_are_untouched(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
     assert "GENEB results" not in result.stdout.str()
     assert not (pytester.path / "reports").exists()
+
+
+# -- sweeps: shards, baseline gate, xdist grouping --------------------------------------------------------
+def test_shards_partition_the_items_by_model_and_task(bench: Bench) -> None:
+    models = ("kmer-2", "kmer-3")
+    full = collected_ids(bench.pytester.runpytest(*bench.args("--collect-only", "-q", models=models)))
+    shards = [
+        collected_ids(bench.pytester.runpytest(*bench.args("--collect-only", "-q", f"--geneb-shard={i}/3", models=models)))
+        for i in range(3)
+    ]
+    flat = [item for shard in shards for item in shard]
+    assert sorted(flat) == sorted(full)  # every item exactly once
+    assert len(flat) == len(set(flat))
+    for shard in shards:  # a (model, task) group never straddles two shards
+        groups = {item.rsplit("-", 1)[0] for item in shard}
+        for other in shards:
+            if other is not shard:
+                assert not groups & {item.rsplit("-", 1)[0] for item in other}
+    assert sorted(len(s) for s in shards) == [3, 3, 6]  # 4 groups of 3 items over 3 shards
+
+
+def test_bad_shard_is_a_usage_error(bench: Bench) -> None:
+    result = bench.pytester.runpytest(*bench.args("--geneb-shard=3/3"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*0 <= i < n*"])
+
+
+def test_baseline_gate_fails_a_planted_regression_and_passes_otherwise(bench: Bench) -> None:
+    first = bench.pytester.runpytest(*bench.args(results="base"))
+    assert first.ret == 0
+    ok = bench.pytester.runpytest(*bench.args(f"--geneb-baseline={bench.root / 'base'}", results="again"))
+    assert ok.ret == 0  # same numbers: no regression
+    planted = bench.root / "base" / "results" / "kmer-3" / "prom_a" / "full.json"
+    data = json.loads(planted.read_text())
+    data["mean"]["mcc"] += 0.5
+    planted.write_text(json.dumps(data))
+    gated = bench.pytester.runpytest(*bench.args(f"--geneb-baseline={bench.root / 'base'}", results="gated"))
+    assert gated.ret == pytest.ExitCode.TESTS_FAILED
+    gated.assert_outcomes(passed=5, failed=1)
+    gated.stdout.fnmatch_lines(["*MCC regression on kmer-3 / prom_a / full: * vs baseline * (difference -0.*"])
+    gated.stdout.fnmatch_lines(["*FAILED macro-MCC regression for kmer-3 (full*"])
+    assert (bench.root / "gated" / "results" / "kmer-3" / "prom_a" / "full.json").exists()  # numbers kept
+
+
+def test_plain_n_uses_loadgroup(bench: Bench) -> None:
+    bench.pytester.makeconftest(
+        "import pytest\n"
+        "@pytest.hookimpl(trylast=True)\n"
+        "def pytest_configure(config):\n"
+        "    if not hasattr(config, 'workerinput'):\n"
+        "        print('DIST=' + config.option.dist)\n"
+    )
+    plain = bench.pytester.runpytest_subprocess(*bench.args("-n", "2"))
+    plain.stdout.fnmatch_lines(["DIST=loadgroup"])
+    explicit = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "--dist", "load"))
+    explicit.stdout.fnmatch_lines(["DIST=load"])
