@@ -83,6 +83,32 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
+    from geneb_bench.cluster.slurm import SlurmJob, submit
+
+    results = Path(args.results_dir).resolve()
+    job = SlurmJob(
+        shards=args.shards,
+        results_dir=results,
+        cache_dir=Path(args.cache_dir).resolve() if args.cache_dir else results / "cache",
+        pytest_args=[a for a in extra if a != "--"],
+        partition=args.partition,
+        time=args.time,
+        cpus_per_task=args.cpus,
+        mem=args.mem,
+        gpus_per_task=args.gpus,
+        python=args.python,
+    )
+    array, merge = job.write(Path(args.scripts_dir).resolve() if args.scripts_dir else results)
+    print(f"wrote {array}\nwrote {merge}")
+    if args.submit:
+        array_id, merge_id = submit(array, merge)
+        print(f"submitted array job {array_id} ({args.shards} shards) and merge job {merge_id}")
+    else:
+        print(f"submit with: jid=$(sbatch --parsable {array}) && sbatch --dependency=afterany:$jid {merge}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="geneb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--compare-published", action="store_true",
                         help="place the models among the 40 published ones per category and regime")
     report.add_argument("--html", action="store_true", help="also write a self-contained report.html")
+    slurm = sub.add_parser("slurm", help="write (and --submit) a Slurm job array over shards plus a merge job")
+    slurm.add_argument("--shards", type=int, required=True)
+    slurm.add_argument("--results-dir", default="reports")
+    slurm.add_argument("--cache-dir", default=None, help="shared embedding cache (default: RESULTS/cache)")
+    slurm.add_argument("--scripts-dir", default=None, help="where the .sbatch files go (default: RESULTS)")
+    slurm.add_argument("--partition", default=None)
+    slurm.add_argument("--time", default="24:00:00")
+    slurm.add_argument("--cpus", type=int, default=4)
+    slurm.add_argument("--mem", default="32G")
+    slurm.add_argument("--gpus", type=int, default=0, help="GPUs per array task")
+    slurm.add_argument("--python", default=sys.executable, help="interpreter on the compute nodes")
+    slurm.add_argument("--submit", action="store_true", help="call sbatch now")
     from geneb_bench.reports.commands import add_parsers
 
     add_parsers(sub)
@@ -109,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "run":
+    if extra and args.command not in {"run", "slurm"}:
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
     from geneb_bench.reports.commands import HANDLERS
 
@@ -117,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args, extra)
+        if args.command == "slurm":
+            return _slurm(args, extra)
         return handlers[args.command](args)
     except ValueError as exc:
         print(f"geneb {args.command}: {exc}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Running sweeps on clusters: job scripts for schedulers."""
