@@ -30,7 +30,8 @@ def test_scripts_shard_the_sweep_and_merge_after_all_shards(tmp_path: Path) -> N
     assert '--geneb-shard "${SLURM_ARRAY_TASK_ID}/4"' in text
     assert "-k 'promoters and kmer'" in text  # quoted for the shell
     assert f"GENEB_CACHE_DIR={tmp_path / 'cache'}" in text
-    assert "merge" in merge.read_text() and "report" in merge.read_text()
+    assert "merge" in merge.read_text()
+    assert "report" in merge.read_text()
     for script in (array, merge):
         subprocess.run(["bash", "-n", str(script)], check=True)  # valid shell
 
