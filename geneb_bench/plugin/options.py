@@ -24,6 +24,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-shard", default=None, metavar="I/N", help="run shard I of N (0-based): a deterministic, balanced share of the (model, task) groups")
     group.addoption("--geneb-baseline", default=None, metavar="RESULTS", help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail")
     group.addoption("--geneb-baseline-tolerance", default=0.02, type=float, help="allowed MCC drop for --geneb-baseline (default 0.02)")
+    group.addoption("--geneb-probe-backend", default="sklearn", choices=("sklearn", "torch"), help="logistic probe: sklearn (default: the published protocol, exactly) or torch (opt-in: the same objective solved to its optimum, batched, on --geneb-device; recorded in every result)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
 
 
@@ -44,6 +45,7 @@ class Settings:
     shard: tuple[int, int] | None = None
     baseline: Path | None = None
     baseline_tolerance: float = 0.02
+    probe_backend: str = "sklearn"
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -80,4 +82,5 @@ class Settings:
             shard=shard,
             baseline=Path(baseline).expanduser().resolve() if (baseline := config.getoption("geneb_baseline")) else None,
             baseline_tolerance=config.getoption("geneb_baseline_tolerance"),
+            probe_backend=config.getoption("geneb_probe_backend"),
         )

@@ -185,9 +185,15 @@ class GenebSession:
         t0 = time.perf_counter()
         x_train, x_test, cached = self.embeddings(item.model, data)
         t1 = time.perf_counter()
-        regime_result = evaluate_regime(
-            x_train, data.train_labels, x_test, data.test_labels, item.regime, self.settings.seeds
-        )
+        backend = self.settings.probe_backend
+        try:
+            regime_result = evaluate_regime(
+                x_train, data.train_labels, x_test, data.test_labels, item.regime, self.settings.seeds,
+                backend="torch" if backend == "torch" else "sklearn",
+                device=self.device() if backend == "torch" else "cpu",
+            )
+        except ValueError as exc:  # e.g. non-finite embeddings: the item fails naming model and task
+            raise ValueError(f"model {item.model.key!r}, task {data.spec.task_id!r}: {exc}") from exc
         t2 = time.perf_counter()
         result = ItemResult.from_regime(
             regime_result,

@@ -2,8 +2,8 @@
 
 Identical fits are done once: with lbfgs ``random_state`` is unused, so the full-data fit is the same for
 every seed, and two seeds whose k-shot draws coincide (same rows, same order) give the same model. The
-reuse is recorded per seed (``fit_shared_with``), never hidden. The distinct fits of a call may run on
-several threads (``workers``; see ``parallel``): the numbers do not depend on it, only the wall time.
+reuse is recorded per seed (``fit_shared_with``), never hidden. The distinct fits run one after another
+under a BLAS thread cap chosen in ``threads`` (measured: threads over fits do not pay on these fits).
 
 Degenerate cases and their documented outcomes:
 
@@ -18,6 +18,7 @@ Degenerate cases and their documented outcomes:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal, get_args
@@ -27,9 +28,9 @@ import numpy.typing as npt
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from geneb_bench.probe import parallel
 from geneb_bench.probe.metrics import Scores, score
 from geneb_bench.probe.sampling import kshot_indices
+from geneb_bench.probe.threads import available_cores, blas_threads
 from geneb_bench.protocol import PROBE_MAX_ITER, Regime
 
 Matrix = npt.NDArray[np.floating]
@@ -133,29 +134,24 @@ def _sklearn_fit(x_fit: Matrix, y_fit: Labels, x_test: Matrix, y_test: Labels, s
     if np.unique(y_fit).size < 2:
         return _constant(y_fit, y_test)
     clf = LogisticRegression(max_iter=PROBE_MAX_ITER, random_state=seed)
-    with parallel.record_warnings() as caught:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
         clf.fit(x_fit, y_fit)
-    n_warn = sum(issubclass(category, ConvergenceWarning) for category, _ in caught)
+    n_warn = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
     n_iter = int(np.max(clf.n_iter_))
     return _Fit(score(y_test, clf.predict(x_test)), n_iter, n_iter < PROBE_MAX_ITER, n_warn, None)
 
 
-def _run_sklearn(
-    jobs: Sequence[_Job], x_train: Matrix, y_train: Labels, x_test: Matrix, y_test: Labels, workers: int
-) -> list[_Fit]:
-    def run(job: _Job) -> _Fit:
-        if job.rows is None:
-            return _sklearn_fit(x_train, y_train, x_test, y_test, job.seed)
-        return _sklearn_fit(x_train[job.rows], y_train[job.rows], x_test, y_test, job.seed)
+def _run_sklearn(jobs: Sequence[_Job], x_train: Matrix, y_train: Labels, x_test: Matrix, y_test: Labels) -> list[_Fit]:
+    from threadpoolctl import threadpool_limits
 
-    # the biggest fit first, so a second worker works through the small ones meanwhile
-    order = sorted(range(len(jobs)), key=lambda i: -(y_train.size if jobs[i].rows is None else jobs[i].rows.size))  # type: ignore[union-attr]
-    with parallel.thread_warning_capture(ConvergenceWarning):
-        done = parallel.run_all(run, [jobs[i] for i in order], workers)
-    fits: list[_Fit | None] = [None] * len(jobs)
-    for i, fit in zip(order, done, strict=True):
-        fits[i] = fit
-    return [f for f in fits if f is not None]
+    with threadpool_limits(limits=blas_threads(x_train.shape[1]), user_api="blas"):
+        return [
+            _sklearn_fit(x_train, y_train, x_test, y_test, job.seed)
+            if job.rows is None
+            else _sklearn_fit(x_train[job.rows], y_train[job.rows], x_test, y_test, job.seed)
+            for job in jobs
+        ]
 
 
 def _run_torch(
@@ -177,14 +173,14 @@ def _run_torch(
         else:
             batches.setdefault((jobs[i].rows is None, classes.tobytes()), []).append(i)
     threads = torch.get_num_threads()
-    torch.set_num_threads(parallel.available_cores())
+    torch.set_num_threads(available_cores())
     try:
         for members in batches.values():
             for i, fit in zip(
                 members, torch_lr.fit_predict(x_train, y_train, [rows[i] for i in members], x_test, device),
                 strict=True,
             ):
-                note = None if fit.converged else f"torch L-BFGS stopped at |gradient| {fit.grad_max:.2e}"
+                note = None if fit.converged else f"torch solver stopped at |gradient| {fit.grad_max:.2e}"
                 fits[i] = _Fit(score(y_test, fit.predictions), fit.n_iter, fit.converged, int(not fit.converged), note)
     finally:
         torch.set_num_threads(threads)
@@ -200,12 +196,10 @@ def evaluate_task(
     seeds: Sequence[int],
     *,
     backend: Backend = "sklearn",
-    workers: int | None = None,
     device: str = "cpu",
 ) -> dict[str, RegimeResult]:
     """Run the GENEB probe (raw embeddings: no scaling, no PCA) for ``regimes`` x ``seeds`` of one task.
 
-    ``workers``: threads for distinct sklearn fits (default: the cores this process may use).
     ``device``: where the torch backend solves (``cpu`` or ``cuda``); sklearn ignores it.
     """
     if backend not in BACKENDS:
@@ -213,8 +207,7 @@ def evaluate_task(
     check_finite(x_train, x_test)
     jobs, layout = _plan(np.asarray(y_train), regimes, seeds)
     if backend == "sklearn":
-        workers = parallel.available_cores() if workers is None else workers
-        fits = _run_sklearn(jobs, x_train, y_train, x_test, y_test, workers)
+        fits = _run_sklearn(jobs, x_train, y_train, x_test, y_test)
     else:
         fits = _run_torch(jobs, x_train, y_train, x_test, y_test, device)
     out = {}
@@ -249,10 +242,9 @@ def evaluate_regime(
     seeds: Sequence[int],
     *,
     backend: Backend = "sklearn",
-    workers: int | None = None,
     device: str = "cpu",
 ) -> RegimeResult:
     """One regime of ``evaluate_task`` (what one pytest item runs)."""
     return evaluate_task(
-        x_train, y_train, x_test, y_test, (regime,), seeds, backend=backend, workers=workers, device=device
+        x_train, y_train, x_test, y_test, (regime,), seeds, backend=backend, device=device
     )[regime.name]

@@ -51,6 +51,7 @@ class ItemResult:
     protocol: str = PROTOCOL_VERSION
     schema: str = RESULT_SCHEMA
     versions: dict[str, str] = field(default_factory=package_versions)
+    probe_backend: str = "sklearn"  # "torch" when opted in; files written before the field read as sklearn
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:
@@ -59,7 +60,7 @@ class ItemResult:
             mean={m: regime_result.mean(m) for m in METRICS},
             std={m: regime_result.std(m) for m in METRICS},
             per_seed=[s.to_dict() for s in regime_result.seeds],
-            **fields,
+            **{"probe_backend": regime_result.backend, **fields},
         )
 
     def to_dict(self) -> dict[str, Any]:

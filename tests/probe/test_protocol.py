@@ -18,7 +18,7 @@ from geneb_bench.protocol import REGIMES, SEEDS, get_regime
 def reference_kshot(y: np.ndarray, k: int, seed: int) -> np.ndarray:
     """The protocol text, literally."""
     rng = np.random.RandomState(seed)
-    idx = []
+    idx: list[int] = []
     for c in np.unique(y):
         members = np.where(y == c)[0]
         idx.extend(rng.choice(members, min(k, len(members)), replace=False))
@@ -75,7 +75,9 @@ def test_metrics_of_known_predictions() -> None:
     assert score(y_true, np.zeros_like(y_true)).mcc == 0.0  # constant prediction
 
 
-def _reference_regime(x_tr, y_tr, x_te, y_te, shots, seeds):  # type: ignore[no-untyped-def]
+def _reference_regime(
+    x_tr: np.ndarray, y_tr: np.ndarray, x_te: np.ndarray, y_te: np.ndarray, shots: int | None, seeds: tuple[int, ...]
+) -> np.ndarray:
     rows = []
     for seed in seeds:
         idx = np.arange(len(y_tr)) if shots is None else reference_kshot(y_tr, shots, seed)
