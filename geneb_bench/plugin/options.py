@@ -21,6 +21,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-data-dir", default=os.environ.get("GENEB_DATA_DIR"), help="local copy of the GENEB data, tasks/<task_id>/{train,test}.csv (env GENEB_DATA_DIR)")
     group.addoption("--geneb-cache-dir", default=os.environ.get("GENEB_CACHE_DIR"), help="embedding cache (env GENEB_CACHE_DIR; default: the user cache directory)")
     group.addoption("--geneb-results-dir", default=None, help="where result JSON files and tables go (default: reports/ under the rootdir)")
+    group.addoption("--geneb-rerun", action="store_true", default=False, help="recompute items whose result file already exists for the same model, task data, protocol and seeds (default: load them)")
     group.addoption("--geneb-shard", default=None, metavar="I/N", help="run shard I of N (0-based): a deterministic, balanced share of the (model, task) groups")
     group.addoption("--geneb-baseline", default=None, metavar="RESULTS", help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail")
     group.addoption("--geneb-baseline-tolerance", default=0.02, type=float, help="allowed MCC drop for --geneb-baseline (default 0.02)")
@@ -43,6 +44,7 @@ class Settings:
     results_dir: Path
     device: str
     shard: tuple[int, int] | None = None
+    rerun: bool = False
     baseline: Path | None = None
     baseline_tolerance: float = 0.02
     probe_backend: str = "sklearn"
@@ -80,6 +82,7 @@ class Settings:
             results_dir=Path(results_dir).expanduser().resolve(),
             device=config.getoption("geneb_device"),
             shard=shard,
+            rerun=config.getoption("geneb_rerun"),
             baseline=Path(baseline).expanduser().resolve() if (baseline := config.getoption("geneb_baseline")) else None,
             baseline_tolerance=config.getoption("geneb_baseline_tolerance"),
             probe_backend=config.getoption("geneb_probe_backend"),

@@ -29,12 +29,16 @@ class RunReport:
         self.frame: pd.DataFrame | None = None
         self.written: list[Path] = []
         self.regressions: list[str] = []
+        self.resumed: set[str] = set()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call":
-            path = dict(report.user_properties).get("geneb_result")
+            props = dict(report.user_properties)
+            path = props.get("geneb_result")
             if path is not None:
                 self.paths.append(str(path))
+                if props.get("geneb_resumed"):
+                    self.resumed.add(str(path))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -57,6 +61,7 @@ class RunReport:
                     "seeds": list(self.settings.seeds),
                     "shard": list(self.settings.shard) if self.settings.shard else None,
                     "items": len(set(self.paths)),
+                    "resumed": len(self.resumed),
                     "wall_s": round(time.time() - self.started, 2),
                     "versions": package_versions(),
                 },
@@ -82,5 +87,10 @@ class RunReport:
         terminalreporter.write_line(render_text(self.frame, "mcc", transpose=True))
         for path in self.written:
             terminalreporter.write_line(f"geneb: wrote {path}")
+        if self.resumed:
+            terminalreporter.write_line(
+                f"geneb: {len(self.resumed)} of {len(set(self.paths))} items loaded from earlier results "
+                "(same model, data, protocol and seeds); --geneb-rerun recomputes them"
+            )
         for message in self.regressions:
             terminalreporter.write_line(f"geneb: FAILED {message}", red=True)

@@ -7,6 +7,7 @@ memory for that task's regimes and cached on disk across runs.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import OrderedDict
@@ -23,8 +24,8 @@ from geneb_bench.embeddings.cache import EmbeddingCache
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.registry import build_embedder, resolve_models
 from geneb_bench.plugin.options import Settings
-from geneb_bench.protocol import Regime
-from geneb_bench.results.record import ItemResult, write_result
+from geneb_bench.protocol import PROTOCOL_VERSION, Regime
+from geneb_bench.results.record import ItemResult, read_result, result_path, write_result
 
 MEMORY_ENTRIES = 4  # (model, task) embedding pairs kept in memory at most
 
@@ -52,6 +53,7 @@ class Outcome:
     result: ItemResult
     path: Path
     embeddings_cached: bool
+    resumed: bool = False  # loaded from an earlier run's result file, not recomputed
 
     def properties(self) -> list[tuple[str, Any]]:
         """What goes to JUnit XML via ``record_property`` (the channel that survives xdist)."""
@@ -66,6 +68,7 @@ class Outcome:
             ("accuracy", round(r.mean["accuracy"], 6)),
             ("f1", round(r.mean["f1"], 6)),
             ("geneb_result", str(self.path)),
+            ("geneb_resumed", self.resumed),
         ]
 
 
@@ -79,6 +82,10 @@ def _limit_threads() -> None:
 
     threadpool_limits(limits=share)
     os.environ.setdefault("OMP_NUM_THREADS", str(share))
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 class GenebSession:
@@ -182,13 +189,29 @@ class GenebSession:
         from geneb_bench.probe.evaluate import evaluate_regime
 
         data = self.task_data(item.task)
+        if not self.settings.rerun:
+            finished = self.finished_result(item, data)
+            if finished is not None:
+                return Outcome(
+                    finished,
+                    result_path(
+                        self.settings.results_dir, item.model.key, data.spec.task_id, item.regime.name
+                    ),
+                    True,
+                    resumed=True,
+                )
         t0 = time.perf_counter()
         x_train, x_test, cached = self.embeddings(item.model, data)
         t1 = time.perf_counter()
         backend = self.settings.probe_backend
         try:
             regime_result = evaluate_regime(
-                x_train, data.train_labels, x_test, data.test_labels, item.regime, self.settings.seeds,
+                x_train,
+                data.train_labels,
+                x_test,
+                data.test_labels,
+                item.regime,
+                self.settings.seeds,
                 backend="torch" if backend == "torch" else "sklearn",
                 device=self.device() if backend == "torch" else "cpu",
             )
@@ -212,6 +235,29 @@ class GenebSession:
         path = write_result(self.settings.results_dir, result)
         return Outcome(result, path, cached)
 
+    def finished_result(self, item: BenchItem, data: TaskData) -> ItemResult | None:
+        """The result an earlier run wrote for exactly this item, if any (resume).
+
+        Same means: model identity (incl. revision and recipe), task content fingerprint, protocol, regime,
+        seeds and probe backend. An unreadable or mismatching file is recomputed and overwritten.
+        """
+        path = result_path(self.settings.results_dir, item.model.key, data.spec.task_id, item.regime.name)
+        if not path.exists():
+            return None
+        try:
+            previous = read_result(path)
+        except ValueError:
+            return None
+        same = (
+            _canonical(previous.model_identity) == _canonical(item.model.identity())
+            and previous.task_fingerprint == data.fingerprint()
+            and previous.protocol == PROTOCOL_VERSION
+            and previous.regime == item.regime.name
+            and [s["seed"] for s in previous.per_seed] == list(self.settings.seeds)
+            and previous.probe_backend == self.settings.probe_backend
+        )
+        return previous if same else None
+
     def after_item(self, item: BenchItem, next_item: BenchItem | None) -> None:
         """Release what the next item does not need (the embeddings stay on disk)."""
         if next_item is None or next_item.model.key != item.model.key:
@@ -225,4 +271,3 @@ class GenebSession:
         for key in list(self._embedders):
             self.release_model(key)
         self._memory.clear()
-

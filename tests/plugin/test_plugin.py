@@ -464,3 +464,48 @@ def test_plain_n_uses_loadgroup(bench: Bench) -> None:
     plain.stdout.fnmatch_lines(["DIST=loadgroup"])
     explicit = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "--dist", "load"))
     explicit.stdout.fnmatch_lines(["DIST=load"])
+
+
+# -- resume ---------------------------------------------------------------------------------------------
+def test_rerun_loads_finished_items_unless_told_to_recompute(bench: Bench) -> None:
+    assert bench.pytester.runpytest(*bench.args()).ret == 0
+    files = sorted((bench.root / "out" / "results").rglob("*.json"))
+    stamps = {p: p.stat().st_mtime_ns for p in files}
+    again = bench.pytester.runpytest(*bench.args())
+    again.stdout.fnmatch_lines(["geneb: 6 of 6 items loaded from earlier results*"])
+    assert {p: p.stat().st_mtime_ns for p in files} == stamps  # nothing rewritten
+    forced = bench.pytester.runpytest(*bench.args("--geneb-rerun"))
+    assert "loaded from earlier results" not in forced.stdout.str()
+    assert all(p.stat().st_mtime_ns != stamps[p] for p in files)
+    other_seeds = bench.pytester.runpytest(*bench.args("--geneb-seeds=13"))
+    assert "loaded from earlier results" not in other_seeds.stdout.str()  # a different protocol run
+
+
+def test_sigkill_mid_sweep_loses_no_finished_item(pytester: pytest.Pytester) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytester.makepyfile(test_bench=BENCH_MODULE)
+    args = [sys.executable, "-m", "pytest", "test_bench.py", "-q", "-p", "no:cacheprovider",
+            "--geneb-suite=lite", "--geneb-model=kmer-5", "--geneb-model=random-gpt2-tiny",
+            f"--geneb-cache-dir={pytester.path / 'cache'}", f"--geneb-results-dir={pytester.path / 'out'}"]
+    results = pytester.path / "out" / "results"
+    proc = subprocess.Popen(args, cwd=pytester.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(results.rglob("*.json"))) < 8:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    survivors = {p: p.read_bytes() for p in results.rglob("*.json")}
+    assert 8 <= len(survivors) < 84, "the kill did not land mid-sweep"
+    for path in survivors:
+        json.loads(path.read_text())  # every file on disk is complete
+    done = subprocess.run([*args], cwd=pytester.path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert f"geneb: {len(survivors)} of 84 items loaded from earlier results" in done.stdout
+    assert len(list(results.rglob("*.json"))) == 84
+    assert all(path.read_bytes() == content for path, content in survivors.items())  # kept, not recomputed
