@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -109,6 +111,34 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> int:
+    """``geneb cache ls|du|prune``: see and trim the embedding cache."""
+    from platformdirs import user_cache_dir
+    from tabulate import tabulate
+
+    from geneb_bench.embeddings.cache import EmbeddingCache
+
+    cache = EmbeddingCache(Path(args.cache_dir or os.environ.get("GENEB_CACHE_DIR") or user_cache_dir("geneb-bench")))
+    if args.action == "prune":
+        max_bytes = int(args.max_size_gb * 1e9) if args.max_size_gb is not None else None
+        older = args.older_than_days * 86400 if args.older_than_days is not None else None
+        removed = cache.prune(older_than_s=older, model=args.model, max_bytes=max_bytes)
+        print(f"removed {len(removed)} entries ({sum(e.size for e in removed) / 1e6:.1f} MB) from {cache.root}")
+        return 0
+    entries = cache.entries()
+    if args.action == "ls":
+        rows = [[e.model, e.task, f"{e.size / 1e6:.2f}", time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used)),
+                 e.path.name[:16]] for e in entries]
+        print(tabulate(rows, headers=["model", "task", "MB", "last used", "entry"]))
+    per_model: dict[str, int] = {}
+    for e in entries:
+        per_model[e.model] = per_model.get(e.model, 0) + e.size
+    if args.action == "du":
+        print(tabulate(sorted(([m, f"{b / 1e6:.1f}"] for m, b in per_model.items())), headers=["model", "MB"]))
+    print(f"{len(entries)} entries, {sum(per_model.values()) / 1e6:.1f} MB in {cache.root}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="geneb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     slurm.add_argument("--gpus", type=int, default=0, help="GPUs per array task")
     slurm.add_argument("--python", default=sys.executable, help="interpreter on the compute nodes")
     slurm.add_argument("--submit", action="store_true", help="call sbatch now")
+    cache = sub.add_parser("cache", help="list (ls), size up (du) or trim (prune) the embedding cache")
+    cache.add_argument("action", choices=("ls", "du", "prune"))
+    cache.add_argument("--cache-dir", default=None, help="default: $GENEB_CACHE_DIR or the user cache dir")
+    cache.add_argument("--older-than-days", type=float, default=None, help="prune: entries unused this long")
+    cache.add_argument("--model", default=None, help="prune: every entry of this model key")
+    cache.add_argument("--max-size-gb", type=float, default=None, help="prune: least recently used first until under")
     from geneb_bench.reports.commands import add_parsers
 
     add_parsers(sub)
@@ -151,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
     from geneb_bench.reports.commands import HANDLERS
 
-    handlers = {"tasks": _tasks, "models": _models, "report": _report, **HANDLERS}
+    handlers = {"tasks": _tasks, "models": _models, "report": _report, "cache": _cache, **HANDLERS}
     try:
         if args.command == "run":
             return _run(args, extra)

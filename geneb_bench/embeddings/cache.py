@@ -13,7 +13,9 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,23 @@ def _checksum(arrays: Mapping[str, Array]) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class CacheEntry:
+    path: Path
+    size: int
+    last_used: float
+    key: dict[str, Any]
+
+    @property
+    def model(self) -> str:
+        model = self.key.get("model", {})
+        return str(model.get("key", "?")) if isinstance(model, dict) else "?"
+
+    @property
+    def task(self) -> str:
+        return str(self.key.get("task_id", "?"))
+
+
 class EmbeddingCache:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -64,6 +83,7 @@ class EmbeddingCache:
         if stored_key != expected or stored_sum != _checksum(arrays):
             path.unlink(missing_ok=True)
             return None
+        os.utime(path)  # mark as recently used: ``prune --max-size`` drops the least recently used first
         return arrays
 
     def write(self, parts: Mapping[str, Any], arrays: Mapping[str, Array]) -> Path:
@@ -83,6 +103,45 @@ class EmbeddingCache:
             Path(tmp).unlink(missing_ok=True)
             raise
         return path
+
+    def entries(self) -> list[CacheEntry]:
+        """Every entry, newest use first; an unreadable file is listed with an empty key (prune removes it)."""
+        found = []
+        for path in (self.root / CACHE_FORMAT).glob("*/*.npz"):
+            stat = path.stat()
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    key = json.loads(str(data["__key__"]))
+            except Exception:
+                key = {}
+            found.append(CacheEntry(path, stat.st_size, stat.st_mtime, key))
+        return sorted(found, key=lambda e: -e.last_used)
+
+    def prune(
+        self, *, older_than_s: float | None = None, model: str | None = None, max_bytes: int | None = None
+    ) -> list[CacheEntry]:
+        """Remove entries unused for ``older_than_s``, of ``model``, unreadable ones, and then the least
+        recently used until the cache fits ``max_bytes``. Leftover temporary files go too."""
+        now = time.time()
+        removed, kept = [], []
+        for entry in self.entries():
+            stale = older_than_s is not None and now - entry.last_used > older_than_s
+            if not entry.key or stale or (model is not None and entry.model == model):
+                removed.append(entry)
+            else:
+                kept.append(entry)
+        if max_bytes is not None:
+            total = sum(e.size for e in kept)
+            while kept and total > max_bytes:
+                oldest = kept.pop()
+                total -= oldest.size
+                removed.append(oldest)
+        for entry in removed:
+            entry.path.unlink(missing_ok=True)
+        for leftover in (self.root / CACHE_FORMAT).glob("*/*.tmp"):
+            if now - leftover.stat().st_mtime > 3600:  # an interrupted write, not one in progress
+                leftover.unlink(missing_ok=True)
+        return removed
 
     def get_or_compute(
         self, parts: Mapping[str, Any], compute: Callable[[], Mapping[str, Array]]
