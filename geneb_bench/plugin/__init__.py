@@ -34,6 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "geneb: a GENEB benchmark item (model x task x regime)")
     settings = Settings.from_config(config)
     config.stash[_SETTINGS] = settings
+    if hasattr(config, "workerinput"):
+        _pin_worker_gpu()
     if config.pluginmanager.hasplugin("xdist") and config.getoption("dist", "no") == "load" and not _dist_given(config):
         # A plain ``-n N``: keep each model's items on one worker (loaded once); ungrouped tests behave as under load.
         config.option.dist = "loadgroup"
@@ -41,6 +43,27 @@ def pytest_configure(config: pytest.Config) -> None:
         from geneb_bench.plugin.reporting import RunReport
 
         config.pluginmanager.register(RunReport(settings), "geneb-run-report")
+
+
+def _pin_worker_gpu() -> None:
+    """One GPU per xdist worker: ``gw<i>`` sees GPU ``i mod n`` (before anything initialises CUDA).
+
+    Counted with ``nvidia-smi -L`` so that torch is not imported here; a user's own
+    ``CUDA_VISIBLE_DEVICES`` always wins.
+    """
+    import os
+    import re
+    import shutil
+    import subprocess
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    match = re.fullmatch(r"gw(\d+)", worker)
+    if match is None or "CUDA_VISIBLE_DEVICES" in os.environ or shutil.which("nvidia-smi") is None:
+        return
+    listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
+    gpus = [line for line in listing.splitlines() if line.startswith("GPU ")]
+    if gpus:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(int(match[1]) % len(gpus))
 
 
 def _dist_given(config: pytest.Config) -> bool:

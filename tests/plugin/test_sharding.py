@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,3 +38,22 @@ def test_parse_shard(text: str, expected: tuple[int, int]) -> None:
 def test_parse_shard_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="geneb-shard"):
         parse_shard(text)
+
+
+def test_each_xdist_worker_pins_one_gpu(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    from geneb_bench.plugin import _pin_worker_gpu
+
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\necho 'GPU 0: H100 (UUID: a)'\necho 'GPU 1: H100 (UUID: b)'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    for worker, expected in (("gw0", "0"), ("gw1", "1"), ("gw2", "0"), ("gw5", "1")):
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        _pin_worker_gpu()
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == expected
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")  # the user's choice wins
+    _pin_worker_gpu()
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "7"
