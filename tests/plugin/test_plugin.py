@@ -270,7 +270,8 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
 
 
 def cache_files(cache: Path) -> dict[str, tuple[int, bytes]]:
-    return {str(p.relative_to(cache)): (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(cache.rglob("*.npz"))}
+    """Inode and bytes: a rewrite (temp file + rename) changes the inode; a read only touches the mtime (LRU)."""
+    return {str(p.relative_to(cache)): (p.stat().st_ino, p.read_bytes()) for p in sorted(cache.rglob("*.npz"))}
 
 
 def test_second_run_reads_embeddings_from_the_cache(bench: Bench, probe: dict[str, list[Any]]) -> None:

@@ -281,7 +281,7 @@ def test_session_passes_the_backend_and_names_model_and_task(tmp_path: Path, mon
 
     settings_ = Settings(suite="lite", models=("kmer-2",), regimes=(ONE,), seeds=(13, 17), data_dir=None,
                          cache_dir=tmp_path / "cache", results_dir=tmp_path / "out", device="cpu",
-                         probe_backend="torch")
+                         probe_backend="torch", rerun=True)
     session = GenebSession(settings_)
     item = next(i for i in session.plan())
     outcome = session.run_item(item)
