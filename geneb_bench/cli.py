@@ -54,16 +54,22 @@ def _tasks(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
+    from geneb_bench.models.recipe import describe_recipe
     from geneb_bench.models.registry import list_models
 
     specs = list_models()
     if args.json:
-        print(json.dumps([s.metadata() for s in specs], indent=2))
+        print(json.dumps([s.metadata() | {"recipe": describe_recipe(s)} for s in specs], indent=2))
         return 0
     from tabulate import tabulate
 
-    print(tabulate([[s.key, s.family, s.params, s.architecture, s.description] for s in specs],
-                   headers=["key", "family", "params", "architecture", "description"]))
+    print(tabulate([[s.key, s.family, s.params, s.group, s.architecture, s.tokenization, s.pretraining_data,
+                     s.source or s.weights_note or s.weights] for s in specs],
+                   headers=["key", "family", "params", "group", "architecture", "tokenization", "pretraining",
+                            "weights"]))
+    counts = {g: sum(s.group == g for s in specs) for g in ("geneb", "baseline", "extra")}
+    print(f"\n{counts['geneb']} GENEB models, {counts['baseline']} baselines, {counts['extra']} extras; "
+          "recipes: geneb models --json")
     return 0
 
 

@@ -40,6 +40,16 @@ class ModelSpec:
     architecture: str = ""
     tokenization: str = ""
     pretraining_data: str = ""
+    # Metadata that does not change vectors (so not in identity): where the model comes from and what it needs.
+    group: str = ""  # "geneb" (the 40 published models), "baseline", "extra", "" (resolved at run time)
+    rank: int | None = None  # rank in the published table
+    weights: str = ""  # "hub", "local" (user passes a path), "package", "local-dir", "extractor"
+    weights_note: str = ""  # where weights that are not on the hub live
+    licence: str = ""
+    requires: tuple[str, ...] = ()  # importable modules the model needs (mamba_ssm, flash_attn, ...)
+    stand_in: str = ""  # the tiny offline family that tests this recipe
+    authors_extraction: str = ""  # the GENEB authors' extractor, as they describe it
+    notes: str = ""  # deviations from the authors' extractor, and why
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -63,4 +73,13 @@ class ModelSpec:
             "pretraining_data": self.pretraining_data,
             "description": self.description,
             "options": dict(self.options),
+            "group": self.group,
+            "rank": self.rank,
+            "weights": self.weights,
+            "weights_note": self.weights_note,
+            "licence": self.licence,
+            "requires": list(self.requires),
+            "stand_in": self.stand_in,
+            "authors_extraction": self.authors_extraction,
+            "notes": self.notes,
         }

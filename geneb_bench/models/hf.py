@@ -1,21 +1,43 @@
-"""The generic Hugging Face embedder: tokenise, batch by token budget, forward, pool in float32.
+"""The generic Hugging Face embedder: pre-process, tokenise, batch by token budget, forward, pool in float32.
 
-Used by hub models, local checkpoints and the random-initialised architecture controls alike, so the
-controls exercise exactly the code path real models take.
+Used by the 40 GENEB models, any hub model, local checkpoints and the random-initialised controls alike, so
+the controls and the tiny test stand-ins exercise exactly the code path real models take. What differs per
+model is a declarative recipe (``geneb_bench.models.recipe``); the few true variants (RC-equivariant
+pooling, DNABERT-2's fixes, one-hot inputs) are recipe fields, not subclasses.
+
+transformers is pinned below 5 (pyproject.toml) because version 5 builds models on ``meta`` and silently
+corrupts non-persistent buffers and tensor attributes of remote-code DNA models (rotary tables, HyenaDNA's
+``z``, DNABERT-2's ALiBi); ``geneb_bench.models.guard`` checks and repairs every loaded model anyway, so a
+silently wrong embedding is impossible on any version.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib.util
 import inspect
+import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from geneb_bench.models.base import Embeddings, ModelSpec, ModelUnavailable
+from geneb_bench.models.recipe import POOLINGS, preprocess, validate_recipe
 
-POOLINGS = ("mean", "cls", "last", "mean_unmasked")
+__all__ = ["POOLINGS", "HFEmbedder", "load_pretrained", "pool", "rc_average"]
+
+# How to get the packages some families need; shown in the skip message.
+INSTALL_HINTS = {
+    "mamba_ssm": "pip install mamba-ssm causal-conv1d --no-build-isolation (Linux + CUDA GPU + nvcc only)",
+    "flash_attn": "pip install flash-attn --no-build-isolation (Linux + CUDA GPU only)",
+    "evo2": "pip install evo2 (CUDA GPU; FP8 layers of the 1B/20B/40B models need Hopper + transformer-engine)",
+    "enformer_pytorch": "pip install enformer-pytorch",
+    "biofm_eval": "install biofm-eval from the BioFM repository (m42-health)",
+    "space": "install the SPACE code from its authors' repository",
+}
 DEFAULT_TOKEN_BUDGET = 16_384  # padded tokens per forward pass on CPU
 
 
@@ -41,6 +63,16 @@ def pool(hidden: Any, mask: Any, method: str) -> Any:
     raise ValueError(f"unknown pooling {method!r}; known: {', '.join(POOLINGS)}")
 
 
+def rc_average(pooled: Any) -> Any:
+    """Reverse-complement-equivariant models (Caduceus-PS, PlantCaduceus) carry the forward strand in the
+    first half of the channels and the reverse complement, channel-flipped, in the second: average the
+    halves after flipping the second back. Done on the pooled vector (equal to per-token for a mean)."""
+    dim = pooled.shape[-1]
+    if dim % 2:
+        raise ValueError(f"rc_pooling needs an even hidden size, got {dim}")
+    return (pooled[..., : dim // 2] + pooled[..., dim // 2 :].flip(-1)) / 2
+
+
 def _token_budget_batches(lengths: Sequence[int], budget: int, same_length: bool) -> Iterator[list[int]]:
     """Indices grouped longest-first so that (rows x longest) stays under ``budget`` padded tokens.
 
@@ -61,61 +93,113 @@ def _token_budget_batches(lengths: Sequence[int], budget: int, same_length: bool
 
 
 class HFEmbedder:
-    """Embeds with any ``transformers`` model + tokenizer pair, following a declarative recipe."""
+    """Embeds with any ``transformers`` model + tokenizer pair, following a declarative recipe.
+
+    Keyword arguments override the recipe's fields of the same meaning (kept for direct use in tests and
+    the random-init controls).
+    """
 
     def __init__(
         self,
         model: Any,
         tokenizer: Any,
         *,
-        pooling: str = "mean",
+        recipe: Mapping[str, Any] | None = None,
+        pooling: str | None = None,
         max_tokens: int | None = None,
         device: str = "cpu",
         accepts_mask: bool | None = None,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
     ) -> None:
-        if pooling not in POOLINGS:
-            raise ValueError(f"unknown pooling {pooling!r}; known: {', '.join(POOLINGS)}")
+        options = dict(recipe or {})
+        if pooling is not None:
+            if pooling not in POOLINGS:
+                raise ValueError(f"unknown pooling {pooling!r}; known: {', '.join(POOLINGS)}")
+            options["pooling"] = pooling
+        if max_tokens:
+            options["max_tokens"] = int(max_tokens)
+        if accepts_mask is not None:
+            options["accepts_mask"] = accepts_mask
+        self.recipe = validate_recipe(options)
         self.model = model.eval().to(device)
+        self.runner = _submodule(self.model, self.recipe["submodule"])
         self.tokenizer = tokenizer
-        self.pooling = pooling
+        self.pooling = str(self.recipe["pooling"])
         self.device = device
         self.token_budget = token_budget
-        self._forward_args = set(inspect.signature(self.model.forward).parameters)
-        self.accepts_mask = "attention_mask" in self._forward_args if accepts_mask is None else accepts_mask
-        self.max_tokens = max_tokens or _model_limit(model, tokenizer)
+        parameters = inspect.signature(self.runner.forward).parameters
+        self._forward_args = set(parameters)
+        # transformers >= 4.54 passes output_hidden_states through **kwargs on most models
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            self._forward_args.add("output_hidden_states")
+        mask = self.recipe["accepts_mask"]
+        self.accepts_mask = "attention_mask" in self._forward_args if mask == "auto" else bool(mask)
+        self.max_tokens = int(self.recipe["max_tokens"]) or _model_limit(model, tokenizer)
+        self._hidden_states = self.recipe["states"] == "hidden_states"
+        if self._hidden_states and "output_hidden_states" not in self._forward_args:
+            raise ValueError("recipe asks for hidden_states but forward() takes no output_hidden_states")
+        if getattr(tokenizer, "truncation_side", "right") != "right":
+            tokenizer.truncation_side = "right"  # GENEB truncates the tail: keep the first max_tokens
+
+    def _inputs(self, ids: Any) -> Any:
+        if self.recipe["input_mode"] != "one_hot":
+            return ids
+        import torch
+
+        vocab = getattr(getattr(self.model, "config", None), "vocab_size", None) or len(self.tokenizer)
+        dtype = next((p.dtype for p in self.runner.parameters()), torch.float32)
+        return torch.nn.functional.one_hot(ids, int(vocab)).to(dtype)
 
     def _forward(self, input_ids: Any, mask: Any) -> Any:
-        kwargs: dict[str, Any] = {"input_ids": input_ids}
+        kwargs: dict[str, Any] = {"input_ids": self._inputs(input_ids)}
         if self.accepts_mask:
             kwargs["attention_mask"] = mask
-        if "output_hidden_states" in self._forward_args:
+        if self._hidden_states:
             kwargs["output_hidden_states"] = True
-        out = self.model(**kwargs)
+        out = self.runner(**kwargs)
+        states = self.recipe["states"]
+        if states == "tuple0":
+            return out[0]
+        if states == "hidden_states":
+            return out.hidden_states[int(self.recipe["layer"])]
         if getattr(out, "last_hidden_state", None) is not None:
             return out.last_hidden_state
         if getattr(out, "hidden_states", None) is not None:
             return out.hidden_states[-1]
         if isinstance(out, tuple):
             return out[0]
+        if "output_hidden_states" in self._forward_args and not self._hidden_states:
+            self._hidden_states = True  # a wrapper (logits first): ask for the hidden states from now on
+            return self._forward(input_ids, mask)
         raise TypeError(f"cannot find token states in {type(out).__name__} output")
+
+    def encode(self, sequences: Sequence[str]) -> list[list[int]]:
+        """Token ids per sequence after the recipe's pre-processing and truncation."""
+        texts = [preprocess(s, self.recipe) for s in sequences]
+        encoded = self.tokenizer(
+            texts,
+            truncation=True,
+            max_length=self.max_tokens,
+            add_special_tokens=bool(self.recipe["add_special_tokens"]),
+        )["input_ids"]
+        return [list(ids) for ids in encoded]
 
     def embed(self, sequences: Sequence[str]) -> Embeddings:
         import torch
 
         if not sequences:
             return np.zeros((0, 0), dtype=np.float32)
-        encoded = self.tokenizer(
-            list(sequences), truncation=True, max_length=self.max_tokens, add_special_tokens=True
-        )["input_ids"]
+        encoded = self.encode(sequences)
         lengths = [len(ids) for ids in encoded]
         if min(lengths) == 0:
             bad = lengths.index(0)
             raise ValueError(f"the tokenizer produced no tokens for sequence {bad} ({sequences[bad][:20]!r}...)")
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        # No mask, or a mean that would count padding: only equal lengths share a batch (no padding at all).
+        same_length = not self.accepts_mask or self.pooling == "mean_unmasked"
         out: Embeddings | None = None
         with torch.inference_mode():
-            for batch in _token_budget_batches(lengths, self.token_budget, not self.accepts_mask):
+            for batch in _token_budget_batches(lengths, self.token_budget, same_length):
                 width = max(lengths[i] for i in batch)
                 ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
@@ -123,10 +207,13 @@ class HFEmbedder:
                     ids[row, : lengths[i]] = torch.tensor(encoded[i])
                     mask[row, : lengths[i]] = 1
                 ids, mask = ids.to(self.device), mask.to(self.device)
-                pooled = pool(self._forward(ids, mask), mask, self.pooling).cpu().numpy()
+                pooled = pool(self._forward(ids, mask), mask, self.pooling)
+                if self.recipe["rc_pooling"]:
+                    pooled = rc_average(pooled)
+                vectors = pooled.float().cpu().numpy()
                 if out is None:
-                    out = np.empty((len(sequences), pooled.shape[1]), dtype=np.float32)
-                out[batch] = pooled
+                    out = np.empty((len(sequences), vectors.shape[1]), dtype=np.float32)
+                out[batch] = vectors
         assert out is not None
         return out
 
@@ -134,9 +221,21 @@ class HFEmbedder:
         import torch
 
         self.model = None
+        self.runner = None
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _submodule(model: Any, name: str) -> Any:
+    """The child the recipe names (``bert`` of a BertForMaskedLM); a base model already is that child."""
+    if not name:
+        return model
+    if hasattr(model, name):
+        return getattr(model, name)
+    if getattr(model, "base_model_prefix", None) == name:
+        return model
+    raise ValueError(f"{type(model).__name__} has no submodule {name!r}")
 
 
 def _model_limit(model: Any, tokenizer: Any) -> int | None:
@@ -147,29 +246,99 @@ def _model_limit(model: Any, tokenizer: Any) -> int | None:
     return int(positions) if isinstance(positions, int) else None
 
 
-def load_pretrained(spec: ModelSpec, device: str) -> HFEmbedder:
-    """Load a hub id or local checkpoint with ``AutoModel``; remote code only when the recipe allows it."""
+def is_commit(revision: str | None) -> bool:
+    """A pinned revision is a full commit hash: branches and tags move under you."""
+    return bool(revision and re.fullmatch(r"[0-9a-f]{40}", revision))
+
+
+def missing_packages(spec: ModelSpec) -> list[str]:
+    return [name for name in spec.requires if importlib.util.find_spec(name) is None]
+
+
+def check_loadable(spec: ModelSpec) -> None:
+    """Everything that makes a model a skip rather than a crash, before any download or code execution."""
+    if spec.source is None:
+        if spec.weights == "local":
+            raise ModelUnavailable(
+                f"{spec.key}: local path required, the weights are not on the hub ({spec.weights_note}). "
+                f"Fix: download them and pass --geneb-model '{spec.key}[path=/dir/of/checkpoint]' "
+                "(a transformers-format folder), or plug the authors' extractor with "
+                "--geneb-model python:module:function."
+            )
+        raise ValueError(f"model {spec.key!r}: a Hugging Face model needs a hub id or a local path")
+    missing = missing_packages(spec)
+    if missing:
+        hints = "; ".join(INSTALL_HINTS.get(m, f"pip install {m}") for m in missing)
+        raise ModelUnavailable(f"{spec.key}: needs {', '.join(missing)}, not installed here. Fix: {hints}")
+    local = Path(spec.source).expanduser().is_dir()
+    if spec.options.get("trust_remote_code") and not local and not is_commit(spec.revision):
+        raise ModelUnavailable(
+            f"{spec.key}: refused to run remote code from {spec.source!r} at revision "
+            f"{spec.revision or 'unpinned'}: trust_remote_code executes the repository's Python, so it is "
+            "allowed only at a pinned commit. Fix: --geneb-model "
+            f"'{spec.key}[revision=<40-hex commit you reviewed>]', or a local copy of the checkpoint folder."
+        )
+
+
+def _disable_triton_flash_attention(model: Any) -> None:
+    """DNABERT-2 / DNABERT-S: with ``triton`` installed their old flash-attention kernel fails; setting the
+    module-level ``flash_attn_qkvpacked_func`` to None selects their PyTorch attention path."""
+    module_name = type(model).__module__
+    package = module_name.rpartition(".")[0]
+    for name, module in list(sys.modules.items()):
+        ours = name == module_name or (package and name.startswith(package + "."))
+        if ours and getattr(module, "flash_attn_qkvpacked_func", None) is not None:
+            setattr(module, "flash_attn_qkvpacked_func", None)  # noqa: B010 - the attribute is dynamic
+
+
+def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TOKEN_BUDGET) -> HFEmbedder:
+    """Load a hub id or local checkpoint as its recipe says, check it, and wrap it in an ``HFEmbedder``.
+
+    Remote code only when the recipe allows it (and, for hub ids, at a pinned commit); safetensors
+    preferred; every loaded model goes through the post-load guard.
+    """
+    recipe = validate_recipe(spec.options, spec.key)
+    check_loadable(spec)
+    assert spec.source is not None
     try:
-        from transformers import AutoModel, AutoTokenizer
+        import torch
+        import transformers
     except ImportError as exc:  # pragma: no cover - transformers is a core dependency
         raise ModelUnavailable(f"transformers is not installed: {exc}") from exc
-    if spec.source is None:
-        raise ValueError(f"model {spec.key!r}: a Hugging Face model needs a hub id or a local path")
-    options: Mapping[str, Any] = spec.options
-    remote = bool(options.get("trust_remote_code", False))
-    kwargs: dict[str, Any] = {"revision": spec.revision, "trust_remote_code": remote}
+    from geneb_bench.models.guard import check_and_repair
+
+    path = Path(spec.source).expanduser()
+    local = path.is_dir()
+    remote = bool(recipe["trust_remote_code"])
+    common: dict[str, Any] = {"revision": None if local else spec.revision, "trust_remote_code": remote}
+    model_kwargs: dict[str, Any] = {
+        # Prefer safetensors: no pickle. On the hub transformers already takes them when present.
+        "use_safetensors": True if local and any(path.glob("*.safetensors")) else None,
+        _dtype_argument(): getattr(torch, recipe["dtype"]),
+    }
     try:
-        tokenizer = AutoTokenizer.from_pretrained(spec.source, **kwargs)
-        model = AutoModel.from_pretrained(spec.source, use_safetensors=None, **kwargs)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(spec.source, **common)
+        if recipe["fix"] == "dnabert2":
+            model_kwargs["config"] = transformers.BertConfig.from_pretrained(spec.source, **common)
+        auto = getattr(transformers, recipe["auto_class"])
+        model = auto.from_pretrained(spec.source, **common, **model_kwargs)
     except (OSError, ValueError) as exc:
+        hint = ""
+        if "trust_remote_code" in str(exc) and not remote:
+            hint = f" It needs remote code: review it, then pass '{spec.key}[trust_remote_code=true]' (hub: also a commit)."
         raise ModelUnavailable(
-            f"cannot load {spec.source!r} (revision {spec.revision}): {exc}. Offline? Pass a local "
+            f"cannot load {spec.source!r} (revision {spec.revision}): {exc}.{hint} Offline? Pass a local "
             "checkpoint path with --geneb-model /path/to/model, or set HF_HOME to a populated cache."
         ) from exc
-    return HFEmbedder(
-        model,
-        tokenizer,
-        pooling=str(options.get("pooling", "mean")),
-        max_tokens=options.get("max_tokens"),
-        device=device,
-    )
+    if recipe["fix"] == "dnabert2":
+        _disable_triton_flash_attention(model)
+    check_and_repair(model)
+    return HFEmbedder(model, tokenizer, recipe=recipe, device=device, token_budget=token_budget)
+
+
+def _dtype_argument() -> str:
+    """``dtype`` since transformers 4.56 (``torch_dtype`` is deprecated there), ``torch_dtype`` before."""
+    import transformers
+
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    return "dtype" if (major, minor) >= (4, 56) else "torch_dtype"

@@ -1,22 +1,34 @@
-"""The model registry: built-in baselines and controls, and resolution of hub ids and local paths.
+"""The model registry: the 40 GENEB models, built-in baselines and controls, and resolution of anything else.
 
 Declarative: each entry is a ``ModelSpec``; which code builds it is chosen by ``family``. Keys are unique
-(checked at import) and are what ``--geneb-model`` and the result files use.
+(checked at import) and are what ``--geneb-model`` and the result files use. A name resolves as:
+
+- a registry key (the GENEB leaderboard keys, ``kmer-3``, ...), optionally with overrides
+  ``KEY[field=value,...]``: recipe fields (a changed recipe gets a new key, so its results never pass for
+  the authors' recipe), ``trust_remote_code=true`` (the user's explicit opt-in), ``revision=<commit>``,
+  ``path=/dir`` (weights from a local folder);
+- ``python:module:function`` or ``python:/path/file.py:function``: the authors' extractor interface;
+- a local checkpoint directory, or a hub id ``org/name[@revision]``: a default recipe from its config.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from geneb_bench.models.base import Embedder, ModelSpec
+from geneb_bench.models.recipe import SOURCE_OVERRIDES, default_recipe, split_overrides, validate_recipe
+from geneb_bench.models.zoo import geneb_models
 
 _KMER_SIZES = (2, 3, 4, 5, 6)
 _TINY = {"hidden_size": 64, "num_layers": 2, "num_heads": 4, "max_tokens": 512, "seed": 0, "pooling": "mean"}
 
-BUILTIN_MODELS: tuple[ModelSpec, ...] = (
+BASELINE_MODELS: tuple[ModelSpec, ...] = (
     *(
         ModelSpec(
             key=f"kmer-{k}",
@@ -28,6 +40,7 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
             architecture="baseline",
             tokenization=f"{k}-mer",
             pretraining_data="none",
+            group="baseline",
         )
         for k in _KMER_SIZES
     ),
@@ -41,6 +54,7 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         architecture="T-enc (random init)",
         tokenization="character",
         pretraining_data="none",
+        group="baseline",
     ),
     ModelSpec(
         key="random-gpt2-tiny",
@@ -52,8 +66,29 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         architecture="T-dec (random init)",
         tokenization="character",
         pretraining_data="none",
+        group="baseline",
     ),
 )
+
+EXTRA_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        key="evo2-7b",
+        family="evo2",
+        display_name="Evo 2 7B",
+        params=7_000_000_000,
+        source="arcinstitute/evo2_7b",
+        options={"name": "evo2_7b", "layer": "blocks.28.mlp.l3"},
+        description="not in GENEB; its own evo2 package; the authors' recommended intermediate layer, mean",
+        architecture="StripedHyena 2",
+        tokenization="SN (byte/char)",
+        pretraining_data="multi-species (OpenGenome2)",
+        group="extra",
+        weights="package",
+        requires=("evo2",),
+    ),
+)
+
+BUILTIN_MODELS: tuple[ModelSpec, ...] = (*BASELINE_MODELS, *geneb_models(), *EXTRA_MODELS)
 
 DEFAULT_MODELS: tuple[str, ...] = ("kmer-3", "kmer-6", "random-bert-tiny")
 
@@ -83,29 +118,117 @@ def _local_revision(path: Path) -> str:
     return "local-" + digest.hexdigest()[:16]
 
 
+def _read_config(path: Path | None) -> dict[str, Any]:
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _cached_hub_config(repo: str, revision: str) -> Path | None:
+    """``config.json`` of a hub model if it is already in the local cache (never downloads)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - a transformers dependency
+        return None
+    try:
+        found = try_to_load_from_cache(repo, "config.json", revision=revision)
+    except Exception:  # a malformed id or cache: no default from config, decided at load time instead
+        return None
+    return Path(found) if isinstance(found, str) else None
+
+
+def _extractor_spec(target: str) -> ModelSpec:
+    from geneb_bench.models.adapters import DEFAULT_EXTRACTOR_BATCH, _split_target, extractor_fingerprint
+
+    module, function = _split_target(target)
+    if module.endswith(".py"):
+        target = f"{Path(module).expanduser().resolve()}:{function}"
+        label = Path(module).stem
+    else:
+        label = module
+    return ModelSpec(
+        key=safe_key(f"python-{label}-{function}"),
+        family="extractor",
+        display_name=f"{label}:{function}",
+        source=target,
+        revision=extractor_fingerprint(target),
+        options={"batch_size": DEFAULT_EXTRACTOR_BATCH},
+        description="the authors' extractor interface: function(sequences, batch_size) -> (n, d) array",
+        weights="extractor",
+    )
+
+
+def _apply_overrides(spec: ModelSpec, overrides: Mapping[str, Any], name: str) -> ModelSpec:
+    """``KEY[field=value,...]``: see the module docstring for what each kind of field does."""
+    if not overrides:
+        return spec
+    options = {k: v for k, v in overrides.items() if k not in SOURCE_OVERRIDES}
+    if spec.family == "hf":
+        merged = validate_recipe({**spec.options, **options}, f"model {name!r}")
+    else:
+        unknown = sorted(set(options) - set(spec.options))
+        if unknown:
+            raise ValueError(f"model {name!r}: {spec.family} models take no override {unknown}")
+        merged = {**spec.options, **options}
+    changed = sorted(
+        (k, v) for k, v in options.items() if k != "trust_remote_code" and spec.options.get(k) != v
+    )
+    key = safe_key(spec.key + "".join(f"+{k}-{v}" for k, v in changed)) if changed else spec.key
+    source, revision, weights = spec.source, spec.revision, spec.weights
+    if "path" in overrides:
+        folder = Path(str(overrides["path"])).expanduser()
+        if not folder.is_dir():
+            raise ValueError(f"model {name!r}: path {folder} is not a directory")
+        source, revision, weights = str(folder.resolve()), _local_revision(folder), "local-dir"
+    if "revision" in overrides:
+        revision = str(overrides["revision"])
+    return dataclasses.replace(spec, key=key, options=merged, source=source, revision=revision, weights=weights)
+
+
 def resolve_model(name: str) -> ModelSpec:
-    """A registry key, a local checkpoint directory, or a hub id ``org/name[@revision]``."""
+    """A registry key, ``python:module:function``, a local checkpoint directory, or a hub id
+    ``org/name[@revision]``; any of them with ``[field=value,...]`` overrides."""
+    base, overrides = split_overrides(name)
+    return _apply_overrides(_resolve_base(base), overrides, name)
+
+
+def _resolve_base(name: str) -> ModelSpec:
     if name in _REGISTRY:
         return _REGISTRY[name]
+    if name.startswith("python:"):
+        return _extractor_spec(name[len("python:") :])
     path = Path(name).expanduser()
     if name.strip() and path.is_dir():  # "" would be Path("."): never take the working directory as a model
+        recipe, why = default_recipe(_read_config(path / "config.json"))
         return ModelSpec(
             key=safe_key(path.resolve().name),
             family="hf",
             display_name=path.name,
             source=str(path.resolve()),
             revision=_local_revision(path),
-            description="local checkpoint, generic recipe (AutoModel, mask-weighted mean of the last layer)",
+            options=recipe,
+            description=f"local checkpoint, default recipe from its config: {why}",
+            weights="local-dir",
         )
     if re.fullmatch(r"[\w.-]+/[\w.-]+(@[\w./-]+)?", name):
         repo, _, revision = name.partition("@")
+        config = _read_config(_cached_hub_config(repo, revision or "main"))
+        recipe, why = default_recipe(config)
+        if not config:
+            why = "config not in the local cache: mask support from the forward signature at load"
         return ModelSpec(
             key=safe_key(repo),
             family="hf",
             display_name=repo,
             source=repo,
             revision=revision or "main",
-            description="hub model, generic recipe (AutoModel, mask-weighted mean of the last layer)",
+            options=recipe,
+            description=f"hub model, default recipe: {why}",
+            weights="hub",
         )
     known = ", ".join(sorted(_REGISTRY))
     raise ValueError(
@@ -132,10 +255,31 @@ def _build_hf(spec: ModelSpec, device: str) -> Embedder:
     return load_pretrained(spec, device)
 
 
+def _build_extractor(spec: ModelSpec, device: str) -> Embedder:
+    from geneb_bench.models.adapters import build_extractor
+
+    return build_extractor(spec, device)
+
+
+def _build_evo2(spec: ModelSpec, device: str) -> Embedder:
+    from geneb_bench.models.adapters import build_evo2
+
+    return build_evo2(spec, device)
+
+
+def _build_package(spec: ModelSpec, device: str) -> Embedder:
+    from geneb_bench.models.adapters import build_package
+
+    return build_package(spec, device)  # type: ignore[no-any-return]
+
+
 _BUILDERS: dict[str, Callable[[ModelSpec, str], Embedder]] = {
     "kmer": _build_kmer,
     "random-transformer": _build_random,
     "hf": _build_hf,
+    "extractor": _build_extractor,
+    "evo2": _build_evo2,
+    "package": _build_package,
 }
 
 

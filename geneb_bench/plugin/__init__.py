@@ -98,6 +98,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize(ITEM_FIXTURE, params)
 
 
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """The extraction recipe of every model named with ``--geneb-model``, before anything runs."""
+    if not config.getoption("geneb_model") or hasattr(config, "workerinput"):
+        return None
+    from geneb_bench.models.recipe import describe_recipe
+    from geneb_bench.models.registry import resolve_models
+
+    try:
+        return [f"geneb model {describe_recipe(spec)}" for spec in resolve_models(config.stash[_SETTINGS].models)]
+    except ValueError:
+        return None  # reported as a usage error by the session
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``--geneb-shard i/n``: keep this shard's (model, task) groups, deselect the rest."""
     shard = config.stash[_SETTINGS].shard

@@ -151,7 +151,7 @@ class GenebSession:
             "model": spec.identity(),
             "task_id": data.spec.task_id,
             "task_fingerprint": data.fingerprint(),
-            "dtype": "float32",
+            "dtype": str(spec.options.get("dtype", "float32")),
             "long_input": "truncate",
         }
 

@@ -1,0 +1,168 @@
+"""Models that are not a transformers checkpoint: the authors' extractor functions, Evo 2, package-served ones.
+
+The GENEB authors' extractor interface is one function ``(sequences, batch_size) -> (n, d) array``; wrapping
+it lets an existing extractor run in this harness unchanged (``--geneb-model python:module:function`` or
+``python:/path/to/file.py:function``). Its identity includes a hash of the source file, so editing the
+extractor invalidates its cached vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geneb_bench.models.base import Embeddings, ModelSpec, ModelUnavailable
+
+Extractor = Callable[[list[str], int], Any]
+DEFAULT_EXTRACTOR_BATCH = 32
+
+
+def _split_target(target: str) -> tuple[str, str]:
+    module, sep, function = target.rpartition(":")
+    if not sep or not module or not function.isidentifier():
+        raise ValueError(f"extractor {target!r}: expected module:function or /path/file.py:function")
+    return module, function
+
+
+def load_extractor(target: str) -> Extractor:
+    """Import ``module:function`` (dotted module on sys.path, or a ``.py`` file path)."""
+    module_name, function = _split_target(target)
+    if module_name.endswith(".py"):
+        path = Path(module_name).expanduser().resolve()
+        name = "geneb_extractor_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ModelUnavailable(f"extractor file {path} cannot be imported")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ModelUnavailable(
+                f"extractor module {module_name!r} cannot be imported ({exc}). Fix: put it on PYTHONPATH "
+                "or pass python:/path/to/file.py:function"
+            ) from exc
+    func = getattr(module, function, None)
+    if not callable(func):
+        raise ModelUnavailable(f"extractor {target!r}: {module_name} has no callable {function!r}")
+    return func  # type: ignore[no-any-return]
+
+
+def extractor_fingerprint(target: str) -> str:
+    """Hash of the extractor's source file: a changed extractor gets a new identity (and cache key)."""
+    module_name, _ = _split_target(target)
+    if module_name.endswith(".py"):
+        path: Path | None = Path(module_name).expanduser()
+    else:
+        found = importlib.util.find_spec(module_name)
+        path = Path(found.origin) if found is not None and found.origin else None
+    if path is None or not path.is_file():
+        return "unknown"
+    return "sha256-" + hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+class ExtractorEmbedder:
+    """Calls the authors' extractor; checks that it returns one finite-typed row per sequence."""
+
+    def __init__(self, func: Extractor, batch_size: int = DEFAULT_EXTRACTOR_BATCH) -> None:
+        self.func = func
+        self.batch_size = batch_size
+
+    def embed(self, sequences: Sequence[str]) -> Embeddings:
+        out = np.asarray(self.func(list(sequences), self.batch_size), dtype=np.float32)
+        if out.ndim != 2 or out.shape[0] != len(sequences):
+            raise ValueError(
+                f"extractor returned shape {out.shape}; expected ({len(sequences)}, d): one row per sequence"
+            )
+        return out
+
+    def close(self) -> None:
+        close = getattr(self.func, "close", None)
+        if callable(close):
+            close()
+
+
+def build_extractor(spec: ModelSpec, device: str) -> ExtractorEmbedder:
+    if spec.source is None:
+        raise ValueError(f"model {spec.key!r}: an extractor needs module:function")
+    func = load_extractor(spec.source)
+    kwargs = {"device": device} if "device" in inspect.signature(func).parameters else {}
+    if kwargs:
+        func = _bind(func, kwargs)
+    return ExtractorEmbedder(func, int(spec.options.get("batch_size", DEFAULT_EXTRACTOR_BATCH)))
+
+
+def _bind(func: Callable[..., Any], kwargs: dict[str, Any]) -> Extractor:
+    def call(sequences: list[str], batch_size: int) -> Any:
+        return func(sequences, batch_size, **kwargs)
+
+    return call
+
+
+# ---- Evo 2: its own package, not transformers ---------------------------------------------------------
+
+
+class Evo2Embedder:
+    """Evo 2 through the ``evo2`` package: mean over positions of one named layer's output.
+
+    The Evo 2 authors recommend an intermediate layer (``blocks.28.mlp.l3`` for 7B) over the last one.
+    One sequence per forward: the model takes no mask.
+    """
+
+    def __init__(self, model: Any, layer: str, device: str) -> None:
+        self.model = model
+        self.layer = layer
+        self.device = device
+
+    def embed(self, sequences: Sequence[str]) -> Embeddings:
+        import torch
+
+        rows: list[Any] = []
+        with torch.inference_mode():
+            for seq in sequences:
+                ids = torch.tensor(self.model.tokenizer.tokenize(seq.upper()), dtype=torch.int).unsqueeze(0)
+                _, states = self.model(ids.to(self.device), return_embeddings=True, layer_names=[self.layer])
+                rows.append(states[self.layer][0].float().mean(0).cpu().numpy())
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack(rows).astype(np.float32)
+
+    def close(self) -> None:
+        self.model = None
+
+
+def build_evo2(spec: ModelSpec, device: str) -> Evo2Embedder:
+    if importlib.util.find_spec("evo2") is None:
+        from geneb_bench.models.hf import INSTALL_HINTS
+
+        raise ModelUnavailable(f"{spec.key}: needs the evo2 package, not installed here. Fix: {INSTALL_HINTS['evo2']}")
+    evo2 = importlib.import_module("evo2")
+    model = evo2.Evo2(str(spec.options["name"]))
+    return Evo2Embedder(model, str(spec.options["layer"]), device)
+
+
+def build_package(spec: ModelSpec, device: str) -> Any:
+    """Models served by their own package (SPACE, Enformer, BioFM): a skip with the way to run them."""
+    from geneb_bench.models.hf import INSTALL_HINTS
+
+    missing = [m for m in spec.requires if importlib.util.find_spec(m) is None]
+    need = (
+        f"needs {', '.join(missing)} ({'; '.join(INSTALL_HINTS.get(m, 'pip install ' + m) for m in missing)}) and "
+        if missing
+        else ""
+    )
+    raise ModelUnavailable(
+        f"{spec.key}: served by its own package, not transformers; {need}its extraction "
+        f"({spec.authors_extraction.split(':')[0] or 'the authors extractor'}) is not built in. Fix: run the "
+        "authors' extractor unchanged with --geneb-model python:module:function"
+    )

@@ -1,0 +1,323 @@
+"""Post-load guard, recipe pre-processing and defaults, overrides, the extractor interface, Evo 2, DNABERT-2."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import transformers
+
+from geneb_bench.models.adapters import ExtractorEmbedder
+from geneb_bench.models.base import ModelUnavailable
+from geneb_bench.models.guard import LoadCheckError, check_and_repair
+from geneb_bench.models.hf import HFEmbedder, rc_average
+from geneb_bench.models.recipe import (
+    DEFAULT_RECIPE,
+    default_recipe,
+    preprocess,
+    split_overrides,
+    validate_recipe,
+)
+from geneb_bench.models.registry import build_embedder, resolve_model
+
+SEQS = ["ACGTACGTAA", "GGGCCCAAATTT" * 3, "ACG"]
+
+
+# ---- the transformers-5 guard -------------------------------------------------------------------------
+
+
+def _load_fixture(folder: Path) -> Any:
+    return transformers.AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
+
+
+def _corrupt(model: Any) -> None:
+    """What transformers 5 does: the non-persistent buffer holds garbage, the tensor attribute stays on meta."""
+    model.z.normal_(0.0, 1e3)
+    model.alibi = torch.empty_like(model.alibi, device="meta")
+
+
+def test_guard_repairs_buffer_and_tensor_attribute(stand_in: Callable[[str], Path], hf_offline: None) -> None:
+    folder = stand_in("fixture-mask")
+    clean = _load_fixture(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_and_repair(clean) == [], "a correctly loaded model is left alone, silently"
+    z, alibi = clean.z.clone(), clean.alibi.clone()
+    model = _load_fixture(folder)
+    _corrupt(model)
+    with pytest.raises(NotImplementedError, match="meta"):  # what the corruption does unguarded
+        model(torch.tensor([[5, 6, 7]]))
+    with pytest.warns(RuntimeWarning, match="repaired"):
+        assert sorted(check_and_repair(model)) == ["alibi", "z"]
+    assert torch.equal(model.z, z)
+    assert torch.equal(model.alibi, alibi)
+
+
+def test_guard_runs_inside_load_pretrained(
+    stand_in: Callable[[str], Path], hf_offline: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulate transformers 5 inside from_pretrained: the embedder still gives the clean vectors."""
+    folder = stand_in("fixture-mask")
+    spec = resolve_model(f"{folder}[trust_remote_code=true]")
+    expected = build_embedder(spec, "cpu").embed(SEQS)
+    original = transformers.AutoModel.from_pretrained
+
+    def corrupting(*args: Any, **kwargs: Any) -> Any:
+        model = original(*args, **kwargs)
+        _corrupt(model)
+        return model
+
+    monkeypatch.setattr(transformers.AutoModel, "from_pretrained", corrupting)
+    with pytest.warns(RuntimeWarning, match="z, alibi|alibi, z"):
+        emb = build_embedder(spec, "cpu")
+    np.testing.assert_array_equal(emb.embed(SEQS), expected)
+
+
+def test_guard_repairs_builtin_rotary_tables(stand_in: Callable[[str], Path], hf_offline: None) -> None:
+    model = transformers.AutoModel.from_pretrained(stand_in("llama-bpe")).eval()
+    ids = torch.tensor([[2, 10, 11, 12, 3]])
+    with torch.no_grad():
+        expected = model(ids).last_hidden_state
+    model.rotary_emb.inv_freq.fill_(7.0)
+    with pytest.warns(RuntimeWarning, match=r"rotary_emb\.inv_freq"):
+        check_and_repair(model)
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids).last_hidden_state, expected)
+
+
+def test_guard_refuses_parameters_on_meta(stand_in: Callable[[str], Path], hf_offline: None) -> None:
+    model = _load_fixture(stand_in("fixture-mask"))
+    model.head.weight = torch.nn.Parameter(torch.empty_like(model.head.weight, device="meta"))
+    with pytest.raises(LoadCheckError, match="meta"):
+        check_and_repair(model)
+
+
+# ---- DNABERT-2 fix bundle -----------------------------------------------------------------------------
+
+
+def test_dnabert2_fix_bundle(stand_in: Callable[[str], Path], hf_offline: None) -> None:
+    folder = stand_in("fixture-dnabert2")
+    spec = resolve_model(f"dnabert2-no-flashattention[path={folder}]")
+    emb = build_embedder(spec, "cpu")
+    assert isinstance(emb, HFEmbedder)
+    assert type(emb.model).__name__ == "FixtureModel", "the remote class, not transformers' BertModel"
+    assert isinstance(emb.model.config, transformers.BertConfig)
+    assert sys.modules[type(emb.model).__module__].flash_attn_qkvpacked_func is None
+    assert emb.embed(SEQS).shape == (3, 32)
+    # without the fix the (simulated) Triton kernel fails
+    sys.modules[type(emb.model).__module__].flash_attn_qkvpacked_func = "triton-kernel"
+    unfixed = resolve_model(f"dnabert2-no-flashattention[path={folder},fix=]")
+    with pytest.raises(RuntimeError, match="triton"):
+        build_embedder(unfixed, "cpu").embed(SEQS)
+
+
+# ---- recipes ------------------------------------------------------------------------------------------
+
+
+def test_preprocess() -> None:
+    r = DEFAULT_RECIPE
+    assert preprocess("acgtn", r) == "ACGTN"
+    assert preprocess("ACGT", {**r, "case": "lower", "prefix": "<+>"}) == "<+>acgt"
+    assert preprocess("acgtac", {**r, "kmer": 3}) == "ACG CGT GTA TAC"
+    assert preprocess("ACGTACG", {**r, "multiple_of": 6, "multiple_mode": "trim"}) == "ACGTAC"
+    assert preprocess("ACG", {**r, "multiple_of": 6, "multiple_mode": "trim"}) == "ACGNNN", "never trim to empty"
+    assert preprocess("A" * 130, {**r, "multiple_of": 128}) == "A" * 130 + "N" * 126
+    assert preprocess("A" * 128, {**r, "multiple_of": 128}) == "A" * 128
+
+
+def test_validate_recipe_rejects_typos() -> None:
+    with pytest.raises(ValueError, match="unknown recipe field"):
+        validate_recipe({"poolng": "cls"})
+    with pytest.raises(ValueError, match="pooling = 'max'"):
+        validate_recipe({"pooling": "max"})
+    with pytest.raises(ValueError, match="accepts_mask"):
+        validate_recipe({"accepts_mask": "yes"})
+    with pytest.raises(ValueError, match="max_tokens"):
+        validate_recipe({"max_tokens": -1})
+    assert validate_recipe({}) == DEFAULT_RECIPE
+
+
+def test_rc_average() -> None:
+    pooled = torch.tensor([[1.0, 2.0, 3.0, 30.0, 20.0, 10.0]])
+    torch.testing.assert_close(rc_average(pooled), torch.tensor([[5.5, 11.0, 16.5]]))
+    with pytest.raises(ValueError, match="even"):
+        rc_average(torch.zeros(1, 3))
+
+
+def test_overlapping_kmer_bert(tmp_path: Path, hf_offline: None) -> None:
+    """DNABERT-1 style: space-joined overlapping 3-mers through a BertTokenizer that must not lower-case."""
+    import itertools
+
+    kmers = ["".join(p) for p in itertools.product("ACGT", repeat=3)]
+    (tmp_path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *kmers]))
+    tok = transformers.BertTokenizer(str(tmp_path / "vocab.txt"), do_lower_case=False)
+    config = transformers.BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=64)
+    model = transformers.BertModel(config)
+    emb = HFEmbedder(model, tok, recipe={"kmer": 3})
+    ids = emb.encode(["acgta"])[0]
+    assert tok.unk_token_id not in ids
+    assert tok.convert_ids_to_tokens(ids) == ["[CLS]", "ACG", "CGT", "GTA", "[SEP]"]
+    assert emb.embed(["ACGTAC", "acgtac"]).shape == (2, 32)
+
+
+def test_default_recipe_from_config() -> None:
+    bert, why = default_recipe({"model_type": "bert", "architectures": ["BertForMaskedLM"]})
+    assert bert["accepts_mask"] is True
+    assert why.startswith("encoder")
+    mamba, why = default_recipe({"model_type": "mamba", "architectures": ["MambaForCausalLM"]})
+    assert mamba["accepts_mask"] is True, "transformers' Mamba takes a mask (causal: right padding is exact)"
+    assert why.startswith("decoder")
+    nt, why = default_recipe({"model_type": "esm-remote", "auto_map": {"AutoModelForMaskedLM": "m.C"}})
+    assert nt["trust_remote_code"] is False
+    assert (nt["auto_class"], nt["states"]) == ("AutoModelForMaskedLM", "hidden_states")
+    assert "trust_remote_code=true" in why
+    decoder, why = default_recipe({"model_type": "custom", "is_decoder": True})
+    assert why.startswith("decoder")
+    assert decoder["pooling"] == "mean"
+
+
+def test_local_mamba_checkpoint_default_recipe(stand_in: Callable[[str], Path], hf_offline: None) -> None:
+    folder = stand_in("mamba-char")
+    spec = resolve_model(str(folder))
+    assert spec.options == validate_recipe(spec.options), "the full recipe is recorded in the spec"
+    assert spec.description.startswith("local checkpoint, default recipe from its config: decoder")
+    emb = build_embedder(spec, "cpu")
+    assert isinstance(emb, HFEmbedder)
+    emb.token_budget = 10**9
+    batched = emb.embed(SEQS)
+    singles = np.stack([emb.embed([s])[0] for s in SEQS])
+    np.testing.assert_allclose(batched, singles, atol=1e-5)
+
+
+def test_remote_code_without_mask_batches_equal_lengths(stand_in: Callable[[str], Path], hf_offline: None) -> None:
+    """No attention_mask in forward: decided from the signature at load, no padding ever reaches it."""
+    spec = resolve_model(f"{stand_in('fixture-nomask')}[trust_remote_code=true]")
+    assert spec.options["accepts_mask"] == "auto"
+    emb = build_embedder(spec, "cpu")
+    assert isinstance(emb, HFEmbedder)
+    assert emb.accepts_mask is False
+    emb.token_budget = 10**9
+    np.testing.assert_allclose(emb.embed(SEQS), np.stack([emb.embed([s])[0] for s in SEQS]), atol=1e-6)
+    padded = HFEmbedder(emb.model, emb.tokenizer, accepts_mask=True)  # what a wrong recipe would do
+    with pytest.raises(TypeError):
+        padded.embed(SEQS)
+
+
+def test_overrides() -> None:
+    assert split_overrides("kmer-3") == ("kmer-3", {})
+    assert split_overrides("a/b@c[x=1, y=true,z=cls]") == ("a/b@c", {"x": 1, "y": True, "z": "cls"})
+    with pytest.raises(ValueError, match="field=value"):
+        split_overrides("key[oops]")
+    base = resolve_model("GROVER")
+    changed = resolve_model("GROVER[pooling=cls,max_tokens=256]")
+    assert changed.key == "GROVER+max_tokens-256+pooling-cls", "another recipe never passes for the authors'"
+    assert changed.options["pooling"] == "cls"
+    assert changed.identity() != base.identity()
+    pinned = resolve_model("GROVER[revision=" + "a" * 40 + "]")
+    assert pinned.key == "GROVER"
+    assert pinned.revision == "a" * 40
+    with pytest.raises(ValueError, match="unknown recipe field"):
+        resolve_model("GROVER[poolin=cls]")
+    with pytest.raises(ValueError, match="take no override"):
+        resolve_model("kmer-3[pooling=cls]")
+    assert resolve_model("kmer-3[k=4]").options == {"k": 4}
+
+
+# ---- the authors' extractor interface -----------------------------------------------------------------
+
+EXTRACTOR = textwrap.dedent(
+    """
+    import numpy as np
+
+    CALLS = []
+
+    def extract(sequences, batch_size):
+        CALLS.append((len(sequences), batch_size))
+        return np.array([[len(s), s.count("G") + s.count("C")] for s in sequences], dtype=np.float64)
+
+    def broken(sequences, batch_size):
+        return np.zeros((len(sequences) + 1, 2))
+    """
+)
+
+
+def test_extractor_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "geneb_tiny_extractor.py").write_text(EXTRACTOR)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = resolve_model("python:geneb_tiny_extractor:extract")
+    assert spec.family == "extractor"
+    assert spec.key == "python-geneb_tiny_extractor-extract"
+    assert spec.revision is not None
+    assert spec.revision.startswith("sha256-")
+    emb = build_embedder(spec, "cpu")
+    out = emb.embed(["ACGG", "AT"])
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, [[4, 3], [2, 0]])
+    assert sys.modules["geneb_tiny_extractor"].CALLS == [(2, 32)]
+    small = resolve_model("python:geneb_tiny_extractor:extract[batch_size=8]")
+    build_embedder(small, "cpu").embed(["A"])
+    assert sys.modules["geneb_tiny_extractor"].CALLS[-1] == (1, 8)
+    with pytest.raises(ValueError, match="one row per sequence"):
+        build_embedder(resolve_model("python:geneb_tiny_extractor:broken"), "cpu").embed(["A"])
+
+
+def test_extractor_file_and_fingerprint(tmp_path: Path) -> None:
+    path = tmp_path / "my_extractor.py"
+    path.write_text(EXTRACTOR)
+    spec = resolve_model(f"python:{path}:extract")
+    assert isinstance(build_embedder(spec, "cpu"), ExtractorEmbedder)
+    assert build_embedder(spec, "cpu").embed(["GC"]).tolist() == [[2.0, 2.0]]
+    path.write_text(EXTRACTOR + "\n# changed\n")
+    assert resolve_model(f"python:{path}:extract").revision != spec.revision, "edited extractor, new identity"
+    with pytest.raises(ModelUnavailable, match="cannot be imported"):
+        build_embedder(resolve_model("python:geneb_no_such_module_xyz:extract"), "cpu")
+    with pytest.raises(ModelUnavailable, match="no callable"):
+        build_embedder(resolve_model(f"python:{path}:missing"), "cpu")
+
+
+# ---- Evo 2 (own package) ------------------------------------------------------------------------------
+
+FAKE_EVO2 = textwrap.dedent(
+    """
+    import torch
+
+    class _Tok:
+        def tokenize(self, seq):
+            return [ord(c) for c in seq]
+
+    class Evo2:
+        def __init__(self, name):
+            self.name = name
+            self.tokenizer = _Tok()
+
+        def __call__(self, ids, return_embeddings=False, layer_names=()):
+            states = torch.stack([ids.float(), 2 * ids.float()], dim=-1)
+            return None, {name: states for name in layer_names}
+    """
+)
+
+
+def test_evo2_missing_package_is_a_skip_with_hint() -> None:
+    if importlib.util.find_spec("evo2") is not None:  # pragma: no cover - a GPU box with evo2
+        pytest.skip("evo2 is installed")
+    with pytest.raises(ModelUnavailable, match="pip install evo2"):
+        build_embedder(resolve_model("evo2-7b"), "cpu")
+
+
+def test_evo2_adapter_with_a_fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "evo2.py").write_text(FAKE_EVO2)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "evo2", raising=False)
+    emb = build_embedder(resolve_model("evo2-7b"), "cpu")
+    out = emb.embed(["ac", "G"])
+    np.testing.assert_allclose(out, [[66.0, 132.0], [71.0, 142.0]])  # mean of ord("A"), ord("C"); upper-cased
+    monkeypatch.delitem(sys.modules, "evo2", raising=False)
