@@ -34,9 +34,14 @@ def _tasks(args: argparse.Namespace) -> int:
     from geneb_bench.data.suites import get_suite
 
     suite = get_suite(args.suite)
+    if args.check:
+        from geneb_bench.data.check import run_check
+
+        data_dir = args.data_dir or os.environ.get("GENEB_DATA_DIR")
+        return run_check(suite, Path(data_dir) if data_dir else None, args.json)
     rows = [
         {"task_id": t.task_id, "category": t.category, "slug": t.slug, "n_classes": t.n_classes, "source": t.source,
-         "description": t.description}
+         "description": t.description, "location": str(t.location) if t.location else None}
         for t in suite.tasks
     ]
     if args.json:
@@ -153,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     tasks = sub.add_parser("tasks", help="list the tasks of a suite")
     tasks.add_argument("--suite", default="lite", help="lite, geneb or a suite file")
     tasks.add_argument("--json", action="store_true")
+    tasks.add_argument("--check", action="store_true",
+                       help="load every task: sizes, classes, balance, lengths, train/test duplicates (leak report)")
+    tasks.add_argument("--data-dir", default=None, help="--check: local GENEB data (default: $GENEB_DATA_DIR)")
     models = sub.add_parser("models", help="list the registered models")
     models.add_argument("--json", action="store_true")
     report = sub.add_parser("report", help="rebuild the leaderboard tables from result files")

@@ -1,13 +1,15 @@
-"""Tasks stored as CSV: the published layout ``tasks/<task_id>/{train,test}.csv`` (columns ``text,label``)."""
+"""Tasks stored as CSV: the published layout ``tasks/<task_id>/{train,test}.csv`` (columns ``text,label``)
+and the authors' flat ``<task_id>.csv`` (columns ``text,label,split``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from geneb_bench.data.sequences import SequenceError, normalise
+from geneb_bench.data.formats import read_table
+from geneb_bench.data.sequences import SequenceError
+from geneb_bench.data.splits import MAX_ROWS, SUBSAMPLE_SEED, subsample
 from geneb_bench.data.task import TaskData, TaskSpec
 
 
@@ -16,46 +18,36 @@ class TaskUnavailable(RuntimeError):
 
 
 def read_split(path: Path, text_column: str = "text", label_column: str = "label") -> tuple[list[str], list[int]]:
-    """Read one split; every problem names the file and the 1-based data row."""
-    try:
-        frame = pd.read_csv(path, dtype={text_column: "string"}, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError) as exc:
-        raise SequenceError(f"{path}: cannot read: {exc}") from exc
-    missing = [c for c in (text_column, label_column) if c not in frame.columns]
-    if missing:
-        raise SequenceError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
-    if frame.empty:
-        raise SequenceError(f"{path}: no rows")
-    sequences = [
-        normalise(None if pd.isna(raw) else raw, f"{path} row {row}")
-        for row, raw in enumerate(frame[text_column], start=1)
-    ]
-    labels = []
-    for row, raw in enumerate(frame[label_column], start=1):
-        if pd.isna(raw):
-            raise SequenceError(f"{path} row {row}: label is missing")
-        try:
-            value = float(raw)
-            if not value.is_integer():
-                raise ValueError
-        except (TypeError, ValueError):
-            raise SequenceError(f"{path} row {row}: label {raw!r} is not an integer") from None
-        labels.append(int(value))
-    return sequences, labels
+    """Read one CSV/TSV/parquet split (gzip fine); every problem names the file and the 1-based data row."""
+    rows = read_table(path, text_column, label_column)
+    return rows.sequences, rows.labels
 
 
-def load_split_pair(spec: TaskSpec, train_path: Path, test_path: Path, revision: str | None) -> TaskData:
-    """Build TaskData; labels map to 0..C-1 in sorted order of the training labels."""
-    train_x, train_y = read_split(train_path)
-    test_x, test_y = read_split(test_path)
+def build_task(
+    spec: TaskSpec,
+    train: tuple[list[str], list[int]],
+    test: tuple[list[str], list[int]],
+    names: tuple[str, str],
+    revision: str | None,
+) -> TaskData:
+    """TaskData from parsed splits; labels map to 0..C-1 in sorted order of the training labels.
+
+    ``names`` (train, test) are what the errors cite: a file, or a description of several.
+    """
+    (train_x, train_y), (test_x, test_y) = train, test
+    train_name, test_name = names
+    if not train_y:
+        raise SequenceError(f"{train_name}: the training split is empty")
+    if not test_y:
+        raise SequenceError(f"{test_name}: the test split is empty")
     classes = sorted(set(train_y))
     if len(classes) < 2:
-        raise SequenceError(f"{train_path}: only one class ({classes[0]}) in the training split")
+        raise SequenceError(f"{train_name}: only one class ({classes[0]}) in the training split")
     unseen = sorted(set(test_y) - set(classes))
     if unseen:
-        raise SequenceError(f"{test_path}: label(s) {unseen} appear in test but never in train")
+        raise SequenceError(f"{test_name}: label(s) {unseen} appear in test but never in train")
     if len(set(test_y)) < 2:
-        raise SequenceError(f"{test_path}: the test split has one class only; MCC would be undefined")
+        raise SequenceError(f"{test_name}: the test split has one class only; MCC would be undefined")
     index = {c: i for i, c in enumerate(classes)}
     return TaskData(
         spec=spec,
@@ -68,7 +60,25 @@ def load_split_pair(spec: TaskSpec, train_path: Path, test_path: Path, revision:
     )
 
 
+def load_split_pair(spec: TaskSpec, train_path: Path, test_path: Path, revision: str | None) -> TaskData:
+    """Build TaskData from two files; labels map to 0..C-1 in sorted order of the training labels."""
+    return build_task(spec, read_split(train_path), read_split(test_path), (str(train_path), str(test_path)),
+                      revision)
+
+
+def cap_rows(
+    sequences: list[str], labels: list[int], max_rows: int, seed: int, name: str
+) -> tuple[list[str], list[int], str | None]:
+    """Apply the 100,000-row cap to one split; returns a note for TaskData.revision when rows were dropped."""
+    keep = subsample(len(sequences), max_rows, seed)
+    if keep is None:
+        return sequences, labels, None
+    note = f"{name} subsampled {len(sequences)}->{max_rows} (seed={seed})"
+    return [sequences[i] for i in keep], [labels[i] for i in keep], note
+
+
 def load_published_layout(spec: TaskSpec, data_dir: Path | None, revision: str | None) -> TaskData:
+    """``<data_dir>/tasks/<task_id>/{train,test}.csv``: the hub dataset's layout, read from a local folder."""
     if data_dir is None:
         raise TaskUnavailable(
             f"{spec.task_id}: no local copy of the GENEB data; pass --geneb-data-dir or set GENEB_DATA_DIR "
@@ -79,3 +89,32 @@ def load_published_layout(spec: TaskSpec, data_dir: Path | None, revision: str |
     if not (train.is_file() and test.is_file()):
         raise TaskUnavailable(f"{spec.task_id}: {train} / {test} not found in the data directory")
     return load_split_pair(spec, train, test, revision)
+
+
+def flat_file(data_dir: Path, task_id: str) -> Path | None:
+    """The authors' flat ``<task_id>.csv`` (or ``.csv.gz``) in ``data_dir``, if there is one."""
+    for name in (f"{task_id}.csv", f"{task_id}.csv.gz"):
+        if (Path(data_dir) / name).is_file():
+            return Path(data_dir) / name
+    return None
+
+
+def load_flat_layout(
+    spec: TaskSpec, path: Path, revision: str | None, max_rows: int = MAX_ROWS, seed: int = SUBSAMPLE_SEED
+) -> TaskData:
+    """``<task_id>.csv`` with a ``split`` column (train/test; dev rows dropped), capped at ``max_rows`` a split.
+
+    A flat file is a copy made outside the published dataset, so the cap applies (it is a no-op on
+    published data, which is already subsampled); what was dropped goes into the revision.
+    """
+    rows = read_table(path, split_column="split")
+    notes = [revision] if revision else []
+    splits = {}
+    for name in ("train", "test"):
+        x = [s for s, split in zip(rows.sequences, rows.splits, strict=True) if split == name]
+        y = [v for v, split in zip(rows.labels, rows.splits, strict=True) if split == name]
+        x, y, note = cap_rows(x, y, max_rows, seed, name)
+        notes += [note] if note else []
+        splits[name] = (x, y)
+    return build_task(spec, splits["train"], splits["test"], (f"{path} (split=train)", f"{path} (split=test)"),
+                      "; ".join(notes) or None)

@@ -1,23 +1,28 @@
 """Suites: named lists of tasks with the loader that reads them.
 
 ``lite`` (built-in synthetic tasks, no download), ``geneb`` (the 100 published tasks, read from a local
-copy in the published layout) or a path to a TOML suite file listing your own CSV tasks.
+copy -- published or flat layout -- or else from the hub at the pinned revision) or a path to a TOML/YAML
+suite file listing your own tasks (see ``user_tasks``).
 """
 
 from __future__ import annotations
 
-import csv
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from geneb_bench.data.csv_tasks import load_published_layout, load_split_pair
+from geneb_bench.data.csv_tasks import (
+    TaskUnavailable,
+    flat_file,
+    load_flat_layout,
+    load_published_layout,
+    load_split_pair,
+)
+from geneb_bench.data.registry import GENEB_DATASET, GENEB_REVISION, GENEB_TASKS, check_unique, location
+from geneb_bench.data.sequences import SequenceError
 from geneb_bench.data.task import TaskData, TaskSpec
 
-GENEB_DATASET = "darlednik/geneb-tasks"
-GENEB_REVISION = "4edd705be573e48c585c2cf79dc320f9f43c7b04"
+__all__ = ["GENEB_DATASET", "GENEB_REVISION", "Suite", "geneb_task_specs", "get_suite", "load_geneb_task"]
 
 Loader = Callable[[TaskSpec, "Path | None"], TaskData]
 
@@ -29,11 +34,7 @@ class Suite:
     loader: Loader
 
     def __post_init__(self) -> None:
-        seen: set[str] = set()
-        for spec in self.tasks:
-            if spec.task_id in seen:
-                raise ValueError(f"suite {self.name!r}: duplicate task id {spec.task_id!r}")
-            seen.add(spec.task_id)
+        check_unique(self.tasks, f"suite {self.name!r}")
 
     def task(self, task_id: str) -> TaskSpec:
         for spec in self.tasks:
@@ -52,48 +53,56 @@ def _lite_suite() -> Suite:
 
 
 def geneb_task_specs() -> tuple[TaskSpec, ...]:
-    """The 100 GENEB tasks, from the table shipped in the package (no network look-up)."""
-    text = resources.files("geneb_bench.data").joinpath("geneb_tasks.csv").read_text()
-    return tuple(
-        TaskSpec(
-            task_id=row["task_id"],
-            category=row["category"],
-            source=row["source"],
-            description=row["notes"],
-            n_classes=int(row["n_classes"]) if row["n_classes"].isdigit() else None,
-        )
-        for row in csv.DictReader(text.splitlines())
-    )
+    """The 100 GENEB tasks, from the registry shipped in the package (no network look-up)."""
+    return GENEB_TASKS
+
+
+def load_geneb_task(spec: TaskSpec, data_dir: Path | None) -> TaskData:
+    """A local copy when one is given (published layout, else the flat file), else the hub.
+
+    A local copy records where it came from, not the pinned revision: it was not checked against it.
+    Declared class counts are checked, so a wrong file under a task's name cannot pass as that task.
+    """
+    if data_dir is not None:
+        data_dir = Path(data_dir).expanduser()
+        published = data_dir / "tasks" / spec.task_id
+        if (published / "train.csv").is_file() or (published / "test.csv").is_file():
+            data = load_published_layout(spec, data_dir, f"local:{published}")
+        elif (flat := flat_file(data_dir, spec.task_id)) is not None:
+            data = load_flat_layout(spec, flat, f"local:{flat}")
+        else:
+            raise TaskUnavailable(
+                f"{spec.task_id}: not in the data directory {data_dir} (looked for "
+                f"tasks/{spec.task_id}/{{train,test}}.csv and {spec.task_id}.csv); get it from the hub dataset "
+                f"{GENEB_DATASET} at revision {GENEB_REVISION}, or run without a data directory when online"
+            )
+    else:
+        from geneb_bench.data.hub import download_task
+
+        where = spec.location or location(spec.task_id)
+        train, test = download_task(spec.task_id, where)
+        data = load_split_pair(spec, train, test, f"{where.repo_id}@{where.revision}")
+    if spec.n_classes is not None and data.n_classes != spec.n_classes:
+        raise SequenceError(f"{spec.task_id}: {data.n_classes} classes in the data, {spec.n_classes} declared "
+                            f"in the GENEB registry (wrong file?)")
+    return data
 
 
 def _geneb_suite() -> Suite:
-    return Suite(
-        "geneb",
-        geneb_task_specs(),
-        lambda spec, data_dir: load_published_layout(spec, data_dir, f"{GENEB_DATASET}@{GENEB_REVISION}"),
-    )
+    return Suite("geneb", geneb_task_specs(), load_geneb_task)
 
 
 def _file_suite(path: Path) -> Suite:
-    """A TOML suite file: ``name`` and ``[[task]]`` tables with id, category, train, test (paths relative)."""
-    try:
-        spec = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read suite file: {exc}") from exc
-    tasks, files = [], {}
-    for number, entry in enumerate(spec.get("task", []), start=1):
-        missing = [k for k in ("id", "category", "train", "test") if k not in entry]
-        if missing:
-            raise ValueError(f"{path}: [[task]] number {number} lacks {missing}")
-        task = TaskSpec(str(entry["id"]), str(entry["category"]), source=str(path), description=entry.get("description", ""))
-        tasks.append(task)
-        files[task.task_id] = (path.parent / entry["train"], path.parent / entry["test"])
+    """A TOML or YAML suite file (or a single-task spec file): see ``user_tasks`` and the README."""
+    from geneb_bench.data.user_tasks import read_spec_file
+
+    name, tasks = read_spec_file(path)
+    by_id = {t.spec.task_id: t for t in tasks}
 
     def load(task: TaskSpec, _data_dir: Path | None) -> TaskData:
-        train, test = files[task.task_id]
-        return load_split_pair(task, train, test, revision=None)
+        return by_id[task.task_id].load()
 
-    return Suite(str(spec.get("name", path.stem)), tuple(tasks), load)
+    return Suite(name, tuple(t.spec for t in tasks), load)
 
 
 BUILTIN_SUITES: dict[str, Callable[[], Suite]] = {"lite": _lite_suite, "geneb": _geneb_suite}
@@ -105,4 +114,4 @@ def get_suite(name_or_path: str) -> Suite:
     path = Path(name_or_path).expanduser()
     if path.is_file():
         return _file_suite(path)
-    raise ValueError(f"unknown suite {name_or_path!r}: use one of {sorted(BUILTIN_SUITES)} or a path to a .toml file")
+    raise ValueError(f"unknown suite {name_or_path!r}: use one of {sorted(BUILTIN_SUITES)} or a path to a .toml/.yaml suite file")

@@ -15,6 +15,18 @@ Labels = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
+class DatasetLocation:
+    """Where a task's files live on the hub: pinned, so a run always reads the same bytes."""
+
+    repo_id: str  # e.g. "darlednik/geneb-tasks"
+    revision: str  # a commit hash, never a branch
+    path: str  # folder inside the dataset, e.g. "tasks/<task_id>/"
+
+    def __str__(self) -> str:
+        return f"{self.repo_id}@{self.revision}:{self.path}"
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """What is known about a task before its data is read (cheap: used at collection time)."""
 
@@ -23,6 +35,8 @@ class TaskSpec:
     source: str = ""
     description: str = ""
     n_classes: int | None = None
+    location: DatasetLocation | None = None  # published tasks: hub id, pinned revision, folder
+    approx_length: str = ""  # declared length, e.g. "500 bp" (the measured range: ``geneb tasks --check``)
 
     def __post_init__(self) -> None:
         get_category(self.category)  # reject unknown categories at definition time

@@ -1,0 +1,182 @@
+"""Your own tasks: a suite or task spec file (TOML or YAML) naming data files and their columns.
+
+Each task is read from CSV/TSV/parquet/FASTA files (gzip fine), capped at 100,000 rows a split and, when it
+has no test split, split once with a seeded stratified draw. Seeds and sizes go into ``TaskData.revision``
+(and so into every result), because the split and the cap are part of what was measured.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geneb_bench.data.csv_tasks import build_task, cap_rows
+from geneb_bench.data.formats import FORMATS, Rows, read_file
+from geneb_bench.data.splits import MAX_ROWS, SPLIT_SEED, SUBSAMPLE_SEED, TEST_FRACTION, stratified_split
+from geneb_bench.data.task import TaskData, TaskSpec
+
+TASK_KEYS = frozenset({
+    "id", "category", "description", "source", "train", "test", "file", "format", "columns", "header_label",
+    "test_fraction", "split_seed", "subsample_seed", "max_rows",
+})
+COLUMN_KEYS = frozenset({"text", "label", "split"})
+
+
+@dataclass(frozen=True)
+class DataFile:
+    path: Path
+    format: str | None = None  # None: from the suffix
+    label: int | None = None  # FASTA file per class: every record has this label
+
+
+@dataclass(frozen=True)
+class UserTask:
+    """A task as its spec file declared it (paths resolved); ``load`` reads and validates the data."""
+
+    spec: TaskSpec
+    train: tuple[DataFile, ...]
+    test: tuple[DataFile, ...] = ()  # empty: rows of a split column, else a seeded stratified split
+    text_column: str = "text"
+    label_column: str = "label"
+    split_column: str | None = None
+    header_label: str | None = None
+    test_fraction: float = TEST_FRACTION
+    split_seed: int = SPLIT_SEED
+    subsample_seed: int = SUBSAMPLE_SEED
+    max_rows: int = MAX_ROWS
+
+    def _read(self, files: tuple[DataFile, ...]) -> Rows:
+        rows = Rows()
+        for f in files:
+            rows.extend(read_file(f.path, f.format, self.text_column, self.label_column, self.split_column,
+                                  f.label, self.header_label))
+        return rows
+
+    def load(self) -> TaskData:
+        train_rows = self._read(self.train)
+        train_name = ", ".join(str(f.path) for f in self.train)
+        test_rows: Rows | None = None
+        test_name = ", ".join(str(f.path) for f in self.test)
+        if self.test:
+            test_rows = self._read(self.test)
+            if self.split_column:  # split columns in separate train/test files: keep each file's own rows
+                train_rows, test_rows = _only(train_rows, "train"), _only(test_rows, "test")
+        elif self.split_column:
+            test_rows = _only(train_rows, "test")
+            train_rows = _only(train_rows, "train")
+            train_name, test_name = f"{train_name} (split=train)", f"{train_name} (split=test)"
+            if not test_rows.sequences:  # no test rows in the file: fall back to the seeded split
+                test_rows = None
+        notes: list[str] = []
+        if test_rows is None:
+            tr, te = stratified_split(train_rows.labels, self.test_fraction, self.split_seed, train_name)
+            test_rows = Rows([train_rows.sequences[i] for i in te], [train_rows.labels[i] for i in te])
+            train_rows = Rows([train_rows.sequences[i] for i in tr], [train_rows.labels[i] for i in tr])
+            test_name = f"{train_name} (held-out test)"
+            notes.append(f"stratified split test_fraction={self.test_fraction} seed={self.split_seed} "
+                         f"({len(tr)}/{len(te)})")
+        splits = []
+        for name, rows in (("train", train_rows), ("test", test_rows)):
+            x, y, note = cap_rows(rows.sequences, rows.labels, self.max_rows, self.subsample_seed, name)
+            notes += [note] if note else []
+            splits.append((x, y))
+        return build_task(self.spec, splits[0], splits[1], (train_name, test_name), "; ".join(notes) or None)
+
+
+def _only(rows: Rows, split: str) -> Rows:
+    keep = [i for i, s in enumerate(rows.splits) if s == split]
+    return Rows([rows.sequences[i] for i in keep], [rows.labels[i] for i in keep], [split] * len(keep))
+
+
+def _files(value: object, base: Path, fmt: str | None, where: str) -> tuple[DataFile, ...]:
+    """``"a.csv"``, ``["a.fa", "b.fa"]`` or ``[{path = "a.fa", label = 1}, ...]`` -> DataFiles."""
+    items = value if isinstance(value, list) else [value]
+    files = []
+    for item in items:
+        if isinstance(item, str):
+            files.append(DataFile(base / item, fmt))
+        elif isinstance(item, Mapping) and isinstance(item.get("path"), str):
+            unknown = set(item) - {"path", "label", "format"}
+            if unknown:
+                raise ValueError(f"{where}: unknown key(s) {sorted(unknown)} in a file entry")
+            label = item.get("label")
+            if label is not None and (isinstance(label, bool) or not isinstance(label, int)):
+                raise ValueError(f"{where}: label {label!r} of {item['path']} is not an integer")
+            files.append(DataFile(base / item["path"], item.get("format", fmt), label))
+        else:
+            raise ValueError(f"{where}: a file is a path or a table with 'path' (and 'label'), got {item!r}")
+    if not files:
+        raise ValueError(f"{where}: no files listed")
+    return tuple(files)
+
+
+def parse_task(entry: Mapping[str, Any], base: Path, where: str, source: str) -> UserTask:
+    """One task table of a spec file; ``where`` (file and task number) prefixes every error."""
+    unknown = set(entry) - TASK_KEYS
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(TASK_KEYS)}")
+    missing = [k for k in ("id", "category") if k not in entry]
+    if "train" not in entry and "file" not in entry:
+        missing.append("train (or file)")
+    if missing:
+        raise ValueError(f"{where} lacks {missing}")
+    if "train" in entry and "file" in entry:
+        raise ValueError(f"{where}: give either 'file' (all rows) or 'train' (and 'test'), not both")
+    fmt = entry.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        raise ValueError(f"{where}: format {fmt!r} is not one of {list(FORMATS)}")
+    columns = entry.get("columns", {})
+    if not isinstance(columns, Mapping) or set(columns) - COLUMN_KEYS:
+        raise ValueError(f"{where}: columns is a table with keys among {sorted(COLUMN_KEYS)}, got {columns!r}")
+    spec = TaskSpec(str(entry["id"]), str(entry["category"]), source=str(entry.get("source", source)),
+                    description=str(entry.get("description", "")))
+    try:
+        return UserTask(
+            spec=spec,
+            train=_files(entry.get("train", entry.get("file")), base, fmt, where),
+            test=_files(entry["test"], base, fmt, where) if "test" in entry else (),
+            text_column=str(columns.get("text", "text")),
+            label_column=str(columns.get("label", "label")),
+            split_column=str(columns["split"]) if "split" in columns else None,
+            header_label=entry.get("header_label"),
+            test_fraction=float(entry.get("test_fraction", TEST_FRACTION)),
+            split_seed=int(entry.get("split_seed", SPLIT_SEED)),
+            subsample_seed=int(entry.get("subsample_seed", SUBSAMPLE_SEED)),
+            max_rows=int(entry.get("max_rows", MAX_ROWS)),
+        )
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith(where):
+            raise
+        raise ValueError(f"{where}: {exc}") from exc
+
+
+def read_spec_file(path: Path) -> tuple[str, tuple[UserTask, ...]]:
+    """A suite file (``name`` + ``[[task]]`` tables / a YAML ``task:`` list) or a single-task spec file."""
+    try:
+        text = path.read_text()
+        if path.suffix.lower() in {".yaml", ".yml"}:
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = tomllib.loads(text)
+    except Exception as exc:  # OSError, TOML or YAML syntax: one message with the file
+        raise ValueError(f"{path}: cannot read suite file: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{path}: a suite file is a table/mapping, got {type(data).__name__}")
+    entries = data.get("task", data.get("tasks"))
+    if entries is None and "id" in data:  # a single task spec
+        return str(data["id"]), (parse_task(data, path.parent, f"{path}: task", str(path)),)
+    if isinstance(entries, Mapping):
+        entries = [entries]
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{path}: no tasks (add [[task]] tables, or a 'task:' list in YAML)")
+    tasks = tuple(
+        parse_task(e if isinstance(e, Mapping) else {}, path.parent, f"{path}: [[task]] number {i}", str(path))
+        for i, e in enumerate(entries, start=1)
+    )
+    return str(data.get("name", path.stem)), tasks
+
