@@ -16,8 +16,10 @@ from __future__ import annotations
 import gc
 import importlib.util
 import inspect
+import os
 import re
 import sys
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,16 @@ import numpy as np
 from geneb_bench.models.base import Embeddings, ModelSpec, ModelUnavailable
 from geneb_bench.models.recipe import POOLINGS, preprocess, validate_recipe
 
-__all__ = ["POOLINGS", "HFEmbedder", "load_pretrained", "pool", "rc_average"]
+__all__ = [
+    "LONG_INPUT_POLICIES",
+    "POOLINGS",
+    "HFEmbedder",
+    "effective_dtype",
+    "is_out_of_memory",
+    "load_pretrained",
+    "pool",
+    "rc_average",
+]
 
 # How to get the packages some families need; shown in the skip message.
 INSTALL_HINTS = {
@@ -38,7 +49,36 @@ INSTALL_HINTS = {
     "biofm_eval": "install biofm-eval from the BioFM repository (m42-health)",
     "space": "install the SPACE code from its authors' repository",
 }
-DEFAULT_TOKEN_BUDGET = 16_384  # padded tokens per forward pass on CPU
+# Padded tokens per forward pass. On CPU 4-8k beat 16k by ~20% on the GUE tasks (activations stay in cache;
+# benchmarks/embed_bench.py --budget); larger batches buy nothing once a forward is compute-bound.
+DEFAULT_TOKEN_BUDGET = 8_192
+LONG_INPUT_POLICIES = ("truncate", "window")  # GENEB truncates; "window" = sliding windows, averaged
+PROGRESS_MIN_SEQUENCES = 2_000  # tasks at least this large get a progress bar (when not quiet)
+
+
+def effective_dtype(recipe_dtype: str, device: str) -> str:
+    """The dtype a model really runs in: the recipe's half precision on GPU only; float32 on CPU, where
+    bf16/fp16 matmuls are slow (or missing) and only lose accuracy. Part of the embedding cache key."""
+    return recipe_dtype if str(device).startswith("cuda") else "float32"
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """A CUDA (or other accelerator / allocator) out-of-memory error, whatever class it arrives as."""
+    import torch
+
+    oom = getattr(torch.cuda, "OutOfMemoryError", None)
+    if oom is not None and isinstance(exc, oom):
+        return True
+    return isinstance(exc, RuntimeError | MemoryError) and "out of memory" in str(exc).lower()
+
+
+def progress_wanted(n_sequences: int, progress: bool | None) -> bool:
+    """``True``/``False`` as asked; ``None`` (auto): large tasks only, never under xdist workers or in CI."""
+    if progress is not None:
+        return progress
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("CI"):
+        return False
+    return n_sequences >= PROGRESS_MIN_SEQUENCES
 
 
 def pool(hidden: Any, mask: Any, method: str) -> Any:
@@ -110,6 +150,8 @@ class HFEmbedder:
         device: str = "cpu",
         accepts_mask: bool | None = None,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
+        long_input: str = "truncate",
+        progress: bool | None = None,
     ) -> None:
         options = dict(recipe or {})
         if pooling is not None:
@@ -126,7 +168,9 @@ class HFEmbedder:
         self.tokenizer = tokenizer
         self.pooling = str(self.recipe["pooling"])
         self.device = device
-        self.token_budget = token_budget
+        self.token_budget = token_budget  # halved on out-of-memory and kept: it is what fitted
+        self.long_input = "truncate"
+        self.configure(long_input=long_input, progress=progress)
         parameters = inspect.signature(self.runner.forward).parameters
         self._forward_args = set(parameters)
         # transformers >= 4.54 passes output_hidden_states through **kwargs on most models
@@ -140,6 +184,14 @@ class HFEmbedder:
             raise ValueError("recipe asks for hidden_states but forward() takes no output_hidden_states")
         if getattr(tokenizer, "truncation_side", "right") != "right":
             tokenizer.truncation_side = "right"  # GENEB truncates the tail: keep the first max_tokens
+
+    def configure(self, *, long_input: str | None = None, progress: bool | None = None) -> None:
+        """Session-level settings: long-input policy and progress bar (None = auto)."""
+        if long_input is not None:
+            if long_input not in LONG_INPUT_POLICIES:
+                raise ValueError(f"long_input {long_input!r}; known: {', '.join(LONG_INPUT_POLICIES)}")
+            self.long_input = long_input
+        self.progress = progress
 
     def _inputs(self, ids: Any) -> Any:
         if self.recipe["input_mode"] != "one_hot":
@@ -184,38 +236,124 @@ class HFEmbedder:
         )["input_ids"]
         return [list(ids) for ids in encoded]
 
-    def embed(self, sequences: Sequence[str]) -> Embeddings:
-        import torch
+    def windows(self, sequences: Sequence[str]) -> list[list[list[int]]]:
+        """Token ids of every window per sequence (long-input policy ``window``).
 
+        The content tokens (no special tokens) are cut into consecutive, non-overlapping windows of
+        ``max_tokens`` minus the special tokens; each window gets the special tokens back. The first window
+        is exactly what ``encode`` (truncation) gives; a sequence within the limit is one window.
+        """
+        if not self.max_tokens:
+            return [[ids] for ids in self.encode(sequences)]
+        texts = [preprocess(s, self.recipe) for s in sequences]
+        special = bool(self.recipe["add_special_tokens"])
+        raw = self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        full = raw
+        if special:  # the special tokens this tokenizer puts around a sequence (any template), from itself
+            full = self.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+        out = []
+        for content, wrapped in zip(raw, full, strict=True):
+            content, wrapped = list(content), list(wrapped)
+            start = _find(wrapped, content)
+            prefix, suffix = wrapped[:start], wrapped[start + len(content) :]
+            room = self.max_tokens - len(prefix) - len(suffix)
+            if room < 1:
+                raise ValueError(f"token limit {self.max_tokens} leaves no room next to the special tokens")
+            chunks = [content[i : i + room] for i in range(0, max(len(content), 1), room)]
+            out.append([prefix + chunk + suffix for chunk in chunks])
+        return out
+
+    def embed(self, sequences: Sequence[str]) -> Embeddings:
         if not sequences:
             return np.zeros((0, 0), dtype=np.float32)
-        encoded = self.encode(sequences)
+        if self.long_input == "window":
+            per_sequence = self.windows(sequences)
+            owner = np.repeat(np.arange(len(sequences)), [len(w) for w in per_sequence])
+            flat = [ids for windows in per_sequence for ids in windows]
+            vectors = self._embed_ids(flat, sequences, owner.tolist())
+            if len(flat) == len(sequences):
+                return vectors
+            sums = np.zeros((len(sequences), vectors.shape[1]), dtype=np.float64)
+            np.add.at(sums, owner, vectors)
+            counts = np.bincount(owner, minlength=len(sequences))[:, None]
+            return (sums / counts).astype(np.float32)  # the unweighted mean of the window embeddings
+        return self._embed_ids(self.encode(sequences), sequences, list(range(len(sequences))))
+
+    def _embed_ids(self, encoded: list[list[int]], sequences: Sequence[str], owner: list[int]) -> Embeddings:
+        """One pooled float32 row per token-id list, computed in token-budget batches (see module doc)."""
         lengths = [len(ids) for ids in encoded]
         if min(lengths) == 0:
-            bad = lengths.index(0)
+            bad = owner[lengths.index(0)]
             raise ValueError(f"the tokenizer produced no tokens for sequence {bad} ({sequences[bad][:20]!r}...)")
-        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         # No mask, or a mean that would count padding: only equal lengths share a batch (no padding at all).
         same_length = not self.accepts_mask or self.pooling == "mean_unmasked"
+        pending = deque(_token_budget_batches(lengths, self.token_budget, same_length))
         out: Embeddings | None = None
-        with torch.inference_mode():
-            for batch in _token_budget_batches(lengths, self.token_budget, same_length):
-                width = max(lengths[i] for i in batch)
-                ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, i in enumerate(batch):  # right padding: exact for masked and causal models
-                    ids[row, : lengths[i]] = torch.tensor(encoded[i])
-                    mask[row, : lengths[i]] = 1
-                ids, mask = ids.to(self.device), mask.to(self.device)
-                pooled = pool(self._forward(ids, mask), mask, self.pooling)
-                if self.recipe["rc_pooling"]:
-                    pooled = rc_average(pooled)
-                vectors = pooled.float().cpu().numpy()
+        bar = None
+        if progress_wanted(len(encoded), self.progress):
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(encoded), desc="embedding", unit="seq", leave=False, mininterval=1.0)
+        try:
+            while pending:
+                batch = pending.popleft()
+                try:
+                    vectors = self._embed_batch(encoded, lengths, batch)
+                except Exception as exc:
+                    if not is_out_of_memory(exc):
+                        raise
+                    pending.extendleft(reversed(self._back_off(exc, lengths, batch, same_length)))
+                    continue
                 if out is None:
-                    out = np.empty((len(sequences), vectors.shape[1]), dtype=np.float32)
+                    out = np.empty((len(encoded), vectors.shape[1]), dtype=np.float32)
                 out[batch] = vectors
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
+            if bar is not None:
+                bar.close()
         assert out is not None
         return out
+
+    def _back_off(self, exc: BaseException, lengths: list[int], batch: list[int], same_length: bool) -> list[list[int]]:
+        """Out of memory on ``batch``: halve the token budget (kept for later batches and calls) and split."""
+        width = max(lengths[i] for i in batch)
+        if len(batch) == 1:
+            raise ModelUnavailable(
+                f"out of memory on {self.device} embedding a single sequence of {width} tokens (the model's "
+                f"limit is {self.max_tokens}); this model does not fit here. Fix: a device with more memory, "
+                "or a lower token limit with [max_tokens=N] (a new recipe, recorded)"
+            ) from exc
+        self._free_memory()
+        self.token_budget = max(1, min(self.token_budget, len(batch) * width) // 2)
+        sub = [lengths[i] for i in batch]
+        return [[batch[j] for j in part] for part in _token_budget_batches(sub, self.token_budget, same_length)]
+
+    def _embed_batch(self, encoded: list[list[int]], lengths: list[int], batch: list[int]) -> Embeddings:
+        import torch
+
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        width = max(lengths[i] for i in batch)
+        ids_np = np.full((len(batch), width), pad_id, dtype=np.int64)
+        mask_np = np.zeros((len(batch), width), dtype=np.int64)
+        for row, i in enumerate(batch):  # right padding: exact for masked and causal models
+            ids_np[row, : lengths[i]] = encoded[i]
+            mask_np[row, : lengths[i]] = 1
+        with torch.inference_mode():
+            ids = torch.from_numpy(ids_np).to(self.device)
+            mask = torch.from_numpy(mask_np).to(self.device)
+            pooled = pool(self._forward(ids, mask), mask, self.pooling)
+            if self.recipe["rc_pooling"]:
+                pooled = rc_average(pooled)
+            vectors: Embeddings = pooled.float().cpu().numpy()
+        return vectors
+
+    def _free_memory(self) -> None:
+        import torch
+
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
     def close(self) -> None:
         import torch
@@ -225,6 +363,14 @@ class HFEmbedder:
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _find(haystack: list[int], needle: list[int]) -> int:
+    """Where the content tokens sit inside the tokens with specials (0 when there are none)."""
+    for start in range(len(haystack) - len(needle) + 1):
+        if haystack[start : start + len(needle)] == needle:
+            return start
+    raise ValueError("the special-token template changes the content tokens: window policy not supported")
 
 
 def _submodule(model: Any, name: str) -> Any:

@@ -26,6 +26,8 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-baseline", default=None, metavar="RESULTS", help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail")
     group.addoption("--geneb-baseline-tolerance", default=0.02, type=float, help="allowed MCC drop for --geneb-baseline (default 0.02)")
     group.addoption("--geneb-probe-backend", default="sklearn", choices=("sklearn", "torch"), help="logistic probe: sklearn (default: the published protocol, exactly) or torch (opt-in: the same objective solved to its optimum, batched, on --geneb-device; recorded in every result)")
+    group.addoption("--geneb-long-input", default="truncate", choices=("truncate", "window"), help="inputs longer than the model's token limit: truncate (default, the GENEB protocol) or window (opt-in: consecutive windows at the limit, embeddings averaged; recorded in the cache key and results)")
+    group.addoption("--geneb-progress", action="store_true", default=False, help="show the extraction progress bar even under xdist workers and CI (default: large tasks only, interactive runs only)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
 
 
@@ -48,6 +50,8 @@ class Settings:
     baseline: Path | None = None
     baseline_tolerance: float = 0.02
     probe_backend: str = "sklearn"
+    long_input: str = "truncate"
+    progress: bool = False  # force the progress bar (otherwise: auto)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -86,4 +90,6 @@ class Settings:
             baseline=Path(baseline).expanduser().resolve() if (baseline := config.getoption("geneb_baseline")) else None,
             baseline_tolerance=config.getoption("geneb_baseline_tolerance"),
             probe_backend=config.getoption("geneb_probe_backend"),
+            long_input=config.getoption("geneb_long_input"),
+            progress=config.getoption("geneb_progress"),
         )

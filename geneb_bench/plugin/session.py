@@ -22,6 +22,7 @@ from geneb_bench.data.suites import Suite, get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
 from geneb_bench.embeddings.cache import EmbeddingCache
 from geneb_bench.models.base import Embedder, ModelSpec
+from geneb_bench.models.hf import effective_dtype
 from geneb_bench.models.registry import build_embedder, resolve_models
 from geneb_bench.plugin.options import Settings
 from geneb_bench.protocol import PROTOCOL_VERSION, Regime
@@ -131,7 +132,11 @@ class GenebSession:
     def embedder(self, spec: ModelSpec) -> Embedder:
         if spec.key not in self._embedders:
             try:
-                self._embedders[spec.key] = build_embedder(spec, self.device())
+                built = build_embedder(spec, self.device())
+                configure = getattr(built, "configure", None)
+                if configure is not None:  # HF models: long-input policy, progress bar (None = auto)
+                    configure(long_input=self.settings.long_input, progress=True if self.settings.progress else None)
+                self._embedders[spec.key] = built
             except Exception as exc:
                 self._embedders[spec.key] = exc
         model = self._embedders[spec.key]
@@ -144,6 +149,13 @@ class GenebSession:
         if model is not None and not isinstance(model, Exception):
             model.close()
 
+    def model_identity(self, spec: ModelSpec) -> dict[str, Any]:
+        """The model identity recorded in results: the spec's, plus a non-default long-input policy."""
+        identity = spec.identity()
+        if self.settings.long_input != "truncate":
+            identity["long_input"] = self.settings.long_input
+        return identity
+
     def cache_parts(self, spec: ModelSpec, data: TaskData) -> dict[str, Any]:
         """Everything that changes the vectors: the embedding cache key."""
         return {
@@ -151,8 +163,8 @@ class GenebSession:
             "model": spec.identity(),
             "task_id": data.spec.task_id,
             "task_fingerprint": data.fingerprint(),
-            "dtype": str(spec.options.get("dtype", "float32")),
-            "long_input": "truncate",
+            "dtype": effective_dtype(str(spec.options.get("dtype", "float32")), self.device()),
+            "long_input": self.settings.long_input,
         }
 
     def embeddings(self, spec: ModelSpec, data: TaskData) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -229,7 +241,7 @@ class GenebSession:
             embedding_dim=int(x_train.shape[1]),
             task_fingerprint=data.fingerprint(),
             task_revision=data.revision,
-            model_identity=item.model.identity(),
+            model_identity=self.model_identity(item.model),
             timings={"embed_s": round(t1 - t0, 4), "probe_s": round(t2 - t1, 4)},
         )
         path = write_result(self.settings.results_dir, result)
@@ -249,7 +261,7 @@ class GenebSession:
         except ValueError:
             return None
         same = (
-            _canonical(previous.model_identity) == _canonical(item.model.identity())
+            _canonical(previous.model_identity) == _canonical(self.model_identity(item.model))
             and previous.task_fingerprint == data.fingerprint()
             and previous.protocol == PROTOCOL_VERSION
             and previous.regime == item.regime.name
