@@ -29,7 +29,9 @@ TORCH_VERSION = os.environ.get("GENEB_TORCH_VERSION", "2.13.0")
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PYPI = "https://pypi.org/simple"
 
-BENCH = ["-m", "pytest", "suites/", "-n", "2", "--dist", "loadgroup", "--junitxml=reports/junit.xml"]
+# Serial: on 2 cores the lite sweep is faster in one process (28 s) than with -n 2 (42 s, worker start-up
+# and one BLAS thread each); see benchmarks/sweep_speedup.py. Add "-n auto" for big sweeps.
+BENCH = ["-m", "pytest", "suites/", "--junitxml=reports/junit.xml"]
 TEST = ["-m", "pytest", "tests/", "-n", "2"]
 
 
