@@ -75,11 +75,13 @@ class Outcome:
 
 def _limit_threads() -> None:
     """Under xdist, give each worker its share of the cores (BLAS threads x workers <= cores)."""
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers <= 1:
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or "1") <= 1:
         return
-    share = max(1, (os.cpu_count() or 1) // workers)
     from threadpoolctl import threadpool_limits
+
+    from geneb_bench.probe.threads import available_cores
+
+    share = available_cores()
 
     threadpool_limits(limits=share)
     os.environ.setdefault("OMP_NUM_THREADS", str(share))
