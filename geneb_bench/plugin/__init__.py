@@ -103,12 +103,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if not config.getoption("geneb_model") or hasattr(config, "workerinput"):
         return None
     from geneb_bench.models.recipe import describe_recipe
-    from geneb_bench.models.registry import resolve_models
 
-    try:
-        return [f"geneb model {describe_recipe(spec)}" for spec in resolve_models(config.stash[_SETTINGS].models)]
-    except ValueError:
-        return None  # reported as a usage error by the session
+    return [f"geneb model {describe_recipe(spec)}" for spec in config.stash[_SETTINGS].specs]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from geneb_bench.plugin.sharding import parse_shard
 from geneb_bench.protocol import REGIMES, SEEDS, Regime, get_regime
+
+if TYPE_CHECKING:
+    from geneb_bench.models.base import ModelSpec
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -52,6 +56,15 @@ class Settings:
     probe_backend: str = "sklearn"
     long_input: str = "truncate"
     progress: bool = False  # force the progress bar (otherwise: auto)
+    # The resolved models, once per process (a local checkpoint is fingerprinted by listing its files);
+    # derived from ``models`` when not given.
+    specs: tuple[ModelSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.specs:
+            from geneb_bench.models.registry import resolve_models
+
+            object.__setattr__(self, "specs", tuple(resolve_models(self.models)))
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -67,8 +80,8 @@ class Settings:
             shard = parse_shard(shard_text) if shard_text else None
             seeds = tuple(int(s) for s in _csv(config.getoption("geneb_seeds")))
             regimes = tuple(get_regime(r) for r in _csv(config.getoption("geneb_regimes")))
-            # checked here, not at collection, where the error would become a collection error per module
-            resolve_models(dict.fromkeys(models))
+            # resolved here, not at collection, where an error would become a collection error per module
+            specs = tuple(resolve_models(dict.fromkeys(models)))
         except ValueError as exc:
             raise pytest.UsageError(f"geneb: {exc}") from None
         if not seeds or not regimes:
@@ -79,6 +92,7 @@ class Settings:
         return cls(
             suite=config.getoption("geneb_suite"),
             models=tuple(dict.fromkeys(models)),
+            specs=specs,
             regimes=regimes,
             seeds=seeds,
             data_dir=Path(data_dir).expanduser() if data_dir else None,

@@ -23,7 +23,7 @@ from geneb_bench.data.task import TaskData, TaskSpec
 from geneb_bench.embeddings.cache import EmbeddingCache
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.hf import effective_dtype
-from geneb_bench.models.registry import build_embedder, resolve_models
+from geneb_bench.models.registry import build_embedder
 from geneb_bench.plugin.options import Settings
 from geneb_bench.protocol import PROTOCOL_VERSION, Regime
 from geneb_bench.results.record import ItemResult, read_result, result_path, write_result
@@ -95,7 +95,7 @@ class GenebSession:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.suite: Suite = get_suite(settings.suite)
-        self.models: list[ModelSpec] = resolve_models(settings.models)
+        self.models: list[ModelSpec] = list(settings.specs)
         self.cache = EmbeddingCache(settings.cache_dir)
         self._tasks: dict[str, TaskData | Exception] = {}
         self._embedders: dict[str, Embedder | Exception] = {}
