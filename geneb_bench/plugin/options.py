@@ -29,7 +29,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-shard", default=None, metavar="I/N", help="run shard I of N (0-based): a deterministic, balanced share of the (model, task) groups")
     group.addoption("--geneb-baseline", default=None, metavar="RESULTS", help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail")
     group.addoption("--geneb-baseline-tolerance", default=0.02, type=float, help="allowed MCC drop for --geneb-baseline (default 0.02)")
-    group.addoption("--geneb-probe-backend", default="sklearn", choices=("sklearn", "torch"), help="logistic probe: sklearn (default: the published protocol, exactly) or torch (opt-in: the same objective solved to its optimum, batched, on --geneb-device; recorded in every result)")
+    group.addoption("--geneb-probe-backend", default="sklearn", choices=("sklearn", "torch"), help="logistic probe: sklearn (default: the published protocol, exactly) or torch (opt-in: sklearn's L-BFGS-B and stopping rule, objective evaluated by torch on --geneb-device, fits batched; recorded in every result)")
     group.addoption("--geneb-long-input", default="truncate", choices=("truncate", "window"), help="inputs longer than the model's token limit: truncate (default, the GENEB protocol) or window (opt-in: consecutive windows at the limit, embeddings averaged; recorded in the cache key and results)")
     group.addoption("--geneb-progress", action="store_true", default=False, help="show the extraction progress bar even under xdist workers and CI (default: large tasks only, interactive runs only)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")

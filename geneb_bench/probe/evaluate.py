@@ -180,7 +180,7 @@ def _run_torch(
                 members, torch_lr.fit_predict(x_train, y_train, [rows[i] for i in members], x_test, device),
                 strict=True,
             ):
-                note = None if fit.converged else f"torch solver stopped at |gradient| {fit.grad_max:.2e}"
+                note = None if fit.converged else f"torch lbfgs did not converge: {fit.message}"
                 fits[i] = _Fit(score(y_test, fit.predictions), fit.n_iter, fit.converged, int(not fit.converged), note)
     finally:
         torch.set_num_threads(threads)

@@ -198,24 +198,39 @@ def test_unknown_backend() -> None:
 
 
 # -- the torch backend ------------------------------------------------------------------------------------
-def _tight(x: np.ndarray, y: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(tol=1e-12, max_iter=100_000).fit(x, y)
+def _sklearn(x: np.ndarray, y: np.ndarray, **kwargs: Any) -> LogisticRegression:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return LogisticRegression(max_iter=1000, **kwargs).fit(x, y)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(n_classes=st.integers(2, 6), d=st.integers(1, 12), scale=st.sampled_from([0.01, 1.0, 30.0]), seed=st.integers(0, 99))
-def test_torch_optimum_is_sklearn_optimum(n_classes: int, d: int, scale: float, seed: int) -> None:
-    """Same parametrisation (binary: one vector; multinomial: K), same objective: the same coefficients."""
+def test_torch_runs_sklearns_solver(n_classes: int, d: int, scale: float, seed: int) -> None:
+    """float64 input: sklearn's iterations and predictions, whatever the scale and classes.
+
+    Rounding differs (other summation order), so after hundreds of iterations the two paths part; then both
+    stop within sklearn's tolerance and only the predictions of points near the boundary may differ.
+    """
     x_tr, y_tr, x_te, _ = blobs(n_classes, n=120, d=d, seed=seed)
     x_tr, x_te = x_tr * scale, x_te * scale
-    ref = _tight(x_tr, y_tr)
+    ref = _sklearn(x_tr, y_tr)
     (fit,) = torch_lr.fit_predict(x_tr, y_tr, [np.arange(y_tr.size)], x_te)
-    assert fit.converged
-    assert fit.grad_max <= torch_lr.GRAD_TOL
+    if ref.n_iter_[0] < 50:
+        assert fit.n_iter == int(ref.n_iter_[0])
+    assert fit.converged == (fit.n_iter < 1000)
     margin = ref.decision_function(x_te)
     top2 = np.sort(margin, axis=1)[:, -2:] if margin.ndim == 2 else None
-    clear = np.abs(margin) > 1e-6 if top2 is None else (top2[:, 1] - top2[:, 0]) > 1e-6
+    gap = np.abs(margin) if top2 is None else top2[:, 1] - top2[:, 0]
+    clear = gap > 1e-2 * gap.max()
     np.testing.assert_array_equal(fit.predictions[clear], ref.predict(x_te)[clear])
+
+
+def test_torch_tol_is_sklearns_tol() -> None:
+    x_tr, y_tr, x_te, _ = blobs(3)
+    for tol in (1e-2, 1e-8):
+        (fit,) = torch_lr.fit_predict(x_tr, y_tr, [np.arange(y_tr.size)], x_te, tol=tol)
+        assert fit.n_iter == int(_sklearn(x_tr, y_tr, tol=tol).n_iter_[0])
 
 
 @pytest.mark.parametrize("n_classes", [2, 5])
@@ -226,30 +241,52 @@ def test_torch_batched_equals_one_at_a_time(n_classes: int) -> None:
     for r, b in zip(rows, batched, strict=True):
         (alone,) = torch_lr.fit_predict(x_tr, y_tr, [r], x_te)
         np.testing.assert_array_equal(alone.predictions, b.predictions)
-        assert b.converged
+        assert (b.n_iter, b.converged) == (alone.n_iter, alone.converged)
+        np.testing.assert_array_equal(b.predictions, _sklearn(x_tr[r], y_tr[r]).predict(x_te))
 
 
-def test_torch_lbfgs_path_and_non_convergence(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lockstep_driver_is_scipys_minimize() -> None:
+    """The private ``setulb`` route is checked against the public one; the fallback gives the same fits."""
+    assert torch_lr.lockstep_available()  # a scipy release that changes setulb makes this fail, not the numbers
+    x_tr, y_tr, x_te, _ = blobs(4)
+    rows = [kshot_indices(y_tr, 10, s) for s in SEEDS]
+    lockstep = torch_lr.fit_predict(x_tr, y_tr, rows, x_te)
+    torch_lr.lockstep_available.cache_clear()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(torch_lr, "lockstep_available", lambda: False)
+            each = torch_lr.fit_predict(x_tr, y_tr, rows, x_te)
+    finally:
+        torch_lr.lockstep_available.cache_clear()
+    for a, b in zip(lockstep, each, strict=True):
+        np.testing.assert_array_equal(a.predictions, b.predictions)
+        assert a.n_iter == b.n_iter
+
+
+def test_torch_non_convergence_is_reported() -> None:
     x_tr, y_tr, x_te, _ = blobs(3)
-    monkeypatch.setattr(torch_lr, "NEWTON_MAX_ENTRIES", 0)  # force L-BFGS
-    (fit,) = torch_lr.fit_predict(x_tr, y_tr, [np.arange(y_tr.size)], x_te)
-    assert fit.converged
-    np.testing.assert_array_equal(fit.predictions, _tight(x_tr, y_tr).predict(x_te))
     (stopped,) = torch_lr.fit_predict(x_tr * 1e3, y_tr, [np.arange(y_tr.size)], x_te, max_iter=2)
-    assert not stopped.converged
-    assert stopped.grad_max > torch_lr.GRAD_TOL
+    assert (stopped.converged, stopped.n_iter, stopped.message) == (False, 2, "iteration limit reached")
 
 
 def test_torch_non_convergence_is_reported_in_results(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(torch_lr, "MAX_ITER", 2)
-    monkeypatch.setattr(torch_lr, "NEWTON_MAX_ENTRIES", 0)
-    monkeypatch.setattr(torch_lr.fit_predict, "__defaults__", ("cpu", torch_lr.GRAD_TOL, 2))
+    monkeypatch.setattr(torch_lr.fit_predict, "__defaults__", ("cpu", torch_lr.PROBE_TOL, 2))
     x_tr, y_tr, x_te, y_te = blobs(2)
     s = evaluate_regime(x_tr * 1e3, y_tr, x_te * 1e3, y_te, FULL, (13,), backend="torch").seeds[0]
     assert not s.converged
     assert s.convergence_warnings == 1
-    assert s.note is not None
-    assert "gradient" in s.note
+    assert s.note == "torch lbfgs did not converge: iteration limit reached"
+
+
+def test_torch_accepts_tensors_in_place() -> None:
+    """Embeddings already on the probe's device are used as they are (no numpy round trip)."""
+    import torch
+
+    x_tr, y_tr, x_te, _ = blobs(2)
+    rows = [np.arange(y_tr.size)]
+    from_numpy = torch_lr.fit_predict(x_tr, y_tr, rows, x_te)[0]
+    from_tensor = torch_lr.fit_predict(torch.as_tensor(x_tr), y_tr, rows, torch.as_tensor(x_te))[0]
+    np.testing.assert_array_equal(from_numpy.predictions, from_tensor.predictions)
 
 
 def test_torch_rejects_mixed_class_sets() -> None:

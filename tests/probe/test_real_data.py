@@ -80,25 +80,22 @@ def test_default_path_is_the_protocol_exactly(task: Task) -> None:
                                        err_msg=f"{task.task_id} {regime.name} {metric}")
 
 
-def test_torch_reaches_the_optimum_sklearn_reaches_when_run_to_convergence(task: Task) -> None:
-    """Same objective, same optimum: torch predicts what sklearn solved tightly (tol=1e-10) predicts.
+def test_torch_backend_is_sklearns_probe(task: Task) -> None:
+    """float64 copies: per regime x seed, sklearn's iteration count and sklearn's predictions.
 
-    Only test points on the boundary (|sklearn decision| < 1e-6 of the largest, ties at solver precision:
-    1-shot k-mer fits have margins of 1e-10) may go either way. Against the published protocol (tol=1e-4) the MCC
-    differs more: lbfgs stops after 1-30 iterations on these small-valued features, short of the optimum;
-    ``benchmarks/probe_bench.py`` prints that difference.
+    Only exact ties may differ (|sklearn's decision| <= 1e-9 of the largest: duplicate k-mer vectors). On
+    float32 input both sum float32 terms in different orders and near-tie points flip; the benchmark prints that
+    difference next to sklearn's own (the same rows reversed).
     """
-    fits = ties = 0
+    x_train, x_test = task.x_train.astype(np.float64), task.x_test.astype(np.float64)
     for regime in REGIMES:
         for seed in SEEDS:
             rows = np.arange(len(task.y_train)) if regime.shots is None else kshot_indices(task.y_train, regime.shots, seed)
-            ref = LogisticRegression(tol=1e-10, max_iter=100_000).fit(task.x_train[rows].astype(np.float64), task.y_train[rows])
-            margin = ref.decision_function(task.x_test.astype(np.float64))
-            (fit,) = torch_lr.fit_predict(task.x_train, task.y_train, [rows], task.x_test)
-            assert fit.converged
-            clear = np.abs(margin) > 1e-6 * np.abs(margin).max()
-            np.testing.assert_array_equal(fit.predictions[clear], ref.predict(task.x_test.astype(np.float64))[clear])
-            ties += int((~clear).sum())
-            fits += 1
-    assert fits == 15
-    assert ties <= 0.01 * fits * task.y_test.size  # the comparison covers almost every prediction
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ref = LogisticRegression(max_iter=1000).fit(x_train[rows], task.y_train[rows])
+            (fit,) = torch_lr.fit_predict(x_train, task.y_train, [rows], x_test)
+            assert fit.n_iter == int(ref.n_iter_[0]), (regime.name, seed)
+            margin = np.abs(ref.decision_function(x_test))
+            differ = fit.predictions != ref.predict(x_test)
+            assert (margin[differ] <= 1e-9 * margin.max()).all(), (regime.name, seed, margin[differ])
