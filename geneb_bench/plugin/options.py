@@ -32,6 +32,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-probe-backend", default="sklearn", choices=("sklearn", "torch"), help="logistic probe: sklearn (default: the published protocol, exactly) or torch (opt-in: sklearn's L-BFGS-B and stopping rule, objective evaluated by torch on --geneb-device, fits batched; recorded in every result)")
     group.addoption("--geneb-long-input", default="truncate", choices=("truncate", "window"), help="inputs longer than the model's token limit: truncate (default, the GENEB protocol) or window (opt-in: consecutive windows at the limit, embeddings averaged; recorded in the cache key and results)")
     group.addoption("--geneb-progress", action="store_true", default=False, help="show the extraction progress bar even under xdist workers and CI (default: large tasks only, interactive runs only)")
+    group.addoption("--geneb-memory-gb", default=4.0, type=float, help="bound on embeddings held in memory between a task's regimes, host and probe-device copies together; least recently used pairs go first (default 4)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
 
 
@@ -56,6 +57,7 @@ class Settings:
     probe_backend: str = "sklearn"
     long_input: str = "truncate"
     progress: bool = False  # force the progress bar (otherwise: auto)
+    memory_gb: float = 4.0  # EmbeddingStore bound
     # The resolved models, once per process (a local checkpoint is fingerprinted by listing its files);
     # derived from ``models`` when not given.
     specs: tuple[ModelSpec, ...] = ()
@@ -106,4 +108,5 @@ class Settings:
             probe_backend=config.getoption("geneb_probe_backend"),
             long_input=config.getoption("geneb_long_input"),
             progress=config.getoption("geneb_progress"),
+            memory_gb=config.getoption("geneb_memory_gb"),
         )

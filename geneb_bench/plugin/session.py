@@ -2,7 +2,8 @@
 
 One per pytest process (each xdist worker has its own). Models are built on first use and released as
 soon as the next item belongs to another model; embeddings are computed once per (model, task), kept in
-memory for that task's regimes and cached on disk across runs.
+memory for that task's regimes (on the probe's device too, with the torch probe) and cached on disk across
+runs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,13 @@ from geneb_bench import __version__
 from geneb_bench.data.suites import Suite, get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
 from geneb_bench.embeddings.cache import EmbeddingCache
+from geneb_bench.embeddings.memory import EmbeddingStore
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.hf import effective_dtype
 from geneb_bench.models.registry import build_embedder
 from geneb_bench.plugin.options import Settings
 from geneb_bench.protocol import PROTOCOL_VERSION, Regime
 from geneb_bench.results.record import ItemResult, read_result, result_path, write_result
-
-MEMORY_ENTRIES = 4  # (model, task) embedding pairs kept in memory at most
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class GenebSession:
         self.cache = EmbeddingCache(settings.cache_dir)
         self._tasks: dict[str, TaskData | Exception] = {}
         self._embedders: dict[str, Embedder | Exception] = {}
-        self._memory: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, bool]] = OrderedDict()
+        self.memory = EmbeddingStore(int(settings.memory_gb * 2**30))
         self._threads_limited = False
 
     # -- planning ---------------------------------------------------------------------------------
@@ -171,9 +170,9 @@ class GenebSession:
 
     def embeddings(self, spec: ModelSpec, data: TaskData) -> tuple[np.ndarray, np.ndarray, bool]:
         key = (spec.key, data.spec.task_id)
-        if key in self._memory:
-            self._memory.move_to_end(key)
-            return self._memory[key]
+        held = self.memory.get(key)
+        if held is not None:
+            return held.train, held.test, held.cached
 
         def compute() -> dict[str, np.ndarray]:
             embedder = self.embedder(spec)
@@ -192,11 +191,8 @@ class GenebSession:
             _limit_threads()
             self._threads_limited = True
         arrays, cached = self.cache.get_or_compute(self.cache_parts(spec, data), compute)
-        entry = (arrays["train"], arrays["test"], cached)
-        self._memory[key] = entry
-        while len(self._memory) > MEMORY_ENTRIES:
-            self._memory.popitem(last=False)
-        return entry
+        self.memory.put(key, arrays["train"], arrays["test"], cached)
+        return arrays["train"], arrays["test"], cached
 
     # -- running ------------------------------------------------------------------------------------
     def run_item(self, item: BenchItem) -> Outcome:
@@ -216,18 +212,22 @@ class GenebSession:
                 )
         t0 = time.perf_counter()
         x_train, x_test, cached = self.embeddings(item.model, data)
-        t1 = time.perf_counter()
         backend = self.settings.probe_backend
+        device = self.device() if backend == "torch" else "cpu"
+        probe_inputs: tuple[Any, Any] = (x_train, x_test)
+        if backend == "torch":  # kept on the probe's device for the task's other regimes
+            probe_inputs = self.memory.on_device((item.model.key, data.spec.task_id), device)
+        t1 = time.perf_counter()
         try:
             regime_result = evaluate_regime(
-                x_train,
+                probe_inputs[0],
                 data.train_labels,
-                x_test,
+                probe_inputs[1],
                 data.test_labels,
                 item.regime,
                 self.settings.seeds,
                 backend="torch" if backend == "torch" else "sklearn",
-                device=self.device() if backend == "torch" else "cpu",
+                device=device,
             )
         except ValueError as exc:  # e.g. non-finite embeddings: the item fails naming model and task
             raise ValueError(f"model {item.model.key!r}, task {data.spec.task_id!r}: {exc}") from exc
@@ -276,12 +276,11 @@ class GenebSession:
         """Release what the next item does not need (the embeddings stay on disk)."""
         if next_item is None or next_item.model.key != item.model.key:
             self.release_model(item.model.key)
-            for key in [k for k in self._memory if k[0] == item.model.key]:
-                del self._memory[key]
+            self.memory.release(item.model.key)
         elif next_item.task.task_id != item.task.task_id:
-            self._memory.pop((item.model.key, item.task.task_id), None)
+            self.memory.release(item.model.key, item.task.task_id)
 
     def close(self) -> None:
         for key in list(self._embedders):
             self.release_model(key)
-        self._memory.clear()
+        self.memory.clear()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -91,12 +91,15 @@ class _Fit:
     note: str | None
 
 
-def check_finite(x_train: Matrix, x_test: Matrix) -> None:
-    """Refuse NaN/inf: sklearn would raise deep inside a fit, torch would silently return garbage."""
+def check_finite(x_train: Matrix | Any, x_test: Matrix | Any) -> None:
+    """Refuse NaN/inf: sklearn would raise deep inside a fit, torch would silently return garbage.
+
+    Tensors (embeddings kept on the probe's device) are checked where they are; only one flag per row moves.
+    """
     for split, x in (("train", x_train), ("test", x_test)):
-        finite = np.isfinite(x)
-        if not finite.all():
-            row = int(np.flatnonzero(~finite.all(axis=1))[0])
+        rows_finite = np.isfinite(x).all(axis=1) if isinstance(x, np.ndarray) else x.isfinite().all(dim=1).cpu().numpy()
+        if not rows_finite.all():
+            row = int(np.flatnonzero(~rows_finite)[0])
             raise ValueError(f"non-finite embedding values (NaN/inf) in the {split} split, row {row + 1}")
 
 

@@ -312,7 +312,7 @@ def test_backend_is_recorded_in_results() -> None:
     assert ItemResult.from_dict(old).probe_backend == "sklearn"
 
 
-def test_session_passes_the_backend_and_names_model_and_task(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_session_passes_the_backend_and_names_model_and_task(tmp_path: Path) -> None:
     from geneb_bench.plugin.options import Settings
     from geneb_bench.plugin.session import BenchItem, GenebSession
 
@@ -327,6 +327,6 @@ def test_session_passes_the_backend_and_names_model_and_task(tmp_path: Path, mon
     x_tr, x_te, cached = session.embeddings(item.model, session.task_data(item.task))
     x_tr = x_tr.copy()
     x_tr[0, 0] = np.nan
-    monkeypatch.setattr(session, "embeddings", lambda *_: (x_tr, x_te, cached))
+    session.memory.put((item.model.key, item.task.task_id), x_tr, x_te, cached)  # what the probe device gets
     with pytest.raises(ValueError, match=f"model 'kmer-2', task '{item.task.task_id}': non-finite"):
         session.run_item(BenchItem(item.model, item.task, item.regime))
