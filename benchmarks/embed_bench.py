@@ -1,6 +1,6 @@
 """Embedding engine vs the authors'-style extraction loop, and a cold vs warm (cached) session, side by side.
 
-    python benchmarks/embed_bench.py                                  # 2000 sequences of two GENEB tasks
+    python benchmarks/embed_bench.py                                  # 500 sequences of every task in --data-dir
     python benchmarks/embed_bench.py --n 5000 --tasks leannmlindsey_GUE_human_tf_1 --repeats 3
 
 Same data (read in place from ``--data-dir``, nothing is copied), same model (``random-bert-tiny`` by
@@ -13,7 +13,8 @@ default: an untrained BERT on character tokens, so no download) and same threads
   Nucleotide Transformer extractor does.
 
 For each: wall time (best of ``--repeats``), sequences/s, padded tokens computed vs tokens needed, the
-engine's speed-up and the max abs difference of the vectors (must be allclose). Then the full session
+engine's speed-up and the max abs difference of the vectors (must be allclose); then the totals over all
+tasks (the workload's ratio). Then the full session
 path (``GenebSession.embeddings``: cache key, file lock, npz write, checksum) cold (fresh cache) vs warm
 (a new session on the filled cache: disk hit) and the ratio. Peak RSS is sampled during each run.
 """
@@ -107,10 +108,13 @@ def mib(n: int) -> str:
     return f"{n / 2**20:,.0f} MiB"
 
 
-def compare(embedder: Any, task: str, sequences: list[str], repeats: int) -> None:
+Row = tuple[str, float, int, float, int]  # contender, wall s, tokens computed, max |diff|, peak RSS
+
+
+def compare(embedder: Any, task: str, sequences: list[str], repeats: int) -> tuple[list[Row], int]:
     computed, needed = engine_tokens(embedder, sequences)
     t_engine, ours, peak_engine = best_of(repeats, lambda: embedder.embed(sequences))
-    rows = [("engine", t_engine, computed, 0.0, peak_engine)]
+    rows: list[Row] = [("engine", t_engine, computed, 0.0, peak_engine)]
     for name, padding in (("authors/longest", True), ("authors/max_len", "max_length")):
         t, (theirs, tokens), peak = best_of(repeats, lambda p=padding: authors_loop(embedder, sequences, p))
         diff = float(np.abs(theirs - ours).max())
@@ -120,11 +124,16 @@ def compare(embedder: Any, task: str, sequences: list[str], repeats: int) -> Non
     shown = f"{lengths[0]}-{lengths[-1]}" if len(lengths) > 1 else str(lengths[0])
     print(f"\n== {task}: {len(sequences)} sequences, {shown} bp, {needed:,} tokens needed, "
           f"budget {embedder.token_budget:,} tokens/batch")
+    table(rows, len(sequences), needed)
+    return rows, needed
+
+
+def table(rows: Sequence[Row], n_sequences: int, needed: int) -> None:
     print(f"{'':18}{'wall s':>9}{'seq/s':>10}{'tokens computed':>17}{'/needed':>9}{'engine x':>10}"
           f"{'max|diff|':>11}{'peak RSS':>11}")
     for name, t, tokens, diff, peak in rows:
-        print(f"{name:18}{t:9.2f}{len(sequences) / t:10.0f}{tokens:17,}{tokens / needed:9.2f}"
-              f"{t / t_engine:10.2f}{diff:11.1e}{mib(peak):>11}")
+        print(f"{name:18}{t:9.2f}{n_sequences / t:10.0f}{tokens:17,}{tokens / needed:9.2f}"
+              f"{t / rows[0][1]:10.2f}{diff:11.1e}{mib(peak):>11}")
 
 
 def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
@@ -172,10 +181,10 @@ def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("GENEB_DATA_DIR") or DEFAULT_DATA))
-    parser.add_argument("--tasks", default="leannmlindsey_GUE_prom_300_tata,leannmlindsey_GUE_human_tf_0")
+    parser.add_argument("--tasks", default="all", help="comma-separated task ids, or all (every task in --data-dir)")
     parser.add_argument("--session-task", default="leannmlindsey_GUE_prom_core_tata")
     parser.add_argument("--model", default="random-bert-tiny")
-    parser.add_argument("--n", type=int, default=2000, help="sequences per task (first n of train)")
+    parser.add_argument("--n", type=int, default=500, help="sequences per task (first n of train)")
     parser.add_argument("--budget", type=int, default=0, help="engine token budget (default: the engine's)")
     parser.add_argument("--repeats", type=int, default=2, help="best of this many runs per contender")
     args = parser.parse_args()
@@ -191,9 +200,21 @@ def main() -> None:
         embedder.token_budget = args.budget
     print(f"model {args.model}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{os.cpu_count()} cores, data {args.data_dir}")
-    for task in args.tasks.split(","):
-        compare(embedder, task, read_sequences(args.data_dir, task, args.n), args.repeats)
+    tasks = (sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
+             if args.tasks == "all" else args.tasks.split(","))
+    totals: dict[str, list[float]] = {}
+    n_total = needed_total = 0
+    for task in tasks:
+        sequences = read_sequences(args.data_dir, task, args.n)
+        rows, needed = compare(embedder, task, sequences, args.repeats)
+        n_total, needed_total = n_total + len(sequences), needed_total + needed
+        for name, t, tokens, diff, peak in rows:
+            acc = totals.setdefault(name, [0.0, 0, 0.0, 0])
+            acc[0], acc[1], acc[2], acc[3] = acc[0] + t, acc[1] + tokens, max(acc[2], diff), max(acc[3], peak)
     embedder.close()
+    print(f"\n== all {len(tasks)} tasks: {n_total:,} sequences, {needed_total:,} tokens needed")
+    table([(name, t, int(tokens), diff, int(peak)) for name, (t, tokens, diff, peak) in totals.items()],
+          n_total, needed_total)
     cold_vs_warm(args.model, args.session_task, args.data_dir, args.repeats)
 
 
