@@ -91,7 +91,7 @@ def read_table(
                                 na_values=[""], compression="infer")
     except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError,
             ImportError) as exc:
-        raise SequenceError(f"{path}: cannot read: {exc}") from exc
+        raise SequenceError(f"{path}: cannot read: {str(exc).strip()}") from exc
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise SequenceError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
@@ -103,6 +103,8 @@ def read_table(
         zip(frame[text_column], frame[label_column], splits, strict=True), start=1
     ):
         where = f"{path} row {row}"
+        if _missing(raw_label):
+            _check_delimiter(raw_seq, fmt, where)
         if split_column is not None:
             split = "" if _missing(raw_split) else str(raw_split).strip().lower()
             if split in DROPPED_SPLITS:
@@ -117,12 +119,22 @@ def read_table(
     return rows
 
 
+def _check_delimiter(raw: object, fmt: str, where: str) -> None:
+    """A row written with the other delimiter lands whole in the first column (its label missing): say
+    so, rather than report its label or a digit as a bad base."""
+    other = {"csv": ("\t", "a tab"), "tsv": (",", "a comma")}.get(fmt)
+    if other is not None and isinstance(raw, str) and other[0] in raw:
+        raise SequenceError(f"{where}: the sequence field holds {other[1]} in a {fmt.upper()} file "
+                            "(mixed delimiters?)")
+
+
 def _fasta_lines(path: Path) -> list[str]:
+    # utf-8-sig: a byte-order mark (Windows editors) would otherwise hide the first '>' header
     try:
         if path.suffix.lower() == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
+            with gzip.open(path, "rt", encoding="utf-8-sig") as handle:
                 return handle.read().splitlines()
-        return path.read_text(encoding="utf-8").splitlines()
+        return path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise SequenceError(f"{path}: cannot read: {exc}") from exc
 
@@ -176,7 +188,7 @@ def read_file(
     if fmt not in FORMATS:
         raise SequenceError(f"{path}: unknown format {fmt!r}; use one of {list(FORMATS)}")
     if not path.is_file():
-        raise SequenceError(f"{path}: cannot read: file not found")
+        raise SequenceError(f"{path}: cannot read: {'a directory' if path.is_dir() else 'file not found'}")
     if fmt == "fasta":
         return read_fasta(path, label, header_label)
     if label is not None:

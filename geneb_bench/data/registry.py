@@ -26,11 +26,22 @@ def location(task_id: str) -> DatasetLocation:
 
 
 def check_unique(specs: Iterable[TaskSpec], where: str) -> None:
-    """Duplicate ids would run (and weigh) a task twice: reject them."""
-    counts = Counter(s.task_id for s in specs)
+    """Duplicate ids would run (and weigh) a task twice: reject them. So are ids that differ but become the
+    same file name once made path-safe (``a/b`` and ``a__b``): one's results would overwrite the other's."""
+    from geneb_bench.models.registry import safe_key
+
+    ids = [s.task_id for s in specs]
+    counts = Counter(ids)
     duplicates = sorted(task_id for task_id, n in counts.items() if n > 1)
     if duplicates:
         raise ValueError(f"{where}: duplicate task id(s) {duplicates}")
+    by_file: dict[str, list[str]] = {}
+    for task_id in ids:
+        by_file.setdefault(safe_key(task_id), []).append(task_id)
+    clashes = sorted(sorted(group) for group in by_file.values() if len(group) > 1)
+    if clashes:
+        raise ValueError(f"{where}: task ids {clashes[0]} differ only in characters that are not safe in a "
+                         f"file name; they would share the result folder {safe_key(clashes[0][0])!r}: rename one")
 
 
 def check_category_counts(specs: Iterable[TaskSpec], where: str) -> None:

@@ -7,6 +7,7 @@ has no test split, split once with a seeded stratified draw. Seeds and sizes go 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 
 from geneb_bench.data.csv_tasks import build_task, cap_rows
 from geneb_bench.data.formats import FORMATS, Rows, read_file
+from geneb_bench.data.registry import check_unique
 from geneb_bench.data.splits import MAX_ROWS, SPLIT_SEED, SUBSAMPLE_SEED, TEST_FRACTION, stratified_split
 from geneb_bench.data.task import TaskData, TaskSpec
 
@@ -131,9 +133,18 @@ def parse_task(entry: Mapping[str, Any], base: Path, where: str, source: str) ->
     columns = entry.get("columns", {})
     if not isinstance(columns, Mapping) or set(columns) - COLUMN_KEYS:
         raise ValueError(f"{where}: columns is a table with keys among {sorted(COLUMN_KEYS)}, got {columns!r}")
-    spec = TaskSpec(str(entry["id"]), str(entry["category"]), source=str(entry.get("source", source)),
-                    description=str(entry.get("description", "")))
+    header_label = entry.get("header_label")
+    if header_label is not None:
+        try:
+            re.compile(str(header_label))
+        except re.error as exc:
+            raise ValueError(f"{where}: header_label {header_label!r} is not a valid regex: {exc}") from exc
     try:
+        spec = TaskSpec(str(entry["id"]), str(entry["category"]), source=str(entry.get("source", source)),
+                        description=str(entry.get("description", "")))
+        max_rows = int(entry.get("max_rows", MAX_ROWS))
+        if max_rows < 1:
+            raise ValueError(f"max_rows must be at least 1, got {max_rows}")
         return UserTask(
             spec=spec,
             train=_files(entry.get("train", entry.get("file")), base, fmt, where),
@@ -141,11 +152,11 @@ def parse_task(entry: Mapping[str, Any], base: Path, where: str, source: str) ->
             text_column=str(columns.get("text", "text")),
             label_column=str(columns.get("label", "label")),
             split_column=str(columns["split"]) if "split" in columns else None,
-            header_label=entry.get("header_label"),
+            header_label=None if header_label is None else str(header_label),
             test_fraction=float(entry.get("test_fraction", TEST_FRACTION)),
             split_seed=int(entry.get("split_seed", SPLIT_SEED)),
             subsample_seed=int(entry.get("subsample_seed", SUBSAMPLE_SEED)),
-            max_rows=int(entry.get("max_rows", MAX_ROWS)),
+            max_rows=max_rows,
         )
     except (TypeError, ValueError) as exc:
         if str(exc).startswith(where):
@@ -178,5 +189,6 @@ def read_spec_file(path: Path) -> tuple[str, tuple[UserTask, ...]]:
         parse_task(e if isinstance(e, Mapping) else {}, path.parent, f"{path}: [[task]] number {i}", str(path))
         for i, e in enumerate(entries, start=1)
     )
+    check_unique((t.spec for t in tasks), str(path))  # here, where the error can name the file
     return str(data.get("name", path.stem)), tasks
 

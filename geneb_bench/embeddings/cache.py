@@ -99,6 +99,9 @@ class EmbeddingCache:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
+        except OSError as exc:  # a full disk: say which entry (a bare "No space left" names no file)
+            Path(tmp).unlink(missing_ok=True)
+            raise OSError(exc.errno, f"cannot write embedding cache entry {path}: {exc.strerror or exc}") from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -80,7 +80,7 @@ class ExtractorEmbedder:
 
     def embed(self, sequences: Sequence[str]) -> Embeddings:
         out = np.asarray(self.func(list(sequences), self.batch_size), dtype=np.float32)
-        if out.ndim != 2 or out.shape[0] != len(sequences):
+        if out.ndim != 2 or out.shape[0] != len(sequences) or out.shape[1] == 0:
             raise ValueError(
                 f"extractor returned shape {out.shape}; expected ({len(sequences)}, d): one row per sequence"
             )

@@ -20,7 +20,7 @@ import os
 import re
 import sys
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,9 @@ def pool(hidden: Any, mask: Any, method: str) -> Any:
     import torch
 
     h = hidden.float()
+    if h.ndim != 3 or tuple(h.shape[:2]) != tuple(mask.shape):  # else broadcasting can mix sequences silently
+        raise ValueError(f"model output has shape {tuple(h.shape)}; expected (batch, tokens, dim) with "
+                         f"(batch, tokens) = {tuple(mask.shape)}: check the recipe's states/submodule")
     m = mask.to(h.dtype)
     if method == "mean":
         return (h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp(min=1.0)
@@ -467,7 +470,7 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
         if recipe["fix"] == "dnabert2":
             model_kwargs["config"] = transformers.BertConfig.from_pretrained(spec.source, **common)
         auto = getattr(transformers, recipe["auto_class"])
-        model = auto.from_pretrained(spec.source, **common, **model_kwargs)
+        model, loading = auto.from_pretrained(spec.source, **common, **model_kwargs, output_loading_info=True)
     except (OSError, ValueError) as exc:
         hint = ""
         if "trust_remote_code" in str(exc) and not remote:
@@ -476,10 +479,28 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
             f"cannot load {spec.source!r} (revision {spec.revision}): {exc}.{hint} Offline? Pass a local "
             "checkpoint path with --geneb-model /path/to/model, or set HF_HOME to a populated cache."
         ) from exc
+    check_weights_loaded(spec, loading.get("missing_keys", ()))
     if recipe["fix"] == "dnabert2":
         _disable_triton_flash_attention(model)
     check_and_repair(model)
     return HFEmbedder(model, tokenizer, recipe=recipe, device=device, token_budget=token_budget)
+
+
+def check_weights_loaded(spec: ModelSpec, missing: Iterable[str]) -> None:
+    """Refuse a checkpoint whose weights do not match its architecture.
+
+    transformers initialises such layers at random and only warns, so the run would benchmark noise under
+    the model's name. The pooler is exempt: checkpoints trained without it are common and no recipe pools
+    through it.
+    """
+    lost = sorted(k for k in missing if k.split(".")[0] != "pooler" and ".pooler." not in k)
+    if lost:
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        raise ModelUnavailable(
+            f"{spec.source!r}: {len(lost)} weight tensor(s) of the architecture are not in the checkpoint "
+            f"({shown}); transformers would initialise them at random. Wrong auto class or model type in the "
+            "recipe, or weights saved from another architecture?"
+        )
 
 
 def _dtype_argument() -> str:

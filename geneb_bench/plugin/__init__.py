@@ -66,6 +66,16 @@ def _pin_worker_gpu() -> None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(int(match[1]) % len(gpus))
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``loadgroup`` with xdist's handling of a crashed worker fixed (see ``scheduling``); other modes as is."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from geneb_bench.plugin.scheduling import CrashSafeLoadGroupScheduling
+
+    return CrashSafeLoadGroupScheduling(config, log)
+
+
 def _dist_given(config: pytest.Config) -> bool:
     args = [str(a) for a in config.invocation_params.args]
     return any(a == "--dist" or a.startswith("--dist=") or a.startswith("-d") or a == "--distload" for a in args)

@@ -45,14 +45,15 @@ class RunReport:
         if not self.paths:
             return
         from geneb_bench.results.aggregate import tidy
-        from geneb_bench.results.record import package_versions, read_result
+        from geneb_bench.results.record import atomic_write_text, package_versions, read_result
         from geneb_bench.results.render import write_reports
 
         self.frame = tidy(read_result(Path(p)) for p in sorted(set(self.paths)))
         results_dir = self.settings.results_dir
         self.written = write_reports(self.frame, results_dir)
         run = results_dir / "run.json"
-        run.write_text(
+        atomic_write_text(
+            run,
             json.dumps(
                 {
                     "suite": self.settings.suite,

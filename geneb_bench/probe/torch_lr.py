@@ -50,6 +50,7 @@ Objective = Callable[[Matrix, npt.NDArray[np.int64]], tuple[npt.NDArray[np.float
 @dataclass(frozen=True)
 class TorchFit:
     predictions: npt.NDArray[np.int64]  # on the test rows, in the original label values
+    coef: npt.NDArray[np.float64]  # sklearn's ``coef_`` (1 or K rows) with ``intercept_`` as the last column
     n_iter: int  # L-BFGS-B iterations, counted as sklearn counts them
     converged: bool  # False exactly where sklearn would raise a ConvergenceWarning
     message: str  # why the solver stopped
@@ -281,6 +282,8 @@ def fit_predict(
         scores = torch.einsum("nd,bkd->bnk", xt, coef[..., :d]) + coef[..., d][:, None, :]
         label = scores.argmax(dim=2)  # first maximum on ties, as sklearn
     labels = classes[label.cpu().numpy()]
+    k = 1 if classes.size == 2 else classes.size
     return [
-        TorchFit(labels[i].astype(np.int64), run.n_iter, run.converged, run.message) for i, run in enumerate(runs)
+        TorchFit(labels[i].astype(np.int64), run.x.reshape(d + 1, k).T.copy(), run.n_iter, run.converged, run.message)
+        for i, run in enumerate(runs)
     ]

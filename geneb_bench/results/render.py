@@ -8,6 +8,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from geneb_bench.results.aggregate import leaderboards
+from geneb_bench.results.record import atomic_write_text
 
 _COUNTS = ("n_tasks", "n_categories")
 
@@ -50,17 +51,17 @@ def long_table(frame: pd.DataFrame, metric: str = "mcc") -> pd.DataFrame:
 
 
 def write_reports(frame: pd.DataFrame, results_dir: Path) -> list[Path]:
-    """``leaderboard.md`` (MCC, accuracy, F1), ``leaderboard.csv`` (long form) and ``results.csv`` (tidy)."""
+    """``leaderboard.md`` (MCC, accuracy, F1), ``leaderboard.csv`` (long form) and ``results.csv`` (tidy),
+    each written atomically: concurrent runs on one directory or a full disk never leave a torn table."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     markdown = results_dir / "leaderboard.md"
     sections = ["# GENEB leaderboard (geneb-bench)\n"]
     sections += [render_text(frame, metric, fmt="github") for metric in ("mcc", "accuracy", "f1")]
-    markdown.write_text("\n".join(sections))
+    atomic_write_text(markdown, "\n".join(sections))
     csv = results_dir / "leaderboard.csv"
-    pd.concat([long_table(frame, m) for m in ("mcc", "accuracy", "f1")], ignore_index=True).to_csv(
-        csv, index=False, float_format="%.6f"
-    )
+    long = pd.concat([long_table(frame, m) for m in ("mcc", "accuracy", "f1")], ignore_index=True)
+    atomic_write_text(csv, long.to_csv(index=False, float_format="%.6f"))
     tidy_csv = results_dir / "results.csv"
-    frame.to_csv(tidy_csv, index=False, float_format="%.6f")
+    atomic_write_text(tidy_csv, frame.to_csv(index=False, float_format="%.6f"))
     return [markdown, csv, tidy_csv]

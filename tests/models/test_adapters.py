@@ -71,9 +71,9 @@ def test_guard_runs_inside_load_pretrained(
     original = transformers.AutoModel.from_pretrained
 
     def corrupting(*args: Any, **kwargs: Any) -> Any:
-        model = original(*args, **kwargs)
-        _corrupt(model)
-        return model
+        loaded = original(*args, **kwargs)
+        _corrupt(loaded[0] if isinstance(loaded, tuple) else loaded)  # (model, loading info) when asked
+        return loaded
 
     monkeypatch.setattr(transformers.AutoModel, "from_pretrained", corrupting)
     with pytest.warns(RuntimeWarning, match="z, alibi|alibi, z"):

@@ -461,8 +461,16 @@ def test_plain_n_uses_loadgroup(bench: Bench) -> None:
         "    if not hasattr(config, 'workerinput'):\n"
         "        print('DIST=' + config.option.dist)\n"
     )
-    plain = bench.pytester.runpytest_subprocess(*bench.args("-n", "2"))
+    plain = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "-v", models=("kmer-2", "kmer-3")))
     plain.stdout.fnmatch_lines(["DIST=loadgroup"])
+    plain.assert_outcomes(passed=12)
+    workers: dict[str, set[str]] = {}
+    for line in plain.stdout.lines:  # "[gw1] [ 50%] PASSED test_bench.py::test_geneb[kmer-2-...]"
+        if "PASSED" in line and "test_geneb[" in line:
+            model = line.split("test_geneb[")[1].split("-promoters")[0].split("-tf_binding")[0]
+            workers.setdefault(model, set()).add(line.split("]")[0] + "]")
+    assert sorted(workers) == ["kmer-2", "kmer-3"]
+    assert all(len(w) == 1 for w in workers.values()), workers  # a model's items stay on one worker
     explicit = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "--dist", "load"))
     explicit.stdout.fnmatch_lines(["DIST=load"])
 

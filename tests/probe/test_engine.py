@@ -201,29 +201,27 @@ def test_unknown_backend() -> None:
 def _sklearn(x: np.ndarray, y: np.ndarray, **kwargs: Any) -> LogisticRegression:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return LogisticRegression(max_iter=1000, **kwargs).fit(x, y)
+        return LogisticRegression(**{"max_iter": 1000, **kwargs}).fit(x, y)
 
 
-@settings(max_examples=15, deadline=None)
-@given(n_classes=st.integers(2, 6), d=st.integers(1, 12), scale=st.sampled_from([0.01, 1.0, 30.0]), seed=st.integers(0, 99))
-def test_torch_runs_sklearns_solver(n_classes: int, d: int, scale: float, seed: int) -> None:
-    """float64 input: sklearn's iterations and predictions, whatever the scale and classes.
+@settings(max_examples=20, deadline=None)
+@given(n_classes=st.integers(2, 6), d=st.integers(1, 12), scale=st.sampled_from([0.01, 1.0, 30.0]),
+       seed=st.integers(0, 99), max_iter=st.sampled_from([1, 2, 5, 1000]))
+def test_torch_runs_sklearns_solver(n_classes: int, d: int, scale: float, seed: int, max_iter: int) -> None:
+    """float64 input: sklearn's iterates, so the same coefficients after the same number of iterations.
 
-    Rounding differs (other summation order), so after hundreds of iterations the two paths part; then both
-    stop within sklearn's tolerance and only the predictions of points near the boundary may differ.
+    Rounding differs (another summation order) and grows over hundreds of iterations, so exact agreement is
+    asserted for runs sklearn ends within 50 iterations, and for any run cut at 1, 2 or 5.
     """
     x_tr, y_tr, x_te, _ = blobs(n_classes, n=120, d=d, seed=seed)
     x_tr, x_te = x_tr * scale, x_te * scale
-    ref = _sklearn(x_tr, y_tr)
-    (fit,) = torch_lr.fit_predict(x_tr, y_tr, [np.arange(y_tr.size)], x_te)
+    ref = _sklearn(x_tr, y_tr, max_iter=max_iter)
+    (fit,) = torch_lr.fit_predict(x_tr, y_tr, [np.arange(y_tr.size)], x_te, max_iter=max_iter)
+    assert fit.converged == (fit.n_iter < max_iter)
     if ref.n_iter_[0] < 50:
         assert fit.n_iter == int(ref.n_iter_[0])
-    assert fit.converged == (fit.n_iter < 1000)
-    margin = ref.decision_function(x_te)
-    top2 = np.sort(margin, axis=1)[:, -2:] if margin.ndim == 2 else None
-    gap = np.abs(margin) if top2 is None else top2[:, 1] - top2[:, 0]
-    clear = gap > 1e-2 * gap.max()
-    np.testing.assert_array_equal(fit.predictions[clear], ref.predict(x_te)[clear])
+        sk_coef = np.column_stack([ref.coef_, ref.intercept_])
+        np.testing.assert_allclose(fit.coef, sk_coef, rtol=1e-7, atol=1e-9 * np.abs(sk_coef).max())
 
 
 def test_torch_tol_is_sklearns_tol() -> None:

@@ -1,0 +1,153 @@
+"""A tiny sweep project for the reliability tests: good and bad tasks in one suite file, run by the plugin.
+
+The sweep runs in a pytester directory, in this process (fast) or in a subprocess (kills, rlimits,
+concurrency). Every task is a pair of small files next to the suite file; a good task carries a motif a
+3-mer spectrum sees, so its probe has something to find.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+# torch is imported here, outside the in-process pytester runs, for the reason given in
+# tests/plugin/test_plugin.py: pytester restores sys.modules after a run, and a second import of torch
+# in one interpreter crashes it.
+import torch  # noqa: F401
+
+BENCH_MODULE = "from geneb_bench.benchmark import test_geneb\n"
+SEQ_LEN = 60
+
+
+def good_rows(seed: int, n: int, motif: str = "TATAAAT") -> list[tuple[str, int]]:
+    """Balanced binary rows; class 1 has ``motif`` planted twice."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        label = i % 2
+        bases = list(rng.choice(list("ACGT"), size=SEQ_LEN))
+        if label:
+            for _ in range(2):
+                at = int(rng.integers(0, SEQ_LEN - len(motif)))
+                bases[at : at + len(motif)] = motif
+        rows.append(("".join(bases), label))
+    return rows
+
+
+def csv_text(rows: Sequence[tuple[str, int]]) -> str:
+    return "text,label\n" + "".join(f"{seq},{label}\n" for seq, label in rows)
+
+
+@dataclass
+class Sweep:
+    """A suite file plus the files of its tasks, under ``root``; ``args`` builds the geneb command line."""
+
+    pytester: pytest.Pytester
+    entries: list[str] = field(default_factory=list)
+    seeds: str = "13"
+    regimes: str = "full,1shot"
+
+    @property
+    def root(self) -> Path:
+        return self.pytester.path
+
+    @property
+    def suite(self) -> Path:
+        return self.root / "suite.toml"
+
+    def task(self, task_id: str, files: Mapping[str, str | bytes], spec: str, category: str = "Promoters") -> Path:
+        """Write ``files`` into ``root/data_<n>/`` and declare the task; ``spec`` holds its file keys."""
+        folder = self.root / f"data_{len(self.entries)}"
+        folder.mkdir()
+        for name, content in files.items():
+            (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+        spec = spec.replace("{dir}", folder.name)
+        self.entries.append(f"[[task]]\nid = {json.dumps(task_id)}\ncategory = \"{category}\"\n{spec}\n")
+        self.suite.write_text('name = "reliability"\n\n' + "\n".join(self.entries))
+        return folder
+
+    def good_task(self, task_id: str, seed: int = 1) -> Path:
+        return self.task(
+            task_id,
+            {"train.csv": csv_text(good_rows(seed, 60)), "test.csv": csv_text(good_rows(seed + 100, 30))},
+            'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"',
+        )
+
+    def args(self, *extra: str, models: Sequence[str] = ("kmer-3",), results: str = "out",
+             cache: str = "cache") -> list[str]:
+        return [
+            "-p", "no:cacheprovider",
+            "-p", "no:hypothesispytest",
+            f"--geneb-suite={self.suite}",
+            *(f"--geneb-model={m}" for m in models),
+            f"--geneb-seeds={self.seeds}",
+            f"--geneb-regimes={self.regimes}",
+            f"--geneb-cache-dir={self.root / cache}",
+            f"--geneb-results-dir={self.root / results}",
+            *extra,
+        ]
+
+    def run(self, *extra: str, **kwargs: Any) -> pytest.RunResult:
+        """In this process (fast; monkeypatches of the test apply)."""
+        return self.pytester.runpytest(*self.args(*extra, **kwargs))
+
+    def command(self, *extra: str, **kwargs: Any) -> list[str]:
+        return [sys.executable, "-m", "pytest", "test_bench.py", "-q", *self.args(*extra, **kwargs)]
+
+    def subprocess(self, *extra: str, preexec_fn: Callable[[], None] | None = None, timeout: float = 120,
+                   **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        """In a fresh interpreter: for what must not happen to the test process (kills, rlimits)."""
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        return subprocess.run(self.command(*extra, **kwargs), cwd=self.root, capture_output=True, text=True,
+                              timeout=timeout, preexec_fn=preexec_fn, env=env)
+
+    def results(self, results: str = "out") -> dict[str, dict[str, Any]]:
+        """``model/task/regime`` -> the parsed result JSON (every file must parse)."""
+        root = self.root / results / "results"
+        return {
+            str(path.relative_to(root).with_suffix("")): json.loads(path.read_text())
+            for path in sorted(root.rglob("*.json"))
+        }
+
+    def leftovers(self, *folders: str) -> list[Path]:
+        """Temporary files of interrupted writes, anywhere under ``folders`` (default: results and cache)."""
+        return sorted(p for f in folders or ("out", "cache") for p in (self.root / f).rglob("*.tmp"))
+
+    def cache_entries(self, cache: str = "cache") -> list[Path]:
+        return sorted((self.root / cache).rglob("*.npz"))
+
+    @staticmethod
+    def reports(result: pytest.RunResult) -> dict[str, pytest.TestReport]:
+        """Item id (the part in brackets) -> its call report, or its failing setup (in-process runs only)."""
+        reprec = result.reprec  # type: ignore[attr-defined]  # set by runpytest_inprocess
+        reports = {}
+        for report in reprec.getreports("pytest_runtest_logreport"):
+            if report.when == "call" or (report.when == "setup" and not report.passed):
+                reports[report.nodeid.split("[", 1)[1].rstrip("]")] = report
+        return reports
+
+
+@pytest.fixture(scope="session")
+def transformers_imported() -> None:
+    """Import everything a transformers model run imports, before an in-process run that uses one:
+    pytester drops modules first imported during a run, and torch cannot register its operator
+    libraries (``torch.distributed``) a second time in one interpreter."""
+    from geneb_bench.models.random_init import load_random_init
+    from geneb_bench.models.registry import resolve_model
+
+    load_random_init(resolve_model("random-bert-tiny"), "cpu").embed(["ACGT"])
+
+
+@pytest.fixture
+def sweep(pytester: pytest.Pytester) -> Sweep:
+    pytester.makepyfile(test_bench=BENCH_MODULE)
+    return Sweep(pytester)
