@@ -175,16 +175,23 @@ def _run_torch(
             fits[i] = _constant(y_train[r], y_test)
         else:
             batches.setdefault((jobs[i].rows is None, classes.tobytes()), []).append(i)
+    from threadpoolctl import threadpool_limits
+
     threads = torch.get_num_threads()
     torch.set_num_threads(available_cores())
     try:
-        for members in batches.values():
-            for i, fit in zip(
-                members, torch_lr.fit_predict(x_train, y_train, [rows[i] for i in members], x_test, device),
-                strict=True,
-            ):
-                note = None if fit.converged else f"torch lbfgs did not converge: {fit.message}"
-                fits[i] = _Fit(score(y_test, fit.predictions), fit.n_iter, fit.converged, int(not fit.converged), note)
+        # torch's threads do the work; scipy's L-BFGS-B only touches vectors of d+1 numbers, and its BLAS
+        # threads, spinning after each call, slowed every torch matmul tenfold on 2 cores (measured)
+        with threadpool_limits(limits=1, user_api="blas"):
+            for members in batches.values():
+                for i, fit in zip(
+                    members, torch_lr.fit_predict(x_train, y_train, [rows[i] for i in members], x_test, device),
+                    strict=True,
+                ):
+                    note = None if fit.converged else f"torch lbfgs did not converge: {fit.message}"
+                    fits[i] = _Fit(
+                        score(y_test, fit.predictions), fit.n_iter, fit.converged, int(not fit.converged), note
+                    )
     finally:
         torch.set_num_threads(threads)
     return [fits[i] for i in range(len(jobs))]
