@@ -202,19 +202,20 @@ def main() -> None:
           f"{os.cpu_count()} cores, data {args.data_dir}")
     tasks = (sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
              if args.tasks == "all" else args.tasks.split(","))
-    totals: dict[str, list[float]] = {}
+    per_task: list[list[Row]] = []
     n_total = needed_total = 0
     for task in tasks:
         sequences = read_sequences(args.data_dir, task, args.n)
         rows, needed = compare(embedder, task, sequences, args.repeats)
+        per_task.append(rows)
         n_total, needed_total = n_total + len(sequences), needed_total + needed
-        for name, t, tokens, diff, peak in rows:
-            acc = totals.setdefault(name, [0.0, 0, 0.0, 0])
-            acc[0], acc[1], acc[2], acc[3] = acc[0] + t, acc[1] + tokens, max(acc[2], diff), max(acc[3], peak)
     embedder.close()
     print(f"\n== all {len(tasks)} tasks: {n_total:,} sequences, {needed_total:,} tokens needed")
-    table([(name, t, int(tokens), diff, int(peak)) for name, (t, tokens, diff, peak) in totals.items()],
-          n_total, needed_total)
+    totals = [  # per contender (rows are in the same order for every task): summed times and tokens, worst diff/RSS
+        (runs[0][0], sum(r[1] for r in runs), sum(r[2] for r in runs), max(r[3] for r in runs), max(r[4] for r in runs))
+        for runs in zip(*per_task, strict=True)
+    ]
+    table(totals, n_total, needed_total)
     cold_vs_warm(args.model, args.session_task, args.data_dir, args.repeats)
 
 

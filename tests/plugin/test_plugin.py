@@ -4,131 +4,45 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pytest
-
-# Imported here, outside the in-process pytester runs, on purpose: pytester restores sys.modules after each
-# run, and torch (imported by the session to pick the device) crashes the interpreter when a later run
-# imports it a second time.
-import torch  # noqa: F401
 
 from geneb_bench.models.kmer import KmerEmbedder
 from geneb_bench.plugin.session import BenchItem, GenebSession, Outcome
 
+if TYPE_CHECKING:
+    from conftest import Sweep
+
 pytest_plugins = ["pytester"]
 
-# -- the tiny project ----------------------------------------------------------------------------------
-BENCH_MODULE = "from geneb_bench.benchmark import test_geneb\n"
+# -- the tiny project (tests/conftest.py: Sweep) ----------------------------------------------------------
 SEEDS = (13, 17)
 REGIMES = ("full", "10shot", "1shot")
-SEQ_LEN = 60
-
-
-def make_split(rng: np.random.Generator, n: int, motif: str) -> list[tuple[str, int]]:
-    """Balanced binary rows; class 1 has ``motif`` planted twice (a signal a k-mer spectrum sees)."""
-    rows = []
-    for i in range(n):
-        label = i % 2
-        bases = list(rng.choice(list("ACGT"), size=SEQ_LEN))
-        if label:
-            for _ in range(2):
-                at = int(rng.integers(0, SEQ_LEN - len(motif)))
-                bases[at : at + len(motif)] = motif
-        rows.append(("".join(bases), label))
-    return rows
-
-
-def write_csv(path: Path, rows: Sequence[tuple[str, int]]) -> None:
-    path.write_text("text,label\n" + "".join(f"{seq},{label}\n" for seq, label in rows))
-
-
-@dataclass(frozen=True)
-class TaskFiles:
-    task_id: str
-    category: str
-    slug: str
-    train: Path
-    test: Path
-
-
-@dataclass
-class Bench:
-    """A pytester project holding ``test_bench.py`` and a suite file; builds the geneb command line."""
-
-    pytester: pytest.Pytester
-    suite: Path
-    tasks: list[TaskFiles] = field(default_factory=list)
-
-    @property
-    def root(self) -> Path:
-        return self.pytester.path
-
-    def args(self, *extra: str, cache: str = "cache", results: str = "out", models: Sequence[str] = ("kmer-3",)) -> list[str]:
-        return [
-            "-p", "no:cacheprovider",
-            "-p", "no:hypothesispytest",  # hypothesis's plugin adds ~1.5 s to every in-process run
-            f"--geneb-suite={self.suite}",
-            *(f"--geneb-model={m}" for m in models),
-            f"--geneb-seeds={','.join(map(str, SEEDS))}",
-            f"--geneb-cache-dir={self.root / cache}",
-            f"--geneb-results-dir={self.root / results}",
-            *extra,
-        ]
-
-
 TASKS = (
-    # task id, category, slug, motif, rng seed
-    ("prom_a", "Promoters", "promoters", "TATAAAT", 1),
-    ("tf_a", "TF Binding", "tf_binding", "GGGCGGG", 2),
+    # task id, category, motif, rng seed
+    ("prom_a", "Promoters", "TATAAAT", 1),
+    ("tf_a", "TF Binding", "GGGCGGG", 2),
 )
 
 
 @pytest.fixture
-def bench(pytester: pytest.Pytester) -> Bench:
-    root = pytester.path
-    lines = ['name = "tiny"', ""]
-    tasks = []
-    for task_id, category, slug, motif, seed in TASKS:
-        rng = np.random.default_rng(seed)
-        train, test = root / f"{task_id}_train.csv", root / f"{task_id}_test.csv"
-        write_csv(train, make_split(rng, 60, motif))
-        write_csv(test, make_split(rng, 30, motif))
-        lines += ["[[task]]", f'id = "{task_id}"', f'category = "{category}"', f'train = "{train.name}"',
-                  f'test = "{test.name}"', ""]
-        tasks.append(TaskFiles(task_id, category, slug, train, test))
-    suite = root / "suite.toml"
-    suite.write_text("\n".join(lines))
-    pytester.makepyfile(test_bench=BENCH_MODULE)
-    return Bench(pytester, suite, tasks)
+def bench(sweep: Sweep) -> Sweep:
+    sweep.seeds, sweep.regimes = ",".join(map(str, SEEDS)), ",".join(REGIMES)
+    for task_id, category, motif, seed in TASKS:
+        sweep.good_task(task_id, seed, motif, category)
+    return sweep
 
 
 def collected_ids(result: pytest.RunResult) -> list[str]:
     return [line.split("::", 1)[1] for line in result.outlines if line.startswith("test_bench.py::")]
 
 
-def result_files(results_dir: Path) -> dict[str, dict[str, Any]]:
-    """``model/task/regime`` -> the parsed result JSON."""
-    root = results_dir / "results"
-    return {
-        str(path.relative_to(root).with_suffix("")): json.loads(path.read_text())
-        for path in sorted(root.rglob("*.json"))
-    }
-
-
-def item_reports(result: pytest.RunResult) -> list[pytest.TestReport]:
-    reprec = result.reprec  # type: ignore[attr-defined]  # set by runpytest_inprocess
-    return [r for r in reprec.getreports("pytest_runtest_logreport") if r.when == "call" or r.failed]
-
-
 # -- 1. collection ------------------------------------------------------------------------------------
 
 
-def test_collect_one_item_per_model_task_regime(bench: Bench) -> None:
+def test_collect_one_item_per_model_task_regime(bench: Sweep) -> None:
     result = bench.pytester.runpytest("--collect-only", "-q", *bench.args(models=("kmer-2", "kmer-3")))
     assert result.ret == pytest.ExitCode.OK
     expected = [
@@ -153,7 +67,7 @@ def test_collect_one_item_per_model_task_regime(bench: Bench) -> None:
     ],
     ids=["k-category", "k-regime", "k-expression", "m-category", "m-expression", "m-geneb"],
 )
-def test_keyword_and_marker_selection(bench: Bench, selection: list[str], wanted: Any) -> None:
+def test_keyword_and_marker_selection(bench: Sweep, selection: list[str], wanted: Any) -> None:
     everything = collected_ids(bench.pytester.runpytest("--collect-only", "-q", *bench.args()))
     assert len(everything) == 6
     result = bench.pytester.runpytest("--collect-only", "-q", "--strict-markers", *selection, *bench.args())
@@ -163,7 +77,7 @@ def test_keyword_and_marker_selection(bench: Bench, selection: list[str], wanted
     assert chosen == [i for i in everything if wanted(i)]
 
 
-def test_category_markers_are_registered(bench: Bench) -> None:
+def test_category_markers_are_registered(bench: Sweep) -> None:
     result = bench.pytester.runpytest("--markers", *bench.args())
     result.stdout.fnmatch_lines([  # in GENEB category order
         "@pytest.mark.histone_modification: GENEB category Histone Mod.",
@@ -176,14 +90,14 @@ def test_category_markers_are_registered(bench: Bench) -> None:
 # -- 2. a run writes results, JUnit properties and tables ------------------------------------------------
 
 
-def test_run_writes_results_junit_and_tables(bench: Bench) -> None:
+def test_run_writes_results_junit_and_tables(bench: Sweep) -> None:
     junit = bench.root / "junit.xml"
     result = bench.pytester.runpytest(f"--junitxml={junit}", *bench.args())
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*GENEB results (mean over seeds)*", "MCC - full", "*kmer-3*"])
 
     out = bench.root / "out"
-    results = result_files(out)
+    results = bench.results(out)
     assert sorted(results) == sorted(f"kmer-3/{t.task_id}/{r}" for t in bench.tasks for r in REGIMES)
     categories = {t.task_id: t.category for t in bench.tasks}
     for key, record in results.items():
@@ -219,7 +133,7 @@ def test_run_writes_results_junit_and_tables(bench: Bench) -> None:
 # -- 3. xdist ------------------------------------------------------------------------------------------
 
 
-def test_xdist_gives_the_same_tables_as_a_serial_run(bench: Bench) -> None:
+def test_xdist_gives_the_same_tables_as_a_serial_run(bench: Sweep) -> None:
     pytest.importorskip("xdist")
     serial = bench.pytester.runpytest(*bench.args(cache="cache-serial", results="serial"))
     serial.assert_outcomes(passed=6)
@@ -230,7 +144,7 @@ def test_xdist_gives_the_same_tables_as_a_serial_run(bench: Bench) -> None:
     serial_dir, xdist_dir = bench.root / "serial", bench.root / "xdist"
     for name in ("results.csv", "leaderboard.csv"):
         assert (xdist_dir / name).read_text() == (serial_dir / name).read_text(), name
-    serial_results, xdist_results = result_files(serial_dir), result_files(xdist_dir)
+    serial_results, xdist_results = bench.results(serial_dir), bench.results(xdist_dir)
     assert sorted(xdist_results) == sorted(serial_results)
     for key, record in serial_results.items():
         assert xdist_results[key]["per_seed"] == record["per_seed"], key
@@ -274,7 +188,7 @@ def cache_files(cache: Path) -> dict[str, tuple[int, bytes]]:
     return {str(p.relative_to(cache)): (p.stat().st_ino, p.read_bytes()) for p in sorted(cache.rglob("*.npz"))}
 
 
-def test_second_run_reads_embeddings_from_the_cache(bench: Bench, probe: dict[str, list[Any]]) -> None:
+def test_second_run_reads_embeddings_from_the_cache(bench: Sweep, probe: dict[str, list[Any]]) -> None:
     cache = bench.root / "cache"
     first = bench.pytester.runpytest(*bench.args(results="first"))
     first.assert_outcomes(passed=6)
@@ -290,7 +204,7 @@ def test_second_run_reads_embeddings_from_the_cache(bench: Bench, probe: dict[st
     assert probe["embedded"] == []  # no model call at all
     assert [cached for _, cached in probe["cached"]] == [True] * 6
     assert cache_files(cache) == files  # nothing rewritten
-    a, b = result_files(bench.root / "first"), result_files(bench.root / "second")
+    a, b = bench.results(bench.root / "first"), bench.results(bench.root / "second")
     assert a.keys() == b.keys()
     for key in a:
         assert (b[key]["per_seed"], b[key]["mean"], b[key]["task_fingerprint"]) == (
@@ -298,9 +212,9 @@ def test_second_run_reads_embeddings_from_the_cache(bench: Bench, probe: dict[st
     assert (bench.root / "second" / "results.csv").read_text() == (bench.root / "first" / "results.csv").read_text()
 
 
-def test_changing_one_base_changes_the_fingerprint_and_recomputes(bench: Bench, probe: dict[str, list[Any]]) -> None:
+def test_changing_one_base_changes_the_fingerprint_and_recomputes(bench: Sweep, probe: dict[str, list[Any]]) -> None:
     bench.pytester.runpytest(*bench.args(results="before")).assert_outcomes(passed=6)
-    before = result_files(bench.root / "before")
+    before = bench.results(bench.root / "before")
 
     train = bench.tasks[0].train  # prom_a
     lines = train.read_text().splitlines()
@@ -311,7 +225,7 @@ def test_changing_one_base_changes_the_fingerprint_and_recomputes(bench: Bench, 
     probe["cached"].clear()
 
     bench.pytester.runpytest(*bench.args(results="after")).assert_outcomes(passed=6)
-    after = result_files(bench.root / "after")
+    after = bench.results(bench.root / "after")
     for regime in REGIMES:
         changed, same = f"kmer-3/prom_a/{regime}", f"kmer-3/tf_a/{regime}"
         assert after[changed]["task_fingerprint"] != before[changed]["task_fingerprint"]
@@ -323,20 +237,20 @@ def test_changing_one_base_changes_the_fingerprint_and_recomputes(bench: Bench, 
     assert len(cache_files(bench.root / "cache")) == 3
 
 
-def test_models_run_one_after_another_and_are_released(bench: Bench, probe: dict[str, list[Any]]) -> None:
+def test_models_run_one_after_another_and_are_released(bench: Sweep, probe: dict[str, list[Any]]) -> None:
     """Model-major order; the teardown hook closes a model as soon as the next item belongs to another."""
     bench.pytester.runpytest(*bench.args(models=("kmer-2", "kmer-3"))).assert_outcomes(passed=12)
     assert probe["events"] == [
         ("embed", "kmer-2"), ("embed", "kmer-2"), ("close", "kmer-2"),  # one embedding pass per task
         ("embed", "kmer-3"), ("embed", "kmer-3"), ("close", "kmer-3"),
     ]
-    assert len(result_files(bench.root / "out")) == 12
+    assert len(bench.results(bench.root / "out")) == 12
 
 
 # -- 5. a broken task fails its items only ----------------------------------------------------------------
 
 
-def test_bad_task_fails_its_items_and_the_rest_still_runs(bench: Bench) -> None:
+def test_bad_task_fails_its_items_and_the_rest_still_runs(bench: Sweep) -> None:
     bad = bench.tasks[1].test  # tf_a
     lines = bad.read_text().splitlines()
     seq, label = lines[5].split(",")  # data row 5
@@ -345,7 +259,7 @@ def test_bad_task_fails_its_items_and_the_rest_still_runs(bench: Bench) -> None:
 
     result = bench.pytester.runpytest(*bench.args())
     result.assert_outcomes(passed=3, failed=3)
-    reports = item_reports(result)
+    reports = list(bench.reports(result).values())
     failed = [r for r in reports if r.failed]
     assert sorted(r.nodeid.split("[")[1] for r in failed) == sorted(
         f"kmer-3-tf_binding-tf_a-{regime}]" for regime in REGIMES)
@@ -353,7 +267,7 @@ def test_bad_task_fails_its_items_and_the_rest_still_runs(bench: Bench) -> None:
         assert f"{bad} row 5: invalid character 'X' at position 8" in report.longreprtext
     assert all("prom_a" in r.nodeid for r in reports if r.passed)
 
-    results = result_files(bench.root / "out")
+    results = bench.results(bench.root / "out")
     assert sorted(results) == sorted(f"kmer-3/prom_a/{regime}" for regime in REGIMES)
     result.stdout.fnmatch_lines(["*GENEB results (mean over seeds)*"])
     table = (bench.root / "out" / "results.csv").read_text()
@@ -364,7 +278,7 @@ def test_bad_task_fails_its_items_and_the_rest_still_runs(bench: Bench) -> None:
 # -- 6. bad options are usage errors ------------------------------------------------------------------------
 
 
-def test_unknown_model_is_a_usage_error(bench: Bench) -> None:
+def test_unknown_model_is_a_usage_error(bench: Sweep) -> None:
     result = bench.pytester.runpytest(*bench.args(models=("nosuchmodel_xyz",)))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     err = result.stderr.str()
@@ -383,7 +297,7 @@ def test_unknown_model_is_a_usage_error(bench: Bench) -> None:
         ("--geneb-device=tpu", "invalid choice: 'tpu'"),
     ],
 )
-def test_bad_options_are_usage_errors(bench: Bench, option: str, message: str) -> None:
+def test_bad_options_are_usage_errors(bench: Sweep, option: str, message: str) -> None:
     result = bench.pytester.runpytest(*bench.args(), option)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
@@ -412,7 +326,7 @@ def test_unrelated_tests_are_untouched(pytester: pytest.Pytester) -> None:
 
 
 # -- sweeps: shards, baseline gate, xdist grouping --------------------------------------------------------
-def test_shards_partition_the_items_by_model_and_task(bench: Bench) -> None:
+def test_shards_partition_the_items_by_model_and_task(bench: Sweep) -> None:
     models = ("kmer-2", "kmer-3")
     full = collected_ids(bench.pytester.runpytest(*bench.args("--collect-only", "-q", models=models)))
     shards = [
@@ -430,13 +344,13 @@ def test_shards_partition_the_items_by_model_and_task(bench: Bench) -> None:
     assert sorted(len(s) for s in shards) == [3, 3, 6]  # 4 groups of 3 items over 3 shards
 
 
-def test_bad_shard_is_a_usage_error(bench: Bench) -> None:
+def test_bad_shard_is_a_usage_error(bench: Sweep) -> None:
     result = bench.pytester.runpytest(*bench.args("--geneb-shard=3/3"))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*0 <= i < n*"])
 
 
-def test_baseline_gate_fails_a_planted_regression_and_passes_otherwise(bench: Bench) -> None:
+def test_baseline_gate_fails_a_planted_regression_and_passes_otherwise(bench: Sweep) -> None:
     first = bench.pytester.runpytest(*bench.args(results="base"))
     assert first.ret == 0
     ok = bench.pytester.runpytest(*bench.args(f"--geneb-baseline={bench.root / 'base'}", results="again"))
@@ -453,7 +367,7 @@ def test_baseline_gate_fails_a_planted_regression_and_passes_otherwise(bench: Be
     assert (bench.root / "gated" / "results" / "kmer-3" / "prom_a" / "full.json").exists()  # numbers kept
 
 
-def test_plain_n_uses_loadgroup(bench: Bench) -> None:
+def test_plain_n_uses_loadgroup(bench: Sweep) -> None:
     bench.pytester.makeconftest(
         "import pytest\n"
         "@pytest.hookimpl(trylast=True)\n"
@@ -476,7 +390,7 @@ def test_plain_n_uses_loadgroup(bench: Bench) -> None:
 
 
 # -- resume ---------------------------------------------------------------------------------------------
-def test_rerun_loads_finished_items_unless_told_to_recompute(bench: Bench) -> None:
+def test_rerun_loads_finished_items_unless_told_to_recompute(bench: Sweep) -> None:
     assert bench.pytester.runpytest(*bench.args()).ret == 0
     files = sorted((bench.root / "out" / "results").rglob("*.json"))
     stamps = {p: p.stat().st_mtime_ns for p in files}
@@ -490,14 +404,14 @@ def test_rerun_loads_finished_items_unless_told_to_recompute(bench: Bench) -> No
     assert "loaded from earlier results" not in other_seeds.stdout.str()  # a different protocol run
 
 
-def test_sigkill_mid_sweep_loses_no_finished_item(pytester: pytest.Pytester) -> None:
+def test_sigkill_mid_sweep_loses_no_finished_item(sweep: Sweep) -> None:
     import os
     import signal
     import subprocess
     import sys
     import time
 
-    pytester.makepyfile(test_bench=BENCH_MODULE)
+    pytester = sweep.pytester  # holds test_bench.py; this sweep runs the built-in lite suite
     args = [sys.executable, "-m", "pytest", "test_bench.py", "-q", "-p", "no:cacheprovider",
             "--geneb-suite=lite", "--geneb-model=kmer-5", "--geneb-model=random-gpt2-tiny",
             f"--geneb-cache-dir={pytester.path / 'cache'}", f"--geneb-results-dir={pytester.path / 'out'}"]

@@ -1,7 +1,7 @@
-"""A tiny sweep project for the reliability tests: good and bad tasks in one suite file, run by the plugin.
+"""A tiny benchmark project for the plugin and reliability tests: tasks in one suite file, run by the plugin.
 
 The sweep runs in a pytester directory, in this process (fast) or in a subprocess (kills, rlimits,
-concurrency). Every task is a pair of small files next to the suite file; a good task carries a motif a
+concurrency). Every task is a pair of small files in a folder of its own; a good task carries a motif a
 3-mer spectrum sees, so its probe has something to find.
 """
 
@@ -19,18 +19,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-# torch is imported here, outside the in-process pytester runs, for the reason given in
-# tests/plugin/test_plugin.py: pytester restores sys.modules after a run, and a second import of torch
-# in one interpreter crashes it.
+# Imported here, outside the in-process pytester runs, on purpose: pytester restores sys.modules after each
+# run, and torch (imported by the session to pick the device) crashes the interpreter when a later run
+# imports it a second time.
 import torch  # noqa: F401
+
+from geneb_bench.categories import get_category
 
 BENCH_MODULE = "from geneb_bench.benchmark import test_geneb\n"
 SEQ_LEN = 60
 
 
-def good_rows(seed: int, n: int, motif: str = "TATAAAT") -> list[tuple[str, int]]:
-    """Balanced binary rows; class 1 has ``motif`` planted twice."""
-    rng = np.random.default_rng(seed)
+def planted_rows(rng: np.random.Generator, n: int, motif: str) -> list[tuple[str, int]]:
+    """Balanced binary rows; class 1 has ``motif`` planted twice (a signal a k-mer spectrum sees)."""
     rows = []
     for i in range(n):
         label = i % 2
@@ -47,12 +48,22 @@ def csv_text(rows: Sequence[tuple[str, int]]) -> str:
     return "text,label\n" + "".join(f"{seq},{label}\n" for seq, label in rows)
 
 
+@dataclass(frozen=True)
+class TaskFiles:
+    task_id: str
+    category: str
+    slug: str
+    train: Path
+    test: Path
+
+
 @dataclass
 class Sweep:
     """A suite file plus the files of its tasks, under ``root``; ``args`` builds the geneb command line."""
 
     pytester: pytest.Pytester
     entries: list[str] = field(default_factory=list)
+    tasks: list[TaskFiles] = field(default_factory=list)  # the good ones
     seeds: str = "13"
     regimes: str = "full,1shot"
 
@@ -75,12 +86,15 @@ class Sweep:
         self.suite.write_text('name = "reliability"\n\n' + "\n".join(self.entries))
         return folder
 
-    def good_task(self, task_id: str, seed: int = 1) -> Path:
-        return self.task(
-            task_id,
-            {"train.csv": csv_text(good_rows(seed, 60)), "test.csv": csv_text(good_rows(seed + 100, 30))},
-            'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"',
-        )
+    def good_task(self, task_id: str, seed: int = 1, motif: str = "TATAAAT", category: str = "Promoters") -> TaskFiles:
+        """60 training and 30 test rows with ``motif`` planted in class 1, from one generator seeded ``seed``."""
+        rng = np.random.default_rng(seed)
+        train, test = csv_text(planted_rows(rng, 60, motif)), csv_text(planted_rows(rng, 30, motif))
+        folder = self.task(task_id, {"train.csv": train, "test.csv": test},
+                           'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"', category)
+        files = TaskFiles(task_id, category, get_category(category).slug, folder / "train.csv", folder / "test.csv")
+        self.tasks.append(files)
+        return files
 
     def args(self, *extra: str, models: Sequence[str] = ("kmer-3",), results: str = "out",
              cache: str = "cache") -> list[str]:
@@ -110,8 +124,9 @@ class Sweep:
         return subprocess.run(self.command(*extra, **kwargs), cwd=self.root, capture_output=True, text=True,
                               timeout=timeout, preexec_fn=preexec_fn, env=env)
 
-    def results(self, results: str = "out") -> dict[str, dict[str, Any]]:
-        """``model/task/regime`` -> the parsed result JSON (every file must parse)."""
+    def results(self, results: str | Path = "out") -> dict[str, dict[str, Any]]:
+        """``model/task/regime`` -> the parsed result JSON (every file must parse); ``results``: a folder
+        name under ``root`` or a path."""
         root = self.root / results / "results"
         return {
             str(path.relative_to(root).with_suffix("")): json.loads(path.read_text())
