@@ -86,10 +86,10 @@ def authors_loop(embedder: Any, sequences: Sequence[str], padding: bool | str) -
 
 
 def engine_tokens(embedder: Any, sequences: Sequence[str]) -> tuple[int, int]:
-    from geneb_bench.models.hf import _token_budget_batches
+    from geneb_bench.embeddings.engine import token_budget_batches
 
     lengths = [len(ids) for ids in embedder.encode(sequences)]
-    computed = sum(len(b) * max(lengths[i] for i in b) for b in _token_budget_batches(lengths, embedder.token_budget, False))
+    computed = sum(len(b) * max(lengths[i] for i in b) for b in token_budget_batches(lengths, embedder.token_budget, False))
     return computed, sum(lengths)
 
 

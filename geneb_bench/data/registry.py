@@ -28,7 +28,7 @@ def location(task_id: str) -> DatasetLocation:
 def check_unique(specs: Iterable[TaskSpec], where: str) -> None:
     """Duplicate ids would run (and weigh) a task twice: reject them. So are ids that differ but become the
     same file name once made path-safe (``a/b`` and ``a__b``): one's results would overwrite the other's."""
-    from geneb_bench.models.registry import safe_key
+    from geneb_bench.io import safe_key
 
     ids = [s.task_id for s in specs]
     counts = Counter(ids)

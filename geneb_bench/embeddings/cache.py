@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from filelock import FileLock
+
+from geneb_bench.io import atomic_write
 
 Array = npt.NDArray[np.float32]
 CACHE_FORMAT = "geneb-embeddings-1"
@@ -88,23 +89,10 @@ class EmbeddingCache:
 
     def write(self, parts: Mapping[str, Any], arrays: Mapping[str, Array]) -> Path:
         path = self.path_for(cache_key(parts))
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload: dict[str, Any] = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
         payload["__key__"] = np.array(json.dumps(parts, sort_keys=True, default=str))
         payload["__checksum__"] = np.array(_checksum(arrays))
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except OSError as exc:  # a full disk: say which entry (a bare "No space left" names no file)
-            Path(tmp).unlink(missing_ok=True)
-            raise OSError(exc.errno, f"cannot write embedding cache entry {path}: {exc.strerror or exc}") from exc
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda handle: np.savez(handle, **payload), "embedding cache entry")
         return path
 
     def entries(self) -> list[CacheEntry]:

@@ -79,7 +79,21 @@ class ExtractorEmbedder:
         self.batch_size = batch_size
 
     def embed(self, sequences: Sequence[str]) -> Embeddings:
-        out = np.asarray(self.func(list(sequences), self.batch_size), dtype=np.float32)
+        from geneb_bench.embeddings.engine import free_device_memory, is_out_of_memory
+
+        while True:  # the engine's out-of-memory policy, at the extractor's granularity: halve its batch
+            try:
+                out = np.asarray(self.func(list(sequences), self.batch_size), dtype=np.float32)
+                break
+            except Exception as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                if self.batch_size <= 1:
+                    raise ModelUnavailable(
+                        "the extractor ran out of memory at batch size 1; this model does not fit here"
+                    ) from exc
+                free_device_memory()
+                self.batch_size //= 2
         if out.ndim != 2 or out.shape[0] != len(sequences) or out.shape[1] == 0:
             raise ValueError(
                 f"extractor returned shape {out.shape}; expected ({len(sequences)}, d): one row per sequence"
@@ -116,26 +130,27 @@ class Evo2Embedder:
     """Evo 2 through the ``evo2`` package: mean over positions of one named layer's output.
 
     The Evo 2 authors recommend an intermediate layer (``blocks.28.mlp.l3`` for 7B) over the last one.
-    One sequence per forward: the model takes no mask.
+    The model takes no mask, so the engine batches only equal lengths (no padding); it gets the engine's
+    token-budget batching and out-of-memory back-off like every other model.
     """
 
     def __init__(self, model: Any, layer: str, device: str) -> None:
+        from geneb_bench.embeddings.engine import EmbeddingEngine
+
         self.model = model
         self.layer = layer
         self.device = device
+        self.engine = EmbeddingEngine(self._forward, pad_id=0, device=device, same_length=True)
+
+    def _forward(self, ids: Any, mask: Any) -> Any:
+        _, states = self.model(ids.int(), return_embeddings=True, layer_names=[self.layer])
+        return states[self.layer]
 
     def embed(self, sequences: Sequence[str]) -> Embeddings:
-        import torch
-
-        rows: list[Any] = []
-        with torch.inference_mode():
-            for seq in sequences:
-                ids = torch.tensor(self.model.tokenizer.tokenize(seq.upper()), dtype=torch.int).unsqueeze(0)
-                _, states = self.model(ids.to(self.device), return_embeddings=True, layer_names=[self.layer])
-                rows.append(states[self.layer][0].float().mean(0).cpu().numpy())
-        if not rows:
+        if not sequences:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.stack(rows).astype(np.float32)
+        encoded = [list(self.model.tokenizer.tokenize(seq.upper())) for seq in sequences]
+        return self.engine.embed_ids(encoded, sequences, list(range(len(sequences))))
 
     def close(self) -> None:
         self.model = None
@@ -143,7 +158,7 @@ class Evo2Embedder:
 
 def build_evo2(spec: ModelSpec, device: str) -> Evo2Embedder:
     if importlib.util.find_spec("evo2") is None:
-        from geneb_bench.models.hf import INSTALL_HINTS
+        from geneb_bench.models.loading import INSTALL_HINTS
 
         raise ModelUnavailable(f"{spec.key}: needs the evo2 package, not installed here. Fix: {INSTALL_HINTS['evo2']}")
     evo2 = importlib.import_module("evo2")
@@ -153,7 +168,7 @@ def build_evo2(spec: ModelSpec, device: str) -> Evo2Embedder:
 
 def build_package(spec: ModelSpec, device: str) -> Any:
     """Models served by their own package (SPACE, Enformer, BioFM): a skip with the way to run them."""
-    from geneb_bench.models.hf import INSTALL_HINTS
+    from geneb_bench.models.loading import INSTALL_HINTS
 
     missing = [m for m in spec.requires if importlib.util.find_spec(m) is None]
     need = (

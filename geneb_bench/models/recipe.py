@@ -13,15 +13,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from geneb_bench.embeddings.engine import POOLINGS
 from geneb_bench.models.base import ModelSpec
 
-POOLINGS = ("mean", "cls", "last", "mean_unmasked")
 AUTO_CLASSES = ("AutoModel", "AutoModelForMaskedLM", "AutoModelForCausalLM", "none")
 
 DEFAULT_RECIPE: dict[str, Any] = {
     "auto_class": "AutoModel",  # which transformers auto class loads the checkpoint
     "trust_remote_code": False,  # arbitrary code execution: only with a pinned revision (hub) or a local dir
-    "dtype": "float32",  # on GPU; CPU always runs float32 (hf.effective_dtype, which the cache key holds)
+    "dtype": "float32",  # on GPU; CPU always runs float32 (loading.effective_dtype, which the cache key holds)
     "max_tokens": 0,  # truncation limit in tokens; 0 = the tokenizer's / model's own limit
     "case": "upper",  # most DNA tokenizers map lower case to [UNK]
     "kmer": 0,  # > 0: overlapping k-mers joined by spaces (DNABERT-1 style)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from geneb_bench.io import safe_key
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.recipe import SOURCE_OVERRIDES, default_recipe, split_overrides, validate_recipe
 from geneb_bench.models.zoo import geneb_models
@@ -101,12 +102,6 @@ for _spec in BUILTIN_MODELS:
 
 def list_models() -> list[ModelSpec]:
     return list(_REGISTRY.values())
-
-
-def safe_key(text: str) -> str:
-    """A key usable in item ids and file names: no path separators, nothing that escapes a directory."""
-    cleaned = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._+-]+", "__", text)).strip("._")
-    return cleaned or "model"
 
 
 def _local_revision(path: Path) -> str:
@@ -250,7 +245,7 @@ def _build_random(spec: ModelSpec, device: str) -> Embedder:
 
 
 def _build_hf(spec: ModelSpec, device: str) -> Embedder:
-    from geneb_bench.models.hf import load_pretrained
+    from geneb_bench.models.loading import load_pretrained
 
     return load_pretrained(spec, device)
 

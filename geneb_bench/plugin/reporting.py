@@ -44,8 +44,9 @@ class RunReport:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.paths:
             return
+        from geneb_bench.io import atomic_write_text
         from geneb_bench.results.aggregate import tidy
-        from geneb_bench.results.record import atomic_write_text, package_versions, read_result
+        from geneb_bench.results.record import package_versions, read_result
         from geneb_bench.results.render import write_reports
 
         self.frame = tidy(read_result(Path(p)) for p in sorted(set(self.paths)))

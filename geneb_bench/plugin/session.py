@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from geneb_bench import __version__
 from geneb_bench.data.suites import Suite, get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
 from geneb_bench.embeddings.cache import EmbeddingCache
+from geneb_bench.embeddings.key import embedding_key
 from geneb_bench.embeddings.memory import EmbeddingStore
 from geneb_bench.models.base import Embedder, ModelSpec
-from geneb_bench.models.hf import effective_dtype
+from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.registry import build_embedder
 from geneb_bench.plugin.options import Settings
 from geneb_bench.protocol import PROTOCOL_VERSION, Regime
@@ -159,14 +159,13 @@ class GenebSession:
 
     def cache_parts(self, spec: ModelSpec, data: TaskData) -> dict[str, Any]:
         """Everything that changes the vectors: the embedding cache key."""
-        return {
-            "harness": __version__,
-            "model": spec.identity(),
-            "task_id": data.spec.task_id,
-            "task_fingerprint": data.fingerprint(),
-            "dtype": effective_dtype(str(spec.options.get("dtype", "float32")), self.device()),
-            "long_input": self.settings.long_input,
-        }
+        return embedding_key(
+            model_identity=spec.identity(),
+            task_id=data.spec.task_id,
+            task_fingerprint=data.fingerprint(),
+            dtype=effective_dtype(str(spec.options.get("dtype", "float32")), self.device()),
+            long_input=self.settings.long_input,
+        )
 
     def embeddings(self, spec: ModelSpec, data: TaskData) -> tuple[np.ndarray, np.ndarray, bool]:
         key = (spec.key, data.spec.task_id)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geneb_bench.io import results_root
 from geneb_bench.results.record import ItemResult, read_result, write_result
 
 Key = tuple[str, str, str]
@@ -30,8 +31,7 @@ class MergeReport:
 
 
 def _result_files(directory: Path) -> list[Path]:
-    root = directory / "results" if (directory / "results").is_dir() else directory
-    return sorted(root.rglob("*.json"))
+    return sorted(results_root(directory).rglob("*.json"))
 
 
 def _provenance(result: ItemResult) -> dict[str, object]:

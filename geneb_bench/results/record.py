@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -13,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from geneb_bench import __version__
-from geneb_bench.models.registry import safe_key
+from geneb_bench.io import atomic_write_text, results_root, safe_key
 from geneb_bench.probe.evaluate import RegimeResult
 from geneb_bench.protocol import PROTOCOL_VERSION
 
 RESULT_SCHEMA = "geneb-bench-result-1"
-_UMASK = os.umask(0)  # read once (the call sets it), restored on the next line
-os.umask(_UMASK)
 METRICS = ("mcc", "accuracy", "f1")
 
 
@@ -79,28 +75,6 @@ def result_path(results_dir: Path, model: str, task_id: str, regime: str) -> Pat
     return Path(results_dir) / "results" / safe_key(model) / safe_key(task_id) / f"{safe_key(regime)}.json"
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write via a temporary file renamed into place: a crash, a full disk or a concurrent writer never
-    leaves a half-written or interleaved file, only the old one or the new one. A failed write raises
-    ``OSError`` naming ``path`` (a bare ``No space left on device`` does not say which file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if hasattr(os, "fchmod"):  # POSIX: what open() would give, not mkstemp's owner-only 0600
-            os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_result(results_dir: Path, result: ItemResult) -> Path:
     """Write atomically (temp file + rename): a crash never leaves a half-written result."""
     path = result_path(results_dir, result.model, result.task_id, result.regime)
@@ -116,8 +90,5 @@ def read_result(path: Path) -> ItemResult:
 
 def iter_results(results_dir: Path) -> Iterator[ItemResult]:
     """Every result under ``results_dir`` (or its ``results/`` subfolder), in sorted path order."""
-    root = Path(results_dir)
-    if (root / "results").is_dir():
-        root = root / "results"
-    for path in sorted(root.rglob("*.json")):
+    for path in sorted(results_root(results_dir).rglob("*.json")):
         yield read_result(path)

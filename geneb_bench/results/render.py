@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
+from geneb_bench.io import atomic_write_text
 from geneb_bench.results.aggregate import leaderboards
-from geneb_bench.results.record import atomic_write_text
 
 _COUNTS = ("n_tasks", "n_categories")
 

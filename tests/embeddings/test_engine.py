@@ -13,14 +13,10 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geneb_bench.embeddings.engine import DEFAULT_TOKEN_BUDGET, is_out_of_memory, progress_wanted
 from geneb_bench.models.base import ModelUnavailable
-from geneb_bench.models.hf import (
-    DEFAULT_TOKEN_BUDGET,
-    HFEmbedder,
-    effective_dtype,
-    is_out_of_memory,
-    progress_wanted,
-)
+from geneb_bench.models.hf import HFEmbedder
+from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.random_init import build_random_model, char_tokenizer
 from geneb_bench.plugin.options import Settings
 from geneb_bench.plugin.session import GenebSession

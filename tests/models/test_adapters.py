@@ -15,10 +15,11 @@ import pytest
 import torch
 import transformers
 
+from geneb_bench.embeddings.engine import rc_average
 from geneb_bench.models.adapters import ExtractorEmbedder
 from geneb_bench.models.base import ModelUnavailable
 from geneb_bench.models.guard import LoadCheckError, check_and_repair
-from geneb_bench.models.hf import HFEmbedder, rc_average
+from geneb_bench.models.hf import HFEmbedder
 from geneb_bench.models.recipe import (
     DEFAULT_RECIPE,
     default_recipe,

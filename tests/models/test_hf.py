@@ -12,8 +12,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geneb_bench.embeddings.engine import POOLINGS, pool, token_budget_batches
 from geneb_bench.models.base import ModelSpec, ModelUnavailable
-from geneb_bench.models.hf import POOLINGS, HFEmbedder, _token_budget_batches, pool
+from geneb_bench.models.hf import HFEmbedder
 from geneb_bench.models.random_init import CHAR_VOCAB, build_random_model, char_tokenizer
 from geneb_bench.models.registry import build_embedder, resolve_model
 
@@ -73,13 +74,13 @@ def test_pool_is_float32_for_half_inputs() -> None:
     assert out.dtype == torch.float32
 
 
-# ---- _token_budget_batches ---------------------------------------------------------------------------
+# ---- token_budget_batches ---------------------------------------------------------------------------
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(1, 300), max_size=60), st.integers(1, 2000), st.booleans())
-def test_token_budget_batches(lengths: list[int], budget: int, same_length: bool) -> None:
-    batches = list(_token_budget_batches(lengths, budget, same_length))
+def testtoken_budget_batches(lengths: list[int], budget: int, same_length: bool) -> None:
+    batches = list(token_budget_batches(lengths, budget, same_length))
     flat = [i for b in batches for i in b]
     assert sorted(flat) == list(range(len(lengths))), "every index exactly once"
     for batch in batches:
@@ -93,11 +94,11 @@ def test_token_budget_batches(lengths: list[int], budget: int, same_length: bool
         assert max(lengths[i] for i in batches[0]) == max(lengths)
 
 
-def test_token_budget_batches_examples() -> None:
-    assert list(_token_budget_batches([], 100, False)) == []
-    assert list(_token_budget_batches([10, 30, 20], 60, False)) == [[1, 2], [0]]
-    assert list(_token_budget_batches([10, 10, 20, 20], 1000, True)) == [[2, 3], [0, 1]]
-    assert list(_token_budget_batches([500], 100, False)) == [[0]]
+def testtoken_budget_batches_examples() -> None:
+    assert list(token_budget_batches([], 100, False)) == []
+    assert list(token_budget_batches([10, 30, 20], 60, False)) == [[1, 2], [0]]
+    assert list(token_budget_batches([10, 10, 20, 20], 1000, True)) == [[2, 3], [0, 1]]
+    assert list(token_budget_batches([500], 100, False)) == [[0]]
 
 
 # ---- batched == one at a time ------------------------------------------------------------------------

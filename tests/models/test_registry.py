@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geneb_bench.io import safe_key
 from geneb_bench.models.base import ModelSpec
 from geneb_bench.models.kmer import KmerEmbedder
 from geneb_bench.models.registry import (
@@ -18,7 +19,6 @@ from geneb_bench.models.registry import (
     list_models,
     resolve_model,
     resolve_models,
-    safe_key,
 )
 
 

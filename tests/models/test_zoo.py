@@ -22,7 +22,8 @@ import torch
 import transformers
 
 from geneb_bench.models.base import ModelSpec, ModelUnavailable
-from geneb_bench.models.hf import HFEmbedder, load_pretrained
+from geneb_bench.models.hf import HFEmbedder
+from geneb_bench.models.loading import load_pretrained
 from geneb_bench.models.recipe import describe_recipe
 from geneb_bench.models.registry import build_embedder, list_models, resolve_model
 from geneb_bench.models.zoo import geneb_models

@@ -21,7 +21,7 @@ import torch
 from geneb_bench.data.suites import get_suite
 from geneb_bench.embeddings.cache import EmbeddingCache, cache_key
 from geneb_bench.models.base import ModelSpec, ModelUnavailable
-from geneb_bench.models.hf import check_loadable
+from geneb_bench.models.loading import check_loadable
 from geneb_bench.models.random_init import build_random_model, char_tokenizer
 from geneb_bench.models.registry import build_embedder, resolve_model
 

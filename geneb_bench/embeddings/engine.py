@@ -1,0 +1,239 @@
+"""The extraction engine: token ids in, one pooled float32 row per sequence out, whatever the model.
+
+Every adapter (Hugging Face checkpoints, Evo 2, the random controls) supplies only a ``forward(ids, mask)``
+that returns token states (batch, tokens, dim); the engine owns everything between the tokenizer and the
+vectors: token-budget batching with right padding, out-of-memory back-off, the long-input window policy,
+pooling (incl. reverse-complement averaging) and the progress bar. One place, so every model gets the same
+arithmetic, and ``ENGINE_VERSION`` (part of the embedding cache key) changes whenever that arithmetic does.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from geneb_bench.models.base import Embeddings, ModelUnavailable
+
+__all__ = [
+    "DEFAULT_TOKEN_BUDGET",
+    "ENGINE_VERSION",
+    "LONG_INPUT_POLICIES",
+    "POOLINGS",
+    "EmbeddingEngine",
+    "is_out_of_memory",
+    "pool",
+    "progress_wanted",
+    "rc_average",
+    "token_budget_batches",
+]
+
+# Bump when batching, padding, pooling or window averaging change the vectors: old cache entries then miss.
+ENGINE_VERSION = "1"
+# Padded tokens per forward pass. On CPU 4-8k beat 16k by ~20% on the GUE tasks (activations stay in cache;
+# benchmarks/embed_bench.py --budget); larger batches buy nothing once a forward is compute-bound.
+DEFAULT_TOKEN_BUDGET = 8_192
+LONG_INPUT_POLICIES = ("truncate", "window")  # GENEB truncates; "window" = sliding windows, averaged
+PROGRESS_MIN_SEQUENCES = 2_000  # tasks at least this large get a progress bar (when not quiet)
+POOLINGS = ("mean", "cls", "last", "mean_unmasked")  # recipe field ``pooling``
+
+Forward = Callable[[Any, Any], Any]  # (ids, mask) -> token states (batch, tokens, dim)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """A CUDA (or other accelerator / allocator) out-of-memory error, whatever class it arrives as."""
+    import torch
+
+    oom = getattr(torch.cuda, "OutOfMemoryError", None)
+    if oom is not None and isinstance(exc, oom):
+        return True
+    return isinstance(exc, RuntimeError | MemoryError) and "out of memory" in str(exc).lower()
+
+
+def progress_wanted(n_sequences: int, progress: bool | None) -> bool:
+    """``True``/``False`` as asked; ``None`` (auto): large tasks only, never under xdist workers or in CI."""
+    if progress is not None:
+        return progress
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("CI"):
+        return False
+    return n_sequences >= PROGRESS_MIN_SEQUENCES
+
+
+def pool(hidden: Any, mask: Any, method: str) -> Any:
+    """Pool token states (batch, tokens, dim) to (batch, dim) in float32.
+
+    ``mean`` is the GENEB default: mask-weighted mean over every position whose mask is 1 (special tokens
+    included). ``last`` takes the last real token (right padding assumed).
+    """
+    import torch
+
+    h = hidden.float()
+    if h.ndim != 3 or tuple(h.shape[:2]) != tuple(mask.shape):  # else broadcasting can mix sequences silently
+        raise ValueError(
+            f"model output has shape {tuple(h.shape)}; expected (batch, tokens, dim) with "
+            f"(batch, tokens) = {tuple(mask.shape)}: check the recipe's states/submodule"
+        )
+    m = mask.to(h.dtype)
+    if method == "mean":
+        return (h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp(min=1.0)
+    if method == "mean_unmasked":
+        return h.mean(1)
+    if method == "cls":
+        return h[:, 0]
+    if method == "last":
+        last = mask.long().sum(1) - 1
+        return h[torch.arange(h.shape[0], device=h.device), last]
+    raise ValueError(f"unknown pooling {method!r}; known: {', '.join(POOLINGS)}")
+
+
+def rc_average(pooled: Any) -> Any:
+    """Reverse-complement-equivariant models (Caduceus-PS, PlantCaduceus) carry the forward strand in the
+    first half of the channels and the reverse complement, channel-flipped, in the second: average the
+    halves after flipping the second back. Done on the pooled vector (equal to per-token for a mean)."""
+    dim = pooled.shape[-1]
+    if dim % 2:
+        raise ValueError(f"rc_pooling needs an even hidden size, got {dim}")
+    return (pooled[..., : dim // 2] + pooled[..., dim // 2 :].flip(-1)) / 2
+
+
+def token_budget_batches(lengths: Sequence[int], budget: int, same_length: bool) -> Iterator[list[int]]:
+    """Indices grouped longest-first so that (rows x longest) stays under ``budget`` padded tokens.
+
+    Longest first: an out-of-memory shows on the first batch, not after an hour. ``same_length`` keeps
+    models that take no attention mask exact (no padding at all).
+    """
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batch: list[int] = []
+    for i in order:
+        longest = lengths[batch[0]] if batch else lengths[i]
+        new_len_differs = same_length and batch and lengths[i] != longest
+        if batch and ((len(batch) + 1) * longest > budget or new_len_differs):
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
+
+
+def free_device_memory() -> None:
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+class EmbeddingEngine:
+    """Runs a ``forward(ids, mask)`` over token-id lists: batches, pads, backs off, pools, averages windows.
+
+    ``same_length`` (no attention mask, or a mean that would count padding) lets only equal lengths share a
+    batch, so such models never see padding. ``token_budget`` is halved on out-of-memory and kept: it is
+    what fitted.
+    """
+
+    def __init__(
+        self,
+        forward: Forward,
+        *,
+        pad_id: int,
+        device: str,
+        pooling: str = "mean",
+        rc_pooling: bool = False,
+        same_length: bool = False,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        progress: bool | None = None,
+        limit_note: str = "",
+    ) -> None:
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}; known: {', '.join(POOLINGS)}")
+        self.forward = forward
+        self.pad_id = pad_id
+        self.device = device
+        self.pooling = pooling
+        self.rc_pooling = rc_pooling
+        self.same_length = same_length
+        self.token_budget = token_budget
+        self.progress = progress
+        self.limit_note = limit_note  # how the model's token limit reads in an out-of-memory message
+
+    def embed_windows(self, per_sequence: Sequence[Sequence[list[int]]], sequences: Sequence[str]) -> Embeddings:
+        """One row per sequence: its windows embedded, then their unweighted mean (one window: as is)."""
+        owner = np.repeat(np.arange(len(per_sequence)), [len(w) for w in per_sequence])
+        flat = [ids for windows in per_sequence for ids in windows]
+        vectors = self.embed_ids(flat, sequences, owner.tolist())
+        if len(flat) == len(per_sequence):
+            return vectors
+        sums = np.zeros((len(per_sequence), vectors.shape[1]), dtype=np.float64)
+        np.add.at(sums, owner, vectors)
+        counts = np.bincount(owner, minlength=len(per_sequence))[:, None]
+        return (sums / counts).astype(np.float32)
+
+    def embed_ids(self, encoded: list[list[int]], sequences: Sequence[str], owner: list[int]) -> Embeddings:
+        """One pooled float32 row per token-id list, computed in token-budget batches."""
+        lengths = [len(ids) for ids in encoded]
+        if min(lengths) == 0:
+            bad = owner[lengths.index(0)]
+            raise ValueError(f"the tokenizer produced no tokens for sequence {bad} ({sequences[bad][:20]!r}...)")
+        pending = deque(token_budget_batches(lengths, self.token_budget, self.same_length))
+        out: Embeddings | None = None
+        bar = None
+        if progress_wanted(len(encoded), self.progress):
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(encoded), desc="embedding", unit="seq", leave=False, mininterval=1.0)
+        try:
+            while pending:
+                batch = pending.popleft()
+                try:
+                    vectors = self._embed_batch(encoded, lengths, batch)
+                except Exception as exc:
+                    if not is_out_of_memory(exc):
+                        raise
+                    pending.extendleft(reversed(self._back_off(exc, lengths, batch)))
+                    continue
+                if out is None:
+                    out = np.empty((len(encoded), vectors.shape[1]), dtype=np.float32)
+                out[batch] = vectors
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
+            if bar is not None:
+                bar.close()
+        assert out is not None
+        return out
+
+    def _back_off(self, exc: BaseException, lengths: list[int], batch: list[int]) -> list[list[int]]:
+        """Out of memory on ``batch``: halve the token budget (kept for later batches and calls) and split."""
+        width = max(lengths[i] for i in batch)
+        if len(batch) == 1:
+            raise ModelUnavailable(
+                f"out of memory on {self.device} embedding a single sequence of {width} tokens{self.limit_note}; "
+                "this model does not fit here. Fix: a device with more memory, or a lower token limit with "
+                "[max_tokens=N] (a new recipe, recorded)"
+            ) from exc
+        free_device_memory()
+        self.token_budget = max(1, min(self.token_budget, len(batch) * width) // 2)
+        sub = [lengths[i] for i in batch]
+        return [[batch[j] for j in part] for part in token_budget_batches(sub, self.token_budget, self.same_length)]
+
+    def _embed_batch(self, encoded: list[list[int]], lengths: list[int], batch: list[int]) -> Embeddings:
+        import torch
+
+        width = max(lengths[i] for i in batch)
+        ids_np = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+        mask_np = np.zeros((len(batch), width), dtype=np.int64)
+        for row, i in enumerate(batch):  # right padding: exact for masked and causal models
+            ids_np[row, : lengths[i]] = encoded[i]
+            mask_np[row, : lengths[i]] = 1
+        with torch.inference_mode():
+            ids = torch.from_numpy(ids_np).to(self.device)
+            mask = torch.from_numpy(mask_np).to(self.device)
+            pooled = pool(self.forward(ids, mask), mask, self.pooling)
+            if self.rc_pooling:
+                pooled = rc_average(pooled)
+            vectors: Embeddings = pooled.float().cpu().numpy()
+        return vectors
