@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # the plugin, reliability and runner tests build benchmark projects
+
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 
 

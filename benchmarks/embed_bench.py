@@ -137,9 +137,9 @@ def table(rows: Sequence[Row], n_sequences: int, needed: int) -> None:
 
 
 def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
-    from geneb_bench.plugin.options import Settings
-    from geneb_bench.plugin.session import GenebSession
     from geneb_bench.protocol import REGIMES
+    from geneb_bench.runner.session import GenebSession
+    from geneb_bench.runner.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         def session(cache: Path) -> GenebSession:

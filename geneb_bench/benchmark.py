@@ -13,7 +13,7 @@ import pytest
 from geneb_bench.data.csv_tasks import TaskUnavailable
 from geneb_bench.models.base import ModelUnavailable
 from geneb_bench.plugin.baseline import Baseline
-from geneb_bench.plugin.session import BenchItem, GenebSession
+from geneb_bench.runner.session import BenchItem, GenebSession
 
 
 def test_geneb(

@@ -79,11 +79,10 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from geneb_bench.results.aggregate import tidy
-    from geneb_bench.results.record import iter_results
     from geneb_bench.results.render import render_text, write_reports
+    from geneb_bench.results.resultset import ResultSet
 
-    frame = tidy(iter_results(Path(args.results_dir)))
+    frame = ResultSet.load(Path(args.results_dir)).frame
     if frame.empty:
         print(f"geneb report: no result files under {args.results_dir}", file=sys.stderr)
         return 1
@@ -124,12 +123,12 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
 
 def _cache(args: argparse.Namespace) -> int:
     """``geneb cache ls|du|prune``: see and trim the embedding cache."""
-    from platformdirs import user_cache_dir
     from tabulate import tabulate
 
     from geneb_bench.embeddings.cache import EmbeddingCache
+    from geneb_bench.runner.settings import default_cache_dir
 
-    cache = EmbeddingCache(Path(args.cache_dir or os.environ.get("GENEB_CACHE_DIR") or user_cache_dir("geneb-bench")))
+    cache = EmbeddingCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
     if args.action == "prune":
         max_bytes = int(args.max_size_gb * 1e9) if args.max_size_gb is not None else None
         older = args.older_than_days * 86400 if args.older_than_days is not None else None

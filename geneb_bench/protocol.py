@@ -7,6 +7,7 @@ from dataclasses import dataclass
 PROTOCOL_VERSION = "geneb-1.0"
 SEEDS: tuple[int, ...] = (13, 17, 42, 123, 997)
 PROBE_MAX_ITER = 1000
+PROBE = "logistic-regression"  # the protocol's probe; implementations of it: sklearn (default), torch
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,6 @@ from geneb_bench.cli import main
 from geneb_bench.models.registry import list_models
 from geneb_bench.results.record import ItemResult, write_result
 
-pytest_plugins = ["pytester"]
-
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))

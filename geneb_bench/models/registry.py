@@ -93,6 +93,14 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (*BASELINE_MODELS, *geneb_models(), *EXT
 
 DEFAULT_MODELS: tuple[str, ...] = ("kmer-3", "kmer-6", "random-bert-tiny")
 
+
+def expand_model_names(names: Iterable[str]) -> tuple[str, ...]:
+    """``baselines`` stands for the built-in default set; duplicates are dropped, order kept."""
+    expanded: list[str] = []
+    for name in names:
+        expanded.extend(DEFAULT_MODELS if name == "baselines" else [name])
+    return tuple(dict.fromkeys(expanded))
+
 _REGISTRY: dict[str, ModelSpec] = {}
 for _spec in BUILTIN_MODELS:
     if _spec.key in _REGISTRY:

@@ -1,8 +1,11 @@
 """The geneb pytest plugin (entry point ``pytest11: geneb``).
 
-Hooks only; the work is in ``session`` (planning and running items) and ``reporting`` (the table at the
-end). Importing this module is cheap: torch, sklearn and pandas load only when a benchmark item exists,
-so the plugin costs nothing in unrelated pytest runs.
+Hooks only; the engine is the pytest-free runner (``geneb_bench.runner``), the table at the end is
+``reporting``. The plugin is inert unless the run is a GENEB run: GENEB items are collected (a module uses
+the ``geneb_item`` fixture), a ``--geneb-*`` option is given, or a conftest declares ``GENEB_BENCHMARK =
+True`` (the repository's ``suites/conftest.py``). Otherwise it builds no settings and no session, installs no
+scheduler, rewrites no option and imports nothing heavy: installing a benchmark must never change a lab's
+other test suites.
 """
 
 from __future__ import annotations
@@ -13,36 +16,74 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from geneb_bench.categories import CATEGORIES
-from geneb_bench.plugin.options import Settings, add_options
+from geneb_bench.plugin.options import add_options, explicit_options, settings_from_config
 
 if TYPE_CHECKING:
     from geneb_bench.plugin.baseline import Baseline
-    from geneb_bench.plugin.session import BenchItem, GenebSession
+    from geneb_bench.plugin.reporting import RunReport
+    from geneb_bench.runner.session import BenchItem, GenebSession
+    from geneb_bench.runner.settings import Settings
 
 ITEM_FIXTURE = "geneb_item"
 _SESSION = pytest.StashKey["GenebSession"]()
-_SETTINGS = pytest.StashKey[Settings]()
+_SETTINGS = pytest.StashKey["Settings"]()
+_REPORT = pytest.StashKey["RunReport"]()
+_REPORT_NAME = "geneb-run-report"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+def is_geneb_run(config: pytest.Config) -> bool:
+    """Whether this pytest run is a benchmark run (decided without collecting: see the module doc)."""
+    if explicit_options(config):
+        return True
+    return any(getattr(plugin, "GENEB_BENCHMARK", False) is True for plugin in config.pluginmanager.get_plugins())
+
+
+def settings(config: pytest.Config) -> Settings:
+    """The run's settings, built on first use (never in a run that does not use them)."""
+    if _SETTINGS not in config.stash:
+        config.stash[_SETTINGS] = settings_from_config(config)
+    return config.stash[_SETTINGS]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for category in CATEGORIES:
         config.addinivalue_line("markers", f"{category.slug}: GENEB category {category.name}")
     config.addinivalue_line("markers", "geneb: a GENEB benchmark item (model x task x regime)")
-    settings = Settings.from_config(config)
-    config.stash[_SETTINGS] = settings
+    if not is_geneb_run(config):
+        if not hasattr(config, "workerinput"):
+            config.pluginmanager.register(_GenebItemWatcher(config), "geneb-item-watcher")
+        return
+    settings(config)  # option errors are usage errors now, before any collection
     if hasattr(config, "workerinput"):
         _pin_worker_gpu()
-    if config.pluginmanager.hasplugin("xdist") and config.getoption("dist", "no") == "load" and not _dist_given(config):
-        # A plain ``-n N``: keep each model's items on one worker (loaded once); ungrouped tests behave as under load.
-        config.option.dist = "loadgroup"
-    if not hasattr(config, "workerinput"):  # the controller (or a serial run) builds the table
+    else:  # the controller (or a serial run) builds the table
+        _run_report(config)
+
+
+def _run_report(config: pytest.Config) -> RunReport:
+    if _REPORT not in config.stash:
         from geneb_bench.plugin.reporting import RunReport
 
-        config.pluginmanager.register(RunReport(settings), "geneb-run-report")
+        config.stash[_REPORT] = RunReport(settings(config))
+        config.pluginmanager.register(config.stash[_REPORT], _REPORT_NAME)
+    return config.stash[_REPORT]
+
+
+class _GenebItemWatcher:
+    """In a run not known as a GENEB run up front (``pytest some/dir`` holding a benchmark module under
+    xdist, whose controller collects nothing), starts the run report on the first GENEB item's report.
+    Passive: it looks at report keywords only."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if "geneb" in report.keywords and _REPORT not in self.config.stash:
+            _run_report(self.config).pytest_runtest_logreport(report)
 
 
 def _pin_worker_gpu() -> None:
@@ -68,8 +109,10 @@ def _pin_worker_gpu() -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``loadgroup`` with xdist's handling of a crashed worker fixed (see ``scheduling``); other modes as is."""
-    if config.getvalue("dist") != "loadgroup":
+    """In a GENEB run: a plain ``-n N`` (``load``, not chosen by the user) or ``loadgroup`` gets the crash-safe,
+    model-grouping scheduler (see ``scheduling``). Anything else, and every non-GENEB run: xdist's own."""
+    dist = config.getvalue("dist")
+    if not is_geneb_run(config) or dist not in {"load", "loadgroup"} or (dist == "load" and _dist_given(config)):
         return None
     from geneb_bench.plugin.scheduling import CrashSafeLoadGroupScheduling
 
@@ -77,14 +120,20 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def _dist_given(config: pytest.Config) -> bool:
-    args = [str(a) for a in config.invocation_params.args]
-    return any(a == "--dist" or a.startswith("--dist=") or a.startswith("-d") or a == "--distload" for a in args)
+    """Whether ``--dist``/``-d`` was given anywhere: command line, ``PYTEST_ADDOPTS`` or the ini ``addopts``."""
+    import os
+    import shlex
+
+    sources = [str(a) for a in config.invocation_params.args]
+    sources += shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    sources += [str(a) for a in config.getini("addopts")]
+    return any(a == "--dist" or a.startswith("--dist=") or a == "-d" or a == "--distload" for a in sources)
 
 
 def get_session(config: pytest.Config) -> GenebSession:
     """The process's benchmark session, created on first use (collection of a benchmark module)."""
     if _SESSION not in config.stash:
-        from geneb_bench.plugin.session import GenebSession
+        from geneb_bench.runner.session import GenebSession
 
         try:
             config.stash[_SESSION] = GenebSession(config.stash[_SETTINGS])
@@ -114,14 +163,15 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     from geneb_bench.models.recipe import describe_recipe
 
-    return [f"geneb model {describe_recipe(spec)}" for spec in config.stash[_SETTINGS].specs]
+    return [f"geneb model {describe_recipe(spec)}" for spec in settings(config).specs]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``--geneb-shard i/n``: keep this shard's (model, task) groups, deselect the rest."""
-    shard = config.stash[_SETTINGS].shard
-    if shard is None:
+    if not config.getoption("geneb_shard"):
         return
+    shard = settings(config).shard
+    assert shard is not None
     from geneb_bench.plugin.sharding import assign_shards
 
     groups: dict[str, float] = {}
@@ -143,12 +193,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def geneb_baseline(request: pytest.FixtureRequest) -> Baseline | None:
     """The ``--geneb-baseline`` results, or None."""
-    settings = request.config.stash[_SETTINGS]
-    if settings.baseline is None:
+    run = settings(request.config)
+    if run.baseline is None:
         return None
     from geneb_bench.plugin.baseline import Baseline
 
-    return Baseline(settings.baseline, settings.baseline_tolerance)
+    return Baseline(run.baseline, run.baseline_tolerance)
 
 
 @pytest.fixture(scope="session")

@@ -16,14 +16,14 @@ from geneb_bench.results.record import ItemResult
 
 class Baseline:
     def __init__(self, results_dir: Path, tolerance: float) -> None:
-        from geneb_bench.results.aggregate import tidy
-        from geneb_bench.results.record import iter_results
+        from geneb_bench.results.resultset import ResultSet
 
         self.results_dir = Path(results_dir)
         if not self.results_dir.is_dir():
             raise ValueError(f"--geneb-baseline {results_dir}: not a directory")
         self.tolerance = tolerance
-        self.frame = tidy(iter_results(self.results_dir))
+        self.results = ResultSet.load(self.results_dir)
+        self.frame = self.results.frame
         if self.frame.empty:
             raise ValueError(f"--geneb-baseline {results_dir}: no result files found")
         self._mcc: dict[tuple[str, str, str], float] = {

@@ -1,23 +1,38 @@
-"""Command-line options of the plugin and the settings object built from them."""
+"""Command-line options of the plugin, and the runner's ``Settings`` built from them."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from geneb_bench.plugin.sharding import parse_shard
-from geneb_bench.protocol import REGIMES, SEEDS, Regime, get_regime
+from geneb_bench.protocol import REGIMES, SEEDS, get_regime
+from geneb_bench.runner.settings import Settings, default_cache_dir
 
-if TYPE_CHECKING:
-    from geneb_bench.models.base import ModelSpec
+_DEFAULTS: dict[str, object] = {}  # dest -> default of every --geneb-* option (env defaults included)
+
+
+class _Group:
+    """pytest's option group, remembering each option's default (see ``explicit_options``)."""
+
+    def __init__(self, group: pytest.OptionGroup) -> None:
+        self.group = group
+
+    def addoption(self, *names: str, **kwargs: object) -> None:
+        self.group.addoption(*names, **kwargs)
+        dest = str(kwargs.get("dest") or names[0].lstrip("-").replace("-", "_"))
+        _DEFAULTS[dest] = kwargs.get("default")
+
+
+def explicit_options(config: pytest.Config) -> list[str]:
+    """The ``--geneb-*`` options this run sets to something other than their default (from any source)."""
+    return [dest for dest, default in _DEFAULTS.items() if config.getoption(dest, default) != default]
 
 
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("geneb", "GENEB benchmark (geneb-bench)")
+    group = _Group(parser.getgroup("geneb", "GENEB benchmark (geneb-bench)"))
     group.addoption("--geneb-suite", default="lite", help="task suite: lite (default, built-in), geneb (the 100 published tasks) or a path to a .toml suite file")
     group.addoption("--geneb-model", action="append", default=None, metavar="MODEL", help="model to run (repeatable): a registry key (see `geneb models`), a hub id org/name[@revision] or a local checkpoint path; 'baselines' stands for the built-in default set (used when the option is absent)")
     group.addoption("--geneb-regimes", default=",".join(r.name for r in REGIMES), help="comma-separated regimes (default: full,10shot,1shot)")
@@ -40,73 +55,41 @@ def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-@dataclass(frozen=True)
-class Settings:
-    suite: str
-    models: tuple[str, ...]
-    regimes: tuple[Regime, ...]
-    seeds: tuple[int, ...]
-    data_dir: Path | None
-    cache_dir: Path
-    results_dir: Path
-    device: str
-    shard: tuple[int, int] | None = None
-    rerun: bool = False
-    baseline: Path | None = None
-    baseline_tolerance: float = 0.02
-    probe_backend: str = "sklearn"
-    long_input: str = "truncate"
-    progress: bool = False  # force the progress bar (otherwise: auto)
-    memory_gb: float = 4.0  # EmbeddingStore bound
-    # The resolved models, once per process (a local checkpoint is fingerprinted by listing its files);
-    # derived from ``models`` when not given.
-    specs: tuple[ModelSpec, ...] = ()
+def settings_from_config(config: pytest.Config) -> Settings:
+    """The run's ``Settings`` from pytest's options; a bad value is a usage error naming the option."""
+    from geneb_bench.models.registry import expand_model_names, resolve_models
 
-    def __post_init__(self) -> None:
-        if not self.specs:
-            from geneb_bench.models.registry import resolve_models
-
-            object.__setattr__(self, "specs", tuple(resolve_models(self.models)))
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> Settings:
-        from platformdirs import user_cache_dir
-
-        from geneb_bench.models.registry import DEFAULT_MODELS, resolve_models
-
-        models: list[str] = []
-        for name in config.getoption("geneb_model") or ["baselines"]:
-            models.extend(DEFAULT_MODELS if name == "baselines" else [name])
-        try:
-            shard_text = config.getoption("geneb_shard")
-            shard = parse_shard(shard_text) if shard_text else None
-            seeds = tuple(int(s) for s in _csv(config.getoption("geneb_seeds")))
-            regimes = tuple(get_regime(r) for r in _csv(config.getoption("geneb_regimes")))
-            # resolved here, not at collection, where an error would become a collection error per module
-            specs = tuple(resolve_models(dict.fromkeys(models)))
-        except ValueError as exc:
-            raise pytest.UsageError(f"geneb: {exc}") from None
-        if not seeds or not regimes:
-            raise pytest.UsageError("geneb: --geneb-seeds and --geneb-regimes must not be empty")
-        data_dir = config.getoption("geneb_data_dir")
-        cache_dir = config.getoption("geneb_cache_dir") or user_cache_dir("geneb-bench")
-        results_dir = config.getoption("geneb_results_dir") or config.rootpath / "reports"
-        return cls(
-            suite=config.getoption("geneb_suite"),
-            models=tuple(dict.fromkeys(models)),
-            specs=specs,
-            regimes=regimes,
-            seeds=seeds,
-            data_dir=Path(data_dir).expanduser() if data_dir else None,
-            cache_dir=Path(cache_dir).expanduser().resolve(),
-            results_dir=Path(results_dir).expanduser().resolve(),
-            device=config.getoption("geneb_device"),
-            shard=shard,
-            rerun=config.getoption("geneb_rerun"),
-            baseline=Path(baseline).expanduser().resolve() if (baseline := config.getoption("geneb_baseline")) else None,
-            baseline_tolerance=config.getoption("geneb_baseline_tolerance"),
-            probe_backend=config.getoption("geneb_probe_backend"),
-            long_input=config.getoption("geneb_long_input"),
-            progress=config.getoption("geneb_progress"),
-            memory_gb=config.getoption("geneb_memory_gb"),
-        )
+    models = expand_model_names(config.getoption("geneb_model") or ["baselines"])
+    try:
+        shard_text = config.getoption("geneb_shard")
+        shard = parse_shard(shard_text) if shard_text else None
+        seeds = tuple(int(s) for s in _csv(config.getoption("geneb_seeds")))
+        regimes = tuple(get_regime(r) for r in _csv(config.getoption("geneb_regimes")))
+        # resolved here, not at collection, where an error would become a collection error per module
+        specs = tuple(resolve_models(models))
+    except ValueError as exc:
+        raise pytest.UsageError(f"geneb: {exc}") from None
+    if not seeds or not regimes:
+        raise pytest.UsageError("geneb: --geneb-seeds and --geneb-regimes must not be empty")
+    data_dir = config.getoption("geneb_data_dir")
+    cache_dir = config.getoption("geneb_cache_dir") or default_cache_dir()
+    results_dir = config.getoption("geneb_results_dir") or config.rootpath / "reports"
+    return Settings(
+        suite=config.getoption("geneb_suite"),
+        models=models,
+        specs=specs,
+        regimes=regimes,
+        seeds=seeds,
+        data_dir=Path(data_dir).expanduser() if data_dir else None,
+        cache_dir=Path(cache_dir).expanduser().resolve(),
+        results_dir=Path(results_dir).expanduser().resolve(),
+        device=config.getoption("geneb_device"),
+        shard=shard,
+        rerun=config.getoption("geneb_rerun"),
+        baseline=Path(baseline).expanduser().resolve() if (baseline := config.getoption("geneb_baseline")) else None,
+        baseline_tolerance=config.getoption("geneb_baseline_tolerance"),
+        probe_backend=config.getoption("geneb_probe_backend"),
+        long_input=config.getoption("geneb_long_input"),
+        progress=config.getoption("geneb_progress"),
+        memory_gb=config.getoption("geneb_memory_gb"),
+    )

@@ -8,17 +8,16 @@ baseline regression) still counts: its number is real.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from geneb_bench.plugin.options import Settings
-
 if TYPE_CHECKING:
     import pandas as pd
+
+    from geneb_bench.runner.settings import Settings
 
 
 class RunReport:
@@ -44,34 +43,12 @@ class RunReport:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.paths:
             return
-        from geneb_bench.io import atomic_write_text
-        from geneb_bench.results.aggregate import tidy
-        from geneb_bench.results.record import package_versions, read_result
-        from geneb_bench.results.render import write_reports
+        from geneb_bench.results.resultset import ResultSet
+        from geneb_bench.runner.finish import write_run_outputs
 
-        self.frame = tidy(read_result(Path(p)) for p in sorted(set(self.paths)))
-        results_dir = self.settings.results_dir
-        self.written = write_reports(self.frame, results_dir)
-        run = results_dir / "run.json"
-        atomic_write_text(
-            run,
-            json.dumps(
-                {
-                    "suite": self.settings.suite,
-                    "models": list(self.settings.models),
-                    "regimes": [r.name for r in self.settings.regimes],
-                    "seeds": list(self.settings.seeds),
-                    "shard": list(self.settings.shard) if self.settings.shard else None,
-                    "items": len(set(self.paths)),
-                    "resumed": len(self.resumed),
-                    "wall_s": round(time.time() - self.started, 2),
-                    "versions": package_versions(),
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-        self.written.append(run)
+        results = ResultSet.from_paths(self.paths)
+        self.frame = results.frame
+        self.written = write_run_outputs(self.settings, results, self.resumed, time.time() - self.started)
         if self.settings.baseline is not None:
             from geneb_bench.plugin.baseline import Baseline
 

@@ -69,11 +69,10 @@ def analyze(args: argparse.Namespace) -> int:
             print("The published table has category scores only: bootstrap over the 13 categories.")
             boot = analyses.bootstrap_categories(table, args.regime, args.n_boot, args.seed)
         else:
-            from geneb_bench.results.aggregate import tidy
-            from geneb_bench.results.record import iter_results
+            from geneb_bench.results.resultset import ResultSet
 
             print("Bootstrap over tasks, stratified by category, paired across models.")
-            boot = analyses.bootstrap_tasks(tidy(iter_results(Path(args.source))), args.regime, args.n_boot,
+            boot = analyses.bootstrap_tasks(ResultSet.load(Path(args.source)).frame, args.regime, args.n_boot,
                                             args.seed)
         print(f"{args.n_boot} replicates, seed {args.seed}, 95% percentile intervals ({args.regime}):")
         _print(boot, floatfmt=".3f")
@@ -134,10 +133,9 @@ def report_extras(args: argparse.Namespace) -> None:
         print(f"{row['model']} ({row['regime']}): {row['status']} of the {row['suite']} suite")
     if args.compare_published:
         from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
-        from geneb_bench.results.aggregate import tidy
-        from geneb_bench.results.record import iter_results
+        from geneb_bench.results.resultset import ResultSet
 
-        placement = compare_to_published(tidy(iter_results(Path(args.results_dir))))
+        placement = compare_to_published(ResultSet.load(Path(args.results_dir)).frame)
         placement["rank"] = placement["rank"].map(lambda v: "" if pd.isna(v) else str(v))
         print("\nAmong the 40 published models (rank empty = partial or not comparable; would_rank is a hint):")
         _print(placement.drop(columns=["of"]), floatfmt=".3f")

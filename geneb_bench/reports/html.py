@@ -21,8 +21,8 @@ from geneb_bench.protocol import REGIMES
 from geneb_bench.reports import figures
 from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
 from geneb_bench.reports.published import CITATION, published_table, results_table
-from geneb_bench.results.aggregate import tidy
-from geneb_bench.results.record import ItemResult, iter_results
+from geneb_bench.results.record import ItemResult
+from geneb_bench.results.resultset import ResultSet
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}
@@ -123,8 +123,8 @@ def _figures(table: pd.DataFrame) -> str:
 
 
 def build_html(results_dir: Path, compare_published: bool = True) -> str:
-    results = list(iter_results(Path(results_dir)))
-    frame = tidy(results)
+    loaded = ResultSet.load(Path(results_dir))
+    results, frame = loaded.results, loaded.frame
     if frame.empty:
         raise ValueError(f"no result files under {results_dir}")
     local = results_table(frame)

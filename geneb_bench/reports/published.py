@@ -27,8 +27,8 @@ import pandas as pd
 
 from geneb_bench.categories import CATEGORY_NAMES
 from geneb_bench.protocol import REGIMES
-from geneb_bench.results.aggregate import leaderboard, tidy
-from geneb_bench.results.record import iter_results
+from geneb_bench.results.aggregate import leaderboard
+from geneb_bench.results.resultset import ResultSet
 
 CITATION = (
     'Ledneva, Nuridinov, Kuznetsov. "GENEB: Why Genomic Models Are Hard to Compare." ICML 2026 '
@@ -128,7 +128,7 @@ def results_table(source: Path | pd.DataFrame, metric: str = "mcc") -> pd.DataFr
     ``n_tasks``/``status`` compare each (model, regime) against the whole suite the tasks come from, so a run
     of 14 of the 100 GENEB tasks is "partial: 14/100 tasks" even though its macro is computable.
     """
-    frame = source if isinstance(source, pd.DataFrame) else tidy(iter_results(Path(source)))
+    frame = source if isinstance(source, pd.DataFrame) else ResultSet.load(Path(source)).frame
     if frame.empty:
         raise ValueError(f"no result files under {source}")
     suite, sizes = suite_category_sizes(frame["task_id"])

@@ -17,7 +17,8 @@ from typing import Any
 from geneb_bench import __version__
 from geneb_bench.protocol import REGIMES
 from geneb_bench.reports.published import model_metadata
-from geneb_bench.results.record import ItemResult, iter_results
+from geneb_bench.results.record import ItemResult
+from geneb_bench.results.resultset import ResultSet
 
 SCHEMA_VERSION = "1.0"
 HARNESS = "GENEB-0.1.0"
@@ -51,7 +52,7 @@ def _model_metadata(model: str, results: list[ItemResult]) -> dict[str, Any]:
 
 def build_submission(results_dir: Path, model: str, allow_partial: bool = False) -> dict[str, Any]:
     """The submission for ``model`` from a results dir; ValueError if items are missing (unless allowed)."""
-    results = [r for r in iter_results(Path(results_dir)) if r.model == model]
+    results = [r for r in ResultSet.load(Path(results_dir)) if r.model == model]
     if not results:
         raise ValueError(f"no results for model {model!r} under {results_dir}")
     tasks = geneb_task_ids()

@@ -1,8 +1,9 @@
 """Merge result directories (e.g. one per machine or GPU job) into one, without mixing incompatible runs.
 
 A result only means something next to others measured the same way, so two files for the same
-(model, task, regime) must agree on the protocol, the task content fingerprint and the model revision;
-otherwise the merge stops and names both files and the field. Agreeing duplicates are collapsed: the first
+(model, task, regime) must agree on their whole provenance (``results.provenance``: model identity and
+revision, task content, protocol, seeds, probe and implementation, harness version); otherwise the merge
+stops and names both files and every differing field. Agreeing duplicates are collapsed: the first
 one in argument order is kept (so the output never depends on file-system order), and a duplicate whose
 scores differ (non-deterministic kernels) is reported, not silently averaged.
 """
@@ -14,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geneb_bench.io import results_root
+from geneb_bench.results.provenance import IncompatibleResults, incompatibility
 from geneb_bench.results.record import ItemResult, read_result, write_result
 
 Key = tuple[str, str, str]
 
 
-class MergeConflict(ValueError):
-    """Two result files for the same item were produced under a different protocol, task or model."""
+MergeConflict = IncompatibleResults  # two files for one item measured differently (see ``provenance``)
 
 
 @dataclass
@@ -34,23 +35,11 @@ def _result_files(directory: Path) -> list[Path]:
     return sorted(results_root(directory).rglob("*.json"))
 
 
-def _provenance(result: ItemResult) -> dict[str, object]:
-    return {
-        "protocol": result.protocol,
-        "task_fingerprint": result.task_fingerprint,
-        "model revision": result.model_identity.get("revision"),
-    }
-
-
 def check_compatible(a: ItemResult, path_a: Path, b: ItemResult, path_b: Path) -> None:
-    """Raise :class:`MergeConflict` naming both files and the first differing field."""
-    pa, pb = _provenance(a), _provenance(b)
-    for name in pa:
-        if pa[name] != pb[name]:
-            raise MergeConflict(
-                f"cannot merge {path_a} and {path_b}: same item ({a.model}, {a.task_id}, {a.regime}) "
-                f"but different {name} ({pa[name]!r} vs {pb[name]!r})"
-            )
+    """Raise :class:`MergeConflict` naming both files and every differing provenance field."""
+    conflict = incompatibility(a, path_a, b, path_b)
+    if conflict is not None:
+        raise MergeConflict(f"cannot merge {conflict}")
 
 
 def collect(directories: Sequence[Path]) -> tuple[dict[Key, tuple[ItemResult, Path]], MergeReport]:

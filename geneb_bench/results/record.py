@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geneb_bench import __version__
 from geneb_bench.io import atomic_write_text, results_root, safe_key
-from geneb_bench.probe.evaluate import RegimeResult
-from geneb_bench.protocol import PROTOCOL_VERSION
+from geneb_bench.protocol import PROBE, PROTOCOL_VERSION
+
+if TYPE_CHECKING:  # reading results must not import sklearn (the probe does)
+    from geneb_bench.probe.evaluate import RegimeResult
 
 RESULT_SCHEMA = "geneb-bench-result-1"
 METRICS = ("mcc", "accuracy", "f1")
@@ -49,7 +51,8 @@ class ItemResult:
     protocol: str = PROTOCOL_VERSION
     schema: str = RESULT_SCHEMA
     versions: dict[str, str] = field(default_factory=package_versions)
-    probe_backend: str = "sklearn"  # "torch" when opted in; files written before the field read as sklearn
+    probe_backend: str = "sklearn"  # the probe's implementation: "torch" when opted in; older files: sklearn
+    probe: str = PROBE  # which probe (the protocol's); files written before the field read as it
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:

@@ -18,9 +18,9 @@ from geneb_bench.models.base import ModelUnavailable
 from geneb_bench.models.hf import HFEmbedder
 from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.random_init import build_random_model, char_tokenizer
-from geneb_bench.plugin.options import Settings
-from geneb_bench.plugin.session import GenebSession
 from geneb_bench.protocol import REGIMES
+from geneb_bench.runner.session import GenebSession
+from geneb_bench.runner.settings import Settings
 
 _dna = st.text(alphabet="ACGT", min_size=1, max_size=60)
 _TINY = {"arch": "bert", "hidden_size": 32, "num_layers": 1, "num_heads": 2, "seed": 7}

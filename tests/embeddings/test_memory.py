@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geneb_bench.embeddings.memory import EmbeddingStore
-from geneb_bench.plugin.options import Settings
-from geneb_bench.plugin.session import GenebSession
 from geneb_bench.protocol import REGIMES
+from geneb_bench.runner.session import GenebSession
+from geneb_bench.runner.settings import Settings
 
 
 def _pair(rows: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,8 +14,6 @@ import pytest
 import torch  # noqa: F401
 import transformers  # noqa: F401
 
-pytest_plugins = ["pytester"]
-
 
 def _write_task(root: Path) -> Path:
     rng = np.random.default_rng(0)

@@ -10,12 +10,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from geneb_bench.models.kmer import KmerEmbedder
-from geneb_bench.plugin.session import BenchItem, GenebSession, Outcome
+from geneb_bench.runner.session import BenchItem, GenebSession, Outcome
 
 if TYPE_CHECKING:
     from conftest import Sweep
-
-pytest_plugins = ["pytester"]
 
 # -- the tiny project (tests/conftest.py: Sweep) ----------------------------------------------------------
 SEEDS = (13, 17)
@@ -315,7 +313,7 @@ def test_unrelated_tests_are_untouched(pytester: pytest.Pytester) -> None:
             pass
 
         def test_nothing_heavy_was_imported():
-            heavy = ["torch", "sklearn", "pandas", "geneb_bench.plugin.session"]
+            heavy = ["torch", "sklearn", "pandas", "geneb_bench.runner.session"]
             assert [m for m in heavy if m in sys.modules] == []
         """
     )
@@ -367,16 +365,23 @@ def test_baseline_gate_fails_a_planted_regression_and_passes_otherwise(bench: Sw
     assert (bench.root / "gated" / "results" / "kmer-3" / "prom_a" / "full.json").exists()  # numbers kept
 
 
+SCHEDULER_PROBE = (
+    "import pytest, sys\n"
+    "@pytest.hookimpl(wrapper=True)\n"
+    "def pytest_xdist_make_scheduler(config, log):\n"
+    "    scheduler = yield\n"
+    "    print('SCHEDULER=' + type(scheduler).__name__)\n"
+    "    return scheduler\n"
+    "def pytest_sessionfinish(session):\n"
+    "    if not hasattr(session.config, 'workerinput'):\n"
+    "        print('SESSION_MODULE=' + str('geneb_bench.runner.session' in sys.modules))\n"
+)
+
+
 def test_plain_n_uses_loadgroup(bench: Sweep) -> None:
-    bench.pytester.makeconftest(
-        "import pytest\n"
-        "@pytest.hookimpl(trylast=True)\n"
-        "def pytest_configure(config):\n"
-        "    if not hasattr(config, 'workerinput'):\n"
-        "        print('DIST=' + config.option.dist)\n"
-    )
+    bench.pytester.makeconftest(SCHEDULER_PROBE)
     plain = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "-v", models=("kmer-2", "kmer-3")))
-    plain.stdout.fnmatch_lines(["DIST=loadgroup"])
+    plain.stdout.fnmatch_lines(["SCHEDULER=CrashSafeLoadGroupScheduling"])
     plain.assert_outcomes(passed=12)
     workers: dict[str, set[str]] = {}
     for line in plain.stdout.lines:  # "[gw1] [ 50%] PASSED test_bench.py::test_geneb[kmer-2-...]"
@@ -386,7 +391,20 @@ def test_plain_n_uses_loadgroup(bench: Sweep) -> None:
     assert sorted(workers) == ["kmer-2", "kmer-3"]
     assert all(len(w) == 1 for w in workers.values()), workers  # a model's items stay on one worker
     explicit = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "--dist", "load"))
-    explicit.stdout.fnmatch_lines(["DIST=load"])
+    explicit.stdout.fnmatch_lines(["SCHEDULER=LoadScheduling"])
+
+
+def test_dist_from_ini_is_honoured_and_an_unrelated_project_gets_no_session(pytester: pytest.Pytester) -> None:
+    """A lab's own test suite, with geneb-bench installed: xdist as configured, no GENEB session or table."""
+    pytester.makeconftest(SCHEDULER_PROBE)
+    pytester.makeini("[pytest]\naddopts = --dist load\n")
+    pytester.makepyfile(test_lab="def test_a():\n    pass\n\ndef test_b():\n    pass\n")
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["SCHEDULER=LoadScheduling", "*SESSION_MODULE=False"])
+    assert "GENEB results" not in result.stdout.str()
+    plain = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "-o", "addopts=", timeout=120)
+    plain.stdout.fnmatch_lines(["SCHEDULER=LoadScheduling"])  # not a GENEB run: xdist's default, untouched
 
 
 # -- resume ---------------------------------------------------------------------------------------------

@@ -311,8 +311,8 @@ def test_backend_is_recorded_in_results() -> None:
 
 
 def test_session_passes_the_backend_and_names_model_and_task(tmp_path: Path) -> None:
-    from geneb_bench.plugin.options import Settings
-    from geneb_bench.plugin.session import BenchItem, GenebSession
+    from geneb_bench.runner.session import BenchItem, GenebSession
+    from geneb_bench.runner.settings import Settings
 
     settings_ = Settings(suite="lite", models=("kmer-2",), regimes=(ONE,), seeds=(13, 17), data_dir=None,
                          cache_dir=tmp_path / "cache", results_dir=tmp_path / "out", device="cpu",

@@ -28,14 +28,12 @@ from geneb_bench.data.suites import get_suite
 from geneb_bench.models.base import ModelUnavailable
 from geneb_bench.models.hf import HFEmbedder
 from geneb_bench.models.random_init import build_random_model, char_tokenizer
-from geneb_bench.plugin.options import Settings
-from geneb_bench.plugin.session import BenchItem, GenebSession
 from geneb_bench.protocol import get_regime
+from geneb_bench.runner.session import BenchItem, GenebSession
+from geneb_bench.runner.settings import Settings
 
 if TYPE_CHECKING:
     from conftest import Sweep
-
-pytest_plugins = ["pytester"]
 
 GOOD = "text,label\nACGT,0\nGGCC,1\nACGA,0\nGGCA,1\n"
 PAIR = 'train = "{dir}/tr.csv"\ntest = "{dir}/te.csv"'

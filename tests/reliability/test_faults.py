@@ -37,8 +37,6 @@ from geneb_bench.results.render import write_reports
 if TYPE_CHECKING:
     from conftest import Sweep
 
-pytest_plugins = ["pytester"]
-
 
 # ---- out of memory -------------------------------------------------------------------------------------
 

@@ -28,8 +28,6 @@ from geneb_bench.models.registry import build_embedder, resolve_model
 if TYPE_CHECKING:
     from conftest import Sweep
 
-pytest_plugins = ["pytester"]
-
 
 class Payload:
     """Unpickling this runs a shell command that creates ``marker``."""

@@ -44,7 +44,9 @@ def test_merge_is_a_deterministic_union(tmp_path: Path) -> None:
     [
         ({"protocol": "geneb-2.0"}, "protocol"),
         ({"task_fingerprint": "fp2"}, "task_fingerprint"),
-        ({"model_identity": {"key": "m", "revision": "r2"}}, "model revision"),
+        ({"model_identity": {"key": "m", "revision": "r2"}}, "model_identity"),
+        ({"probe_backend": "torch"}, "probe_implementation"),
+        ({"per_seed": [{"seed": 13}]}, "seeds"),
     ],
 )
 def test_conflicting_provenance_is_refused_and_names_both_files(tmp_path: Path, change: dict[str, object],
@@ -57,7 +59,7 @@ def test_conflicting_provenance_is_refused_and_names_both_files(tmp_path: Path, 
     message = str(info.value)
     assert str(path_a) in message
     assert str(path_b) in message
-    assert f"different {field}" in message
+    assert f"{field} (" in message
     assert not out.exists()  # checked before anything is written
 
 
@@ -86,4 +88,32 @@ def test_cli_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "2 files written" in capsys.readouterr().out
     write_result(b, dataclasses.replace(_result(), protocol="x"))
     assert main(["merge", str(a), str(b), "-o", str(tmp_path / "out2")]) == 2
-    assert "different protocol" in capsys.readouterr().err
+    assert "protocol ('geneb-1.0' vs 'x')" in capsys.readouterr().err
+
+
+def _seeded(result: ItemResult, seeds: list[int], backend: str) -> ItemResult:
+    per_seed = [{"seed": s, "mcc": result.mean["mcc"]} for s in seeds]
+    return dataclasses.replace(result, per_seed=per_seed, probe_backend=backend)
+
+
+def test_torch_one_seed_and_sklearn_five_seeds_are_refused_by_merge_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's case: the same item measured with another probe implementation and other seeds."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    path_a = write_result(a, _seeded(_result(), [13, 17, 42, 123, 997], "sklearn"))
+    path_b = write_result(b, _seeded(_result(), [13], "torch"))
+    with pytest.raises(MergeConflict) as info:
+        merge_dirs([a, b], tmp_path / "out")
+    message = str(info.value)
+    assert str(path_a) in message
+    assert str(path_b) in message
+    assert "probe_implementation ('sklearn' vs 'torch')" in message
+    assert "seeds ((13, 17, 42, 123, 997) vs (13,))" in message
+    # both in one directory (two tasks, so both files exist): the report refuses to build one table
+    path_c = write_result(a, dataclasses.replace(_seeded(_result(), [13], "torch"), task_id="t2"))
+    assert main(["report", str(a)]) == 2
+    err = capsys.readouterr().err
+    assert str(path_a) in err
+    assert str(path_c) in err
+    assert "cannot share a table" in err

@@ -8,7 +8,6 @@ runs.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from geneb_bench import __version__
 from geneb_bench.data.suites import Suite, get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
 from geneb_bench.embeddings.cache import EmbeddingCache
@@ -25,9 +25,10 @@ from geneb_bench.embeddings.memory import EmbeddingStore
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.registry import build_embedder
-from geneb_bench.plugin.options import Settings
-from geneb_bench.protocol import PROTOCOL_VERSION, Regime
+from geneb_bench.protocol import PROBE, PROTOCOL_VERSION, Regime
+from geneb_bench.results.provenance import Provenance, canonical
 from geneb_bench.results.record import ItemResult, read_result, result_path, write_result
+from geneb_bench.runner.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,6 @@ def _limit_threads() -> None:
 
     threadpool_limits(limits=share)
     os.environ.setdefault("OMP_NUM_THREADS", str(share))
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
 
 
 class GenebSession:
@@ -248,11 +245,24 @@ class GenebSession:
         path = write_result(self.settings.results_dir, result)
         return Outcome(result, path, cached)
 
+    def provenance(self, item: BenchItem, data: TaskData) -> Provenance:
+        """What this run would measure ``item`` under (compared with an earlier result to resume it)."""
+        return Provenance(
+            model_identity=canonical(self.model_identity(item.model)),
+            task_fingerprint=data.fingerprint(),
+            task_revision=data.revision,
+            protocol=PROTOCOL_VERSION,
+            seeds=tuple(self.settings.seeds),
+            probe=PROBE,
+            probe_implementation=self.settings.probe_backend,
+            harness=__version__,
+        )
+
     def finished_result(self, item: BenchItem, data: TaskData) -> ItemResult | None:
         """The result an earlier run wrote for exactly this item, if any (resume).
 
-        Same means: model identity (incl. revision and recipe), task content fingerprint, protocol, regime,
-        seeds and probe backend. An unreadable or mismatching file is recomputed and overwritten.
+        Same means: the same ``Provenance`` (``results.provenance``, the definition merge and the tables use
+        too). An unreadable or mismatching file is recomputed and overwritten.
         """
         path = result_path(self.settings.results_dir, item.model.key, data.spec.task_id, item.regime.name)
         if not path.exists():
@@ -261,14 +271,7 @@ class GenebSession:
             previous = read_result(path)
         except ValueError:
             return None
-        same = (
-            _canonical(previous.model_identity) == _canonical(self.model_identity(item.model))
-            and previous.task_fingerprint == data.fingerprint()
-            and previous.protocol == PROTOCOL_VERSION
-            and previous.regime == item.regime.name
-            and [s["seed"] for s in previous.per_seed] == list(self.settings.seeds)
-            and previous.probe_backend == self.settings.probe_backend
-        )
+        same = previous.regime == item.regime.name and Provenance.of(previous) == self.provenance(item, data)
         return previous if same else None
 
     def after_item(self, item: BenchItem, next_item: BenchItem | None) -> None:

@@ -1,0 +1,90 @@
+"""The Python API: ``geneb_bench.run(...)`` runs the benchmark without pytest and returns a ``ResultSet``.
+
+The same engine as the pytest plugin (``runner.session``: plan, resume, embed, probe, write), so a script,
+a notebook or a pipeline gets the same result files and byte-identical tables as ``pytest suites/``. Per
+item, a skip (model or task unavailable) or an error is recorded in ``ResultSet.problems`` and the sweep
+goes on: one broken item never takes down the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from geneb_bench.protocol import REGIMES, SEEDS, get_regime
+from geneb_bench.results.resultset import Problem, ResultSet
+from geneb_bench.runner.settings import Settings, default_cache_dir
+
+REGIME_NAMES = tuple(regime.name for regime in REGIMES)
+
+
+def run(
+    models: Sequence[str] = ("baselines",),
+    *,
+    suite: str = "lite",
+    tasks: Sequence[str] | None = None,
+    regimes: Sequence[str] = REGIME_NAMES,
+    seeds: Sequence[int] = SEEDS,
+    data_dir: Path | str | None = None,
+    cache_dir: Path | str | None = None,
+    results_dir: Path | str = "reports",
+    device: str = "auto",
+    probe_backend: str = "sklearn",
+    long_input: str = "truncate",
+    rerun: bool = False,
+    memory_gb: float = 4.0,
+) -> ResultSet:
+    """Run ``models`` x ``tasks`` (task ids or category slugs of ``suite``; all when None) x ``regimes``.
+
+    Arguments mean what the ``--geneb-*`` options of the same name mean (``pytest --help``). Results are
+    written under ``results_dir`` as the pytest run writes them, then the tables; the returned set holds
+    every result of this run.
+    """
+    from geneb_bench.data.csv_tasks import TaskUnavailable
+    from geneb_bench.models.base import ModelUnavailable
+    from geneb_bench.models.registry import expand_model_names
+    from geneb_bench.runner.finish import write_run_outputs
+    from geneb_bench.runner.session import GenebSession
+
+    started = time.time()
+    settings = Settings(
+        suite=suite,
+        models=expand_model_names(models),
+        regimes=tuple(get_regime(r) for r in regimes),
+        seeds=tuple(int(s) for s in seeds),
+        data_dir=Path(data_dir).expanduser() if data_dir else None,
+        cache_dir=Path(cache_dir or default_cache_dir()).expanduser().resolve(),
+        results_dir=Path(results_dir).expanduser().resolve(),
+        device=device,
+        rerun=rerun,
+        probe_backend=probe_backend,
+        long_input=long_input,
+        memory_gb=memory_gb,
+    )
+    session = GenebSession(settings)
+    wanted = set(tasks) if tasks is not None else None
+    plan = [i for i in session.plan() if wanted is None or wanted & {i.task.task_id, i.task.slug}]
+    paths: list[Path] = []
+    resumed: list[str] = []
+    problems: list[Problem] = []
+    try:
+        for index, item in enumerate(plan):
+            try:
+                outcome = session.run_item(item)
+            except (TaskUnavailable, ModelUnavailable) as exc:
+                problems.append(Problem(item.id, "skipped", str(exc)))
+            except Exception as exc:  # one item's failure is recorded; the sweep goes on
+                problems.append(Problem(item.id, "failed", f"{type(exc).__name__}: {exc}"))
+            else:
+                paths.append(outcome.path)
+                if outcome.resumed:
+                    resumed.append(str(outcome.path))
+            finally:
+                session.after_item(item, plan[index + 1] if index + 1 < len(plan) else None)
+    finally:
+        session.close()
+    results = ResultSet.from_paths(paths, problems=problems)
+    if len(results):
+        write_run_outputs(settings, results, resumed, time.time() - started)
+    return results
