@@ -21,9 +21,13 @@ import pytest
 
 # Imported here, outside the in-process pytester runs, on purpose: pytester restores sys.modules after each
 # run, and torch (imported by the session to pick the device) crashes the interpreter when a later run
-# imports it a second time.
+# imports it a second time; numpy's, sklearn's and pandas' C parts (the probe, the tables) cannot be loaded
+# twice in one process either.
 import torch  # noqa: F401
 
+import geneb_bench.probe.evaluate
+import geneb_bench.results.aggregate
+import geneb_bench.runner.session  # noqa: F401
 from geneb_bench.categories import get_category
 
 BENCH_MODULE = "from geneb_bench.benchmark import test_geneb\n"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geneb_bench.results.provenance import GATE_IGNORES, Provenance
 from geneb_bench.results.record import ItemResult
 
 
@@ -24,6 +25,7 @@ class Baseline:
         self.tolerance = tolerance
         self.results = ResultSet.load(self.results_dir)
         self.frame = self.results.frame
+        self._by_item = {(r.model, r.task_id, r.regime): r for r in self.results}
         if self.frame.empty:
             raise ValueError(f"--geneb-baseline {results_dir}: no result files found")
         self._mcc: dict[tuple[str, str, str], float] = {
@@ -36,6 +38,13 @@ class Baseline:
         reference = self._mcc.get((result.model, result.task_id, result.regime))
         if reference is None:
             return None
+        before = self._by_item[(result.model, result.task_id, result.regime)]
+        # The baseline is another build of the model (maybe by another harness); all else must agree.
+        if diff := Provenance.of(before).differences(Provenance.of(result), ignore=GATE_IGNORES):
+            return (
+                f"not comparable with the baseline on {result.model} / {result.task_id} / {result.regime}: "
+                + "; ".join(diff)
+            )
         current = result.mean["mcc"]
         if current < reference - self.tolerance:
             return (

@@ -365,6 +365,13 @@ def test_baseline_gate_fails_a_planted_regression_and_passes_otherwise(bench: Sw
     assert (bench.root / "gated" / "results" / "kmer-3" / "prom_a" / "full.json").exists()  # numbers kept
 
 
+def test_baseline_gate_refuses_a_baseline_measured_with_other_seeds(bench: Sweep) -> None:
+    assert bench.pytester.runpytest(*bench.args("--geneb-seeds=17", results="base")).ret == 0
+    gated = bench.pytester.runpytest(*bench.args(f"--geneb-baseline={bench.root / 'base'}", results="gated"))
+    assert gated.ret == pytest.ExitCode.TESTS_FAILED
+    gated.stdout.fnmatch_lines(["*not comparable with the baseline on kmer-3 / prom_a / full: seeds ((17,) vs (13, 17))"])
+
+
 SCHEDULER_PROBE = (
     "import pytest, sys\n"
     "@pytest.hookimpl(wrapper=True)\n"
