@@ -19,7 +19,14 @@ from sklearn.metrics import matthews_corrcoef
 
 from geneb_bench.categories import CATEGORIES
 from geneb_bench.data import lite
-from geneb_bench.data.lite import LITE_LENGTHS, LITE_TASKS, LITE_VERSION, lite_task_ids, load_lite_task
+from geneb_bench.data.lite import (
+    LITE_LENGTHS,
+    LITE_TASKS,
+    LITE_VERSION,
+    lite_task_ids,
+    load_lite_task,
+    primitives,
+)
 from geneb_bench.data.task import TaskSpec
 
 IDS = lite_task_ids()
@@ -121,10 +128,10 @@ IUPAC = "ACGTRYSWKMBDHVN"
 @settings(max_examples=50, deadline=None)
 @given(st.text(alphabet=IUPAC, min_size=1, max_size=20), st.integers(0, 2**32 - 1))
 def test_unmutated_motif_instances_match_their_consensus(motif: str, seed: int) -> None:
-    inst = lite._sample_motif(np.random.default_rng(seed), motif, 25, mutation=0.0)
+    inst = primitives.sample_motif(np.random.default_rng(seed), motif, 25, mutation=0.0)
     assert inst.shape == (25, len(motif))
     for j, ch in enumerate(motif):
-        allowed = {"ACGT".index(b) for b in lite._IUPAC[ch]}
+        allowed = {"ACGT".index(b) for b in primitives.IUPAC[ch]}
         assert set(inst[:, j].tolist()) <= allowed
 
 
@@ -132,12 +139,12 @@ def test_unmutated_motif_instances_match_their_consensus(motif: str, seed: int) 
 @given(st.integers(0, 2**32 - 1), st.floats(0.2, 0.8))
 def test_cpg_depletion_extremes(seed: int, gc: float) -> None:
     rng = np.random.default_rng(seed)
-    x = lite._background(rng, 20, 60, gc)
+    x = primitives.background(rng, 20, 60, gc)
     untouched = x.copy()
-    lite._deplete_cpg(rng, untouched, 1.0)
+    primitives.deplete_cpg(rng, untouched, 1.0)
     np.testing.assert_array_equal(untouched, x)
-    lite._deplete_cpg(rng, x, 0.0)
-    assert not ((x[:, :-1] == lite.C) & (x[:, 1:] == lite.G)).any()
+    primitives.deplete_cpg(rng, x, 0.0)
+    assert not ((x[:, :-1] == primitives.C) & (x[:, 1:] == primitives.G)).any()
 
 
 @settings(max_examples=50, deadline=None)
