@@ -48,6 +48,7 @@ class ModelSpec:
     licence: str = ""
     requires: tuple[str, ...] = ()  # importable modules the model needs (mamba_ssm, flash_attn, ...)
     stand_in: str = ""  # the tiny offline family that tests this recipe
+    real_code: str = ""  # the shared/models/ folder with the family's real remote code ("" = none public)
     authors_extraction: str = ""  # the GENEB authors' extractor, as they describe it
     notes: str = ""  # deviations from the authors' extractor, and why
 
@@ -80,6 +81,7 @@ class ModelSpec:
             "licence": self.licence,
             "requires": list(self.requires),
             "stand_in": self.stand_in,
+            "real_code": self.real_code,
             "authors_extraction": self.authors_extraction,
             "notes": self.notes,
         }

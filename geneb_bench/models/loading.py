@@ -13,7 +13,9 @@ silently wrong embedding is impossible on any version.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import json
 import re
 import sys
 from collections.abc import Iterable
@@ -27,6 +29,7 @@ from geneb_bench.models.recipe import validate_recipe
 
 # How to get the packages some families need; shown in the skip message.
 INSTALL_HINTS = {
+    "einops": "pip install 'geneb-bench[models]' (or: pip install einops)",
     "mamba_ssm": "pip install mamba-ssm causal-conv1d --no-build-isolation (Linux + CUDA GPU + nvcc only)",
     "flash_attn": "pip install flash-attn --no-build-isolation (Linux + CUDA GPU only)",
     "evo2": "pip install evo2 (CUDA GPU; FP8 layers of the 1B/20B/40B models need Hopper + transformer-engine)",
@@ -34,6 +37,10 @@ INSTALL_HINTS = {
     "biofm_eval": "install biofm-eval from the BioFM repository (m42-health)",
     "space": "install the SPACE code from its authors' repository",
 }
+
+# Packages whose import succeeds without the compiled extension the model code calls: import that too, so a
+# CPU-only build is a skip naming the real cause instead of an error in the middle of a forward pass.
+CUDA_EXTENSIONS = {"mamba_ssm": "selective_scan_cuda", "flash_attn": "flash_attn_2_cuda"}
 
 
 def effective_dtype(recipe_dtype: str, device: str) -> str:
@@ -47,8 +54,22 @@ def is_commit(revision: str | None) -> bool:
     return bool(revision and re.fullmatch(r"[0-9a-f]{40}", revision))
 
 
-def missing_packages(spec: ModelSpec) -> list[str]:
-    return [name for name in spec.requires if importlib.util.find_spec(name) is None]
+def import_problem(module: str) -> str | None:
+    """Why ``module`` cannot be used here (None if it imports). Imports it for real: a package that is present
+    but broken (a CPU-only ``mamba_ssm``, an ABI mismatch) fails here, not inside the model's code."""
+    if importlib.util.find_spec(module) is None:
+        return f"{module} not installed"
+    try:
+        importlib.import_module(module)
+    except Exception as exc:  # any import-time failure (ImportError, OSError of a .so, RuntimeError) is a cause
+        return f"{module} installed but its import fails ({type(exc).__name__}: {exc})"
+    extension = CUDA_EXTENSIONS.get(module)
+    if extension is not None:
+        try:
+            importlib.import_module(extension)
+        except Exception:
+            return f"{extension} missing: {module} needs a CUDA build"
+    return None
 
 
 def install_hint(module: str) -> str:
@@ -66,17 +87,18 @@ def check_loadable(spec: ModelSpec) -> None:
                 "--geneb-model python:module:function."
             )
         raise ValueError(f"model {spec.key!r}: a Hugging Face model needs a hub id or a local path")
-    missing = missing_packages(spec)
-    if missing:
-        hints = "; ".join(install_hint(m) for m in missing)
-        raise ModelUnavailable(f"{spec.key}: needs {', '.join(missing)}, not installed here. Fix: {hints}")
+    problems = {m: p for m in spec.requires if (p := import_problem(m)) is not None}
+    if problems:
+        hints = "; ".join(install_hint(m) for m in problems)
+        raise ModelUnavailable(f"{spec.key}: {'; '.join(problems.values())}. Fix: {hints}")
     local = Path(spec.source).expanduser().is_dir()
     if spec.options.get("trust_remote_code") and not local and not is_commit(spec.revision):
         raise ModelUnavailable(
             f"{spec.key}: refused to run remote code from {spec.source!r} at revision "
             f"{spec.revision or 'unpinned'}: trust_remote_code executes the repository's Python, so it is "
-            "allowed only at a pinned commit. Fix: --geneb-model "
-            f"'{spec.key}[revision=<40-hex commit you reviewed>]', or a local copy of the checkpoint folder."
+            "allowed only at a pinned commit. Fix: pass --geneb-trust-remote-code (resolves the branch to its "
+            f"commit once and records it in geneb.lock), or --geneb-model '{spec.key}[revision=<40-hex commit "
+            "you reviewed>]', or a local copy of the checkpoint folder."
         )
 
 
@@ -89,6 +111,77 @@ def _disable_triton_flash_attention(model: Any) -> None:
         ours = name == module_name or (package and name.startswith(package + "."))
         if ours and getattr(module, "flash_attn_qkvpacked_func", None) is not None:
             setattr(module, "flash_attn_qkvpacked_func", None)  # noqa: B010 - the attribute is dynamic
+
+
+def verified_source(spec: ModelSpec) -> str:
+    """Where to load ``spec`` from, once its files match ``model_files.csv`` (``models.verify``).
+
+    A zoo model at its published commit is fetched as a snapshot of the files a load reads, checked, and
+    loaded from that folder (so what was checked is what runs); a local folder given for a model whose
+    weights are not on the hub is checked in place. Anything else (another commit, the user's own copy of
+    a hub model, a model outside the zoo) has nothing to be compared with and loads as given.
+    """
+    from geneb_bench.models.verify import Stamps, default_stamp_path, release_for, verify_folder
+
+    assert spec.source is not None
+    release = release_for(spec.key if spec.group == "geneb" else "", spec.source, spec.revision)
+    if release is None:
+        return spec.source
+    folder = Path(spec.source).expanduser()
+    if folder.is_dir():
+        if not release.on_hub:
+            verify_folder(release, folder, Stamps(default_stamp_path()))
+        return spec.source
+    if not release.on_hub or spec.revision != release.revision:
+        return spec.source
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(spec.source, revision=spec.revision,
+                                        allow_patterns=[f.name for f in release.needed()]))
+    except Exception as exc:  # offline without a cache, hub unreachable, gated: a skip
+        raise ModelUnavailable(
+            f"{spec.key}: cannot fetch {spec.source}@{spec.revision} ({type(exc).__name__}: {exc}). Offline? "
+            "Populate the hub cache (huggingface-cli download ...) or pass a local copy with [path=...]."
+        ) from exc
+    verify_folder(release, folder, Stamps(default_stamp_path()))
+    return str(folder)
+
+
+def prefetch_local_modules(folder: Path) -> None:
+    """Copy a local remote-code folder's nested modules into the transformers module cache before loading.
+
+    transformers 4.57 copies only the direct relative imports of a local folder's module but hashes the
+    transitive ones, so Evo-1 (``model.py`` -> ``layers.py`` -> ``utils.py``) fails with FileNotFoundError;
+    fetching every module its ``auto_map`` names, and each relative import of those, first makes it load.
+    """
+    from transformers.dynamic_module_utils import (
+        get_cached_module_file,
+        get_relative_import_files,
+        get_relative_imports,
+    )
+
+    modules: set[str] = set()
+    for name in ("config.json", "tokenizer_config.json"):
+        auto_map = _read_json(folder / name).get("auto_map", {})
+        for ref in auto_map.values() if isinstance(auto_map, dict) else ():
+            for item in ref if isinstance(ref, list) else [ref]:
+                if isinstance(item, str) and "--" not in item and "." in item:
+                    modules.add(item.rpartition(".")[0] + ".py")
+    for module in sorted(m for m in modules if (folder / m).is_file()):
+        # a module with relative imports of its own is fetched so that they are copied too; leaves are copied
+        # by their importer (fetching them would check their imports, e.g. DNABERT-2's optional triton kernel)
+        for file in sorted(Path(f).name for f in get_relative_import_files(str(folder / module))):
+            if get_relative_imports(str(folder / file)):
+                get_cached_module_file(str(folder), file)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TOKEN_BUDGET) -> HFEmbedder:
@@ -107,21 +200,30 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
         raise ModelUnavailable(f"transformers is not installed: {exc}") from exc
     from geneb_bench.models.guard import check_and_repair
 
-    path = Path(spec.source).expanduser()
+    source = verified_source(spec)
+    path = Path(source).expanduser()
     local = path.is_dir()
     remote = bool(recipe["trust_remote_code"])
     common: dict[str, Any] = {"revision": None if local else spec.revision, "trust_remote_code": remote}
     model_kwargs: dict[str, Any] = {
         # Prefer safetensors: no pickle. On the hub transformers already takes them when present.
         "use_safetensors": True if local and any(path.glob("*.safetensors")) else None,
-        _dtype_argument(): getattr(torch, recipe["dtype"]),
+        # the recipe's half precision on GPU only: the dtype the cache key records (effective_dtype)
+        _dtype_argument(): getattr(torch, effective_dtype(recipe["dtype"], device)),
     }
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(spec.source, **common)
+        if local and remote:
+            prefetch_local_modules(path)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source, **common)
         if recipe["fix"] == "dnabert2":
-            model_kwargs["config"] = transformers.BertConfig.from_pretrained(spec.source, **common)
+            model_kwargs["config"] = transformers.BertConfig.from_pretrained(source, **common)
         auto = getattr(transformers, recipe["auto_class"])
-        model, loading = auto.from_pretrained(spec.source, **common, **model_kwargs, output_loading_info=True)
+        model, loading = auto.from_pretrained(source, **common, **model_kwargs, output_loading_info=True)
+    except ImportError as exc:  # the remote code imports a package that is absent: a skip, never a crash
+        raise ModelUnavailable(
+            f"{spec.key}: its modeling code cannot be imported here ({exc}). Fix: install the package it names "
+            "(families' extras: pip install 'geneb-bench[models]') and list it in the entry's `requires`."
+        ) from exc
     except (OSError, ValueError) as exc:
         hint = ""
         if "trust_remote_code" in str(exc) and not remote:

@@ -61,6 +61,7 @@ def parse_zoo(text: str) -> tuple[ModelSpec, ...]:
                 licence=entry.get("licence", ""),
                 requires=tuple(entry.get("requires", ())),
                 stand_in=entry.get("stand_in", ""),
+                real_code=entry.get("real_code", ""),
                 authors_extraction=entry.get("authors_extraction", ""),
                 notes=entry.get("notes", ""),
             )

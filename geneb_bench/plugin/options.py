@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from geneb_bench.plugin.sharding import parse_shard
 from geneb_bench.protocol import REGIMES, SEEDS, get_regime
 from geneb_bench.runner.settings import Settings, default_cache_dir
+
+if TYPE_CHECKING:
+    from geneb_bench.models.base import ModelSpec
 
 _DEFAULTS: dict[str, object] = {}  # dest -> default of every --geneb-* option (env defaults included)
 
@@ -48,6 +52,8 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-long-input", default="truncate", choices=("truncate", "window"), help="inputs longer than the model's token limit: truncate (default, the GENEB protocol) or window (opt-in: consecutive windows at the limit, embeddings averaged; recorded in the cache key and results)")
     group.addoption("--geneb-progress", action="store_true", default=False, help="show the extraction progress bar even under xdist workers and CI (default: large tasks only, interactive runs only)")
     group.addoption("--geneb-memory-gb", default=4.0, type=float, help="bound on embeddings held in memory between a task's regimes, host and probe-device copies together; least recently used pairs go first (default 4)")
+    group.addoption("--geneb-trust-remote-code", action="store_true", default=False, help="allow remote code of hub models at a branch (a hub id you pass, a zoo entry with [revision=main]): each branch is resolved to its commit once, printed and recorded in the lock file (pinned zoo entries need no flag)")
+    group.addoption("--geneb-lock-file", default=None, metavar="PATH", help="where hub branches resolved to commits are recorded and reused (default: geneb.lock under the rootdir; commit it)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
 
 
@@ -66,7 +72,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
         seeds = tuple(int(s) for s in _csv(config.getoption("geneb_seeds")))
         regimes = tuple(get_regime(r) for r in _csv(config.getoption("geneb_regimes")))
         # resolved here, not at collection, where an error would become a collection error per module
-        specs = tuple(resolve_models(models))
+        specs = _pin(config, tuple(resolve_models(models)))
     except ValueError as exc:
         raise pytest.UsageError(f"geneb: {exc}") from None
     if not seeds or not regimes:
@@ -93,3 +99,14 @@ def settings_from_config(config: pytest.Config) -> Settings:
         progress=config.getoption("geneb_progress"),
         memory_gb=config.getoption("geneb_memory_gb"),
     )
+
+
+def _pin(config: pytest.Config, specs: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
+    """Hub branches -> commits through the lock file (``models.lockfile``), before anything keys on them."""
+    import sys
+
+    from geneb_bench.models.lockfile import LOCK_NAME, pin_specs
+
+    lock = config.getoption("geneb_lock_file") or config.rootpath / LOCK_NAME
+    return pin_specs(specs, Path(lock).expanduser(), trust_remote_code=config.getoption("geneb_trust_remote_code"),
+                     log=lambda line: print(line, file=sys.stderr))
