@@ -300,3 +300,9 @@ def hf_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(transformers.utils.hub, "_is_offline_mode", True)
+
+
+@pytest.fixture(autouse=True)
+def _stamps_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Verified-file stamps (models.verify) go to a temporary cache dir, never the user's."""
+    monkeypatch.setenv("GENEB_CACHE_DIR", str(tmp_path_factory.mktemp("geneb-cache")))

@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,9 @@ def test_forty_entries_with_the_leaderboard_keys() -> None:
         assert spec.params
         assert spec.params > 0
         assert all((spec.architecture, spec.tokenization, spec.pretraining_data))
-        assert spec.revision is None, "no revision can be verified offline: unpinned until a commit is given"
         if spec.weights == "hub":
+            assert spec.revision is not None
+            assert re.fullmatch(r"[0-9a-f]{40}", spec.revision), "every hub entry is pinned (tests/models/test_pins.py)"
             assert "/" in str(spec.source)
         else:
             assert spec.source is None
@@ -203,7 +205,7 @@ def test_missing_cuda_packages_are_a_clean_skip() -> None:
             pass
         else:  # pragma: no cover - a CUDA machine with the package
             continue
-        with pytest.raises(ModelUnavailable, match=f"needs {pkg}") as info:
+        with pytest.raises(ModelUnavailable, match=f"{pkg} not installed") as info:
             build_embedder(spec, "cpu")
         assert "pip install" in str(info.value)
 
@@ -221,9 +223,18 @@ def test_package_models_skip_with_the_way_to_run_them(key: str) -> None:
         build_embedder(ZOO[key], "cpu")
 
 
-def test_local_weights_through_path_override(stand_in: Callable[[str], Path], hf_offline: None) -> None:
-    """A model whose weights are not on the hub runs from a folder the user names."""
+def test_local_weights_through_path_override(
+    stand_in: Callable[[str], Path], hf_offline: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model whose weights are not on the hub runs from a folder the user names (once its files are the
+    published ones: here the published list is replaced by the stand-in's own files)."""
+    from geneb_bench.models import verify
+
     folder = stand_in("fixture-mask")
+    files = tuple(verify.FileRecord(p.name, verify.sha256_file(p), p.stat().st_size)
+                  for p in sorted(folder.iterdir()) if p.is_file())
+    release = verify.Release("deepgene", "google-drive", "https://example.org/release", "", files)
+    monkeypatch.setattr(verify, "releases", lambda: {"deepgene": release})
     spec = resolve_model(f"deepgene[path={folder}]")
     assert spec.key == "deepgene", "a weights location does not change the recipe, so not the key"
     assert spec.source == str(folder.resolve())
@@ -235,14 +246,14 @@ def test_local_weights_through_path_override(stand_in: Callable[[str], Path], hf
 
 
 def test_remote_code_needs_a_pinned_commit_on_the_hub() -> None:
-    spec = ZOO["hyenadna-medium-160k-seqlen-hf"]
-    with pytest.raises(ModelUnavailable, match="refused to run remote code") as info:
-        load_pretrained(spec, "cpu")
-    assert "revision=<40-hex" in str(info.value)
-    assert "unpinned" in str(info.value)
+    from geneb_bench.models.loading import check_loadable
+
+    check_loadable(ZOO["hyenadna-medium-160k-seqlen-hf"])  # pinned zoo entry: runs its remote code, no flag
     branch = resolve_model("hyenadna-medium-160k-seqlen-hf[revision=main]")
-    with pytest.raises(ModelUnavailable, match="refused"):
+    with pytest.raises(ModelUnavailable, match="refused to run remote code") as info:
         load_pretrained(branch, "cpu")
+    assert "--geneb-trust-remote-code" in str(info.value)
+    assert "revision=<40-hex" in str(info.value)
     user_opt_in = resolve_model("someorg/dna-model@v1.0[trust_remote_code=true]")
     assert user_opt_in.options["trust_remote_code"] is True
     with pytest.raises(ModelUnavailable, match="refused"):
