@@ -76,6 +76,13 @@ def analyze(args: argparse.Namespace) -> int:
                                             args.seed)
         print(f"{args.n_boot} replicates, seed {args.seed}, 95% percentile intervals ({args.regime}):")
         _print(boot, floatfmt=".3f")
+    if published:
+        from geneb_bench.reports.published import defect_notes
+
+        notes = defect_notes(table["model"])
+        if notes:
+            print("\nKnown defects of published rows analysed here:")
+            print("\n".join(f"  {line}" for line in notes))
     return 0
 
 
@@ -141,7 +148,12 @@ def report_extras(args: argparse.Namespace) -> None:
         _print(placement.drop(columns=["of"]), floatfmt=".3f")
         board = combined_leaderboard(local, "full")
         print("\nFull-data leaderboard with your models:")
-        _print(board[["rank", "model", "provenance", "macro", "status"]], floatfmt=".4f")
+        _print(board[["rank", "model", "provenance", "macro", "status", "defect"]], floatfmt=".4f")
+        from geneb_bench.reports.published import defect_notes
+
+        print("\nKnown defects of published rows (a correct run of these models is expected to differ):")
+        for line in defect_notes(board.loc[board["defect"] != "", "model"]):
+            print(f"  {line}")
     if args.html:
         from geneb_bench.reports.html import write_html
 

@@ -12,10 +12,16 @@ import pandas as pd
 
 from geneb_bench.categories import CATEGORY_NAMES
 from geneb_bench.reports.analyses import official
-from geneb_bench.reports.published import COMPLETE, category_status, published_table, results_table
+from geneb_bench.reports.published import (
+    COMPLETE,
+    category_status,
+    published_defects,
+    published_table,
+    results_table,
+)
 
 COMPARE_COLUMNS = ["model", "regime", "category", "score", "status", "rank", "would_rank", "of", "best",
-                   "best_score", "diff_to_best", "nearest", "nearest_score"]
+                   "best_score", "diff_to_best", "nearest", "nearest_score", "published_defect"]
 
 
 def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -24,6 +30,7 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
     ``frame`` is a tidy results frame; ``rank`` is 1 + the number of official models scoring strictly higher.
     """
     reference = official(published if published is not None else published_table())
+    defects = published_defects()
     local = results_table(frame)
     rows = []
     for _, user in local.iterrows():
@@ -50,6 +57,8 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
                 "best": ref["model"].iloc[best_i], "best_score": float(scores[best_i]),
                 "diff_to_best": float(score) - float(scores[best_i]),
                 "nearest": ref["model"].iloc[near_i], "nearest_score": float(scores[near_i]),
+                # the user's model is a published one whose row is known to be wrong: say why they differ
+                "published_defect": defects[model][0] if model in defects else "",
             })
     out = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
     out["rank"] = pd.array(out["rank"].tolist(), dtype="Int64")  # empty (<NA>) where not comparable
@@ -63,7 +72,7 @@ def combined_leaderboard(local: pd.DataFrame, regime: str = "full",
     The published community row keeps its "self-reported" provenance so readers can tell it apart.
     """
     ref = published if published is not None else published_table()
-    columns = ["model", "provenance", "params", "macro", "micro", *CATEGORY_NAMES, "status"]
+    columns = ["model", "provenance", "params", "macro", "micro", *CATEGORY_NAMES, "status", "defect"]
     both = pd.concat([ref[ref["regime"] == regime], local[local["regime"] == regime]], ignore_index=True)
     both = both.reindex(columns=columns)
     both.loc[both["provenance"] == "local", "status"] = local.loc[local["regime"] == regime, "status"].to_numpy()
@@ -71,6 +80,10 @@ def combined_leaderboard(local: pd.DataFrame, regime: str = "full",
         foreign = local.loc[(local["regime"] == regime) & (local["suite"] != "geneb"), "model"]
         mask = (both["provenance"] == "local") & both["model"].isin(foreign)
         both.loc[mask, "status"] = "not GENEB tasks"
+    defects = published_defects()
+    official_rows = both["provenance"] != "local"
+    both["defect"] = [defects[m][0] if o and m in defects else "" for m, o in zip(both["model"], official_rows,
+                                                                                   strict=True)]
     done = both[both["status"] == COMPLETE].sort_values(["macro", "model"], ascending=[False, True])
     done.insert(0, "rank", np.arange(1, len(done) + 1).astype(object))
     rest = both[both["status"] != COMPLETE].sort_values(["macro", "model"], ascending=[False, True])

@@ -20,7 +20,7 @@ from geneb_bench import __version__
 from geneb_bench.protocol import REGIMES
 from geneb_bench.reports import figures
 from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
-from geneb_bench.reports.published import CITATION, published_table, results_table
+from geneb_bench.reports.published import CITATION, published_defects, published_table, results_table
 from geneb_bench.results.record import ItemResult
 from geneb_bench.results.resultset import ResultSet
 
@@ -30,6 +30,7 @@ table{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}
 th{background:#f0f0f0} td:first-child,th:first-child{text-align:left}
 tr.local td{background:#fde8e8} tr.partial td{color:#888;font-style:italic}
+tr.defect td{background:#fff4d6}
 figure{margin:1em 0} figure img,figure svg{max-width:100%;height:auto}
 .meta td{text-align:left}
 """
@@ -150,9 +151,14 @@ def build_html(results_dir: Path, compare_published: bool = True) -> str:
         classes = ["local" if p == "local" else "" for p in board["provenance"]]
         classes = [f"{c} partial".strip() if s != "complete" else c for c, s in zip(classes, board["status"],
                                                                                      strict=True)]
+        classes = [f"{c} defect".strip() if d else c for c, d in zip(classes, board["defect"], strict=True)]
         out += ["<h2>Among the published models (full data, macro-MCC)</h2>",
                 "<p>Partial runs and runs of other suites are listed after the ranked rows and are not ranked. "
                 f"Source: {html.escape(CITATION)}</p>", _table(board, classes)]
+        defects = published_defects()
+        out += ["<h3>Known defects of published rows (marked above)</h3>",
+                _table(pd.DataFrame({"model": list(defects), "defect": [d[0] for d in defects.values()],
+                                     "why": [d[1] for d in defects.values()]}))]
         placement = compare_to_published(frame, published)
         out += ["<h2>Placement per category and regime</h2>", _table(placement)]
     out += ["<h2>Figures</h2>", _figures(table), "</body></html>"]

@@ -64,7 +64,31 @@ def _published() -> pd.DataFrame:
     table["n_tasks"] = 100
     table["suite"] = "geneb"
     table["status"] = COMPLETE
+    defects = published_defects()
+    table["defect"] = table["model"].map(lambda m: defects[m][0] if m in defects else "")
     return table
+
+
+@cache
+def _published_defects() -> pd.DataFrame:
+    return _reference_csv("published_defects.csv").set_index("leaderboard_key")
+
+
+def published_defects() -> dict[str, tuple[str, str]]:
+    """Known defects of published rows: leaderboard key -> (short label, reason with the evidence).
+
+    Data (``reference/published_defects.csv``, from the public GENEB runtime's evidence), so every report
+    marks the same rows for the same reason: a user whose correct run differs from such a row learns why.
+    """
+    frame = _published_defects()
+    return {str(k): (str(r["defect"]), str(r["reason"])) for k, r in frame.iterrows()}
+
+
+def defect_notes(models: Iterable[object]) -> list[str]:
+    """One line per published model among ``models`` whose row has a known defect."""
+    defects = published_defects()
+    seen = dict.fromkeys(str(m) for m in models)
+    return [f"published {m} row: {defects[m][0]}: {defects[m][1]}" for m in seen if m in defects]
 
 
 def published_table(official_only: bool = False) -> pd.DataFrame:
