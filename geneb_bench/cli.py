@@ -63,6 +63,19 @@ def _models(args: argparse.Namespace) -> int:
     from geneb_bench.models.registry import list_models
 
     specs = list_models()
+    if args.check:
+        from geneb_bench.models.check import check_models
+
+        checked = check_models(specs)
+        if args.json:
+            print(json.dumps([vars(c) for c in checked], indent=2))
+            return 0
+        from tabulate import tabulate
+
+        print(tabulate([c.row() for c in checked], headers=["key", "here", "why", "pinned revision"]))
+        runs = sum(c.verdict == "runs" for c in checked)
+        print(f"\n{runs} of {len(checked)} models would run here, {len(checked) - runs} would be skipped")
+        return 0
     if args.json:
         print(json.dumps([s.metadata() | {"recipe": describe_recipe(s)} for s in specs], indent=2))
         return 0
@@ -162,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--data-dir", default=None, help="--check: local GENEB data (default: $GENEB_DATA_DIR)")
     models = sub.add_parser("models", help="list the registered models")
     models.add_argument("--json", action="store_true")
+    models.add_argument("--check", action="store_true",
+                        help="what a run here would do with each model: runs, or skips and why; pinned revision")
     report = sub.add_parser("report", help="rebuild the leaderboard tables from result files")
     report.add_argument("results_dir")
     report.add_argument("--metric", default="mcc", choices=("mcc", "accuracy", "f1"))
