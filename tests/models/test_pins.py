@@ -151,7 +151,8 @@ def test_plugin_option_pins_through_the_lock(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"someorg/dna-model@{COMMIT_A}" in run.stdout
-    assert "from " in run.stderr and COMMIT_A in run.stderr
+    assert "from " in run.stderr
+    assert COMMIT_A in run.stderr
 
 
 # ---- the commit is part of every key -------------------------------------------------------------------

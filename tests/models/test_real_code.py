@@ -174,13 +174,9 @@ def test_caduceus_is_a_skip_naming_mamba_ssm(tmp_path: Path, hf_offline: None) -
     folder = _copy("caduceus", tmp_path)
     for key in ("caduceus-ps_seqlen-131k_d_model-256_n_layer-16", "caduceus-ph_seqlen-1k_d_model-256_n_layer-4_lr-8e-3"):
         spec = resolve_model(f"{key}[path={folder}]")
-        try:
-            build_embedder(spec, "cpu")
-        except ModelUnavailable as exc:
-            assert "mamba_ssm" in str(exc) or "selective_scan_cuda" in str(exc)
-            assert "pip install mamba-ssm" in str(exc)
-        else:  # pragma: no cover - a CUDA machine with mamba_ssm: the folder has no weights
-            pytest.fail("the Caduceus folder has no weights; loading must not succeed")
+        with pytest.raises(ModelUnavailable, match=r"mamba_ssm|selective_scan_cuda") as info:
+            build_embedder(spec, "cpu")  # on a CUDA machine with mamba_ssm: still no weights in this folder
+        assert "pip install mamba-ssm" in str(info.value) or "weight" in str(info.value)
     pytest.skip("Caduceus real code needs mamba_ssm with its CUDA extension (no CPU fallback in 2.2.4)")
 
 
