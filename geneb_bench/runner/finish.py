@@ -27,6 +27,8 @@ def write_run_outputs(
     summary = {
         "suite": settings.suite,
         "models": list(settings.models),
+        # the commit each model ran at (hub branches resolved through geneb.lock)
+        "model_revisions": {s.key: s.revision for s in settings.specs},
         "regimes": [r.name for r in settings.regimes],
         "seeds": list(settings.seeds),
         "shard": list(settings.shard) if settings.shard else None,

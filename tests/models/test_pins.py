@@ -9,6 +9,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,8 @@ from geneb_bench.models.lockfile import LockFile, pin_specs
 from geneb_bench.models.registry import resolve_model
 from geneb_bench.models.verify import releases
 from geneb_bench.models.zoo import geneb_models
+
+pytest_plugins = ["pytester"]
 
 SHARED_REFERENCE = Path("/work/shared/reference")
 ZOO = {s.key: s for s in geneb_models()}
@@ -186,3 +189,18 @@ def test_cache_and_results_of_one_commit_are_not_reused_at_another(tmp_path: Pat
     assert later.result.model_identity["revision"] == COMMIT_B
     same, item_a2 = session(COMMIT_A)  # control: the same commit is reused
     assert same.cache.read(same.cache_parts(item_a2.model, data)) is not None
+
+
+def test_run_json_records_each_model_revision(sweep: Any, stand_in: Any) -> None:
+    import json
+
+    sweep.good_task("t1")
+    folder = stand_in("bert-char")
+    result = sweep.run(models=("kmer-3", str(folder)))
+    result.assert_outcomes(passed=4)
+    run = json.loads((sweep.root / "out" / "run.json").read_text())
+    revisions = run["model_revisions"]
+    assert revisions["kmer-3"] is None
+    local = resolve_model(str(folder))
+    assert revisions[local.key] == local.revision
+    assert str(local.revision).startswith("local-")

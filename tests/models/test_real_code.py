@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ MUTBERT_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "A", "T", "C", "G
 
 
 def _copy(name: str, tmp_path: Path) -> Path:
-    folder = tmp_path / name
+    # a name of its own: transformers caches a local folder's modules under its name, shared by xdist workers
+    folder = tmp_path / f"{name}_{uuid.uuid4().hex[:8]}"
     shutil.copytree(SHARED / name, folder)
     return folder
 

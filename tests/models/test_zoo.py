@@ -87,7 +87,9 @@ def test_recipes_match_the_authors_table() -> None:
     for key, spec in ZOO.items():
         if spec.family == "hf" and "mamba" in spec.architecture.lower():
             assert "mamba_ssm" in spec.requires, key
-    assert ZOO["evo-1-131k-base"].requires == ("flash_attn",)
+    assert ZOO["evo-1-131k-base"].requires == ("einops", "flash_attn")
+    for key in ("DNABERT-S", "dnabert2-no-flashattention"):  # their real bert_layers.py imports einops
+        assert "einops" in ZOO[key].requires, key
     assert {k for k, s in ZOO.items() if s.weights == "local"} == {
         "dna_gpt3b_m", "dna_gpt0.1b_h", "genomics-fm", "deepgene", "JanusDNA_72_w", "JanusDNA_72_wo"
     }
