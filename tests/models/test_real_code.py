@@ -199,6 +199,11 @@ def test_nested_local_modules_are_fetched(tmp_path: Path, hf_offline: None, monk
 
     folder = _copy("evo1_hyena_only", tmp_path)
     monkeypatch.syspath_prepend(str(folder))  # this copy's older engine.py has an absolute `from utils import`
+    fresh = _copy("evo1_hyena_only", tmp_path)  # control: without the prefetch transformers misses a module
+    with pytest.raises(FileNotFoundError, match=r"transformers_modules/.*\.py"):
+        transformers.dynamic_module_utils.get_class_from_dynamic_module(
+            "modeling_hyena.StripedHyenaModelForCausalLM", str(fresh)
+        )
     prefetch_local_modules(folder)
     config: Any = transformers.AutoConfig.from_pretrained(folder, trust_remote_code=True)
     assert type(config).__name__ == "StripedHyenaConfig"
