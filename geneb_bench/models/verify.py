@@ -24,7 +24,8 @@ from geneb_bench.models.base import ModelUnavailable
 
 STAMP_NAME = "verified-files.json"
 _DOCS = (".md", ".gitattributes", "LICENSE")  # not read by a load: not required
-_NOT_LOADED = ("jax_model/", ".joblib")  # NT-v2 ships JAX weights next to the PyTorch ones
+# not read by a load: NT-v2's JAX weights next to the PyTorch ones, a trainer's pickled arguments
+_NOT_LOADED = ("jax_model/", ".joblib", "training_args.bin")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Release:
         """The files a load reads: no docs, no JAX weights, and no .bin where safetensors exist (hub)."""
         files = [f for f in self.files if not f.name.endswith(_DOCS) and not any(x in f.name for x in _NOT_LOADED)]
         if self.on_hub and any(f.name.endswith(".safetensors") for f in files):
-            files = [f for f in files if not f.name.startswith("pytorch_model.bin")]
+            files = [f for f in files if not f.name.startswith("pytorch_model")]
         return tuple(files)
 
 
@@ -127,10 +128,12 @@ def verify_folder(release: Release, folder: Path, stamps: Stamps, files: tuple[F
     for record in files if files is not None else release.needed():
         path = folder / record.name
         if not path.is_file():
+            keep = (" (a converted folder keeps the release file next to the transformers files: it is what is "
+                    "verified)" if record.name.endswith((".pth", ".ckpt")) else "")
             raise ModelUnavailable(
                 f"{where}: file {record.name} is missing (expected sha256 {record.sha256}, {record.size:,} bytes "
                 f"from {release.source}{'@' + release.revision if release.revision else ''}); "
-                "a complete copy of the published checkpoint is needed"
+                f"a complete copy of the published checkpoint is needed{keep}"
             )
         size = path.stat().st_size
         actual = stamps.sha256(path)
