@@ -75,7 +75,7 @@ def test_sweep_refuses_unpinned_remote_code_before_any_download(sweep: Sweep, mo
         monkeypatch.setattr(getattr(transformers, auto), "from_pretrained", forbidden)
     sweep.good_task("good_a")
     result = sweep.run(models=("kmer-3", "someorg/dna-model[trust_remote_code=true]",
-                               "hyenadna-medium-160k-seqlen-hf"))
+                               "hyenadna-medium-160k-seqlen-hf[revision=main]"))  # the zoo pin moved to a branch
     result.assert_outcomes(passed=2, skipped=4)
     for item, report in sweep.reports(result).items():
         if item.startswith("kmer-3"):
