@@ -34,6 +34,8 @@ def run(
     long_input: str = "truncate",
     rerun: bool = False,
     memory_gb: float = 4.0,
+    trust_remote_code: bool = False,
+    lock_file: Path | str = "geneb.lock",
 ) -> ResultSet:
     """Run ``models`` x ``tasks`` (task ids or category slugs of ``suite``; all when None) x ``regimes``.
 
@@ -43,14 +45,19 @@ def run(
     """
     from geneb_bench.data.csv_tasks import TaskUnavailable
     from geneb_bench.models.base import ModelUnavailable
-    from geneb_bench.models.registry import expand_model_names
+    from geneb_bench.models.lockfile import pin_specs
+    from geneb_bench.models.registry import expand_model_names, resolve_models
     from geneb_bench.runner.finish import write_run_outputs
     from geneb_bench.runner.session import GenebSession
 
     started = time.time()
+    names = expand_model_names(models)
+    # hub branches -> commits through the lock file, as the pytest run does (models.lockfile)
+    specs = pin_specs(resolve_models(names), Path(lock_file).expanduser(), trust_remote_code=trust_remote_code)
     settings = Settings(
         suite=suite,
-        models=expand_model_names(models),
+        models=names,
+        specs=specs,
         regimes=tuple(get_regime(r) for r in regimes),
         seeds=tuple(int(s) for s in seeds),
         data_dir=Path(data_dir).expanduser() if data_dir else None,

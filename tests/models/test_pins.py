@@ -19,8 +19,6 @@ from geneb_bench.models.registry import resolve_model
 from geneb_bench.models.verify import releases
 from geneb_bench.models.zoo import geneb_models
 
-pytest_plugins = ["pytester"]
-
 SHARED_REFERENCE = Path("/work/shared/reference")
 ZOO = {s.key: s for s in geneb_models()}
 COMMIT_A, COMMIT_B = "a" * 40, "b" * 40
@@ -163,9 +161,9 @@ def test_plugin_option_pins_through_the_lock(tmp_path: Path) -> None:
 
 def test_cache_and_results_of_one_commit_are_not_reused_at_another(tmp_path: Path) -> None:
     from geneb_bench.data.suites import get_suite
-    from geneb_bench.plugin.options import Settings
-    from geneb_bench.plugin.session import BenchItem, GenebSession
     from geneb_bench.protocol import get_regime
+    from geneb_bench.runner.session import BenchItem, GenebSession
+    from geneb_bench.runner.settings import Settings
 
     base = resolve_model("kmer-3")
     task = get_suite("lite").tasks[0]
