@@ -19,7 +19,7 @@ from geneb_bench.models.registry import resolve_model
 from geneb_bench.models.verify import releases
 from geneb_bench.models.zoo import geneb_models
 
-SHARED_REFERENCE = Path("/work/shared/reference")
+SHARED_REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"  # ../shared next to the clone
 ZOO = {s.key: s for s in geneb_models()}
 COMMIT_A, COMMIT_B = "a" * 40, "b" * 40
 
