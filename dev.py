@@ -89,7 +89,7 @@ def ensure_env() -> None:
     probe = subprocess.run([_bin("python"), "-c", "import torch"], capture_output=True)
     if probe.returncode != 0:
         _install_torch(pip)
-    _run([*pip, "-e", ".[test,models]"])
+    _run([*pip, "-e", ".[test,models,audit]"])
     stamp_file.write_text(_stamp())
 
 

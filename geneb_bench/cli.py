@@ -39,6 +39,12 @@ def _tasks(args: argparse.Namespace) -> int:
 
         data_dir = args.data_dir or os.environ.get("GENEB_DATA_DIR")
         return run_check(suite, Path(data_dir) if data_dir else None, args.json)
+    if args.audit:
+        from geneb_bench.data.audit import run_audit_command
+
+        data_dir = args.data_dir or os.environ.get("GENEB_DATA_DIR")
+        return run_audit_command(suite, Path(data_dir) if data_dir else None, _cache_dir(args.cache_dir),
+                                 args.task or [], args.json, args.refresh)
     rows = [
         {"task_id": t.task_id, "category": t.category, "slug": t.slug, "n_classes": t.n_classes, "source": t.source,
          "description": t.description, "location": str(t.location) if t.location else None}
@@ -56,6 +62,13 @@ def _tasks(args: argparse.Namespace) -> int:
         counts[str(r["category"])] = counts.get(str(r["category"]), 0) + 1
     print(f"\n{len(rows)} tasks in suite {suite.name!r}: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
     return 0
+
+
+def _cache_dir(given: str | None) -> Path:
+    """``--cache-dir``, else ``$GENEB_CACHE_DIR``, else the user cache dir (as the plugin resolves it)."""
+    from geneb_bench.runner.settings import default_cache_dir
+
+    return Path(given).expanduser() if given else default_cache_dir()
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -95,12 +108,19 @@ def _report(args: argparse.Namespace) -> int:
     from geneb_bench.results.render import render_text, write_reports
     from geneb_bench.results.resultset import ResultSet
 
-    frame = ResultSet.load(Path(args.results_dir)).frame
+    results = ResultSet.load(Path(args.results_dir))
+    frame = results.frame
     if frame.empty:
         print(f"geneb report: no result files under {args.results_dir}", file=sys.stderr)
         return 1
     print(render_text(frame, args.metric, transpose=True))
-    for path in write_reports(frame, Path(args.output or args.results_dir)):
+    from geneb_bench.results.audited import audited_regimes, find_audits, fingerprints, render_audit_text
+
+    args.audit_cache_dir = None if args.no_audit else _cache_dir(args.cache_dir)
+    audits = {} if args.no_audit else find_audits(fingerprints(results), Path(args.results_dir), args.audit_cache_dir)
+    if audits:
+        print(render_audit_text(frame, audits, regimes=audited_regimes(frame)[:1]))
+    for path in write_reports(frame, Path(args.output or args.results_dir), audits):
         print(f"wrote {path}")
     from geneb_bench.reports.commands import report_extras
 
@@ -172,7 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--json", action="store_true")
     tasks.add_argument("--check", action="store_true",
                        help="load every task: sizes, classes, balance, lengths, train/test duplicates (leak report)")
-    tasks.add_argument("--data-dir", default=None, help="--check: local GENEB data (default: $GENEB_DATA_DIR)")
+    tasks.add_argument("--data-dir", default=None,
+                       help="--check/--audit: local GENEB data (default: $GENEB_DATA_DIR)")
+    tasks.add_argument("--audit", action="store_true",
+                       help="run seqleak's leak audit on each task as loaded: verdict, failing/warning checks, "
+                            "no-model MCC (needs geneb-bench[audit]; cached per task content)")
+    tasks.add_argument("--task", action="append", default=None, metavar="TASK_ID",
+                       help="--audit: only this task (repeatable)")
+    tasks.add_argument("--cache-dir", default=None,
+                       help="--audit: cache (default: $GENEB_CACHE_DIR or the user cache dir)")
+    tasks.add_argument("--refresh", action="store_true", help="--audit: recompute cached audits")
     models = sub.add_parser("models", help="list the registered models")
     models.add_argument("--json", action="store_true")
     models.add_argument("--check", action="store_true",
@@ -184,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--compare-published", action="store_true",
                         help="place the models among the 40 published ones per category and regime")
     report.add_argument("--html", action="store_true", help="also write a self-contained report.html")
+    report.add_argument("--cache-dir", default=None,
+                        help="task audits cached by `geneb tasks --audit` (default: $GENEB_CACHE_DIR or the user "
+                             "cache dir); shown beside the MCCs when they match the results' task data")
+    report.add_argument("--no-audit", action="store_true", help="leave task audits out of the tables")
     slurm = sub.add_parser("slurm", help="write (and --submit) a Slurm job array over shards plus a merge job")
     slurm.add_argument("--shards", type=int, required=True)
     slurm.add_argument("--results-dir", default="reports")

@@ -57,7 +57,13 @@ def pytest_configure(config: pytest.Config) -> None:
         if not hasattr(config, "workerinput"):
             config.pluginmanager.register(_GenebItemWatcher(config), "geneb-item-watcher")
         return
-    settings(config)  # option errors are usage errors now, before any collection
+    run = settings(config)  # option errors are usage errors now, before any collection
+    if run.audit not in ("cached", "off"):
+        from geneb_bench.plugin.audit import AuditGate, require_seqleak
+
+        require_seqleak(run)
+        if run.audit_fail_on:
+            config.pluginmanager.register(AuditGate(run), "geneb-audit-gate")
     if hasattr(config, "workerinput"):
         _pin_worker_gpu()
     else:  # the controller (or a serial run) builds the table

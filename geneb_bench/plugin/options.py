@@ -35,6 +35,9 @@ def explicit_options(config: pytest.Config) -> list[str]:
     return [dest for dest, default in _DEFAULTS.items() if config.getoption(dest, default) != default]
 
 
+AUDIT_MODES = ("cached", "on", "off", "fail-on=fail", "fail-on=warn")
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = _Group(parser.getgroup("geneb", "GENEB benchmark (geneb-bench)"))
     group.addoption("--geneb-suite", default="lite", help="task suite: lite (default, built-in), geneb (the 100 published tasks) or a path to a .toml suite file")
@@ -54,6 +57,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-memory-gb", default=4.0, type=float, help="bound on embeddings held in memory between a task's regimes, host and probe-device copies together; least recently used pairs go first (default 4)")
     group.addoption("--geneb-trust-remote-code", action="store_true", default=False, help="allow remote code of hub models at a branch (a hub id you pass, a zoo entry with [revision=main]): each branch is resolved to its commit once, printed and recorded in the lock file (pinned zoo entries need no flag)")
     group.addoption("--geneb-lock-file", default=None, metavar="PATH", help="where hub branches resolved to commits are recorded and reused (default: geneb.lock under the rootdir; commit it)")
+    group.addoption("--geneb-audit", default="cached", choices=AUDIT_MODES, help="task audit (seqleak, geneb-bench[audit]) beside the results: cached (default: show audits already in the cache, compute none), on (audit every task of the run), off, fail-on=fail|fail-on=warn (release gate: items of tasks at that verdict fail with the audit's reason and write no result)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
 
 
@@ -98,6 +102,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
         long_input=config.getoption("geneb_long_input"),
         progress=config.getoption("geneb_progress"),
         memory_gb=config.getoption("geneb_memory_gb"),
+        audit=config.getoption("geneb_audit"),
     )
 
 

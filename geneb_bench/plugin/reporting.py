@@ -17,6 +17,7 @@ import pytest
 if TYPE_CHECKING:
     import pandas as pd
 
+    from geneb_bench.data.audit import TaskAudit
     from geneb_bench.runner.settings import Settings
 
 
@@ -29,6 +30,7 @@ class RunReport:
         self.written: list[Path] = []
         self.regressions: list[str] = []
         self.resumed: set[str] = set()
+        self.audits: dict[str, TaskAudit] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call":
@@ -48,7 +50,11 @@ class RunReport:
 
         results = ResultSet.from_paths(self.paths)
         self.frame = results.frame
-        self.written = write_run_outputs(self.settings, results, self.resumed, time.time() - self.started)
+        from geneb_bench.runner.audits import run_audits
+
+        self.audits = run_audits(self.settings, results.results)
+        self.written = write_run_outputs(self.settings, results, self.resumed, time.time() - self.started,
+                                         self.audits)
         if self.settings.baseline is not None:
             from geneb_bench.plugin.baseline import Baseline
 
@@ -64,6 +70,11 @@ class RunReport:
 
         terminalreporter.write_sep("=", "GENEB results (mean over seeds)")
         terminalreporter.write_line(render_text(self.frame, "mcc", transpose=True))
+        if self.audits:
+            from geneb_bench.results.audited import audited_regimes, render_audit_text
+
+            terminalreporter.write_line(render_audit_text(self.frame, self.audits,
+                                                          regimes=audited_regimes(self.frame)[:1]))
         for path in self.written:
             terminalreporter.write_line(f"geneb: wrote {path}")
         if self.resumed:

@@ -158,7 +158,8 @@ def report_extras(args: argparse.Namespace) -> None:
         from geneb_bench.reports.html import write_html
 
         out = Path(args.output) / "report.html" if args.output else None
-        print(f"wrote {write_html(Path(args.results_dir), out, compare_published=True)}")
+        cache = getattr(args, "audit_cache_dir", None)
+        print(f"wrote {write_html(Path(args.results_dir), out, compare_published=True, cache_dir=cache)}")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

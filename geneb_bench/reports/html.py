@@ -13,6 +13,7 @@ import platform
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,6 +25,9 @@ from geneb_bench.reports.published import CITATION, published_defects, published
 from geneb_bench.results.record import ItemResult
 from geneb_bench.results.resultset import ResultSet
 
+if TYPE_CHECKING:
+    from geneb_bench.data.audit import TaskAudit
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}
 table{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}
@@ -33,6 +37,7 @@ tr.local td{background:#fde8e8} tr.partial td{color:#888;font-style:italic}
 tr.defect td{background:#fff4d6}
 figure{margin:1em 0} figure img,figure svg{max-width:100%;height:auto}
 .meta td{text-align:left}
+tr.audit-FAIL td{background:#f8d7da} tr.audit-WARN td{background:#fff3cd} p.note{font-size:12px;color:#555}
 """
 
 
@@ -123,9 +128,34 @@ def _figures(table: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
-def build_html(results_dir: Path, compare_published: bool = True) -> str:
+def _audit_section(frame: pd.DataFrame, audits: dict[str, TaskAudit]) -> list[str]:
+    """Per task: audit verdict, flagged checks, no-model MCC beside each model's MCC; macro without FAIL tasks."""
+    from geneb_bench.results.audited import NOT_OFFICIAL, audited_regimes, task_table, without_fail
+
+    failing = sorted(t for t, a in audits.items() if a.verdict == "FAIL")
+    out = ["<h2>Task audit (seqleak)</h2>",
+           '<p class="note">audit: seqleak\'s verdict on each task as loaded (PASS; WARN: a signal below the defect '
+           "level, common on real tasks, worth a look; FAIL: a leak at the level manual audits count as a defect). "
+           "no-model MCC: seqleak's best rule without any model, chosen on test (an upper bound). "
+           "Details: <code>geneb tasks --audit</code>.</p>"]
+    for regime in audited_regimes(frame):
+        table = task_table(frame, audits, regime)
+        out += [f"<h3>{regime}: MCC per task</h3>", _table(table, [f"audit-{v}" if v else "" for v in table["audit"]]),
+                f"<h4>Macro / micro MCC {html.escape(NOT_OFFICIAL)}</h4>",
+                f'<p class="note">Left out: {html.escape(", ".join(failing) or "none")}. '
+                "The official GENEB macro-MCC is the one in the tables above.</p>",
+                _table(without_fail(frame, audits, regime).reset_index())]
+    return out
+
+
+def build_html(results_dir: Path, compare_published: bool = True, cache_dir: Path | None = None) -> str:
+    """The report; task audits are shown when ``results_dir/audit.json`` or ``cache_dir`` holds audits of
+    exactly these tasks' data."""
+    from geneb_bench.results.audited import find_audits, fingerprints
+
     loaded = ResultSet.load(Path(results_dir))
     results, frame = loaded.results, loaded.frame
+    audits = find_audits(fingerprints(results), Path(results_dir), cache_dir)
     if frame.empty:
         raise ValueError(f"no result files under {results_dir}")
     local = results_table(frame)
@@ -143,6 +173,8 @@ def build_html(results_dir: Path, compare_published: bool = True) -> str:
         shown = sub.drop(columns=["regime", "architecture", "tokenization", "pretraining_data", "display"],
                          errors="ignore")
         out += [f"<h3>{regime}</h3>", _table(shown)]
+    if audits:
+        out += _audit_section(frame, audits)
     table = local
     if compare_published:
         published = published_table()
@@ -165,9 +197,10 @@ def build_html(results_dir: Path, compare_published: bool = True) -> str:
     return "\n".join(out)
 
 
-def write_html(results_dir: Path, output: Path | None = None, compare_published: bool = True) -> Path:
+def write_html(results_dir: Path, output: Path | None = None, compare_published: bool = True,
+               cache_dir: Path | None = None) -> Path:
     """Write ``report.html`` into ``results_dir`` (``reports/report.html`` for the default ``reports/``)."""
     path = Path(output) if output else Path(results_dir) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(build_html(results_dir, compare_published), encoding="utf-8")
+    path.write_text(build_html(results_dir, compare_published, cache_dir), encoding="utf-8")
     return path

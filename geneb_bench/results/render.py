@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from tabulate import tabulate
 
 from geneb_bench.io import atomic_write_text
 from geneb_bench.results.aggregate import leaderboards
+
+if TYPE_CHECKING:
+    from geneb_bench.data.audit import TaskAudit
 
 _COUNTS = ("n_tasks", "n_categories")
 
@@ -50,18 +54,41 @@ def long_table(frame: pd.DataFrame, metric: str = "mcc") -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
-def write_reports(frame: pd.DataFrame, results_dir: Path) -> list[Path]:
+def write_reports(frame: pd.DataFrame, results_dir: Path, audits: dict[str, TaskAudit] | None = None) -> list[Path]:
     """``leaderboard.md`` (MCC, accuracy, F1), ``leaderboard.csv`` (long form) and ``results.csv`` (tidy),
-    each written atomically: concurrent runs on one directory or a full disk never leave a torn table."""
+    each written atomically: concurrent runs on one directory or a full disk never leave a torn table.
+
+    With task ``audits`` (task_id -> audit), ``leaderboard.md`` ends with the per-task audit tables and
+    ``audit.json`` / ``task_audit.csv`` are written; without, the files are exactly as before."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     markdown = results_dir / "leaderboard.md"
     sections = ["# GENEB leaderboard (geneb-bench)\n"]
     sections += [render_text(frame, metric, fmt="github") for metric in ("mcc", "accuracy", "f1")]
+    if audits:
+        from geneb_bench.results.audited import render_audit_text
+
+        sections.append(render_audit_text(frame, audits, fmt="github"))
     atomic_write_text(markdown, "\n".join(sections))
     csv = results_dir / "leaderboard.csv"
     long = pd.concat([long_table(frame, m) for m in ("mcc", "accuracy", "f1")], ignore_index=True)
     atomic_write_text(csv, long.to_csv(index=False, float_format="%.6f"))
     tidy_csv = results_dir / "results.csv"
     atomic_write_text(tidy_csv, frame.to_csv(index=False, float_format="%.6f"))
-    return [markdown, csv, tidy_csv]
+    written = [markdown, csv, tidy_csv]
+    if audits:
+        written += _write_audits(frame, results_dir, audits)
+    return written
+
+
+def _write_audits(frame: pd.DataFrame, results_dir: Path, audits: dict[str, TaskAudit]) -> list[Path]:
+    from geneb_bench.results.audited import AUDIT_FILE, audit_json, audited_regimes, task_table
+
+    tables = []
+    for regime in audited_regimes(frame):
+        table = task_table(frame, audits, regime)
+        table.insert(0, "regime", regime)
+        tables.append(table)
+    per_task = results_dir / "task_audit.csv"
+    atomic_write_text(per_task, pd.concat(tables, ignore_index=True).to_csv(index=False, float_format="%.6f"))
+    return [per_task, atomic_write_text(results_dir / AUDIT_FILE, audit_json(audits))]

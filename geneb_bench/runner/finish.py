@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geneb_bench.io import atomic_write_text
 from geneb_bench.results.record import package_versions
@@ -16,13 +17,23 @@ from geneb_bench.results.render import write_reports
 from geneb_bench.results.resultset import ResultSet
 from geneb_bench.runner.settings import Settings
 
+if TYPE_CHECKING:
+    from geneb_bench.data.audit import TaskAudit
+
 
 def write_run_outputs(
-    settings: Settings, results: ResultSet, resumed: Iterable[str], wall_s: float
+    settings: Settings, results: ResultSet, resumed: Iterable[str], wall_s: float,
+    audits: dict[str, TaskAudit] | None = None,
 ) -> list[Path]:
-    """Write ``leaderboard.md/.csv``, ``results.csv`` and ``run.json``; return their paths."""
+    """Write ``leaderboard.md/.csv``, ``results.csv`` and ``run.json``; return their paths.
+
+    Task ``audits`` (default: as ``settings.audit`` asks, see ``runner.audits``) add the audit tables."""
     results_dir = settings.results_dir
-    written = write_reports(results.frame, results_dir)
+    if audits is None:
+        from geneb_bench.runner.audits import run_audits
+
+        audits = run_audits(settings, results.results)
+    written = write_reports(results.frame, results_dir, audits)
     run = results_dir / "run.json"
     summary = {
         "suite": settings.suite,

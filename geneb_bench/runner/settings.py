@@ -45,6 +45,7 @@ class Settings:
     long_input: str = "truncate"
     progress: bool = False  # force the progress bar (otherwise: auto)
     memory_gb: float = 4.0  # EmbeddingStore bound
+    audit: str = "cached"  # task audit: cached, on, off, fail-on=fail, fail-on=warn (plugin.audit)
     # The resolved models, once per process (a local checkpoint is fingerprinted by listing its files);
     # derived from ``models`` when not given.
     specs: tuple[ModelSpec, ...] = ()
@@ -54,3 +55,8 @@ class Settings:
             from geneb_bench.models.registry import resolve_models
 
             object.__setattr__(self, "specs", tuple(resolve_models(self.models)))
+
+    @property
+    def audit_fail_on(self) -> str | None:
+        """The verdict that refuses a task's items (FAIL or WARN), or None without the gate."""
+        return self.audit.removeprefix("fail-on=").upper() if self.audit.startswith("fail-on=") else None
