@@ -13,7 +13,14 @@ import pytest
 
 from geneb_bench.cli import main
 from geneb_bench.data import audit as audit_mod
-from geneb_bench.data.audit import AuditCache, AuditUnavailable, TaskAudit, audit_data, audit_suite, render_line
+from geneb_bench.data.audit import (
+    AuditCache,
+    AuditUnavailable,
+    TaskAudit,
+    audit_data,
+    audit_suite,
+    render_line,
+)
 from geneb_bench.data.suites import get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
 
@@ -97,8 +104,11 @@ def test_planted_leak_fails(audits: tuple[Path, TaskAudit, TaskAudit]) -> None:
     assert {"overlap.exact", "construction.shuffle"} <= failing, leaky.reason()
     exact = next(f for f in leaky.failing if f.check == "overlap.exact")
     assert exact.value == pytest.approx(25 / 100)  # 15 copies + 10 reverse complements of 100 test items
-    assert exact.fail is not None and exact.value is not None and exact.value >= exact.fail
-    assert leaky.baseline_mcc is not None and leaky.baseline_mcc > 0.5
+    assert exact.fail is not None
+    assert exact.value is not None
+    assert exact.value >= exact.fail
+    assert leaky.baseline_mcc is not None
+    assert leaky.baseline_mcc > 0.5
     assert render_line(leaky).startswith("FAIL  leaky  no-model MCC ")
     assert "FAIL construction.shuffle" in render_line(leaky)
 
@@ -106,7 +116,8 @@ def test_planted_leak_fails(audits: tuple[Path, TaskAudit, TaskAudit]) -> None:
 def test_clean_task_passes(audits: tuple[Path, TaskAudit, TaskAudit]) -> None:
     _, _, clean = audits
     assert (clean.status, clean.verdict, clean.flags) == ("ok", "PASS", ()), clean.reason()
-    assert clean.baseline_mcc is not None and clean.baseline_mcc < 0.3
+    assert clean.baseline_mcc is not None
+    assert clean.baseline_mcc < 0.3
 
 
 def test_cached_per_fingerprint_and_version(audits: tuple[Path, TaskAudit, TaskAudit],
@@ -121,12 +132,14 @@ def test_cached_per_fingerprint_and_version(audits: tuple[Path, TaskAudit, TaskA
 
     monkeypatch.setattr(audit_mod, "run_seqleak", refuse)
     again = audit_data(leaky_task(), cache)
-    assert again.cached and again == leaky
+    assert again.cached
+    assert again == leaky
     changed = leaky_task()
     changed = _task("leaky", list(changed.train_sequences), [*changed.train_labels.tolist()[:-1], 1],
                     list(changed.test_sequences), changed.test_labels.tolist())
     fresh = audit_data(changed, cache)  # one label changed: another fingerprint, audited afresh (here: refused)
-    assert fresh.status == "error" and "must not run" in fresh.message
+    assert fresh.status == "error"
+    assert "must not run" in fresh.message
     assert AuditCache(cache).read(leaky.fingerprint, "0.0.0") is None
 
 
@@ -191,7 +204,8 @@ def test_cli_audit_suite_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     argv = ["tasks", "--audit", "--suite", str(tmp_path / "suite.toml"), "--cache-dir", str(tmp_path / "cache")]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "FAIL  leaky  no-model MCC" in out and "PASS  clean  no-model MCC" in out
+    assert "FAIL  leaky  no-model MCC" in out
+    assert "PASS  clean  no-model MCC" in out
     assert "2 audited (1 PASS, 0 WARN, 1 FAIL; 0 from the cache)" in out
     assert main([*argv, "--json", "--task", "clean"]) == 0
     rows = json.loads(capsys.readouterr().out)
