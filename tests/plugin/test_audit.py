@@ -70,6 +70,19 @@ def test_audits_only_when_asked_or_cached(two_tasks: Sweep) -> None:
     markdown = (two_tasks.root / "on" / "leaderboard.md").read_text()
     assert markdown.startswith((two_tasks.root / "out" / "leaderboard.md").read_text())
 
+    from geneb_bench.cli import main
+
+    root = two_tasks.root
+    assert main(["report", str(root / "out"), "-o", str(root / "rep"), "--cache-dir", str(root / "cache"),
+                 "--html"]) == 0  # a results dir without audit.json: the cached audits of its task data
+    page = (root / "rep" / "report.html").read_text()
+    assert "<h2>Task audit (seqleak)</h2>" in page
+    assert 'class="audit-FAIL"><td>leaky</td>' in page
+    assert "Macro / micro MCC without FAIL tasks - not the official GENEB number" in page
+    assert "Task audit (seqleak)" in (root / "rep" / "leaderboard.md").read_text()
+    assert main(["report", str(root / "out"), "-o", str(root / "plain"), "--no-audit"]) == 0
+    assert (root / "plain" / "leaderboard.md").read_bytes() == (root / "out" / "leaderboard.md").read_bytes()
+
     two_tasks.run(results="cached").assert_outcomes(passed=2)  # same cache: the audits are shown
     assert "Task audit (seqleak)" in (two_tasks.root / "cached" / "leaderboard.md").read_text()
     two_tasks.run("--geneb-audit=off", results="off").assert_outcomes(passed=2)
