@@ -243,9 +243,12 @@ def audit_data(data: TaskData, cache_dir: Path | None = None, refresh: bool = Fa
 def audit_suite(suite: Suite, data_dir: Path | None, cache_dir: Path | None = None,
                 task_ids: Iterable[str] = (), refresh: bool = False) -> Iterator[TaskAudit]:
     """Each task (or the named ones), loaded as the benchmark loads it; failures become rows, not crashes."""
-    wanted = list(task_ids)
-    specs = [suite.task(t) for t in wanted] if wanted else list(suite.tasks)
-    for spec in specs:
+    known = {spec.task_id: spec for spec in suite.tasks}
+    for task_id in list(task_ids) or list(known):
+        if task_id not in known:
+            yield TaskAudit(task_id, "", status="error", message=f"suite {suite.name!r} has no task {task_id!r}")
+            continue
+        spec = known[task_id]
         try:
             data = suite.load(spec.task_id, data_dir)
         except TaskUnavailable as exc:
