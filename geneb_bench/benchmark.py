@@ -12,16 +12,18 @@ import pytest
 
 from geneb_bench.data.csv_tasks import TaskUnavailable
 from geneb_bench.models.base import ModelUnavailable
+from geneb_bench.plugin import result_fields
 from geneb_bench.plugin.baseline import Baseline
 from geneb_bench.runner.session import BenchItem, GenebSession
 
 
 def test_geneb(
-    geneb_item: BenchItem, geneb_session: GenebSession, geneb_baseline: Baseline | None, record_property: Any
+    geneb_item: BenchItem, geneb_session: GenebSession, geneb_baseline: Baseline | None, record_property: Any,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Embed the task with the model (cached), fit the probe for every seed, record MCC/accuracy/F1."""
     try:
-        outcome = geneb_session.run_item(geneb_item)
+        outcome = geneb_session.run_item(geneb_item, extra_fields=result_fields(request.node))
     except (TaskUnavailable, ModelUnavailable) as exc:
         pytest.skip(str(exc))
     for name, value in outcome.properties():

@@ -22,7 +22,9 @@ from geneb_bench.data.registry import GENEB_DATASET, GENEB_REVISION, GENEB_TASKS
 from geneb_bench.data.sequences import SequenceError
 from geneb_bench.data.task import TaskData, TaskSpec
 
-__all__ = ["GENEB_DATASET", "GENEB_REVISION", "Suite", "geneb_task_specs", "get_suite", "load_geneb_task"]
+__all__ = [
+    "GENEB_DATASET", "GENEB_REVISION", "Suite", "geneb_task_specs", "get_suite", "load_geneb_task", "register_suite",
+]
 
 Loader = Callable[[TaskSpec, "Path | None"], TaskData]
 
@@ -106,12 +108,29 @@ def _file_suite(path: Path) -> Suite:
 
 
 BUILTIN_SUITES: dict[str, Callable[[], Suite]] = {"lite": _lite_suite, "geneb": _geneb_suite}
+_REGISTERED: dict[str, Suite] = {}  # a project's own suites (``register_suite``, the tasks hook)
+
+
+def register_suite(suite: Suite | str | Path) -> Suite:
+    """Make a suite selectable by name (``--geneb-suite NAME``): a ``Suite`` or a suite file's path.
+
+    A built-in name cannot be taken; registering another suite under a registered name replaces it (a
+    ``conftest.py`` run again).
+    """
+    if not isinstance(suite, Suite):
+        suite = _file_suite(Path(suite).expanduser())
+    if suite.name in BUILTIN_SUITES:
+        raise ValueError(f"suite name {suite.name!r} is built in; give your suite another name")
+    _REGISTERED[suite.name] = suite
+    return suite
 
 
 def get_suite(name_or_path: str) -> Suite:
     if name_or_path in BUILTIN_SUITES:
         return BUILTIN_SUITES[name_or_path]()
+    if name_or_path in _REGISTERED:
+        return _REGISTERED[name_or_path]
     path = Path(name_or_path).expanduser()
     if path.is_file():
         return _file_suite(path)
-    raise ValueError(f"unknown suite {name_or_path!r}: use one of {sorted(BUILTIN_SUITES)} or a path to a .toml/.yaml suite file")
+    raise ValueError(f"unknown suite {name_or_path!r}: use one of {sorted([*BUILTIN_SUITES, *_REGISTERED])} or a path to a .toml/.yaml suite file")

@@ -1,7 +1,9 @@
 """The model registry: the 40 GENEB models, built-in baselines and controls, and resolution of anything else.
 
-Declarative: each entry is a ``ModelSpec``; which code builds it is chosen by ``family``. Keys are unique
-(checked at import) and are what ``--geneb-model`` and the result files use. A name resolves as:
+Declarative: each entry is a ``ModelSpec``; which code builds it is chosen by ``family``. Both are open:
+``register_model(spec)`` adds a model, ``@register_family(name)`` (or an entry point in group
+``geneb_bench.models``) adds the code that builds a family's embedders (README, "Extending"). Keys are unique
+(checked at registration) and are what ``--geneb-model`` and the result files use. A name resolves as:
 
 - a registry key (the GENEB leaderboard keys, ``kmer-3``, ...), optionally with overrides
   ``KEY[field=value,...]``: recipe fields (a changed recipe gets a new key, so its results never pass for
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from geneb_bench.extension import Registry
 from geneb_bench.io import safe_key
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.recipe import SOURCE_OVERRIDES, default_recipe, split_overrides, validate_recipe
@@ -240,57 +243,85 @@ def _resolve_base(name: str) -> ModelSpec:
     )
 
 
+Builder = Callable[[ModelSpec, str], Embedder]
+FAMILIES: Registry[Builder] = Registry("model family", "geneb_bench.models", adapt=lambda _name, builder: builder)
+
+
+def register_family(name: str) -> Callable[[Builder], Builder]:
+    """Decorator: ``builder(spec, device) -> Embedder`` makes the embedders of every spec of family ``name``.
+
+    An installed package registers one by entry point instead (group ``geneb_bench.models``, the entry point's
+    name is the family, its object the builder).
+    """
+
+    def decorate(builder: Builder) -> Builder:
+        FAMILIES.register(name, builder)
+        return builder
+
+    return decorate
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    """Make ``spec.key`` a model name (``--geneb-model``, ``geneb_bench.run``); its family must be registered
+    by the time it is built. Registering the same spec again is a no-op; another spec under a taken key (a
+    built-in one included) is an error."""
+    present = _REGISTRY.get(spec.key)
+    if present is not None and present != spec:
+        raise ValueError(f"model key {spec.key!r} is already registered (family {present.family!r}); "
+                         f"choose another key for the {spec.family!r} model")
+    if safe_key(spec.key) != spec.key:
+        raise ValueError(f"model key {spec.key!r}: use letters, digits and . _ + - only (it names files)")
+    _REGISTRY[spec.key] = spec
+    return spec
+
+
+@register_family("kmer")
 def _build_kmer(spec: ModelSpec, device: str) -> Embedder:
     from geneb_bench.models.kmer import KmerEmbedder
 
     return KmerEmbedder(int(spec.options["k"]))
 
 
+@register_family("random-transformer")
 def _build_random(spec: ModelSpec, device: str) -> Embedder:
     from geneb_bench.models.random_init import load_random_init
 
     return load_random_init(spec, device)
 
 
+@register_family("hf")
 def _build_hf(spec: ModelSpec, device: str) -> Embedder:
     from geneb_bench.models.loading import load_pretrained
 
     return load_pretrained(spec, device)
 
 
+@register_family("extractor")
 def _build_extractor(spec: ModelSpec, device: str) -> Embedder:
     from geneb_bench.models.adapters import build_extractor
 
     return build_extractor(spec, device)
 
 
+@register_family("evo2")
 def _build_evo2(spec: ModelSpec, device: str) -> Embedder:
     from geneb_bench.models.adapters import build_evo2
 
     return build_evo2(spec, device)
 
 
+@register_family("package")
 def _build_package(spec: ModelSpec, device: str) -> Embedder:
     from geneb_bench.models.adapters import build_package
 
     return build_package(spec, device)  # type: ignore[no-any-return]
 
 
-_BUILDERS: dict[str, Callable[[ModelSpec, str], Embedder]] = {
-    "kmer": _build_kmer,
-    "random-transformer": _build_random,
-    "hf": _build_hf,
-    "extractor": _build_extractor,
-    "evo2": _build_evo2,
-    "package": _build_package,
-}
-
-
 def build_embedder(spec: ModelSpec, device: str) -> Embedder:
     try:
-        builder = _BUILDERS[spec.family]
-    except KeyError:
-        raise ValueError(f"model {spec.key!r}: unknown family {spec.family!r}") from None
+        builder = FAMILIES.get(spec.family)
+    except KeyError as exc:
+        raise ValueError(f"model {spec.key!r}: {exc.args[0]}") from None
     return builder(spec, device)
 
 

@@ -21,7 +21,8 @@ from geneb_bench.plugin.options import add_options, explicit_options, settings_f
 if TYPE_CHECKING:
     from geneb_bench.plugin.baseline import Baseline
     from geneb_bench.plugin.reporting import RunReport
-    from geneb_bench.runner.session import BenchItem, GenebSession
+    from geneb_bench.results.record import ItemResult
+    from geneb_bench.runner.session import BenchItem, ExtraFields, GenebSession
     from geneb_bench.runner.settings import Settings
 
 ITEM_FIXTURE = "geneb_item"
@@ -29,6 +30,13 @@ _SESSION = pytest.StashKey["GenebSession"]()
 _SETTINGS = pytest.StashKey["Settings"]()
 _REPORT = pytest.StashKey["RunReport"]()
 _REPORT_NAME = "geneb-run-report"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """The ``pytest_geneb_*`` hooks a conftest.py implements (``hookspec``); registering them is all."""
+    from geneb_bench.plugin import hookspec
+
+    pluginmanager.add_hookspecs(hookspec)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,10 +51,50 @@ def is_geneb_run(config: pytest.Config) -> bool:
 
 
 def settings(config: pytest.Config) -> Settings:
-    """The run's settings, built on first use (never in a run that does not use them)."""
+    """The run's settings, built on first use (never in a run that does not use them), after the models
+    and suites that conftest.py files register through the hooks."""
     if _SETTINGS not in config.stash:
+        _register_extensions(config)
         config.stash[_SETTINGS] = settings_from_config(config)
     return config.stash[_SETTINGS]
+
+
+def _register_extensions(config: pytest.Config) -> None:
+    """Models and suites from ``pytest_geneb_register_models`` / ``_tasks``; a bad one is a usage error."""
+    from pathlib import Path
+
+    from geneb_bench.data.suites import Suite, register_suite
+    from geneb_bench.models.base import ModelSpec
+    from geneb_bench.models.registry import register_model
+
+    try:
+        for specs in config.hook.pytest_geneb_register_models(config=config):
+            for spec in specs or ():
+                if not isinstance(spec, ModelSpec):
+                    raise ValueError(f"pytest_geneb_register_models returned {spec!r}, not a ModelSpec")
+                register_model(spec)
+        for suites in config.hook.pytest_geneb_register_tasks(config=config):
+            for suite in [suites] if isinstance(suites, Suite | str | Path) else suites or ():
+                register_suite(suite)
+    except ValueError as exc:
+        raise pytest.UsageError(f"geneb: {exc}") from None
+
+
+def result_fields(item: pytest.Item) -> ExtraFields:
+    """``item``'s ``pytest_geneb_result_fields``, merged (the plugin registered last wins), checked to be JSON."""
+    import json
+
+    def fields(result: ItemResult) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for extra in reversed(item.config.hook.pytest_geneb_result_fields(result=result, item=item)):
+            merged.update(extra or {})
+        try:
+            json.dumps(merged)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"pytest_geneb_result_fields: the fields must be JSON values: {exc}") from None
+        return merged
+
+    return fields
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from geneb_bench.plugin.sharding import parse_shard
-from geneb_bench.protocol import REGIMES, SEEDS, get_regime
+from geneb_bench.protocol import PROBE, REGIMES, SEEDS, get_regime
 from geneb_bench.runner.settings import Settings, default_cache_dir
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-shard", default=None, metavar="I/N", help="run shard I of N (0-based): a deterministic, balanced share of the (model, task) groups")
     group.addoption("--geneb-baseline", default=None, metavar="RESULTS", help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail")
     group.addoption("--geneb-baseline-tolerance", default=0.02, type=float, help="allowed MCC drop for --geneb-baseline (default 0.02)")
-    group.addoption("--geneb-probe-backend", default="sklearn", choices=("sklearn", "torch"), help="logistic probe: sklearn (default: the published protocol, exactly) or torch (opt-in: sklearn's L-BFGS-B and stopping rule, objective evaluated by torch on --geneb-device, fits batched; recorded in every result)")
+    group.addoption("--geneb-probe", default=PROBE, help=f"which probe: {PROBE} (default: the protocol's) or one registered with geneb_bench.probe.registry.register_probe (recorded in every result)")
+    group.addoption("--geneb-probe-backend", default=None, metavar="IMPLEMENTATION", help="which implementation of the probe (default: the probe's own default); logistic-regression: sklearn (default: the published protocol, exactly) or torch (opt-in: sklearn's L-BFGS-B and stopping rule, objective evaluated by torch on --geneb-device, fits batched); recorded in every result")
     group.addoption("--geneb-long-input", default="truncate", choices=("truncate", "window"), help="inputs longer than the model's token limit: truncate (default, the GENEB protocol) or window (opt-in: consecutive windows at the limit, embeddings averaged; recorded in the cache key and results)")
     group.addoption("--geneb-progress", action="store_true", default=False, help="show the extraction progress bar even under xdist workers and CI (default: large tasks only, interactive runs only)")
     group.addoption("--geneb-memory-gb", default=4.0, type=float, help="bound on embeddings held in memory between a task's regimes, host and probe-device copies together; least recently used pairs go first (default 4)")
@@ -68,6 +69,7 @@ def _csv(text: str) -> list[str]:
 def settings_from_config(config: pytest.Config) -> Settings:
     """The run's ``Settings`` from pytest's options; a bad value is a usage error naming the option."""
     from geneb_bench.models.registry import expand_model_names, resolve_models
+    from geneb_bench.probe.registry import get_probe
 
     models = expand_model_names(config.getoption("geneb_model") or ["baselines"])
     try:
@@ -77,6 +79,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
         regimes = tuple(get_regime(r) for r in _csv(config.getoption("geneb_regimes")))
         # resolved here, not at collection, where an error would become a collection error per module
         specs = _pin(config, tuple(resolve_models(models)))
+        probe = get_probe(config.getoption("geneb_probe"), config.getoption("geneb_probe_backend"))
     except ValueError as exc:
         raise pytest.UsageError(f"geneb: {exc}") from None
     if not seeds or not regimes:
@@ -98,7 +101,8 @@ def settings_from_config(config: pytest.Config) -> Settings:
         rerun=config.getoption("geneb_rerun"),
         baseline=Path(baseline).expanduser().resolve() if (baseline := config.getoption("geneb_baseline")) else None,
         baseline_tolerance=config.getoption("geneb_baseline_tolerance"),
-        probe_backend=config.getoption("geneb_probe_backend"),
+        probe=probe.probe,
+        probe_backend=probe.implementation,
         long_input=config.getoption("geneb_long_input"),
         progress=config.getoption("geneb_progress"),
         memory_gb=config.getoption("geneb_memory_gb"),

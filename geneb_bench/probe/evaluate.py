@@ -1,14 +1,15 @@
-"""One task's regimes: fit the GENEB probe per seed and score it on the whole test split.
+"""One task's regimes: fit the probe per seed and score it on the whole test split.
 
-Identical fits are done once: with lbfgs ``random_state`` is unused, so the full-data fit is the same for
-every seed, and two seeds whose k-shot draws coincide (same rows, same order) give the same model. The
-reuse is recorded per seed (``fit_shared_with``), never hidden. The distinct fits run one after another
-under a BLAS thread cap chosen in ``threads`` (measured: threads over fits do not pay on these fits).
+The probe and its implementation come from the registry (``probe.registry``; the protocol's logistic
+regression in ``probe.logistic``); everything around the fits is here, the same for every probe. Identical
+fits are done once: with lbfgs ``random_state`` is unused, so the full-data fit is the same for every seed,
+and two seeds whose k-shot draws coincide (same rows, same order) give the same model. The reuse is
+recorded per seed (``fit_shared_with``), never hidden.
 
 Degenerate cases and their documented outcomes:
 
 * a training draw with one class: sklearn cannot fit it; the only classifier is the constant one, which
-  predicts that class everywhere (MCC 0, ``note`` says so, ``n_iter`` 0);
+  predicts that class everywhere (MCC 0, ``note`` says so, ``n_iter`` 0); no implementation sees such a draw;
 * a class with fewer than k training rows: all its rows are drawn (``min(k, n_c)``), ``n_train`` is the
   true number of rows fitted;
 * constant predictions from a fitted model: MCC is 0 (sklearn's convention), accuracy and F1 as usual;
@@ -18,25 +19,20 @@ Degenerate cases and their documented outcomes:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 from geneb_bench.probe.metrics import Scores, score
+from geneb_bench.probe.registry import FitJob, ProbeImplementation, get_probe
 from geneb_bench.probe.sampling import kshot_indices
-from geneb_bench.probe.threads import available_cores, blas_threads
-from geneb_bench.protocol import PROBE_MAX_ITER, Regime
+from geneb_bench.protocol import PROBE, Regime
 
 Matrix = npt.NDArray[np.floating]
 Labels = npt.NDArray[np.integer]
-Backend = Literal["sklearn", "torch"]
-BACKENDS: tuple[str, ...] = get_args(Backend)
 ONE_CLASS_NOTE = "one class in the training rows: constant prediction"
 
 
@@ -61,7 +57,8 @@ class SeedResult:
 class RegimeResult:
     regime: str
     seeds: tuple[SeedResult, ...]
-    backend: str = "sklearn"
+    backend: str = "sklearn"  # the probe's implementation
+    probe: str = PROBE
 
     def values(self, metric: str) -> npt.NDArray[np.float64]:
         return np.array([getattr(s, metric) for s in self.seeds], dtype=np.float64)
@@ -72,14 +69,6 @@ class RegimeResult:
     def std(self, metric: str) -> float:
         """Population standard deviation (ddof=0) over the seeds."""
         return float(self.values(metric).std())
-
-
-@dataclass(frozen=True)
-class _Job:
-    """One distinct fit: training rows (None = all, in order) and the seed that first asked for it."""
-
-    rows: npt.NDArray[np.int64] | None
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -105,12 +94,12 @@ def check_finite(x_train: Matrix | Any, x_test: Matrix | Any) -> None:
 
 def _plan(
     y_train: Labels, regimes: Sequence[Regime], seeds: Sequence[int]
-) -> tuple[list[_Job], dict[str, list[tuple[int, int, int, int | None]]]]:
+) -> tuple[list[FitJob], dict[str, list[tuple[int, int, int, int | None]]]]:
     """Distinct fits, and per regime (seed, job index, n_train, shared_with) in seed order.
 
     Sharing is within a regime, so each result record names a seed of its own regime.
     """
-    jobs: list[_Job] = []
+    jobs: list[FitJob] = []
     layout: dict[str, list[tuple[int, int, int, int | None]]] = {}
     for regime in regimes:
         seen: dict[bytes, int] = {}
@@ -121,7 +110,7 @@ def _plan(
             shared_with = jobs[seen[key]].seed if key in seen else None
             if key not in seen:
                 seen[key] = len(jobs)
-                jobs.append(_Job(rows, seed))
+                jobs.append(FitJob(rows, seed))
             n_train = int(y_train.size if rows is None else rows.size)
             layout[regime.name].append((seed, seen[key], n_train, shared_with))
     return jobs, layout
@@ -132,68 +121,27 @@ def _constant(y_fit: Labels, y_test: Labels) -> _Fit:
     return _Fit(score(y_test, pred), 0, True, 0, ONE_CLASS_NOTE)
 
 
-def _sklearn_fit(x_fit: Matrix, y_fit: Labels, x_test: Matrix, y_test: Labels, seed: int) -> _Fit:
-    """The authors' probe, exactly; its ConvergenceWarnings are counted, never printed."""
-    if np.unique(y_fit).size < 2:
-        return _constant(y_fit, y_test)
-    clf = LogisticRegression(max_iter=PROBE_MAX_ITER, random_state=seed)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        clf.fit(x_fit, y_fit)
-    n_warn = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
-    n_iter = int(np.max(clf.n_iter_))
-    return _Fit(score(y_test, clf.predict(x_test)), n_iter, n_iter < PROBE_MAX_ITER, n_warn, None)
-
-
-def _run_sklearn(jobs: Sequence[_Job], x_train: Matrix, y_train: Labels, x_test: Matrix, y_test: Labels) -> list[_Fit]:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=blas_threads(x_train.shape[1]), user_api="blas"):
-        return [
-            _sklearn_fit(x_train, y_train, x_test, y_test, job.seed)
-            if job.rows is None
-            else _sklearn_fit(x_train[job.rows], y_train[job.rows], x_test, y_test, job.seed)
-            for job in jobs
-        ]
-
-
-def _run_torch(
-    jobs: Sequence[_Job], x_train: Matrix, y_train: Labels, x_test: Matrix, y_test: Labels, device: str
+def _fit_all(
+    probe: ProbeImplementation, jobs: Sequence[FitJob], x_train: Any, y_train: Labels, x_test: Any, y_test: Labels,
+    device: str,
 ) -> list[_Fit]:
-    """Batch the fits by size class: the full fit alone, all k-shot fits of the task together."""
-    import torch
-
-    from geneb_bench.probe import torch_lr
-
-    all_rows = np.arange(y_train.size, dtype=np.int64)
-    rows = [all_rows if j.rows is None else j.rows for j in jobs]
+    """Every distinct fit, scored: one-class draws as the constant prediction, the rest by ``probe``."""
     fits: dict[int, _Fit] = {}
-    batches: dict[tuple[bool, bytes], list[int]] = {}
-    for i, r in enumerate(rows):
-        classes = np.unique(y_train[r])
-        if classes.size < 2:
-            fits[i] = _constant(y_train[r], y_test)
+    todo: list[int] = []
+    for i, job in enumerate(jobs):
+        y_fit = y_train if job.rows is None else y_train[job.rows]
+        if np.unique(y_fit).size < 2:
+            fits[i] = _constant(y_fit, y_test)
         else:
-            batches.setdefault((jobs[i].rows is None, classes.tobytes()), []).append(i)
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(available_cores())
-    try:
-        # torch's threads do the work; scipy's L-BFGS-B only touches vectors of d+1 numbers, and its BLAS
-        # threads, spinning after each call, slowed every torch matmul tenfold on 2 cores (measured)
-        with threadpool_limits(limits=1, user_api="blas"):
-            for members in batches.values():
-                for i, fit in zip(
-                    members, torch_lr.fit_predict(x_train, y_train, [rows[i] for i in members], x_test, device),
-                    strict=True,
-                ):
-                    note = None if fit.converged else f"torch lbfgs did not converge: {fit.message}"
-                    fits[i] = _Fit(
-                        score(y_test, fit.predictions), fit.n_iter, fit.converged, int(not fit.converged), note
-                    )
-    finally:
-        torch.set_num_threads(threads)
+            todo.append(i)
+    if todo:
+        got = probe.fit_predict([jobs[i] for i in todo], x_train, y_train, x_test, device)
+        if len(got) != len(todo):
+            raise ValueError(f"probe {probe.probe!r} ({probe.implementation}) returned {len(got)} fits for "
+                             f"{len(todo)} training draws")
+        for i, fit in zip(todo, got, strict=True):
+            fits[i] = _Fit(score(y_test, np.asarray(fit.predictions)), fit.n_iter, fit.converged, fit.warnings,
+                           fit.note)
     return [fits[i] for i in range(len(jobs))]
 
 
@@ -205,21 +153,19 @@ def evaluate_task(
     regimes: Sequence[Regime],
     seeds: Sequence[int],
     *,
-    backend: Backend = "sklearn",
+    backend: str | None = "sklearn",
     device: str = "cpu",
+    probe: str = PROBE,
 ) -> dict[str, RegimeResult]:
-    """Run the GENEB probe (raw embeddings: no scaling, no PCA) for ``regimes`` x ``seeds`` of one task.
+    """Run ``probe`` (raw embeddings: no scaling, no PCA) for ``regimes`` x ``seeds`` of one task.
 
-    ``device``: where the torch backend solves (``cpu`` or ``cuda``); sklearn ignores it.
+    ``backend``: the probe's implementation (None: its default); an unknown probe or implementation is a
+    ValueError. ``device``: where an on-device implementation (torch) solves; the others ignore it.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown probe backend {backend!r}; known: {', '.join(BACKENDS)}")
+    implementation = get_probe(probe, backend)
     check_finite(x_train, x_test)
     jobs, layout = _plan(np.asarray(y_train), regimes, seeds)
-    if backend == "sklearn":
-        fits = _run_sklearn(jobs, x_train, y_train, x_test, y_test)
-    else:
-        fits = _run_torch(jobs, x_train, y_train, x_test, y_test, device)
+    fits = _fit_all(implementation, jobs, x_train, np.asarray(y_train), x_test, y_test, device)
     out = {}
     for regime in regimes:
         results = []
@@ -239,7 +185,7 @@ def evaluate_task(
                     note=fit.note,
                 )
             )
-        out[regime.name] = RegimeResult(regime.name, tuple(results), backend)
+        out[regime.name] = RegimeResult(regime.name, tuple(results), implementation.implementation, implementation.probe)
     return out
 
 
@@ -251,10 +197,11 @@ def evaluate_regime(
     regime: Regime,
     seeds: Sequence[int],
     *,
-    backend: Backend = "sklearn",
+    backend: str | None = "sklearn",
     device: str = "cpu",
+    probe: str = PROBE,
 ) -> RegimeResult:
     """One regime of ``evaluate_task`` (what one pytest item runs)."""
     return evaluate_task(
-        x_train, y_train, x_test, y_test, (regime,), seeds, backend=backend, device=device
+        x_train, y_train, x_test, y_test, (regime,), seeds, backend=backend, device=device, probe=probe
     )[regime.name]

@@ -9,16 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from tabulate import tabulate
+from geneb_bench.protocol import REGIMES
 
-from geneb_bench.reports import analyses
+if TYPE_CHECKING:
+    import pandas as pd
 
 ANALYSES = ("scaling", "winners", "category-corr", "smaller-beats-larger", "groups", "bootstrap")
+REGIME_NAMES = tuple(r.name for r in REGIMES)  # not analyses.REGIME_NAMES: building the parser imports no scipy
 
 
 def _print(frame: pd.DataFrame, floatfmt: str = ".3f", index: bool = False) -> None:
+    from tabulate import tabulate
+
     shown = frame.reset_index() if index else frame
     print(tabulate(shown.to_numpy().tolist(), headers=[str(c) for c in shown.columns], tablefmt="simple",
                    floatfmt=floatfmt))
@@ -26,6 +30,7 @@ def _print(frame: pd.DataFrame, floatfmt: str = ".3f", index: bool = False) -> N
 
 def _source_table(source: str) -> tuple[pd.DataFrame, bool]:
     """(table, is_published); for the published table only the 40 official rows are analysed."""
+    from geneb_bench.reports import analyses
     from geneb_bench.reports.published import load_table
 
     table = load_table(source)
@@ -34,6 +39,8 @@ def _source_table(source: str) -> tuple[pd.DataFrame, bool]:
 
 
 def analyze(args: argparse.Namespace) -> int:
+    from geneb_bench.reports import analyses
+
     table, published = _source_table(args.source)
     label = "official published models" if published else f"models in {args.source}"
     if args.analysis == "scaling":
@@ -119,6 +126,8 @@ def submission(args: argparse.Namespace) -> int:
 
 
 def figures_cmd(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from geneb_bench.reports.figures import write_figures
     from geneb_bench.reports.published import published_table, results_table
 
@@ -132,6 +141,8 @@ def figures_cmd(args: argparse.Namespace) -> int:
 
 def report_extras(args: argparse.Namespace) -> None:
     """Completeness lines for every report, then the published comparison and the HTML file if asked."""
+    import pandas as pd
+
     from geneb_bench.reports.published import results_table
 
     local = results_table(Path(args.results_dir))
@@ -170,7 +181,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     an = sub.add_parser("analyze", help="GENEB analyses on the published table or a results dir")
     an.add_argument("analysis", choices=ANALYSES)
     an.add_argument("source", nargs="?", default="published", help="'published' (default) or a results dir")
-    an.add_argument("--regime", default="full", choices=analyses.REGIME_NAMES)
+    an.add_argument("--regime", default="full", choices=REGIME_NAMES)
     an.add_argument("--without", action="append", help="scaling: also report rho without this model")
     an.add_argument("--ratio", type=float, default=6.0, help="smaller-beats-larger: minimum size ratio")
     an.add_argument("--min-gap", type=float, default=0.0, help="smaller-beats-larger: minimum macro gap")
@@ -190,7 +201,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     fig = sub.add_parser("figures", help="heatmap, scaling, regimes and winner figures (PNG + SVG)")
     fig.add_argument("source", nargs="?", default="published", help="'published' or a results dir")
     fig.add_argument("-o", "--output", default="figures")
-    fig.add_argument("--regime", default="full", choices=analyses.REGIME_NAMES)
+    fig.add_argument("--regime", default="full", choices=REGIME_NAMES)
 
 
 HANDLERS = {"merge": merge, "analyze": analyze, "submission": submission, "figures": figures_cmd}

@@ -1,12 +1,15 @@
 """Figures of a wide table (published and/or local rows), as PNG and SVG, with matplotlib's Agg backend.
 
 Agg is forced so figures render on headless machines and CI; every function returns the figure so callers
-(tests, the HTML report) can save or inspect it, and :func:`write_figures` writes all four.
+(tests, the HTML report) can save or inspect it. Figures are registered (``register_figure``, or an entry
+point in group ``geneb_bench.figures``): a figure registered once is written by ``geneb figures`` and shown
+in ``report.html``; :func:`write_figures` writes every registered one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -18,10 +21,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from geneb_bench.extension import Registry
 from geneb_bench.reports.analyses import REGIME_NAMES, categories_in, rankable, scaling, winners
 
 FORMATS = ("png", "svg")
 LOCAL_COLOUR = "#d62728"
+Draw = Callable[[pd.DataFrame, str], Figure]
 
 
 def _labels(sub: pd.DataFrame) -> list[str]:
@@ -129,25 +134,63 @@ def winners_plot(table: pd.DataFrame) -> Figure:
     return fig
 
 
+@dataclass(frozen=True)
+class FigureSpec:
+    """A registered figure: how to draw it from the wide table, and how ``report.html`` shows it."""
+
+    name: str
+    draw: Callable[[pd.DataFrame, str], Figure]  # (wide table, regime) -> figure
+    caption: str
+    inline_svg: bool = False  # report.html: inline SVG (crisp text) rather than a PNG
+
+    @property
+    def origin_of(self) -> object:
+        return self.draw
+
+
+FIGURES: Registry[FigureSpec] = Registry(
+    "figure", "geneb_bench.figures", adapt=lambda name, draw: FigureSpec(name, draw, name)
+)
+
+
+def register_figure(name: str, caption: str, *, inline_svg: bool = False) -> Callable[[Draw], Draw]:
+    """Decorator: ``draw(table, regime) -> Figure`` becomes a figure of ``geneb figures`` and ``report.html``.
+
+    ``table`` is the wide table (``reports.published``: one row per model and regime, published rows and
+    the local ones, ``provenance`` telling them apart). An installed package registers one by entry point
+    instead (group ``geneb_bench.figures``; the entry point's name is the figure's, its object ``draw``).
+    """
+
+    def decorate(draw: Draw) -> Draw:
+        FIGURES.register(name, FigureSpec(name, draw, caption, inline_svg))
+        return draw
+
+    return decorate
+
+
+register_figure("heatmap", "MCC per model and category, full data (local rows in red)")(heatmap)
+register_figure("scaling", "Parameters vs macro-MCC; rho over the official rows", inline_svg=True)(scaling_scatter)
+register_figure("regimes", "Macro-MCC in the three regimes")(lambda table, _regime: regimes_plot(table))
+register_figure("winners", "Winner per category and regime (official + complete local GENEB runs)",
+                inline_svg=True)(lambda table, _regime: winners_plot(table))
+
+
+def save_figure(spec: FigureSpec, table: pd.DataFrame, out_dir: Path, regime: str = "full") -> list[Path]:
+    """Draw one figure and write it as ``<name>.png`` and ``<name>.svg`` under ``out_dir``."""
+    fig = spec.draw(table, regime)
+    try:
+        paths = []
+        for fmt in FORMATS:
+            path = Path(out_dir) / f"{spec.name}.{fmt}"
+            fig.savefig(path, dpi=150 if fmt == "png" else None, metadata={"Date": None} if fmt == "svg" else None)
+            paths.append(path)
+        return paths
+    finally:
+        plt.close(fig)
+
+
 def write_figures(table: pd.DataFrame, out_dir: Path, regime: str = "full") -> dict[str, list[Path]]:
-    """All four figures as ``<name>.png`` and ``<name>.svg`` under ``out_dir``."""
+    """Every registered figure as ``<name>.png`` and ``<name>.svg`` under ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    makers: dict[str, Callable[[], Figure]] = {
-        "heatmap": lambda: heatmap(table, regime),
-        "scaling": lambda: scaling_scatter(table, regime),
-        "regimes": lambda: regimes_plot(table),
-        "winners": lambda: winners_plot(table),
-    }
-    written: dict[str, list[Path]] = {}
-    for name, make in makers.items():
-        fig = make()
-        try:
-            written[name] = []
-            for fmt in FORMATS:
-                path = out_dir / f"{name}.{fmt}"
-                fig.savefig(path, dpi=150 if fmt == "png" else None, metadata={"Date": None} if fmt == "svg" else None)
-                written[name].append(path)
-        finally:
-            plt.close(fig)
-    return written
+    return {name: save_figure(spec, table, out_dir, regime) for name, spec in FIGURES.items()}

@@ -36,7 +36,7 @@ th{background:#f0f0f0} td:first-child,th:first-child{text-align:left}
 tr.local td{background:#fde8e8} tr.partial td{color:#888;font-style:italic}
 tr.defect td{background:#fff4d6}
 figure{margin:1em 0} figure img,figure svg{max-width:100%;height:auto}
-.meta td{text-align:left}
+.meta td{text-align:left} .error{color:#b00}
 tr.audit-FAIL td{background:#f8d7da} tr.audit-WARN td{background:#fff3cd} p.note{font-size:12px;color:#555}
 """
 
@@ -105,26 +105,25 @@ def _table(frame: pd.DataFrame, row_classes: list[str] | None = None) -> str:
 
 
 def _figures(table: pd.DataFrame) -> str:
-    """PNG figures as base64 ``<img>``, SVG ones inline (XML prolog stripped)."""
-    captions = {
-        "heatmap": "MCC per model and category, full data (local rows in red)",
-        "scaling": "Parameters vs macro-MCC; rho over the official rows",
-        "regimes": "Macro-MCC in the three regimes",
-        "winners": "Winner per category and regime (official + complete local GENEB runs)",
-    }
-    inline_svg = {"scaling", "winners"}
+    """Every registered figure: PNG as base64 ``<img>``, SVG inline (XML prolog stripped). A figure that
+    fails to draw is reported in its place; the report and the other figures are still written."""
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
-        written = figures.write_figures(table, Path(tmp))
-        for name, caption in captions.items():
-            png, svg = written[name]
-            if name in inline_svg:
+        for name, spec in figures.FIGURES.items():
+            try:
+                png, svg = figures.save_figure(spec, table, Path(tmp))
+            except Exception as exc:
+                parts.append(f'<p class="error">figure {html.escape(name)} could not be drawn: '
+                             f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>")
+                continue
+            if spec.inline_svg:
                 text = svg.read_text()
                 body = text[text.index("<svg"):]
             else:
                 data = base64.b64encode(png.read_bytes()).decode("ascii")
-                body = f'<img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-            parts.append(f"<figure>{body}<figcaption>{html.escape(caption)}</figcaption></figure>")
+                body = f'<img alt="{html.escape(spec.caption)}" src="data:image/png;base64,{data}">'
+            parts.append(f'<figure id="figure-{html.escape(name)}">{body}'
+                         f"<figcaption>{html.escape(spec.caption)}</figcaption></figure>")
     return "\n".join(parts)
 
 

@@ -53,6 +53,9 @@ class ItemResult:
     versions: dict[str, str] = field(default_factory=package_versions)
     probe_backend: str = "sklearn"  # the probe's implementation: "torch" when opted in; older files: sklearn
     probe: str = PROBE  # which probe (the protocol's); files written before the field read as it
+    # A user's own fields (the ``pytest_geneb_result_fields`` hook); not part of the provenance. Written only
+    # when not empty, so results without any keep their bytes.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:
@@ -61,11 +64,14 @@ class ItemResult:
             mean={m: regime_result.mean(m) for m in METRICS},
             std={m: regime_result.std(m) for m in METRICS},
             per_seed=[s.to_dict() for s in regime_result.seeds],
-            **{"probe_backend": regime_result.backend, **fields},
+            **{"probe_backend": regime_result.backend, "probe": regime_result.probe, **fields},
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not data["extra"]:
+            del data["extra"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemResult:

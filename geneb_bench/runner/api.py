@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from geneb_bench.protocol import REGIMES, SEEDS, get_regime
+from geneb_bench.protocol import PROBE, REGIMES, SEEDS, get_regime
 from geneb_bench.results.resultset import Problem, ResultSet
 from geneb_bench.runner.settings import Settings, default_cache_dir
 
@@ -30,7 +30,8 @@ def run(
     cache_dir: Path | str | None = None,
     results_dir: Path | str = "reports",
     device: str = "auto",
-    probe_backend: str = "sklearn",
+    probe: str = PROBE,
+    probe_backend: str | None = None,
     long_input: str = "truncate",
     rerun: bool = False,
     memory_gb: float = 4.0,
@@ -39,7 +40,8 @@ def run(
 ) -> ResultSet:
     """Run ``models`` x ``tasks`` (task ids or category slugs of ``suite``; all when None) x ``regimes``.
 
-    Arguments mean what the ``--geneb-*`` options of the same name mean (``pytest --help``). Results are
+    Arguments mean what the ``--geneb-*`` options of the same name mean (``pytest --help``); an unknown
+    model, regime, probe or probe implementation is a ValueError before anything runs. Results are
     written under ``results_dir`` as the pytest run writes them, then the tables; the returned set holds
     every result of this run.
     """
@@ -47,6 +49,7 @@ def run(
     from geneb_bench.models.base import ModelUnavailable
     from geneb_bench.models.lockfile import pin_specs
     from geneb_bench.models.registry import expand_model_names, resolve_models
+    from geneb_bench.probe.registry import get_probe
     from geneb_bench.runner.finish import write_run_outputs
     from geneb_bench.runner.session import GenebSession
 
@@ -65,7 +68,8 @@ def run(
         results_dir=Path(results_dir).expanduser().resolve(),
         device=device,
         rerun=rerun,
-        probe_backend=probe_backend,
+        probe=probe,
+        probe_backend=get_probe(probe, probe_backend).implementation,  # None: the probe's default
         long_input=long_input,
         memory_gb=memory_gb,
     )

@@ -8,8 +8,10 @@ runs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +27,13 @@ from geneb_bench.embeddings.memory import EmbeddingStore
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.registry import build_embedder
-from geneb_bench.protocol import PROBE, PROTOCOL_VERSION, Regime
+from geneb_bench.probe.registry import get_probe
+from geneb_bench.protocol import PROTOCOL_VERSION, Regime
 from geneb_bench.results.provenance import Provenance, canonical
 from geneb_bench.results.record import ItemResult, read_result, result_path, write_result
 from geneb_bench.runner.settings import Settings
+
+ExtraFields = Callable[[ItemResult], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -191,7 +196,8 @@ class GenebSession:
         return arrays["train"], arrays["test"], cached
 
     # -- running ------------------------------------------------------------------------------------
-    def run_item(self, item: BenchItem) -> Outcome:
+    def run_item(self, item: BenchItem, extra_fields: ExtraFields | None = None) -> Outcome:
+        """Resume or compute ``item``; ``extra_fields`` adds a user's fields to a new result (``extra``)."""
         from geneb_bench.probe.evaluate import evaluate_regime
 
         data = self.task_data(item.task)
@@ -208,10 +214,10 @@ class GenebSession:
                 )
         t0 = time.perf_counter()
         x_train, x_test, cached = self.embeddings(item.model, data)
-        backend = self.settings.probe_backend
-        device = self.device() if backend == "torch" else "cpu"
+        probe = get_probe(self.settings.probe, self.settings.probe_backend)
+        device = self.device() if probe.on_device else "cpu"
         probe_inputs: tuple[Any, Any] = (x_train, x_test)
-        if backend == "torch":  # kept on the probe's device for the task's other regimes
+        if probe.on_device:  # kept on the probe's device for the task's other regimes
             probe_inputs = self.memory.on_device((item.model.key, data.spec.task_id), device)
         t1 = time.perf_counter()
         try:
@@ -222,8 +228,9 @@ class GenebSession:
                 data.test_labels,
                 item.regime,
                 self.settings.seeds,
-                backend="torch" if backend == "torch" else "sklearn",
+                backend=probe.implementation,
                 device=device,
+                probe=probe.probe,
             )
         except ValueError as exc:  # e.g. non-finite embeddings: the item fails naming model and task
             raise ValueError(f"model {item.model.key!r}, task {data.spec.task_id!r}: {exc}") from exc
@@ -242,6 +249,8 @@ class GenebSession:
             model_identity=self.model_identity(item.model),
             timings={"embed_s": round(t1 - t0, 4), "probe_s": round(t2 - t1, 4)},
         )
+        if extra_fields is not None and (extra := dict(extra_fields(result))):
+            result = dataclasses.replace(result, extra=extra)
         path = write_result(self.settings.results_dir, result)
         return Outcome(result, path, cached)
 
@@ -253,7 +262,7 @@ class GenebSession:
             task_revision=data.revision,
             protocol=PROTOCOL_VERSION,
             seeds=tuple(self.settings.seeds),
-            probe=PROBE,
+            probe=self.settings.probe,
             probe_implementation=self.settings.probe_backend,
             harness=__version__,
         )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geneb_bench.protocol import Regime
+from geneb_bench.protocol import PROBE, Regime
 
 if TYPE_CHECKING:
     from geneb_bench.models.base import ModelSpec
@@ -41,16 +41,20 @@ class Settings:
     rerun: bool = False
     baseline: Path | None = None
     baseline_tolerance: float = 0.02
-    probe_backend: str = "sklearn"
+    probe_backend: str = "sklearn"  # the probe's implementation (``probe.registry``)
     long_input: str = "truncate"
     progress: bool = False  # force the progress bar (otherwise: auto)
     memory_gb: float = 4.0  # EmbeddingStore bound
     audit: str = "cached"  # task audit: cached, on, off, fail-on=fail, fail-on=warn (plugin.audit)
+    probe: str = PROBE  # which probe (``probe.registry``): the protocol's unless a user registered another
     # The resolved models, once per process (a local checkpoint is fingerprinted by listing its files);
     # derived from ``models`` when not given.
     specs: tuple[ModelSpec, ...] = ()
 
     def __post_init__(self) -> None:
+        from geneb_bench.probe.registry import get_probe
+
+        get_probe(self.probe, self.probe_backend)  # an unknown probe or implementation: ValueError, up front
         if not self.specs:
             from geneb_bench.models.registry import resolve_models
 

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 
 from geneb_bench.probe import evaluate as ev
-from geneb_bench.probe import threads, torch_lr
+from geneb_bench.probe import logistic, threads, torch_lr
 from geneb_bench.probe.evaluate import evaluate_regime, evaluate_task
 from geneb_bench.probe.metrics import score
 from geneb_bench.probe.sampling import kshot_indices
@@ -57,13 +57,13 @@ def test_score_rejects_mismatched_input() -> None:
 # -- identical work is done once --------------------------------------------------------------------------
 def test_each_distinct_fit_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = ev._sklearn_fit
+    real = logistic._sklearn_fit
 
-    def counting(x: Any, y: Any, xt: Any, yt: Any, seed: int) -> Any:
+    def counting(x: Any, y: Any, xt: Any, seed: int) -> Any:
         calls.append(len(y))
-        return real(x, y, xt, yt, seed)
+        return real(x, y, xt, seed)
 
-    monkeypatch.setattr(ev, "_sklearn_fit", counting)
+    monkeypatch.setattr(logistic, "_sklearn_fit", counting)
     x_tr, y_tr, x_te, y_te = blobs(2)
     got = evaluate_task(x_tr, y_tr, x_te, y_te, REGIMES, SEEDS)
     assert sorted(calls) == [2] * 5 + [20] * 5 + [300]  # 1 full fit, not 5
@@ -88,7 +88,7 @@ def test_all_regimes_at_once_equal_one_regime_at_a_time() -> None:
 def test_convergence_warnings_are_counted_not_printed(
     recwarn: pytest.WarningsRecorder, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ev, "PROBE_MAX_ITER", 2)  # lbfgs stops before converging, and sklearn warns
+    monkeypatch.setattr(logistic, "PROBE_MAX_ITER", 2)  # lbfgs stops before converging, and sklearn warns
     x, y, _, _ = blobs(2)
     got = evaluate_regime(x * 100, y, x, y, FULL, SEEDS)
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
@@ -118,13 +118,13 @@ def test_blas_cap_is_applied_during_fits_and_restored(monkeypatch: pytest.Monkey
     from threadpoolctl import threadpool_info
 
     seen: list[int] = []
-    real = ev._sklearn_fit
+    real = logistic._sklearn_fit
 
     def spy(*args: Any) -> Any:
         seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
         return real(*args)
 
-    monkeypatch.setattr(ev, "_sklearn_fit", spy)
+    monkeypatch.setattr(logistic, "_sklearn_fit", spy)
     before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     x_tr, y_tr, x_te, y_te = blobs(2)
     evaluate_regime(x_tr, y_tr, x_te, y_te, FULL, (13,))
@@ -138,7 +138,7 @@ def test_blas_cap_is_applied_during_fits_and_restored(monkeypatch: pytest.Monkey
 def test_one_class_draw_is_a_constant_prediction(backend: str) -> None:
     x = np.arange(20, dtype=float).reshape(10, 2)
     got = evaluate_regime(x, np.zeros(10, dtype=int), x[:4], np.array([0, 1, 0, 1]), FULL, (13,),
-                          backend=backend)  # type: ignore[arg-type]
+                          backend=backend)
     s = got.seeds[0]
     assert (s.mcc, s.accuracy, s.n_iter) == (0.0, 0.5, 0)
     assert s.note == ev.ONE_CLASS_NOTE
@@ -188,13 +188,13 @@ def test_non_finite_embeddings_are_refused(split: str, bad: float, backend: str)
     x_tr, y_tr, x_te, y_te = blobs(2)
     (x_tr if split == "train" else x_te)[7, 3] = bad
     with pytest.raises(ValueError, match=f"non-finite.*{split} split, row 8"):
-        evaluate_regime(x_tr, y_tr, x_te, y_te, FULL, SEEDS, backend=backend)  # type: ignore[arg-type]
+        evaluate_regime(x_tr, y_tr, x_te, y_te, FULL, SEEDS, backend=backend)
 
 
 def test_unknown_backend() -> None:
     x_tr, y_tr, x_te, y_te = blobs(2)
-    with pytest.raises(ValueError, match="unknown probe backend 'jax'"):
-        evaluate_regime(x_tr, y_tr, x_te, y_te, FULL, SEEDS, backend="jax")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown implementation 'jax' of probe 'logistic-regression'; known: sklearn, torch"):
+        evaluate_regime(x_tr, y_tr, x_te, y_te, FULL, SEEDS, backend="jax")
 
 
 # -- the torch backend ------------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ def test_torch_rejects_mixed_class_sets() -> None:
 # -- the backend is recorded ------------------------------------------------------------------------------
 def test_backend_is_recorded_in_results() -> None:
     x_tr, y_tr, x_te, y_te = blobs(2)
-    backends: tuple[ev.Backend, ...] = ("sklearn", "torch")
+    backends = ("sklearn", "torch")
     for backend in backends:
         r = evaluate_regime(x_tr, y_tr, x_te, y_te, ONE, SEEDS, backend=backend)
         item = ItemResult.from_regime(
