@@ -199,3 +199,24 @@ def test_run_benchmarks_through_pytest(pytester: pytest.Pytester) -> None:
     assert (out / "junit.xml").read_text().count('<property name="mcc"') == 2
     assert sorted(p.name for p in (out / "results" / "kmer-2" / "prom").iterdir()) == ["1shot.json", "full.json"]
     assert (out / "results.csv").is_file()
+
+
+# -- start-up: the everyday commands import nothing heavy ---------------------------------------------------
+HEAVY = ("pandas", "scipy", "sklearn", "matplotlib", "torch", "transformers")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["models"], ["cache", "ls"], ["report", "--help"]])
+def test_everyday_commands_import_no_heavy_library(argv: list[str], tmp_path: Path) -> None:
+    """``geneb --help``, ``geneb models`` and ``geneb cache ls`` start fast: none of pandas, scipy, sklearn,
+    matplotlib, torch or transformers is imported (measured wall times: benchmarks/cli_startup.py)."""
+    import subprocess
+
+    code = (
+        "import sys\nfrom geneb_bench.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GENEB_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "HEAVY=", done.stdout[-500:]

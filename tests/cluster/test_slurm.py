@@ -33,7 +33,7 @@ def test_scripts_shard_the_sweep_and_merge_after_all_shards(tmp_path: Path) -> N
     assert "merge" in merge.read_text()
     assert "report" in merge.read_text()
     for script in (array, merge):
-        subprocess.run(["bash", "-n", str(script)], check=True)  # valid shell
+        subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)  # valid shell
 
 
 def test_cli_writes_scripts_without_submitting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,7 +70,7 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         for daemon in ("slurmctld", "slurmd"):
             pid = root / f"{daemon}.pid"
             if pid.exists():
-                subprocess.run(["kill", pid.read_text().strip()], check=False)
+                subprocess.run(["kill", pid.read_text().strip()], check=False, timeout=30)
 
 
 @pytest.mark.slurm
@@ -80,7 +80,7 @@ def test_job_array_on_real_slurm_matches_a_local_run(slurm_cluster: dict[str, st
     submitted = subprocess.run(
         [sys.executable, "-m", "geneb_bench.cli", "slurm", "--shards", "2", "--results-dir", str(results),
          "--cpus", "1", "--mem", "1G", "--time", "00:10:00", "--submit", "--", *selection],
-        env=slurm_cluster, capture_output=True, text=True, check=True,
+        env=slurm_cluster, capture_output=True, text=True, check=True, timeout=120,
     )
     assert "submitted array job" in submitted.stdout
     merged = results / "merged" / "results.csv"
@@ -94,7 +94,7 @@ def test_job_array_on_real_slurm_matches_a_local_run(slurm_cluster: dict[str, st
     subprocess.run(
         [sys.executable, "-m", "geneb_bench.cli", "run", "--results-dir", str(local), *selection,
          f"--geneb-cache-dir={tmp_path / 'local-cache'}"],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, timeout=300,
     )
     cluster_frame = pd.read_csv(merged).sort_values(["model", "task_id", "regime"]).reset_index(drop=True)
     local_frame = pd.read_csv(local / "results.csv").sort_values(["model", "task_id", "regime"]).reset_index(drop=True)

@@ -83,10 +83,15 @@ def test_oom_backs_off_and_vectors_equal_unbatched(
             assert bert.token_budget < budget  # halved at least once
         fitted, before = bert.token_budget, fake.ooms
         again = bert.embed(sequences)  # what fitted is remembered: budget never grows back
-        np.testing.assert_array_equal(again, got)
+        if before == 0:  # no back-off: the same budget, the same batches, so the same bits
+            np.testing.assert_array_equal(again, got)
+        else:  # batches of another size: float sums in another order, equal only to rounding
+            np.testing.assert_allclose(again, got, rtol=1e-5, atol=1e-6)
         assert bert.token_budget <= fitted
         if bert.token_budget <= limit:
             assert fake.ooms == before  # the remembered budget fits: no new out-of-memory
+        if fake.ooms == before:  # the second call did not back off either: a third batches alike, bit for bit
+            np.testing.assert_array_equal(bert.embed(sequences), again)
 
 
 def test_oom_budget_is_remembered_per_embedder(bert: HFEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -135,7 +135,8 @@ def test_xdist_gives_the_same_tables_as_a_serial_run(bench: Sweep) -> None:
     pytest.importorskip("xdist")
     serial = bench.pytester.runpytest(*bench.args(cache="cache-serial", results="serial"))
     serial.assert_outcomes(passed=6)
-    parallel = bench.pytester.runpytest_subprocess("-n", "2", *bench.args(cache="cache-xdist", results="xdist"))
+    parallel = bench.pytester.runpytest_subprocess("-n", "2", *bench.args(cache="cache-xdist", results="xdist"),
+                                                   timeout=300)
     parallel.assert_outcomes(passed=6)
     parallel.stdout.fnmatch_lines(["*2 workers*", "*GENEB results (mean over seeds)*"])
 
@@ -317,7 +318,7 @@ def test_unrelated_tests_are_untouched(pytester: pytest.Pytester) -> None:
             assert [m for m in heavy if m in sys.modules] == []
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers", timeout=120)
     result.assert_outcomes(passed=2)
     assert "GENEB results" not in result.stdout.str()
     assert not (pytester.path / "reports").exists()
@@ -387,7 +388,7 @@ SCHEDULER_PROBE = (
 
 def test_plain_n_uses_loadgroup(bench: Sweep) -> None:
     bench.pytester.makeconftest(SCHEDULER_PROBE)
-    plain = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "-v", models=("kmer-2", "kmer-3")))
+    plain = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "-v", models=("kmer-2", "kmer-3")), timeout=300)
     plain.stdout.fnmatch_lines(["SCHEDULER=CrashSafeLoadGroupScheduling"])
     plain.assert_outcomes(passed=12)
     workers: dict[str, set[str]] = {}
@@ -397,7 +398,7 @@ def test_plain_n_uses_loadgroup(bench: Sweep) -> None:
             workers.setdefault(model, set()).add(line.split("]")[0] + "]")
     assert sorted(workers) == ["kmer-2", "kmer-3"]
     assert all(len(w) == 1 for w in workers.values()), workers  # a model's items stay on one worker
-    explicit = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "--dist", "load"))
+    explicit = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "--dist", "load"), timeout=300)
     explicit.stdout.fnmatch_lines(["SCHEDULER=LoadScheduling"])
 
 
@@ -429,31 +430,59 @@ def test_rerun_loads_finished_items_unless_told_to_recompute(bench: Sweep) -> No
     assert "loaded from earlier results" not in other_seeds.stdout.str()  # a different protocol run
 
 
+PAUSE = '''
+"""With GENEB_PAUSE_AT=n and GENEB_PAUSE_MARKER=path: item n (1-based) touches the marker and then waits,
+so the test's SIGKILL lands mid-sweep, inside an item, every time."""
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+AT = int(os.environ.get("GENEB_PAUSE_AT", "0"))
+_seen = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    _seen.append(item.nodeid)
+    if AT and len(_seen) == AT:
+        Path(os.environ["GENEB_PAUSE_MARKER"]).touch()
+        time.sleep(120)
+    return (yield)
+'''
+
+
 def test_sigkill_mid_sweep_loses_no_finished_item(sweep: Sweep) -> None:
+    """SIGKILL of the whole process group inside the 5th of 12 items: the 4 finished results stay whole and
+    are resumed as they are; the rest is computed."""
     import os
     import signal
     import subprocess
-    import sys
     import time
 
-    pytester = sweep.pytester  # holds test_bench.py; this sweep runs the built-in lite suite
-    args = [sys.executable, "-m", "pytest", "test_bench.py", "-q", "-p", "no:cacheprovider",
-            "--geneb-suite=lite", "--geneb-model=kmer-5", "--geneb-model=random-gpt2-tiny",
-            f"--geneb-cache-dir={pytester.path / 'cache'}", f"--geneb-results-dir={pytester.path / 'out'}"]
-    results = pytester.path / "out" / "results"
-    proc = subprocess.Popen(args, cwd=pytester.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(results.rglob("*.json"))) < 8:
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    for i, task in enumerate(("prom_a", "prom_b", "prom_c")):
+        sweep.good_task(task, seed=i + 1)
+    sweep.pytester.makeconftest(PAUSE)
+    marker = sweep.root / "paused"
+    env = {**os.environ, "GENEB_PAUSE_AT": "5", "GENEB_PAUSE_MARKER": str(marker)}
+    proc = subprocess.Popen(sweep.command(models=("kmer-2", "kmer-3")), cwd=sweep.root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert marker.exists(), "the sweep never reached its 5th item"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    results = sweep.root / "out" / "results"
     survivors = {p: p.read_bytes() for p in results.rglob("*.json")}
-    assert 8 <= len(survivors) < 84, "the kill did not land mid-sweep"
-    for path in survivors:
-        json.loads(path.read_text())  # every file on disk is complete
-    done = subprocess.run([*args], cwd=pytester.path, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-2000:]
-    assert f"geneb: {len(survivors)} of 84 items loaded from earlier results" in done.stdout
-    assert len(list(results.rglob("*.json"))) == 84
+    assert len(survivors) == 4
+    for content in survivors.values():
+        json.loads(content)  # every file on disk is complete
+    done = sweep.run(models=("kmer-2", "kmer-3"))  # no pause: the variables are not set in this process
+    done.assert_outcomes(passed=12)
+    done.stdout.fnmatch_lines(["geneb: 4 of 12 items loaded from earlier results*"])
+    assert len(list(results.rglob("*.json"))) == 12
     assert all(path.read_bytes() == content for path, content in survivors.items())  # kept, not recomputed

@@ -45,3 +45,9 @@ def test_heatmap_labels_local_partial_rows(small_table: pd.DataFrame) -> None:
 def test_scaling_title_carries_rho() -> None:
     fig = figures.scaling_scatter(published_table())
     assert "rho = 0.573" in fig.axes[0].get_title()
+
+
+def test_registering_another_figure_under_a_taken_name_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"figure 'heatmap' is already registered \(by geneb_bench\.reports\.figures"):
+        figures.register_figure("heatmap", "mine")(lambda table, regime: figures.heatmap(table, regime))
+    assert list(figures.FIGURES.names())[:4] == ["heatmap", "scaling", "regimes", "winners"]

@@ -81,3 +81,45 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
         pytest.skip("chromium could not be started")
     assert shot.read_bytes().startswith(b"\x89PNG")
     assert shot.stat().st_size > 20_000  # a blank page is a few KB
+
+
+# -- registered figures ---------------------------------------------------------------------------------------
+def _readme_figure_module() -> str:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    match = re.search(r"<!-- example: figure-module -->\n```python\n(.*?)```", readme, re.S)
+    assert match, "README has no figure example"
+    return match.group(1)
+
+
+def test_a_figure_registered_once_appears_in_report_html(
+    tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's one-module figure: registered by importing it, then in report.html and `geneb figures`;
+    a figure that fails to draw is reported in its place and the rest is still written."""
+    from geneb_bench.reports import figures
+
+    monkeypatch.setattr(figures.FIGURES, "_entries", dict(figures.FIGURES._entries))  # gone after the test
+    (tmp_path / "my_figure.py").write_text(_readme_figure_module())
+    monkeypatch.syspath_prepend(tmp_path)
+    monkeypatch.delitem(__import__("sys").modules, "my_figure", raising=False)
+    __import__("my_figure")
+
+    def broken(table: object, regime: str) -> object:
+        raise RuntimeError("no data for this one")
+
+    figures.register_figure("broken", "never drawn")(broken)
+    root = run_writer(tmp_path / "run", "kmer-3", tasks=tf_tasks)
+    assert main(["report", str(root), "--html"]) == 0
+    parser = _Collector()
+    text = (root / "report.html").read_text(encoding="utf-8")
+    parser.feed(text)
+    assert parser.tags.get("figure") == 5  # the four built-in ones and the new one
+    assert 'id="figure-macro-hist"' in text
+    assert "Distribution of macro-MCC over models" in text
+    assert "figure broken could not be drawn: RuntimeError: no data for this one" in text
+
+    figures.FIGURES.unregister("broken")
+    assert main(["figures", str(root), "-o", str(tmp_path / "figs")]) == 0
+    assert (tmp_path / "figs" / "macro-hist.png").read_bytes().startswith(b"\x89PNG")
