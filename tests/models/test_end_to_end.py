@@ -32,6 +32,7 @@ def _write_task(root: Path) -> Path:
     return suite
 
 
+@pytest.mark.slow
 def test_local_checkpoints_run_through_the_suite(
     pytester: pytest.Pytester, stand_in: Callable[[str], Path], hf_offline: None
 ) -> None:

@@ -131,6 +131,7 @@ def test_run_writes_results_junit_and_tables(bench: Sweep) -> None:
 # -- 3. xdist ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_xdist_gives_the_same_tables_as_a_serial_run(bench: Sweep) -> None:
     pytest.importorskip("xdist")
     serial = bench.pytester.runpytest(*bench.args(cache="cache-serial", results="serial"))
@@ -386,6 +387,7 @@ SCHEDULER_PROBE = (
 )
 
 
+@pytest.mark.slow
 def test_plain_n_uses_loadgroup(bench: Sweep) -> None:
     bench.pytester.makeconftest(SCHEDULER_PROBE)
     plain = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "-v", models=("kmer-2", "kmer-3")), timeout=300)
@@ -402,6 +404,7 @@ def test_plain_n_uses_loadgroup(bench: Sweep) -> None:
     explicit.stdout.fnmatch_lines(["SCHEDULER=LoadScheduling"])
 
 
+@pytest.mark.slow
 def test_dist_from_ini_is_honoured_and_an_unrelated_project_gets_no_session(pytester: pytest.Pytester) -> None:
     """A lab's own test suite, with geneb-bench installed: xdist as configured, no GENEB session or table."""
     pytester.makeconftest(SCHEDULER_PROBE)
@@ -453,6 +456,7 @@ def pytest_runtest_call(item):
 '''
 
 
+@pytest.mark.slow
 def test_sigkill_mid_sweep_loses_no_finished_item(sweep: Sweep) -> None:
     """SIGKILL of the whole process group inside the 5th of 12 items: the 4 finished results stay whole and
     are resumed as they are; the rest is computed."""

@@ -65,6 +65,7 @@ def _vectors(cache: Path) -> np.ndarray:
         return np.concatenate([data["train"], data["test"]])
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("transformers_imported")
 def test_oom_backs_off_and_gives_the_same_vectors(sweep: Sweep, monkeypatch: pytest.MonkeyPatch) -> None:
     sweep.good_task("good_a")
@@ -163,6 +164,7 @@ def test_disk_full_while_writing_result_cache_and_tables_keeps_the_old_files(tmp
     assert sorted(tmp_path.rglob("*.tmp")) == []
 
 
+@pytest.mark.slow
 def test_disk_full_in_a_sweep_fails_items_clearly_and_a_rerun_finishes(sweep: Sweep) -> None:
     sweep.good_task("good_a")
     sweep.regimes = "full"
@@ -220,6 +222,7 @@ if MARKERS:
 '''
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_item_the_sweep_goes_on_and_resume_completes(sweep: Sweep) -> None:
     pytest.importorskip("xdist")
     sweep.good_task("prom_a", seed=1)
@@ -275,6 +278,7 @@ def pytest_runtest_setup(item):
 '''
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_on_one_results_directory(sweep: Sweep) -> None:
     sweep.good_task("prom_a", seed=1)
     sweep.good_task("tf_a", seed=2)

@@ -18,6 +18,7 @@ from tests.conftest import Sweep
 TABLES = ("results.csv", "leaderboard.csv", "leaderboard.md")
 
 
+@pytest.mark.slow
 def test_run_gives_the_same_results_csv_as_the_pytest_run(sweep: Sweep) -> None:
     sweep.good_task("t1")
     sweep.good_task("t2", seed=2, category="Enhancers")
