@@ -6,7 +6,7 @@
 * ``torch`` (opt-in): sklearn's L-BFGS-B and stopping rule with the objective evaluated by torch on the
   models' device, the fits of one size class batched (``torch_lr``).
 
-sklearn and torch are imported when a fit runs, not when the probe is looked up.
+torch is imported when a torch fit runs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 
 from geneb_bench.probe.registry import Fit, FitJob, register_probe
 from geneb_bench.probe.threads import available_cores, blas_threads
@@ -25,9 +27,6 @@ from geneb_bench.protocol import PROBE, PROBE_MAX_ITER
 
 def _sklearn_fit(x_fit: Any, y_fit: Any, x_test: Any, seed: int) -> Fit:
     """The authors' probe, exactly; its ConvergenceWarnings are counted, never printed."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-
     clf = LogisticRegression(max_iter=PROBE_MAX_ITER, random_state=seed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)

@@ -198,7 +198,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     subm.add_argument("--allow-partial", action="store_true")
     subm.add_argument("--validate", metavar="FILE")
 
-    fig = sub.add_parser("figures", help="heatmap, scaling, regimes and winner figures (PNG + SVG)")
+    fig = sub.add_parser("figures", help="every registered figure (heatmap, scaling, regimes, winners, yours) as PNG + SVG")
     fig.add_argument("source", nargs="?", default="published", help="'published' or a results dir")
     fig.add_argument("-o", "--output", default="figures")
     fig.add_argument("--regime", default="full", choices=REGIME_NAMES)
