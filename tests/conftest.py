@@ -26,6 +26,7 @@ import pytest
 import torch  # noqa: F401
 
 import geneb_bench.probe.evaluate
+import geneb_bench.probe.logistic  # the built-in probes, with sklearn
 import geneb_bench.results.aggregate
 import geneb_bench.runner.session  # noqa: F401
 from geneb_bench.categories import get_category

@@ -9,13 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-# Imported before any in-process pytester run: it unloads the modules a run imported first, and numpy's C
-# parts (which sklearn pulls in) cannot be loaded twice in one process.
-import sklearn.linear_model  # noqa: F401
-
 from geneb_bench.data import suites
 from geneb_bench.models import registry
-from geneb_bench.probe import logistic  # noqa: F401
 
 if TYPE_CHECKING:
     from conftest import Sweep
