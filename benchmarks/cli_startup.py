@@ -21,12 +21,13 @@ COMMANDS = (["--help"], ["models"], ["cache", "ls"])
 LAUNCH = "import sys; from geneb_bench.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-def wall_times(argv: list[str], repeat: int, env: dict[str, str]) -> list[float]:
+def wall_times(argv: list[str], repeat: int, env: dict[str, str], cwd: str) -> list[float]:
+    """``cwd`` away from any checkout: ``python -c`` puts the working directory first on ``sys.path``."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", LAUNCH, *argv] if argv else [sys.executable, "-c", "pass"],
-                       stdout=subprocess.DEVNULL, check=True, timeout=120, env=env)
+                       stdout=subprocess.DEVNULL, check=True, timeout=120, env=env, cwd=cwd)
         times.append(time.perf_counter() - start)
     return times
 
@@ -39,10 +40,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "GENEB_CACHE_DIR": cache}  # an empty cache: `cache ls` lists nothing
         if args.src:
-            env["PYTHONPATH"] = args.src
+            env["PYTHONPATH"] = os.path.abspath(args.src)
         print(f"{'command':<22} {'best s':>8} {'median s':>9}   ({args.repeat} runs each)")
         for argv in ([], *COMMANDS):
-            times = wall_times(list(argv), args.repeat, env)
+            times = wall_times(list(argv), args.repeat, env, cache)
             label = "python -c pass" if not argv else "geneb " + " ".join(argv)
             print(f"{label:<22} {min(times):8.3f} {statistics.median(times):9.3f}")
 
