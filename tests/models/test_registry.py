@@ -86,8 +86,40 @@ def test_resolve_models_rejects_duplicates() -> None:
 
 
 def test_unknown_family() -> None:
-    with pytest.raises(ValueError, match="unknown family"):
+    with pytest.raises(ValueError, match="model 'x': unknown model family 'nope'; known: kmer, random-transformer"):
         build_embedder(ModelSpec(key="x", family="nope"), "cpu")
+
+
+def test_a_family_and_a_model_registered_in_a_few_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user's own embedder class is a family builder as it is; a taken key or family name is refused."""
+    import numpy as np
+
+    from geneb_bench.models import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # gone after the test
+    monkeypatch.setattr(registry.FAMILIES, "_entries", dict(registry.FAMILIES._entries))
+
+    @registry.register_family("length-test")
+    class Length:
+        def __init__(self, spec: ModelSpec, device: str) -> None:
+            self.scale = float(spec.options["scale"])
+
+        def embed(self, sequences: list[str]) -> np.ndarray:
+            return np.array([[len(s) * self.scale] for s in sequences], dtype=np.float32)
+
+        def close(self) -> None:
+            pass
+
+    spec = registry.register_model(ModelSpec(key="length-x2", family="length-test", options={"scale": 2}))
+    assert registry.register_model(spec) is spec  # the same spec again: a no-op
+    assert resolve_model("length-x2") == spec
+    assert build_embedder(spec, "cpu").embed(["ACG", "A"]).tolist() == [[6.0], [2.0]]
+    with pytest.raises(ValueError, match="model key 'kmer-3' is already registered"):
+        registry.register_model(ModelSpec(key="kmer-3", family="length-test", options={"scale": 1}))
+    with pytest.raises(ValueError, match="model family 'kmer' is already registered"):
+        registry.register_family("kmer")(Length)
+    with pytest.raises(ValueError, match="letters, digits"):
+        registry.register_model(ModelSpec(key="a/b", family="length-test"))
 
 
 def test_identity_covers_options() -> None:

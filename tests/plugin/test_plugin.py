@@ -172,8 +172,8 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
         seen["events"].append(("close", f"kmer-{self.k}"))
         close(self)
 
-    def recording_run_item(self: GenebSession, item: BenchItem) -> Outcome:
-        outcome = run_item(self, item)
+    def recording_run_item(self: GenebSession, item: BenchItem, **kwargs: Any) -> Outcome:
+        outcome = run_item(self, item, **kwargs)
         seen["cached"].append((item.id, outcome.embeddings_cached))
         return outcome
 
