@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from geneb_bench.models.base import Embeddings, ModelUnavailable
+from geneb_bench.models.recipe import POOLINGS
 
 __all__ = [
     "DEFAULT_TOKEN_BUDGET",
@@ -39,7 +40,6 @@ ENGINE_VERSION = "1"
 DEFAULT_TOKEN_BUDGET = 8_192
 LONG_INPUT_POLICIES = ("truncate", "window")  # GENEB truncates; "window" = sliding windows, averaged
 PROGRESS_MIN_SEQUENCES = 2_000  # tasks at least this large get a progress bar (when not quiet)
-POOLINGS = ("mean", "cls", "last", "mean_unmasked")  # recipe field ``pooling``
 
 Forward = Callable[[Any, Any], Any]  # (ids, mask) -> token states (batch, tokens, dim)
 

@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from geneb_bench.embeddings.engine import POOLINGS
 from geneb_bench.models.base import ModelSpec
 
+POOLINGS = ("mean", "cls", "last", "mean_unmasked")  # pooled by the embedding engine
 AUTO_CLASSES = ("AutoModel", "AutoModelForMaskedLM", "AutoModelForCausalLM", "none")
 
 DEFAULT_RECIPE: dict[str, Any] = {
