@@ -393,7 +393,7 @@ def test_broken_model(tmp_path: Path, name: str, hf_offline: None) -> None:
     """One item of a good task with a broken model: the exact error, no result file, nothing cached."""
     case = MODEL_CASES[name]
     (tmp_path / "tr.csv").write_text(GOOD)
-    (tmp_path / "te.csv").write_text("text,label\nACGT,0\nGGCC,1\n")
+    (tmp_path / "te.csv").write_text("text,label\nAAGT,0\nGGCT,1\n")
     (tmp_path / "s.toml").write_text('[[task]]\nid = "t"\ncategory = "Promoters"\ntrain = "tr.csv"\ntest = "te.csv"\n')
     model = case.make(tmp_path)
     with pytest.raises(case.outcome, match=re.escape(case.error.format(t=tmp_path))):
