@@ -147,9 +147,11 @@ def test_lock_held_by_a_suspended_run_says_who_and_gives_up(tmp_path: Path) -> N
         with pytest.raises(CacheLockTimeout) as info, cache._locked(cache.path_for("ab" * 32)):
             pass
         assert time.monotonic() - start < 10
-        assert len(told) == 1 and f"held by PID {holder.pid} on host {os.uname().nodename}" in told[0]
+        assert len(told) == 1
+        assert f"held by PID {holder.pid} on host {os.uname().nodename}" in told[0]
         assert "giving up after 2 s (--geneb-lock-timeout)" in told[0]
-        assert f"held by PID {holder.pid}" in str(info.value) and "--geneb-lock-timeout" in str(info.value)
+        assert f"held by PID {holder.pid}" in str(info.value)
+        assert "--geneb-lock-timeout" in str(info.value)
     finally:
         holder.kill()
         holder.wait(timeout=30)
@@ -182,10 +184,11 @@ def test_unwritable_cache_turns_caching_off_once(tmp_path: Path) -> None:
         return {"train": np.ones((2, 2)), "test": np.ones((1, 2))}
 
     with pytest.warns(CacheDisabledWarning, match="caching is off for the rest of this run") as record:
-        for task in ("a", "b", "c"):
-            arrays, cached = cache.get_or_compute({"task_id": task}, compute)
-            assert not cached and arrays["train"].dtype == np.float32
-    assert len(record) == 1 and len(calls) == 3
+        got = [cache.get_or_compute({"task_id": task}, compute) for task in ("a", "b", "c")]
+    assert [cached for _, cached in got] == [False, False, False]
+    assert all(arrays["train"].dtype == np.float32 for arrays, _ in got)
+    assert len(record) == 1
+    assert len(calls) == 3
 
 
 def test_failing_table_write_is_one_line_after_the_summary(sweep: Sweep, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,11 +205,13 @@ def test_failing_table_write_is_one_line_after_the_summary(sweep: Sweep, monkeyp
     result = sweep.run()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     out = result.stdout.str()
-    assert "INTERNALERROR" not in out and "pluggy" not in out
+    assert "INTERNALERROR" not in out
+    assert "pluggy" not in out
     lines = out.splitlines()
     failure = [i for i, line in enumerate(lines) if line.startswith("geneb: could not write the tables")]
     assert len(failure) == 1
-    assert "No space left on device" in lines[failure[0]] and "geneb report" in lines[failure[0]]
+    assert "No space left on device" in lines[failure[0]]
+    assert "geneb report" in lines[failure[0]]
     assert failure[0] > next(i for i, line in enumerate(lines) if "= FAILURES =" in line)
     assert sorted(sweep.results()) == ["kmer-3/good_a/full"], "the good item's result is intact"
 
@@ -267,7 +272,7 @@ def test_report_skips_a_corrupt_result_with_a_warning(sweep: Sweep, capsys: pyte
     bad.write_text(bad.read_text()[:100])
     capsys.readouterr()
     assert geneb(["report", str(sweep.root / "out")]) == 0
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert f"warning: skipped {bad}: unreadable result file" in err
     assert "good_a" in (sweep.root / "out" / "results.csv").read_text()
     assert "good_b" not in (sweep.root / "out" / "results.csv").read_text()
@@ -286,9 +291,11 @@ def test_cache_verify_finds_a_byte_flipped_entry(tmp_path: Path, capsys: pytest.
     flipped.write_bytes(bytes(data))
     assert geneb(["cache", "verify", "--cache-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert f"BAD {flipped}" in out and "2 entries checked, 1 bad" in out
+    assert f"BAD {flipped}" in out
+    assert "2 entries checked, 1 bad" in out
     assert geneb(["cache", "verify", "--cache-dir", str(tmp_path), "--remove"]) == 0
-    assert not flipped.exists() and len(cache.entries()) == 1
+    assert not flipped.exists()
+    assert len(cache.entries()) == 1
 
 
 # ---- 5. obvious data errors ---------------------------------------------------------------------------------
@@ -331,7 +338,8 @@ def test_renamed_task_is_reported_once(sweep: Sweep, capsys: pytest.CaptureFixtu
     _, err = capsys.readouterr()
     assert err.count("tasks 'old_name' and 'new_name' hold the same data") == 1
     table = (sweep.root / "out" / "results.csv").read_text()
-    assert "new_name" in table and "old_name" not in table
+    assert "new_name" in table
+    assert "old_name" not in table
 
 
 # ---- 6. library versions are in the cache key --------------------------------------------------------------
@@ -381,7 +389,8 @@ def test_after_an_oom_back_off_the_whole_task_is_one_batch_plan() -> None:
     forward = Recorder(limit=200)
     engine = EmbeddingEngine(forward, pad_id=0, device="cpu", token_budget=2000)
     engine.embed_ids(encoded, ["x"] * len(encoded), list(range(len(encoded))))
-    assert forward.ooms >= 1 and engine.token_budget < 2000
+    assert forward.ooms >= 1
+    assert engine.token_budget < 2000
     plan = list(token_budget_batches([len(e) for e in encoded], engine.token_budget, False))
     assert sorted(forward.done) == sorted(tuple(tuple(encoded[i]) for i in batch) for batch in plan)
 
@@ -403,7 +412,8 @@ def test_the_effective_token_budget_is_recorded(sweep: Sweep, monkeypatch: pytes
     sweep.run(models=("random-bert-tiny",)).assert_outcomes(passed=1)
     assert ooms
     (result,) = sweep.results().values()
-    assert result["token_budget"] is not None and result["token_budget"] <= 8 * 62
+    assert result["token_budget"] is not None
+    assert result["token_budget"] <= 8 * 62
     monkeypatch.undo()
     sweep.run(models=("kmer-3",)).assert_outcomes(passed=1)
     assert sweep.results()["kmer-3/good_a/full"]["token_budget"] is None  # no token batching
@@ -429,7 +439,8 @@ def test_lock_notice_is_shown_live_in_a_sweep(sweep: Sweep, tmp_path: Path) -> N
     """)
     holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
         run = sweep.subprocess("--geneb-lock-timeout=8", timeout=120)
         assert run.returncode == 1, run.stdout[-2000:]
         assert f"geneb: waiting for embedding cache lock {path}.lock, held by PID {holder.pid}" in run.stderr
@@ -441,9 +452,9 @@ def test_lock_notice_is_shown_live_in_a_sweep(sweep: Sweep, tmp_path: Path) -> N
 
 def _sweep_cache_parts(sweep: Sweep) -> dict[str, Any]:
     """The cache key of the sweep's first (model, task), as the session builds it."""
-    from geneb_bench.runner.settings import Settings
-    from geneb_bench.runner.session import GenebSession
     from geneb_bench.protocol import get_regime
+    from geneb_bench.runner.session import GenebSession
+    from geneb_bench.runner.settings import Settings
 
     settings = Settings(suite=str(sweep.suite), models=("kmer-3",), regimes=(get_regime("full"),), seeds=(13,),
                         data_dir=None, cache_dir=sweep.root / "cache", results_dir=sweep.root / "out", device="cpu")
