@@ -191,40 +191,36 @@ def test_unwritable_cache_turns_caching_off_once(tmp_path: Path) -> None:
     assert len(calls) == 3
 
 
-def test_failing_table_write_is_one_line_after_the_summary(sweep: Sweep, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failing_table_write_is_one_line_after_the_summary(sweep: Sweep) -> None:
     """Was: ~100 lines of pluggy traceback from pytest_sessionfinish and no failure summary."""
     sweep.good_task("good_a")
     sweep.task("bad", {"tr.csv": "text,label\nACGT,0\n", "te.csv": "text,label\nACGT,0\n"},
                'train = "{dir}/tr.csv"\ntest = "{dir}/te.csv"')
     sweep.regimes = "full"
 
-    def full_disk(*args: Any, **kwargs: Any) -> None:
-        raise OSError(28, f"cannot write {sweep.root / 'out' / 'leaderboard.md'}: No space left on device")
-
-    monkeypatch.setattr("geneb_bench.runner.finish.write_reports", full_disk)
+    (sweep.root / "out" / "leaderboard.md").mkdir(parents=True)  # a real fault: the table cannot be replaced
     result = sweep.run()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     out = result.stdout.str()
     assert "INTERNALERROR" not in out
-    assert "pluggy" not in out
+    assert "pluggy/_" not in out  # no traceback through the hook machinery
     lines = out.splitlines()
     failure = [i for i, line in enumerate(lines) if line.startswith("geneb: could not write the tables")]
     assert len(failure) == 1
-    assert "No space left on device" in lines[failure[0]]
+    assert "leaderboard.md" in lines[failure[0]]
     assert "geneb report" in lines[failure[0]]
     assert failure[0] > next(i for i, line in enumerate(lines) if "= FAILURES =" in line)
     assert sorted(sweep.results()) == ["kmer-3/good_a/full"], "the good item's result is intact"
 
 
-def test_failing_table_write_in_a_passing_run_exits_1(sweep: Sweep, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failing_table_write_in_a_passing_run_exits_1(sweep: Sweep) -> None:
     sweep.good_task("good_a")
     sweep.regimes = "full"
-    monkeypatch.setattr("geneb_bench.runner.finish.write_reports",
-                        lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    (sweep.root / "out" / "leaderboard.md").mkdir(parents=True)
     result = sweep.run()
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["geneb: could not write the tables in *No space left on device*"])
+    result.stdout.fnmatch_lines(["geneb: could not write the tables in *leaderboard.md*geneb report*"])
 
 
 # ---- 4. corrupt results and cache entries -----------------------------------------------------------------
@@ -408,13 +404,13 @@ def test_the_effective_token_budget_is_recorded(sweep: Sweep, monkeypatch: pytes
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
         return embedding(ids, *args, **kwargs)
 
-    monkeypatch.setattr(torch.nn.functional, "embedding", allocator)
-    sweep.run(models=("random-bert-tiny",)).assert_outcomes(passed=1)
+    with monkeypatch.context() as patch:  # not monkeypatch.undo(): that would undo pytester's chdir too
+        patch.setattr(torch.nn.functional, "embedding", allocator)
+        sweep.run(models=("random-bert-tiny",)).assert_outcomes(passed=1)
     assert ooms
     (result,) = sweep.results().values()
     assert result["token_budget"] is not None
     assert result["token_budget"] <= 8 * 62
-    monkeypatch.undo()
     sweep.run(models=("kmer-3",)).assert_outcomes(passed=1)
     assert sweep.results()["kmer-3/good_a/full"]["token_budget"] is None  # no token batching
 
