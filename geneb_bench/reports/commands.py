@@ -141,7 +141,7 @@ def report_results(results_dir: Path) -> list[tuple[ItemResult, Path]]:
     from geneb_bench.io import results_root
     from geneb_bench.results.record import read_result
 
-    newest: dict[tuple[str, str, str], tuple[float, ItemResult, Path]] = {}
+    newest: dict[tuple[str, ...], tuple[float, ItemResult, Path]] = {}
     renamed: set[tuple[str, str]] = set()
     for path in sorted(results_root(results_dir).rglob("*.json")):
         try:
@@ -149,7 +149,10 @@ def report_results(results_dir: Path) -> list[tuple[ItemResult, Path]]:
         except (ValueError, OSError) as exc:
             print(f"geneb report: warning: skipped {exc}; rerun its item to recompute it", file=sys.stderr)
             continue
-        key = (result.model, result.regime, result.task_fingerprint)
+        # a renaming changes nothing else: results measured differently stay apart (and the table refuses them)
+        seeds = ",".join(str(s.get("seed")) for s in result.per_seed)
+        key = (result.model, result.regime, result.task_fingerprint, result.protocol, result.probe,
+               result.probe_backend, seeds)
         held = newest.get(key)
         if held is not None and held[1].task_id != result.task_id:
             old, new = sorted((held, (mtime, result, path)), key=lambda entry: entry[0])
