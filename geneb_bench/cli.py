@@ -105,10 +105,11 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from geneb_bench.reports.commands import report_extras, report_results
     from geneb_bench.results.render import render_text, write_reports
     from geneb_bench.results.resultset import ResultSet
 
-    results = ResultSet.load(Path(args.results_dir))
+    results = ResultSet(report_results(Path(args.results_dir)))
     frame = results.frame
     if frame.empty:
         print(f"geneb report: no result files under {args.results_dir}", file=sys.stderr)
@@ -122,9 +123,7 @@ def _report(args: argparse.Namespace) -> int:
         print(render_audit_text(frame, audits, regimes=audited_regimes(frame)[:1]))
     for path in write_reports(frame, Path(args.output or args.results_dir), audits):
         print(f"wrote {path}")
-    from geneb_bench.reports.commands import report_extras
-
-    report_extras(args)
+    report_extras(args, frame)
     return 0
 
 
@@ -155,7 +154,7 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    """``geneb cache ls|du|prune``: see and trim the embedding cache."""
+    """``geneb cache ls|du|verify|prune``: see, check and trim the embedding cache (verify reads every byte)."""
     from tabulate import tabulate
 
     from geneb_bench.embeddings.cache import EmbeddingCache
@@ -168,6 +167,18 @@ def _cache(args: argparse.Namespace) -> int:
         removed = cache.prune(older_than_s=older, model=args.model, max_bytes=max_bytes)
         print(f"removed {len(removed)} entries ({sum(e.size for e in removed) / 1e6:.1f} MB) from {cache.root}")
         return 0
+    if args.action == "verify":
+        checked = bad = 0
+        for entry, problem in cache.verify():
+            checked += 1
+            if problem is not None:
+                bad += 1
+                if args.remove:
+                    entry.path.unlink(missing_ok=True)
+                print(f"{'removed' if args.remove else 'BAD'} {entry.path} ({entry.model}, {entry.task}): {problem}")
+        print(f"{checked} entries checked, {bad} bad in {cache.root}"
+              + ("" if not bad or args.remove else "; --remove deletes them (they would be recomputed anyway)"))
+        return 1 if bad and not args.remove else 0
     entries = cache.entries()
     if args.action == "ls":
         rows = [[e.model, e.task, f"{e.size / 1e6:.2f}", time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used)),
@@ -229,8 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     slurm.add_argument("--gpus", type=int, default=0, help="GPUs per array task")
     slurm.add_argument("--python", default=sys.executable, help="interpreter on the compute nodes")
     slurm.add_argument("--submit", action="store_true", help="call sbatch now")
-    cache = sub.add_parser("cache", help="list (ls), size up (du) or trim (prune) the embedding cache")
-    cache.add_argument("action", choices=("ls", "du", "prune"))
+    cache = sub.add_parser("cache", help="list (ls), size up (du), check (verify) or trim (prune) the embedding cache")
+    cache.add_argument("action", choices=("ls", "du", "verify", "prune"))
+    cache.add_argument("--remove", action="store_true", help="verify: delete the bad entries")
     cache.add_argument("--cache-dir", default=None, help="default: $GENEB_CACHE_DIR or the user cache dir")
     cache.add_argument("--older-than-days", type=float, default=None, help="prune: entries unused this long")
     cache.add_argument("--model", default=None, help="prune: every entry of this model key")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import sys
 from collections import Counter
@@ -98,7 +99,7 @@ def make_result(model: str, task_id: str, category: str, regime: str, mcc: float
         n_test=30,
         n_classes=2,
         embedding_dim=64,
-        task_fingerprint="0" * 64,
+        task_fingerprint=hashlib.sha256(task_id.encode()).hexdigest(),  # distinct data: not a renamed task
         task_revision=None,
         model_identity={"key": model},
         timings={"embed_s": 0.0, "probe_s": 0.0},
@@ -170,8 +171,10 @@ def test_report_on_an_empty_directory_fails(capsys: pytest.CaptureFixture[str], 
 def test_report_on_a_foreign_json_file_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "other.json").write_text('{"schema": "something-else"}')
     code, _, err = run_cli(capsys, "report", str(tmp_path))
-    assert code == 2
+    assert code == 1  # skipped with a warning, and then there is nothing to report
+    assert "warning: skipped" in err
     assert "other.json: unreadable result file" in err
+    assert f"no result files under {tmp_path}" in err
 
 
 # -- run -------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,15 @@ from typing import Any
 from geneb_bench.data.csv_tasks import build_task, cap_rows
 from geneb_bench.data.formats import FORMATS, Rows, read_file
 from geneb_bench.data.registry import check_unique
+from geneb_bench.data.sequences import SequenceError
 from geneb_bench.data.splits import MAX_ROWS, SPLIT_SEED, SUBSAMPLE_SEED, TEST_FRACTION, stratified_split
 from geneb_bench.data.task import TaskData, TaskSpec
 
 TASK_KEYS = frozenset({
     "id", "category", "description", "source", "train", "test", "file", "format", "columns", "header_label",
-    "test_fraction", "split_seed", "subsample_seed", "max_rows",
+    "test_fraction", "split_seed", "subsample_seed", "max_rows", "allow_overlap",
 })
+MAX_OVERLAP = 0.5  # more of the test sequences than this also in train: an error unless allow_overlap
 COLUMN_KEYS = frozenset({"text", "label", "split"})
 
 
@@ -49,6 +51,7 @@ class UserTask:
     split_seed: int = SPLIT_SEED
     subsample_seed: int = SUBSAMPLE_SEED
     max_rows: int = MAX_ROWS
+    allow_overlap: bool = False  # train and test may share most sequences (the spec file says so)
 
     def _read(self, files: tuple[DataFile, ...]) -> Rows:
         rows = Rows()
@@ -63,6 +66,7 @@ class UserTask:
         test_rows: Rows | None = None
         test_name = ", ".join(str(f.path) for f in self.test)
         if self.test:
+            self._check_not_the_same_files()
             test_rows = self._read(self.test)
             if self.split_column:  # split columns in separate train/test files: keep each file's own rows
                 train_rows, test_rows = _only(train_rows, "train"), _only(test_rows, "test")
@@ -85,7 +89,34 @@ class UserTask:
             x, y, note = cap_rows(rows.sequences, rows.labels, self.max_rows, self.subsample_seed, name)
             notes += [note] if note else []
             splits.append((x, y))
-        return build_task(self.spec, splits[0], splits[1], (train_name, test_name), "; ".join(notes) or None)
+        data = build_task(self.spec, splits[0], splits[1], (train_name, test_name), "; ".join(notes) or None)
+        self._check_overlap(data.train_sequences, data.test_sequences, train_name, test_name)
+        return data
+
+
+    def _check_not_the_same_files(self) -> None:
+        """The same file as train and test scores a perfect, meaningless MCC: refused unless allowed."""
+        same = {f.path.resolve() for f in self.train} & {f.path.resolve() for f in self.test}
+        if same and not self.split_column and not self.allow_overlap:
+            raise SequenceError(
+                f"task {self.spec.task_id!r}: {', '.join(sorted(map(str, same)))} is both a train and a test file: "
+                "the probe would be tested on its training rows. Fix: give the held-out file as test (or omit "
+                "test for a seeded split); allow_overlap = true in the task's table if this is intended"
+            )
+
+    def _check_overlap(self, train: Sequence[str], test: Sequence[str], train_name: str, test_name: str) -> None:
+        """More than half of the test sequences also in train: a leak, not a benchmark (unless allowed)."""
+        if self.allow_overlap or not test:
+            return
+        seen = set(train)
+        shared = sum(seq in seen for seq in test)
+        if shared > MAX_OVERLAP * len(test):
+            raise SequenceError(
+                f"task {self.spec.task_id!r}: {shared} of the {len(test)} test sequences "
+                f"({test_name}) are also in train ({train_name}); more than {MAX_OVERLAP:.0%} overlap makes "
+                "the score a memory test. Fix: deduplicate the splits (geneb tasks --check shows the leak); "
+                "allow_overlap = true in the task's table if this is intended"
+            )
 
 
 def _only(rows: Rows, split: str) -> Rows:
@@ -157,11 +188,18 @@ def parse_task(entry: Mapping[str, Any], base: Path, where: str, source: str) ->
             split_seed=int(entry.get("split_seed", SPLIT_SEED)),
             subsample_seed=int(entry.get("subsample_seed", SUBSAMPLE_SEED)),
             max_rows=max_rows,
+            allow_overlap=_flag(entry.get("allow_overlap", False), "allow_overlap"),
         )
     except (TypeError, ValueError) as exc:
         if str(exc).startswith(where):
             raise
         raise ValueError(f"{where}: {exc}") from exc
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} is true or false, got {value!r}")
+    return value
 
 
 def read_spec_file(path: Path) -> tuple[str, tuple[UserTask, ...]]:

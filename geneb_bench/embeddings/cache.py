@@ -5,6 +5,15 @@ protocol and harness version); the key is also stored *inside* the entry and com
 checksum of the arrays detects truncated or corrupt files, which are recomputed, never used. Writes go
 to a temporary file renamed into place; a file lock makes concurrent workers (xdist, several machines
 on a shared filesystem) compute an entry once while the others wait and read. No pickle anywhere.
+
+Locks tell: the holder writes who it is (PID, host, since when) next to the lock; a waiter says so after a
+few seconds and gives up after ``lock_timeout`` seconds with that holder in the error, so a suspended run
+(Ctrl-Z) never makes another wait silently forever. A dead holder's lock is free: the operating system
+drops an ``flock`` with its process, and filelock's soft-lock fallback breaks stale locks itself.
+
+The cache is an optimisation, never a reason to lose a result: when an entry cannot be written (full or
+read-only disk, no permission for the lock), caching is off for the rest of the process, with one warning,
+and the vectors are computed and used as if there were no cache.
 """
 
 from __future__ import annotations
@@ -12,20 +21,62 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
+import sys
 import time
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from geneb_bench.io import atomic_write
 
 Array = npt.NDArray[np.float32]
 CACHE_FORMAT = "geneb-embeddings-1"
+DEFAULT_LOCK_TIMEOUT_S = 1800.0  # --geneb-lock-timeout: a real model x task embedding can take many minutes
+LOCK_NOTICE_S = 5.0  # say who holds a lock after waiting this long
+HOLDER_SUFFIX = ".holder"  # <entry>.lock.holder: JSON {pid, host, since} of the process holding the lock
+
+
+class CacheLockTimeout(RuntimeError):  # not TimeoutError: that is an OSError, which turns caching off
+    """Waited ``lock_timeout`` seconds for a cache entry another process holds."""
+
+
+class CacheDisabledWarning(UserWarning):
+    """The cache could not be written; caching is off for the rest of this process."""
+
+
+def lock_holder(lock_path: Path) -> dict[str, Any] | None:
+    """Who holds ``lock_path`` as its holder wrote it (pid, host, since), or None when unknown."""
+    try:
+        data = json.loads(Path(str(lock_path) + HOLDER_SUFFIX).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def describe_holder(holder: dict[str, Any] | None) -> str:
+    if holder is None:
+        return "a process that left no holder record (an older geneb-bench, or one starting up)"
+    since = holder.get("since")
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if isinstance(since, int | float) else "?"
+    held = f", {time.time() - since:.0f} s ago" if isinstance(since, int | float) else ""
+    return f"PID {holder.get('pid')} on host {holder.get('host')} since {when}{held}"
+
+
+def _remove(path: Path) -> None:
+    with suppress(OSError):  # read-only: the bad entry stays, and is never used
+        path.unlink(missing_ok=True)
+
+
+def _tell(message: str) -> None:
+    print(f"geneb: {message}", file=sys.stderr, flush=True)
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
@@ -61,8 +112,19 @@ class CacheEntry:
 
 
 class EmbeddingCache:
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
+        notice_after: float = LOCK_NOTICE_S,
+        notify: Callable[[str], None] = _tell,
+    ) -> None:
         self.root = Path(root)
+        self.lock_timeout = lock_timeout
+        self.notice_after = notice_after
+        self.notify = notify  # how a waiting process says who it waits for (the plugin shows it live)
+        self.disabled: str | None = None  # why caching is off for this process, once a write failed
 
     def path_for(self, digest: str) -> Path:
         return self.root / CACHE_FORMAT / digest[:2] / f"{digest}.npz"
@@ -78,13 +140,14 @@ class EmbeddingCache:
                 stored_sum = str(data["__checksum__"])
                 arrays = {name: data[name] for name in data.files if not name.startswith("__")}
         except Exception:  # truncated zip, bad header, missing member: all mean "recompute"
-            path.unlink(missing_ok=True)
+            _remove(path)
             return None
         expected = json.loads(json.dumps(parts, sort_keys=True, default=str))
         if stored_key != expected or stored_sum != _checksum(arrays):
-            path.unlink(missing_ok=True)
+            _remove(path)
             return None
-        os.utime(path)  # mark as recently used: ``prune --max-size`` drops the least recently used first
+        with suppress(OSError):  # a read-only cache is still a cache
+            os.utime(path)  # mark as recently used: ``prune --max-size`` drops the least recently used first
         return arrays
 
     def write(self, parts: Mapping[str, Any], arrays: Mapping[str, Array]) -> Path:
@@ -134,19 +197,97 @@ class EmbeddingCache:
                 leftover.unlink(missing_ok=True)
         return removed
 
+    def verify(self) -> Iterator[tuple[CacheEntry, str | None]]:
+        """Every entry with its problem (None: healthy): its arrays re-read and checked against the checksum
+        and key stored in it. Reads every byte, unlike ``entries``."""
+        for entry in self.entries():
+            try:
+                with np.load(entry.path, allow_pickle=False) as data:
+                    stored_sum = str(data["__checksum__"])
+                    key = json.loads(str(data["__key__"]))
+                    arrays = {name: data[name] for name in data.files if not name.startswith("__")}
+            except Exception as exc:
+                yield entry, f"unreadable: {type(exc).__name__}: {exc}"
+                continue
+            if stored_sum != _checksum(arrays):
+                yield entry, "checksum mismatch: the arrays changed after they were written"
+            elif cache_key(key) != entry.path.stem:
+                yield entry, "stored key does not match the file name"
+            else:
+                yield entry, None
+
+    def _disable(self, exc: OSError) -> None:
+        self.disabled = str(exc)
+        warnings.warn(
+            f"geneb: embedding cache {self.root} is not writable ({exc}); caching is off for the rest of this "
+            "run (results are still computed and written). Fix: free space or permissions there, or pass "
+            "another --geneb-cache-dir.",
+            CacheDisabledWarning,
+            stacklevel=3,
+        )
+
+    @contextmanager
+    def _locked(self, path: Path) -> Iterator[None]:
+        """Hold ``path``'s lock, saying who holds it when waiting; give up after ``lock_timeout`` seconds."""
+        lock_path = Path(str(path) + ".lock")
+        lock = FileLock(str(lock_path))
+        deadline = time.monotonic() + self.lock_timeout
+        told = False
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                lock.acquire(timeout=max(0.0, remaining if told else min(self.notice_after, remaining)),
+                             poll_interval=0.05)
+                break
+            except Timeout:
+                holder = describe_holder(lock_holder(lock_path))
+                if time.monotonic() >= deadline:
+                    raise CacheLockTimeout(
+                        f"gave up after {self.lock_timeout:.0f} s waiting for embedding cache lock {lock_path}, "
+                        f"held by {holder}. Is that run suspended (Ctrl-Z: resume it with fg) or stuck? Stop "
+                        "it, raise --geneb-lock-timeout, or use another --geneb-cache-dir."
+                    ) from None
+                self.notify(
+                    f"waiting for embedding cache lock {lock_path}, held by {holder}; giving up after "
+                    f"{self.lock_timeout:.0f} s (--geneb-lock-timeout)"
+                )
+                told = True
+        holder_path = Path(str(lock_path) + HOLDER_SUFFIX)
+        try:
+            with suppress(OSError):  # the record only informs waiters
+                record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+                holder_path.write_text(json.dumps(record))
+            yield
+        finally:
+            holder_path.unlink(missing_ok=True)
+            lock.release()
+
     def get_or_compute(
         self, parts: Mapping[str, Any], compute: Callable[[], Mapping[str, Array]]
     ) -> tuple[dict[str, Array], bool]:
-        """Cached arrays, or compute + store them under a lock. Returns (arrays, was_cached)."""
+        """Cached arrays, or compute + store them under a lock. Returns (arrays, was_cached).
+
+        With the cache off (a write failed earlier in this process) it only computes.
+        """
+        if self.disabled is not None:
+            return {name: np.asarray(a, dtype=np.float32) for name, a in compute().items()}, False
         cached = self.read(parts)
         if cached is not None:
             return cached, True
         path = self.path_for(cache_key(parts))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(path) + ".lock"):
+        with ExitStack() as stack:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(self._locked(path))
+            except OSError as exc:  # read-only or full cache: no lock file, no entry; compute without
+                self._disable(exc)
+                return self.get_or_compute(parts, compute)
             cached = self.read(parts)  # another process may have written it while we waited
             if cached is not None:
                 return cached, True
             arrays = {name: np.asarray(a, dtype=np.float32) for name, a in compute().items()}
-            self.write(parts, arrays)
+            try:
+                self.write(parts, arrays)
+            except OSError as exc:
+                self._disable(exc)
             return arrays, False

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import os
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -127,12 +126,22 @@ def free_device_memory() -> None:
         torch.cuda.empty_cache()
 
 
+class _OutOfMemory(Exception):
+    """Out of memory on ``batch``: the plan is abandoned and restarted at a lower budget."""
+
+    def __init__(self, cause: BaseException, batch: list[int]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.batch = batch
+
+
 class EmbeddingEngine:
     """Runs a ``forward(ids, mask)`` over token-id lists: batches, pads, backs off, pools, averages windows.
 
     ``same_length`` (no attention mask, or a mean that would count padding) lets only equal lengths share a
     batch, so such models never see padding. ``token_budget`` is halved on out-of-memory and kept: it is
-    what fitted.
+    what fitted; the call that hit the limit starts over at the new budget, so all of its rows come from
+    one batch plan (``token_budget`` afterwards is the budget they were computed with).
     """
 
     def __init__(
@@ -178,36 +187,46 @@ class EmbeddingEngine:
         if min(lengths) == 0:
             bad = owner[lengths.index(0)]
             raise ValueError(f"the tokenizer produced no tokens for sequence {bad} ({sequences[bad][:20]!r}...)")
-        pending = deque(token_budget_batches(lengths, self.token_budget, self.same_length))
-        out: Embeddings | None = None
         bar = None
         if progress_wanted(len(encoded), self.progress):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(encoded), desc="embedding", unit="seq", leave=False, mininterval=1.0)
         try:
-            while pending:
-                batch = pending.popleft()
+            while True:
                 try:
-                    vectors = self._embed_batch(encoded, lengths, batch)
-                except Exception as exc:
-                    if not is_out_of_memory(exc):
-                        raise
-                    pending.extendleft(reversed(self._back_off(exc, lengths, batch)))
-                    continue
-                if out is None:
-                    out = np.empty((len(encoded), vectors.shape[1]), dtype=np.float32)
-                out[batch] = vectors
-                if bar is not None:
-                    bar.update(len(batch))
+                    return self._embed_plan(encoded, lengths, bar)
+                except _OutOfMemory as oom:
+                    self._back_off(oom.cause, lengths, oom.batch)  # lowers the budget, or gives up
+                    if bar is not None:
+                        bar.reset()
         finally:
             if bar is not None:
                 bar.close()
+
+    def _embed_plan(self, encoded: list[list[int]], lengths: list[int], bar: Any) -> Embeddings:
+        """Every row from one batch plan at the current budget; out of memory aborts the whole plan, so a
+        sequence's vector never depends on which batches failed before (batch composition moves vectors in
+        the last float bits, and the probe's fit with them)."""
+        out: Embeddings | None = None
+        for batch in token_budget_batches(lengths, self.token_budget, self.same_length):
+            try:
+                vectors = self._embed_batch(encoded, lengths, batch)
+            except Exception as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                raise _OutOfMemory(exc.with_traceback(None), batch) from None  # free the batch's tensors
+            if out is None:
+                out = np.empty((len(encoded), vectors.shape[1]), dtype=np.float32)
+            out[batch] = vectors
+            if bar is not None:
+                bar.update(len(batch))
         assert out is not None
         return out
 
-    def _back_off(self, exc: BaseException, lengths: list[int], batch: list[int]) -> list[list[int]]:
-        """Out of memory on ``batch``: halve the token budget (kept for later batches and calls) and split."""
+    def _back_off(self, exc: BaseException, lengths: list[int], batch: list[int]) -> None:
+        """Out of memory on ``batch``: halve the token budget (kept for later calls: it is what fits), so the
+        caller restarts the plan; a single sequence that does not fit is the model's end here."""
         width = max(lengths[i] for i in batch)
         if len(batch) == 1:
             raise ModelUnavailable(
@@ -217,8 +236,6 @@ class EmbeddingEngine:
             ) from exc
         free_device_memory()
         self.token_budget = max(1, min(self.token_budget, len(batch) * width) // 2)
-        sub = [lengths[i] for i in batch]
-        return [[batch[j] for j in part] for part in token_budget_batches(sub, self.token_budget, self.same_length)]
 
     def _embed_batch(self, encoded: list[list[int]], lengths: list[int], batch: list[int]) -> Embeddings:
         import torch

@@ -24,6 +24,7 @@ from typing import Any
 
 from geneb_bench.embeddings.engine import DEFAULT_TOKEN_BUDGET
 from geneb_bench.models.base import ModelSpec, ModelUnavailable
+from geneb_bench.models.checkpoint_files import check_local_checkpoint, refused_pickle
 from geneb_bench.models.hf import HFEmbedder
 from geneb_bench.models.recipe import validate_recipe
 
@@ -211,6 +212,8 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
         # the recipe's half precision on GPU only: the dtype the cache key records (effective_dtype)
         _dtype_argument(): getattr(torch, effective_dtype(recipe["dtype"], device)),
     }
+    if local:  # name a broken folder's real problem (tokenizer, config, weights) before transformers does
+        check_local_checkpoint(path)
     try:
         if local and remote:
             prefetch_local_modules(path)
@@ -225,6 +228,8 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
             "(families' extras: pip install 'geneb-bench[models]') and list it in the entry's `requires`."
         ) from exc
     except (OSError, ValueError) as exc:
+        if local and (why := refused_pickle(path)) is not None:
+            raise ModelUnavailable(why) from exc
         hint = ""
         if "trust_remote_code" in str(exc) and not remote:
             hint = f" It needs remote code: review it, then pass '{spec.key}[trust_remote_code=true]' (hub: also a commit)."

@@ -179,6 +179,8 @@ def _apply_overrides(spec: ModelSpec, overrides: Mapping[str, Any], name: str) -
         unknown = sorted(set(options) - set(spec.options))
         if unknown:
             raise ValueError(f"model {name!r}: {spec.family} models take no override {unknown}")
+        for field, value in options.items():
+            _check_type(name, field, value, spec.options[field])
         merged = {**spec.options, **options}
     changed = sorted(
         (k, v) for k, v in options.items() if k != "trust_remote_code" and spec.options.get(k) != v
@@ -193,6 +195,31 @@ def _apply_overrides(spec: ModelSpec, overrides: Mapping[str, Any], name: str) -
     if "revision" in overrides:
         revision = str(overrides["revision"])
     return dataclasses.replace(spec, key=key, options=merged, source=source, revision=revision, weights=weights)
+
+
+def _check_type(name: str, field: str, value: Any, default: Any) -> None:
+    """An override has its default's type (an int where a float goes is fine): ``kmer-3[k=abc]`` is a
+    command-line error, not a failure of every item of the model."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = {
+        bool: isinstance(value, bool),
+        int: number and isinstance(value, int),
+        float: number,
+        str: isinstance(value, str),
+    }.get(type(default), True)
+    if not ok:
+        raise ValueError(
+            f"model {name!r}: {field}={value!r} is not {type(default).__name__} (the default is {default!r}). "
+            f"Fix: e.g. {name.partition('[')[0]}[{field}={default}]"
+        )
+
+
+def _looks_like_path(name: str) -> bool:
+    """``./x``, ``../x``, ``~/x`` or a name whose parent folder exists: meant as a folder, not a hub id."""
+    if name.startswith(("./", "../", "~/", ".\\", "..\\")) or name in {".", ".."}:
+        return True
+    parent = Path(name).expanduser().parent
+    return "/" in name and str(parent) not in {"", "."} and parent.is_dir()
 
 
 def resolve_model(name: str) -> ModelSpec:
@@ -219,6 +246,11 @@ def _resolve_base(name: str) -> ModelSpec:
             options=recipe,
             description=f"local checkpoint, default recipe from its config: {why}",
             weights="local-dir",
+        )
+    if _looks_like_path(name):
+        raise ValueError(
+            f"no such model folder: {name!r} (looked at {path.resolve()}). Fix: check the path; a hub id is "
+            "written org/name[@revision], without ./ and not under an existing local folder"
         )
     if re.fullmatch(r"[\w.-]+/[\w.-]+(@[\w./-]+)?", name):
         repo, _, revision = name.partition("@")

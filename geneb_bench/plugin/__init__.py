@@ -10,7 +10,8 @@ other test suites.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -114,7 +115,13 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(AuditGate(run), "geneb-audit-gate")
     if hasattr(config, "workerinput"):
         _pin_worker_gpu()
-    else:  # the controller (or a serial run) builds the table
+    else:  # the controller (or a serial run) checks the options, then builds the table
+        from geneb_bench.preflight import check_settings
+
+        try:  # before any work: bad locations, seeds, device, result names (exit 4)
+            check_settings(settings(config))
+        except ValueError as exc:
+            raise pytest.UsageError(f"geneb: {exc}") from None
         _run_report(config)
 
 
@@ -193,7 +200,21 @@ def get_session(config: pytest.Config) -> GenebSession:
             config.stash[_SESSION] = GenebSession(config.stash[_SETTINGS])
         except ValueError as exc:
             raise pytest.UsageError(f"geneb: {exc}") from None
+        config.stash[_SESSION].cache.notify = _live_notice(config)
     return config.stash[_SESSION]
+
+
+def _live_notice(config: pytest.Config) -> Callable[[str], None]:
+    """A line on the terminal now, past pytest's output capture (a lock wait must not be silent)."""
+    import sys
+
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def notify(message: str) -> None:
+        with capture.global_and_fixture_disabled() if capture is not None else nullcontext():
+            print(f"geneb: {message}", file=sys.stderr, flush=True)
+
+    return notify
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -60,6 +60,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-lock-file", default=None, metavar="PATH", help="where hub branches resolved to commits are recorded and reused (default: geneb.lock under the rootdir; commit it)")
     group.addoption("--geneb-audit", default="cached", choices=AUDIT_MODES, help="task audit (seqleak, geneb-bench[audit]) beside the results: cached (default: show audits already in the cache, compute none), on (audit every task of the run), off, fail-on=fail|fail-on=warn (release gate: items of tasks at that verdict fail with the audit's reason and write no result)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
+    group.addoption("--geneb-lock-timeout", default=1800.0, type=float, metavar="SECONDS", help="give up waiting for an embedding cache entry another process is computing after this long (default 1800); who holds it is shown after a few seconds")
 
 
 def _csv(text: str) -> list[str]:
@@ -107,6 +108,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
         progress=config.getoption("geneb_progress"),
         memory_gb=config.getoption("geneb_memory_gb"),
         audit=config.getoption("geneb_audit"),
+        lock_timeout_s=config.getoption("geneb_lock_timeout"),
     )
 
 

@@ -31,6 +31,7 @@ class RunReport:
         self.regressions: list[str] = []
         self.resumed: set[str] = set()
         self.audits: dict[str, TaskAudit] = {}
+        self.failure: str | None = None  # why the tables could not be written (shown after the summary)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call":
@@ -43,8 +44,22 @@ class RunReport:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Write the tables; a failure (full disk, a bad result file) is one line at the end and exit 1,
+        never a traceback through pluggy that hides the failure summary. Result files are untouched."""
         if not self.paths:
             return
+        try:
+            self._write_tables(session)
+        except (OSError, ValueError) as exc:
+            self.frame = None
+            self.failure = (
+                f"geneb: could not write the tables in {self.settings.results_dir}: {exc}. Every item's result "
+                f"file is intact; once fixed, rebuild the tables with: geneb report {self.settings.results_dir}"
+            )
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _write_tables(self, session: pytest.Session) -> None:
         from geneb_bench.results.resultset import ResultSet
         from geneb_bench.runner.finish import write_run_outputs
 
@@ -64,6 +79,8 @@ class RunReport:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.failure is not None:
+            terminalreporter.write_line(self.failure, red=True)
         if self.frame is None:
             return
         from geneb_bench.results.render import render_text

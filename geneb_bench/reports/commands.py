@@ -16,6 +16,9 @@ from geneb_bench.protocol import REGIMES
 if TYPE_CHECKING:
     import pandas as pd
 
+if TYPE_CHECKING:
+    from geneb_bench.results.record import ItemResult
+
 ANALYSES = ("scaling", "winners", "category-corr", "smaller-beats-larger", "groups", "bootstrap")
 REGIME_NAMES = tuple(r.name for r in REGIMES)  # not analyses.REGIME_NAMES: building the parser imports no scipy
 
@@ -139,21 +142,52 @@ def figures_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def report_extras(args: argparse.Namespace) -> None:
+def report_results(results_dir: Path) -> list[tuple[ItemResult, Path]]:
+    """The results ``geneb report`` tabulates: a corrupt file is skipped with a warning (not the end of the
+    report), and a task renamed between runs -- another id, the same data (fingerprint) -- counts once,
+    as its newest result file, with one note per renaming."""
+    from geneb_bench.io import results_root
+    from geneb_bench.results.record import read_result
+
+    newest: dict[tuple[str, ...], tuple[float, ItemResult, Path]] = {}
+    renamed: set[tuple[str, str]] = set()
+    for path in sorted(results_root(results_dir).rglob("*.json")):
+        try:
+            result, mtime = read_result(path), path.stat().st_mtime
+        except (ValueError, OSError) as exc:
+            print(f"geneb report: warning: skipped {exc}; rerun its item to recompute it", file=sys.stderr)
+            continue
+        # a renaming changes nothing else: results measured differently stay apart (and the table refuses them)
+        seeds = ",".join(str(s.get("seed")) for s in result.per_seed)
+        key = (result.model, result.regime, result.task_fingerprint, result.protocol, result.probe,
+               result.probe_backend, seeds)
+        held = newest.get(key)
+        if held is not None and held[1].task_id != result.task_id:
+            old, new = sorted((held, (mtime, result, path)), key=lambda entry: entry[0])
+            renamed.add((old[1].task_id, new[1].task_id))
+            newest[key] = new
+        elif held is None or mtime >= held[0]:
+            newest[key] = (mtime, result, path)
+    for old_id, new_id in sorted(renamed):
+        print(f"geneb report: note: tasks {old_id!r} and {new_id!r} hold the same data (same fingerprint): "
+              f"counted once, as {new_id!r} (the newer results)", file=sys.stderr)
+    return sorted(((result, path) for _, result, path in newest.values()), key=lambda entry: entry[1])
+
+
+def report_extras(args: argparse.Namespace, frame: pd.DataFrame) -> None:
     """Completeness lines for every report, then the published comparison and the HTML file if asked."""
     import pandas as pd
 
     from geneb_bench.reports.published import results_table
 
-    local = results_table(Path(args.results_dir))
+    local = results_table(frame)
     partial = local[local["status"] != "complete"]
     for _, row in partial.iterrows():
         print(f"{row['model']} ({row['regime']}): {row['status']} of the {row['suite']} suite")
     if args.compare_published:
         from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
-        from geneb_bench.results.resultset import ResultSet
 
-        placement = compare_to_published(ResultSet.load(Path(args.results_dir)).frame)
+        placement = compare_to_published(frame)
         placement["rank"] = placement["rank"].map(lambda v: "" if pd.isna(v) else str(v))
         print("\nAmong the 40 published models (rank empty = partial or not comparable; would_rank is a hint):")
         _print(placement.drop(columns=["of"]), floatfmt=".3f")

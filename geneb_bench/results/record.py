@@ -56,6 +56,9 @@ class ItemResult:
     # A user's own fields (the ``pytest_geneb_result_fields`` hook); not part of the provenance. Written only
     # when not empty, so results without any keep their bytes.
     extra: dict[str, Any] = field(default_factory=dict)
+    # Padded tokens per forward pass the vectors were computed with (after any out-of-memory back-off; the
+    # whole task at one budget). None: a model without token batching (k-mer, extractors), or older files.
+    token_budget: int | None = None
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:
@@ -75,9 +78,36 @@ class ItemResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemResult:
+        """The record in ``data``, its shape checked: a hand-edited or corrupted file is refused here (and
+        recomputed by its item, skipped by ``geneb report``), never half-used."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a result file holds a JSON object, not {type(data).__name__}")
         if data.get("schema") != RESULT_SCHEMA:
             raise ValueError(f"not a geneb-bench result (schema {data.get('schema')!r})")
+        _check_shape(data)
         return cls(**data)
+
+
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "model": str, "task_id": str, "category": str, "regime": str, "mean": dict, "std": dict, "per_seed": list,
+    "n_train": int, "n_test": int, "n_classes": int, "embedding_dim": int, "task_fingerprint": str,
+    "task_revision": (str, type(None)), "model_identity": dict, "timings": dict, "protocol": str,
+    "versions": dict, "probe_backend": str, "probe": str, "token_budget": (int, type(None)),
+}
+
+
+def _check_shape(data: dict[str, Any]) -> None:
+    for name, kind in _FIELD_TYPES.items():
+        if name in data and (not isinstance(data[name], kind) or isinstance(data[name], bool)):
+            raise ValueError(f"field {name!r} is {data[name]!r}, not {getattr(kind, '__name__', kind)}")
+    for name in ("mean", "std"):
+        for metric in METRICS:
+            value = data.get(name, {}).get(metric)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{name}[{metric!r}] is {value!r}, not a number")
+    for i, seed in enumerate(data.get("per_seed", [])):
+        if not isinstance(seed, dict) or isinstance(seed.get("seed"), bool) or not isinstance(seed.get("seed"), int):
+            raise ValueError(f"per_seed[{i}] is {seed!r}, not a seed's record with an integer 'seed'")
 
 
 def result_path(results_dir: Path, model: str, task_id: str, regime: str) -> Path:
@@ -93,7 +123,7 @@ def write_result(results_dir: Path, result: ItemResult) -> Path:
 def read_result(path: Path) -> ItemResult:
     try:
         return ItemResult.from_dict(json.loads(Path(path).read_text()))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError) as exc:
         raise ValueError(f"{path}: unreadable result file: {exc}") from exc
 
 

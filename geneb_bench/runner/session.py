@@ -97,11 +97,12 @@ class GenebSession:
         self.settings = settings
         self.suite: Suite = get_suite(settings.suite)
         self.models: list[ModelSpec] = list(settings.specs)
-        self.cache = EmbeddingCache(settings.cache_dir)
+        self.cache = EmbeddingCache(settings.cache_dir, lock_timeout=settings.lock_timeout_s)
         self._tasks: dict[str, TaskData | Exception] = {}
         self._embedders: dict[str, Embedder | Exception] = {}
         self.memory = EmbeddingStore(int(settings.memory_gb * 2**30))
         self._threads_limited = False
+        self.token_budgets: dict[tuple[str, str], int] = {}  # (model, task) -> token budget of its vectors
 
     # -- planning ---------------------------------------------------------------------------------
     def plan(self) -> list[BenchItem]:
@@ -186,12 +187,16 @@ class GenebSession:
                     f"model {spec.key!r} produced NaN/inf embeddings on task {data.spec.task_id!r} "
                     f"({split} row {row + 1}); nothing was cached"
                 )
-            return {"train": vectors[:n_train], "test": vectors[n_train:]}
+            budget = getattr(embedder, "token_budget", None)  # after any out-of-memory back-off: what fitted
+            extra = {"token_budget": np.array([budget])} if isinstance(budget, int) else {}
+            return {"train": vectors[:n_train], "test": vectors[n_train:], **extra}
 
         if not self._threads_limited:
             _limit_threads()
             self._threads_limited = True
         arrays, cached = self.cache.get_or_compute(self.cache_parts(spec, data), compute)
+        if "token_budget" in arrays:  # the budget every vector of the task was computed with (one batch plan)
+            self.token_budgets[key] = int(arrays["token_budget"][0])
         self.memory.put(key, arrays["train"], arrays["test"], cached)
         return arrays["train"], arrays["test"], cached
 
@@ -248,6 +253,7 @@ class GenebSession:
             task_revision=data.revision,
             model_identity=self.model_identity(item.model),
             timings={"embed_s": round(t1 - t0, 4), "probe_s": round(t2 - t1, 4)},
+            token_budget=self.token_budgets.get((item.model.key, data.spec.task_id)),
         )
         if extra_fields is not None and (extra := dict(extra_fields(result))):
             result = dataclasses.replace(result, extra=extra)

@@ -47,6 +47,7 @@ class Settings:
     memory_gb: float = 4.0  # EmbeddingStore bound
     audit: str = "cached"  # task audit: cached, on, off, fail-on=fail, fail-on=warn (plugin.audit)
     probe: str = PROBE  # which probe (``probe.registry``): the protocol's unless a user registered another
+    lock_timeout_s: float = 1800.0  # waiting for a cache entry another process computes
     # The resolved models, once per process (a local checkpoint is fingerprinted by listing its files);
     # derived from ``models`` when not given.
     specs: tuple[ModelSpec, ...] = ()

@@ -189,6 +189,7 @@ id = "fa_task"
 category = "enhancers"
 train = [{path = "pos.fa", label = 1}, {path = "neg.fa", label = 0}]
 test = [{path = "pos.fa", label = 1}, {path = "neg.fa", label = 0}]
+allow_overlap = true  # the same files as train: allowed here, refused without this line
 
 [[task]]
 id = "tsv_task"

@@ -326,6 +326,42 @@ def _bad_json_config(tmp_path: Path) -> str:
     return str(folder)
 
 
+def _without_tokenizer(tmp_path: Path) -> str:
+    folder = _checkpoint(tmp_path, "notokenizer")
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        (folder / name).unlink(missing_ok=True)
+    return str(folder)
+
+
+def _config_a_list(tmp_path: Path) -> str:
+    folder = _checkpoint(tmp_path, "configlist")
+    (folder / "config.json").write_text("[1, 2]")
+    return str(folder)
+
+
+def _truncated_weights(tmp_path: Path) -> str:
+    folder = _checkpoint(tmp_path, "truncated")
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    return str(folder)
+
+
+class _Payload:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("true",))
+
+
+def _pickle_only(tmp_path: Path) -> str:
+    folder = tmp_path / "pickled"
+    model = build_random_model({"arch": "bert", "hidden_size": 16, "num_layers": 1, "num_heads": 2})
+    model.save_pretrained(folder, safe_serialization=False)
+    char_tokenizer(64).save_pretrained(folder)
+    state = dict(model.state_dict())
+    state["payload"] = _Payload()
+    torch.save(state, folder / "pytorch_model.bin")
+    return str(folder)
+
+
 @dataclass(frozen=True)
 class ModelCase:
     make: Callable[[Path], str]  # tmp_path -> the --geneb-model name
@@ -347,6 +383,17 @@ MODEL_CASES: dict[str, ModelCase] = {
         "'{t}/renamed': 21 weight tensor(s) of the architecture are not in the checkpoint (embeddings."),
     "config-not-json": ModelCase(
         _bad_json_config, ModelUnavailable, "config file at '{t}/badjson/config.json' is not a valid JSON file"),
+    # issue 19: the real problem and the fix, instead of protobuf / TypeError / SafetensorError / TensorFlow
+    "no-tokenizer-files": ModelCase(
+        _without_tokenizer, ModelUnavailable, "'{t}/notokenizer' has no tokenizer files"),
+    "config-holds-a-list": ModelCase(
+        _config_a_list, ModelUnavailable, "'{t}/configlist/config.json' holds a JSON list, not an object"),
+    "truncated-safetensors": ModelCase(
+        _truncated_weights, ModelUnavailable, "'{t}/truncated/model.safetensors' is truncated or corrupt"),
+    "pickle-only-checkpoint": ModelCase(
+        _pickle_only, ModelUnavailable,
+        "'{t}/pickled/pytorch_model.bin' is a pickle checkpoint that holds more than tensors"),
+    "relative-path-typo": ModelCase(lambda t: "./typo-geneb-model", ValueError, "no such model folder: './typo-geneb-model'"),
     "tokenizer-produces-no-tokens": ModelCase(
         lambda t: str(_checkpoint(t, "notokens", tokenizer=_no_token_tokenizer())), ValueError,
         "the tokenizer produced no tokens for sequence 0 ('ACGT'...)"),
@@ -393,7 +440,7 @@ def test_broken_model(tmp_path: Path, name: str, hf_offline: None) -> None:
     """One item of a good task with a broken model: the exact error, no result file, nothing cached."""
     case = MODEL_CASES[name]
     (tmp_path / "tr.csv").write_text(GOOD)
-    (tmp_path / "te.csv").write_text("text,label\nACGT,0\nGGCC,1\n")
+    (tmp_path / "te.csv").write_text("text,label\nAAGT,0\nGGCT,1\n")
     (tmp_path / "s.toml").write_text('[[task]]\nid = "t"\ncategory = "Promoters"\ntrain = "tr.csv"\ntest = "te.csv"\n')
     model = case.make(tmp_path)
     with pytest.raises(case.outcome, match=re.escape(case.error.format(t=tmp_path))):

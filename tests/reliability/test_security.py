@@ -121,7 +121,8 @@ def test_pickled_payload_in_weights_never_runs(tmp_path: Path) -> None:
     assert not marker.exists()
 
     (folder / "model.safetensors").unlink()  # only the pickle left: torch.load(weights_only=True) refuses it
-    with pytest.raises(ModelUnavailable, match=r"Unable to load weights from pytorch checkpoint file .*pytorch_model\.bin"):
+    # named as what it is (was: "Unable to load weights ... from a TF 2.0 checkpoint, please set from_tf=True")
+    with pytest.raises(ModelUnavailable, match=r"pytorch_model\.bin' is a pickle checkpoint .*could execute code"):
         build_embedder(resolve_model(str(folder)), "cpu")
     assert not marker.exists()
 
