@@ -41,7 +41,8 @@ def two_tasks(sweep: Sweep) -> Sweep:
     sweep.good_task("good")
     train = _copied_rows(7)
     sweep.task("leaky", {"train.csv": train, "test.csv": "\n".join(train.splitlines()[:31]) + "\n"},
-               'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"', "Enhancers")
+               # allowed on purpose (the overlap check would refuse it first): the audit is what is tested
+               'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"\nallow_overlap = true', "Enhancers")
     return sweep
 
 
