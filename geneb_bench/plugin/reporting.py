@@ -29,6 +29,7 @@ class RunReport:
         self.written: list[Path] = []
         self.regressions: list[str] = []
         self.resumed: set[str] = set()
+        self.notes: list[str] = []  # split provenance, embedding health, constant predictions (results.notes)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call":
@@ -43,11 +44,13 @@ class RunReport:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.paths:
             return
+        from geneb_bench.results.notes import run_notes
         from geneb_bench.results.resultset import ResultSet
         from geneb_bench.runner.finish import write_run_outputs
 
         results = ResultSet.from_paths(self.paths)
         self.frame = results.frame
+        self.notes = run_notes(results.results)
         self.written = write_run_outputs(self.settings, results, self.resumed, time.time() - self.started)
         if self.settings.baseline is not None:
             from geneb_bench.plugin.baseline import Baseline
@@ -64,6 +67,10 @@ class RunReport:
 
         terminalreporter.write_sep("=", "GENEB results (mean over seeds)")
         terminalreporter.write_line(render_text(self.frame, "mcc", transpose=True))
+        if self.notes:
+            terminalreporter.write_sep("-", "GENEB notes (split provenance, embedding health, constant predictions)")
+            for line in self.notes:
+                terminalreporter.write_line(f"geneb: {line}")
         for path in self.written:
             terminalreporter.write_line(f"geneb: wrote {path}")
         if self.resumed:

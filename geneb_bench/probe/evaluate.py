@@ -12,6 +12,7 @@ Degenerate cases and their documented outcomes:
 * a class with fewer than k training rows: all its rows are drawn (``min(k, n_c)``), ``n_train`` is the
   true number of rows fitted;
 * constant predictions from a fitted model: MCC is 0 (sklearn's convention), accuracy and F1 as usual;
+  ``note`` says which class it predicts everywhere (embeddings.health);
 * many classes (GENEB has 40): one multinomial fit, nothing special;
 * NaN or inf in the embeddings: ``ValueError`` naming the split and row; nothing is fitted.
 """
@@ -28,6 +29,7 @@ import numpy.typing as npt
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
+from geneb_bench.embeddings.health import constant_prediction_note
 from geneb_bench.probe.metrics import Scores, score
 from geneb_bench.probe.sampling import kshot_indices
 from geneb_bench.probe.threads import available_cores, blas_threads
@@ -142,7 +144,8 @@ def _sklearn_fit(x_fit: Matrix, y_fit: Labels, x_test: Matrix, y_test: Labels, s
         clf.fit(x_fit, y_fit)
     n_warn = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
     n_iter = int(np.max(clf.n_iter_))
-    return _Fit(score(y_test, clf.predict(x_test)), n_iter, n_iter < PROBE_MAX_ITER, n_warn, None)
+    pred = clf.predict(x_test)
+    return _Fit(score(y_test, pred), n_iter, n_iter < PROBE_MAX_ITER, n_warn, constant_prediction_note(pred, y_fit))
 
 
 def _run_sklearn(jobs: Sequence[_Job], x_train: Matrix, y_train: Labels, x_test: Matrix, y_test: Labels) -> list[_Fit]:
@@ -189,6 +192,7 @@ def _run_torch(
                     strict=True,
                 ):
                     note = None if fit.converged else f"torch lbfgs did not converge: {fit.message}"
+                    note = note or constant_prediction_note(np.asarray(fit.predictions), y_train[rows[i]])
                     fits[i] = _Fit(
                         score(y_test, fit.predictions), fit.n_iter, fit.converged, int(not fit.converged), note
                     )

@@ -53,6 +53,9 @@ class ItemResult:
     versions: dict[str, str] = field(default_factory=package_versions)
     probe_backend: str = "sklearn"  # the probe's implementation: "torch" when opted in; older files: sklearn
     probe: str = PROBE  # which probe (the protocol's); files written before the field read as it
+    # embeddings.health figures (distinct vectors, unknown tokens, truncation, constant predictions); None in
+    # files written before the checks existed
+    health: dict[str, Any] | None = None
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:

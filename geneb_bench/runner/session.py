@@ -19,6 +19,7 @@ import numpy as np
 from geneb_bench import __version__
 from geneb_bench.data.suites import Suite, get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
+from geneb_bench.embeddings import health
 from geneb_bench.embeddings.cache import EmbeddingCache
 from geneb_bench.embeddings.key import embedding_key
 from geneb_bench.embeddings.memory import EmbeddingStore
@@ -95,6 +96,7 @@ class GenebSession:
         self.cache = EmbeddingCache(settings.cache_dir)
         self._tasks: dict[str, TaskData | Exception] = {}
         self._embedders: dict[str, Embedder | Exception] = {}
+        self.health: dict[tuple[str, str], dict[str, Any]] = {}  # (model, task) -> embeddings.health record
         self.memory = EmbeddingStore(int(settings.memory_gb * 2**30))
         self._threads_limited = False
 
@@ -181,12 +183,17 @@ class GenebSession:
                     f"model {spec.key!r} produced NaN/inf embeddings on task {data.spec.task_id!r} "
                     f"({split} row {row + 1}); nothing was cached"
                 )
-            return {"train": vectors[:n_train], "test": vectors[n_train:]}
+            return {"train": vectors[:n_train], "test": vectors[n_train:], **health.token_arrays(embedder)}
 
         if not self._threads_limited:
             _limit_threads()
             self._threads_limited = True
-        arrays, cached = self.cache.get_or_compute(self.cache_parts(spec, data), compute)
+        parts = self.cache_parts(spec, data)
+        arrays, cached = self.cache.get_or_compute(parts, compute)
+        self.health[key] = health.assess(
+            arrays, [*data.train_sequences, *data.test_sequences], f"model {spec.key!r}, task {data.spec.task_id!r}",
+            dtype=str(parts["dtype"]),
+        )
         self.memory.put(key, arrays["train"], arrays["test"], cached)
         return arrays["train"], arrays["test"], cached
 
@@ -241,6 +248,7 @@ class GenebSession:
             task_revision=data.revision,
             model_identity=self.model_identity(item.model),
             timings={"embed_s": round(t1 - t0, 4), "probe_s": round(t2 - t1, 4)},
+            health=health.with_predictions(self.health.get((item.model.key, data.spec.task_id)), regime_result.seeds),
         )
         path = write_result(self.settings.results_dir, result)
         return Outcome(result, path, cached)
