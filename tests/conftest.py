@@ -23,7 +23,7 @@ import pytest
 # run, and torch (imported by the session to pick the device) crashes the interpreter when a later run
 # imports it a second time; numpy's, sklearn's and pandas' C parts (the probe, the tables) cannot be loaded
 # twice in one process either.
-import torch  # noqa: F401
+import torch
 
 import geneb_bench.probe.evaluate
 import geneb_bench.probe.logistic  # the built-in probes, with sklearn
@@ -171,3 +171,45 @@ def transformers_imported() -> None:
 def sweep(pytester: pytest.Pytester) -> Sweep:
     pytester.makepyfile(test_bench=BENCH_MODULE)
     return Sweep(pytester)
+
+
+TEXT_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "c", "g", "t", "##a", "##c", "##g", "##t"]
+
+
+@pytest.fixture
+def text_bert(tmp_path: Path) -> Path:
+    """A BERT text checkpoint (lower-casing WordPiece, max_input_chars_per_word 100, tiny random weights)
+    saved like a sentence-transformers folder, built offline: DNA over 100 nt is one word, so [UNK]."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    vocab = {tok: i for i, tok in enumerate(TEXT_VOCAB)}
+    core = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    core.normalizer = normalizers.BertNormalizer(lowercase=True)
+    core.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    core.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+    )
+    core.decoder = decoders.WordPiece()
+    folder = tmp_path / "text-bert"
+    BertTokenizerFast(tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                      sep_token="[SEP]", mask_token="[MASK]", model_max_length=512).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(TEXT_VOCAB), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32)
+    BertModel(config, add_pooling_layer=False).save_pretrained(folder)
+    return folder
+
+
+SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"  # tiny real-code model folders
+
+
+@pytest.fixture
+def hyena_folder(tmp_path: Path) -> Path:
+    """A copy of the real-code HyenaDNA folder (1,026 positions, ``max_seq_len``); skip when absent."""
+    import shutil
+
+    source = SHARED_MODELS / "hyenadna"
+    if not source.is_dir():
+        pytest.skip(f"the HyenaDNA real-code folder is not at {source}")
+    return Path(shutil.copytree(source, tmp_path / "hyena-1k"))

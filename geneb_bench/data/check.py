@@ -118,6 +118,7 @@ def render_checks(checks: list[TaskCheck]) -> str:
             conflict = f", {c.test_in_train_other_label} with another label" if c.test_in_train_other_label else ""
             lines.append(f"LEAK {c.task_id}: {c.test_in_train} of {c.n_test} test sequences "
                          f"({c.leak_fraction:.1%}) also occur verbatim in train{conflict}")
+    lines += [f"SPLIT {c.task_id}: {c.revision}" for c in ok if c.revision]  # provenance, once per task
     lines += [f"ERROR {c.task_id}: {c.message}" for c in checks if c.status == "error"]
     missing = [c for c in checks if c.status == "unavailable"]
     if missing:

@@ -109,6 +109,7 @@ def load_flat_layout(
     """
     rows = read_table(path, split_column="split")
     notes = [revision] if revision else []
+    notes += [n for n in [rows.dropped_note("split")] if n]
     splits = {}
     for name in ("train", "test"):
         x = [s for s, split in zip(rows.sequences, rows.splits, strict=True) if split == name]

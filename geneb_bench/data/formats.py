@@ -33,11 +33,17 @@ class Rows:
     sequences: list[str] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
     splits: list[str] = field(default_factory=list)
+    dropped: int = 0  # dev/validation rows left out (GENEB drops them): recorded in the task revision
 
     def extend(self, other: Rows) -> None:
         self.sequences += other.sequences
         self.labels += other.labels
         self.splits += other.splits
+        self.dropped += other.dropped
+
+    def dropped_note(self, column: str | None) -> str | None:
+        """The provenance line for dropped dev rows, or None when none were dropped."""
+        return f"{self.dropped} dev/validation rows dropped (split column {column!r})" if self.dropped else None
 
 
 def detect_format(path: Path) -> str:
@@ -108,6 +114,7 @@ def read_table(
         if split_column is not None:
             split = "" if _missing(raw_split) else str(raw_split).strip().lower()
             if split in DROPPED_SPLITS:
+                rows.dropped += 1
                 continue
             if split not in TRAIN_SPLITS | TEST_SPLITS:
                 raise SequenceError(f"{where}: split {raw_split!r} is not train, test or dev")

@@ -63,11 +63,12 @@ class UserTask:
     def load(self) -> TaskData:
         train_rows = self._read(self.train)
         train_name = ", ".join(str(f.path) for f in self.train)
-        test_rows: Rows | None = None
         test_name = ", ".join(str(f.path) for f in self.test)
         if self.test:
             self._check_not_the_same_files()
-            test_rows = self._read(self.test)
+        test_rows = self._read(self.test) if self.test else None
+        dropped = train_rows.dropped + (test_rows.dropped if test_rows is not None else 0)
+        if test_rows is not None:
             if self.split_column:  # split columns in separate train/test files: keep each file's own rows
                 train_rows, test_rows = _only(train_rows, "train"), _only(test_rows, "test")
         elif self.split_column:
@@ -76,7 +77,7 @@ class UserTask:
             train_name, test_name = f"{train_name} (split=train)", f"{train_name} (split=test)"
             if not test_rows.sequences:  # no test rows in the file: fall back to the seeded split
                 test_rows = None
-        notes: list[str] = []
+        notes: list[str] = [n for n in [Rows(dropped=dropped).dropped_note(self.split_column)] if n]
         if test_rows is None:
             tr, te = stratified_split(train_rows.labels, self.test_fraction, self.split_seed, train_name)
             test_rows = Rows([train_rows.sequences[i] for i in te], [train_rows.labels[i] for i in te])

@@ -23,10 +23,15 @@ from geneb_bench.embeddings.engine import (
     EmbeddingEngine,
     free_device_memory,
 )
+from geneb_bench.embeddings.health import TokenCounter, TokenStats, safe_char_bound
 from geneb_bench.models.base import Embeddings
 from geneb_bench.models.recipe import preprocess, validate_recipe
 
-__all__ = ["HFEmbedder"]
+__all__ = ["HFEmbedder", "effective_limit"]
+
+# Config fields holding a checkpoint's position limit, across families (BERT, HyenaDNA, GPT-2).
+CONFIG_LIMITS = ("max_position_embeddings", "max_seq_len", "n_positions")
+ENCODE_CHUNK = 256  # sequences tokenised at once: bounds the tokenizer's peak memory on long inputs
 
 
 class HFEmbedder:
@@ -74,7 +79,9 @@ class HFEmbedder:
             self._forward_args.add("output_hidden_states")
         mask = self.recipe["accepts_mask"]
         self.accepts_mask = "attention_mask" in self._forward_args if mask == "auto" else bool(mask)
-        self.max_tokens = int(self.recipe["max_tokens"]) or _model_limit(model, tokenizer)
+        self.max_tokens, self.limit_source = effective_limit(int(self.recipe["max_tokens"]), model, tokenizer)
+        self.char_bound = safe_char_bound(tokenizer, self.recipe, self.max_tokens)
+        self.last_stats: TokenStats | None = None  # of the last ``embed`` call: unknown tokens, truncation
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.engine = EmbeddingEngine(
             lambda ids, mask: self._forward(ids, mask),  # looked up per call: tests wrap ``_forward``
@@ -146,15 +153,27 @@ class HFEmbedder:
         raise TypeError(f"cannot find token states in {type(out).__name__} output")
 
     def encode(self, sequences: Sequence[str]) -> list[list[int]]:
-        """Token ids per sequence after the recipe's pre-processing and truncation."""
-        texts = [preprocess(s, self.recipe) for s in sequences]
-        encoded = self.tokenizer(
-            texts,
-            truncation=True,
-            max_length=self.max_tokens,
-            add_special_tokens=bool(self.recipe["add_special_tokens"]),
-        )["input_ids"]
-        return [list(ids) for ids in encoded]
+        """Token ids per sequence after the recipe's pre-processing and truncation.
+
+        Long inputs are cut on characters first where the tokenizer makes that exact (``char_bound``) and
+        tokenised in chunks, so peak memory follows the token limit, not the total sequence length.
+        Unknown tokens and truncation are counted into ``last_stats``.
+        """
+        special = bool(self.recipe["add_special_tokens"])
+        counter = TokenCounter(self.tokenizer, self.max_tokens, self.limit_source, special)
+        out: list[list[int]] = []
+        for start in range(0, len(sequences), ENCODE_CHUNK):
+            chunk = sequences[start : start + ENCODE_CHUNK]
+            cut = [s[: self.char_bound] if self.char_bound else s for s in chunk]
+            texts = [preprocess(s, self.recipe) for s in cut]
+            kwargs: dict[str, Any] = {"add_special_tokens": special}
+            if self.max_tokens:
+                kwargs.update(truncation=True, max_length=self.max_tokens)
+            encoded = [list(ids) for ids in self.tokenizer(texts, **kwargs)["input_ids"]]
+            counter.add(encoded, texts, [len(s) for s in chunk], [len(s) for s in cut])
+            out.extend(encoded)
+        self.last_stats = counter.stats()
+        return out
 
     def windows(self, sequences: Sequence[str]) -> list[list[list[int]]]:
         """Token ids of every window per sequence (long-input policy ``window``).
@@ -171,6 +190,9 @@ class HFEmbedder:
         full = raw
         if special:  # the special tokens this tokenizer puts around a sequence (any template), from itself
             full = self.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+        counter = TokenCounter(self.tokenizer, 0, self.limit_source, special)  # windows: nothing is cut
+        counter.add([list(ids) for ids in full], texts, [len(s) for s in sequences], [len(s) for s in sequences])
+        self.last_stats = counter.stats()
         out = []
         for content, wrapped in zip(raw, full, strict=True):
             content, wrapped = list(content), list(wrapped)
@@ -215,9 +237,23 @@ def _submodule(model: Any, name: str) -> Any:
     raise ValueError(f"{type(model).__name__} has no submodule {name!r}")
 
 
-def _model_limit(model: Any, tokenizer: Any) -> int | None:
-    limit = getattr(tokenizer, "model_max_length", None)
-    if isinstance(limit, int) and limit < 1_000_000:
-        return limit
-    positions = getattr(getattr(model, "config", None), "max_position_embeddings", None)
-    return int(positions) if isinstance(positions, int) else None
+def effective_limit(recipe_limit: int, model: Any, tokenizer: Any) -> tuple[int, str]:
+    """The smaller of the recipe's token limit and the checkpoint's own, and where it comes from.
+
+    A recipe written for a long-context release (HyenaDNA 160k) must not push a 1k checkpoint past its
+    position table: that fails deep inside the model, or worse, indexes garbage.
+    """
+    config = getattr(model, "config", None)
+    limits: list[tuple[int, str]] = []
+    if recipe_limit:
+        limits.append((recipe_limit, "recipe max_tokens"))
+    for name in CONFIG_LIMITS:
+        value = getattr(config, name, None)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            limits.append((value, f"config {name}"))
+    value = getattr(tokenizer, "model_max_length", None)
+    if isinstance(value, int) and 0 < value < 1_000_000:  # transformers' "no limit" is ~1e30
+        limits.append((value, "tokenizer model_max_length"))
+    if not limits:
+        return 0, "none"
+    return min(limits, key=lambda item: item[0])

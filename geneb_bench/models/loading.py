@@ -13,6 +13,7 @@ silently wrong embedding is impossible on any version.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -98,8 +99,8 @@ def check_loadable(spec: ModelSpec) -> None:
             f"{spec.key}: refused to run remote code from {spec.source!r} at revision "
             f"{spec.revision or 'unpinned'}: trust_remote_code executes the repository's Python, so it is "
             "allowed only at a pinned commit. Fix: pass --geneb-trust-remote-code (resolves the branch to its "
-            f"commit once and records it in geneb.lock), or --geneb-model '{spec.key}[revision=<40-hex commit "
-            "you reviewed>]', or a local copy of the checkpoint folder."
+            f"commit once and records it in geneb.lock), or --geneb-model {_pinned_form(spec)}, or a local copy "
+            "of the checkpoint folder."
         )
 
 
@@ -206,18 +207,24 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
     local = path.is_dir()
     remote = bool(recipe["trust_remote_code"])
     common: dict[str, Any] = {"revision": None if local else spec.revision, "trust_remote_code": remote}
+    dtype = effective_dtype(recipe["dtype"], device)  # CPU: float32, whatever the recipe's GPU dtype
     model_kwargs: dict[str, Any] = {
         # Prefer safetensors: no pickle. On the hub transformers already takes them when present.
         "use_safetensors": True if local and any(path.glob("*.safetensors")) else None,
         # the recipe's half precision on GPU only: the dtype the cache key records (effective_dtype)
-        _dtype_argument(): getattr(torch, effective_dtype(recipe["dtype"], device)),
+        _dtype_argument(): getattr(torch, dtype),
     }
     if local:  # name a broken folder's real problem (tokenizer, config, weights) before transformers does
         check_local_checkpoint(path)
-    try:
-        if local and remote:
+    if local and remote:
+        try:
             prefetch_local_modules(path)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(source, **common)
+        except ImportError as exc:
+            raise ModelUnavailable(f"{spec.key}: its modeling code cannot be imported here ({exc})") from exc
+        except (OSError, ValueError) as exc:
+            raise ModelUnavailable(_load_failure(spec, exc, remote)) from exc
+    tokenizer = load_tokenizer(spec, source, common, remote)
+    try:
         if recipe["fix"] == "dnabert2":
             model_kwargs["config"] = transformers.BertConfig.from_pretrained(source, **common)
         auto = getattr(transformers, recipe["auto_class"])
@@ -230,18 +237,110 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
     except (OSError, ValueError) as exc:
         if local and (why := refused_pickle(path)) is not None:
             raise ModelUnavailable(why) from exc
-        hint = ""
-        if "trust_remote_code" in str(exc) and not remote:
-            hint = f" It needs remote code: review it, then pass '{spec.key}[trust_remote_code=true]' (hub: also a commit)."
-        raise ModelUnavailable(
-            f"cannot load {spec.source!r} (revision {spec.revision}): {exc}.{hint} Offline? Pass a local "
-            "checkpoint path with --geneb-model /path/to/model, or set HF_HOME to a populated cache."
-        ) from exc
+        raise ModelUnavailable(_load_failure(spec, exc, remote)) from exc
     check_weights_loaded(spec, loading.get("missing_keys", ()))
     if recipe["fix"] == "dnabert2":
         _disable_triton_flash_attention(model)
+    if dtype == "float32":  # remote code may build layers in its own dtype: what is recorded is what runs
+        model = model.float()
     check_and_repair(model)
+    if recipe["input_mode"] == "ids":
+        check_vocabulary(spec, model, tokenizer)
     return HFEmbedder(model, tokenizer, recipe=recipe, device=device, token_budget=token_budget)
+
+
+def _pinned_form(spec: ModelSpec) -> str:
+    """The pinned spelling of what the user typed: ``org/name@<commit>[...]`` for a hub id, else ``KEY[...]``."""
+    if spec.group == "" and spec.weights == "hub" and spec.source:
+        return f"'{spec.source}@<40-hex commit you reviewed>[trust_remote_code=true]'"
+    return f"'{spec.key}[revision=<40-hex commit you reviewed>]'"
+
+
+def typed_name(spec: ModelSpec, override: str) -> str:
+    """How the user would write ``spec`` with one more override: a path stays a path, a hub id a hub id."""
+    if spec.group == "" and spec.source and spec.weights in ("local-dir", "hub"):
+        base = spec.source if spec.weights == "local-dir" else f"{spec.source}@<40-hex commit you reviewed>"
+        return f"'{base}[{override}]'"
+    if spec.weights == "local-dir" and spec.source:
+        return f"'{spec.key.split('+')[0]}[path={spec.source},{override}]'"
+    return f"'{spec.key}[{override}]'"
+
+
+def _load_failure(spec: ModelSpec, exc: BaseException, remote: bool) -> str:
+    hint = ""
+    if "trust_remote_code" in str(exc) and not remote:
+        hint = f" It needs remote code: review it, then pass --geneb-model {typed_name(spec, 'trust_remote_code=true')}."
+    return (
+        f"cannot load {spec.source!r} (revision {spec.revision}): {exc}.{hint} Offline? Pass a local "
+        "checkpoint path with --geneb-model /path/to/model, or set HF_HOME to a populated cache."
+    )
+
+
+def _tokenizer_class(source: str) -> str:
+    """``tokenizer_class`` of a local folder's ``tokenizer_config.json`` ("" when unknown)."""
+    import json
+
+    try:
+        data = json.loads((Path(source).expanduser() / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(data.get("tokenizer_class") or "") if isinstance(data, dict) else ""
+
+
+def load_tokenizer(spec: ModelSpec, source: str, common: dict[str, Any], remote: bool) -> Any:
+    """``AutoTokenizer`` for the checkpoint at ``source``; clashes and missing files become skips naming the fix."""
+    import transformers
+
+    assert spec.source is not None
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source, **common)
+    except (AttributeError, ImportError, OSError, ValueError, TypeError) as exc:
+        folder = Path(spec.source).expanduser()
+        if folder.is_dir() and not any(folder.glob("*token*")) and not any(folder.glob("vocab*")):
+            raise ModelUnavailable(
+                f"{spec.source!r}: no tokenizer files (tokenizer.json, tokenizer_config.json, vocab.*) in the "
+                "folder. Fix: copy the tokenizer files of the checkpoint this model was trained with into it"
+            ) from exc
+        if isinstance(exc, AttributeError):
+            name = _tokenizer_class(spec.source) or "named in tokenizer_config.json"
+            raise ModelUnavailable(
+                f"{spec.source!r}: tokenizer class {name} resolved to a different class of the same name in "
+                f"transformers ({exc}). Fix: give tokenizer_config.json an \"auto_map\": {{\"AutoTokenizer\": "
+                f"[\"<module>.{name}\", null]}} entry pointing at the checkpoint's own tokenization file and "
+                f"pass --geneb-model {typed_name(spec, 'trust_remote_code=true')}"
+            ) from exc
+        if isinstance(exc, ImportError):
+            raise ModelUnavailable(f"{spec.source!r}: the tokenizer needs a package not installed here: "
+                                   f"{str(exc).strip()}") from exc
+        raise ModelUnavailable(_load_failure(spec, exc, remote)) from exc
+    if isinstance(tokenizer, bool) or not callable(tokenizer):
+        raise ModelUnavailable(f"{spec.source!r}: AutoTokenizer returned {type(tokenizer).__name__}, not a tokenizer")
+    return tokenizer
+
+
+def check_vocabulary(spec: ModelSpec, model: Any, tokenizer: Any) -> None:
+    """Refuse a tokenizer whose ids run past the embedding table, before the first forward.
+
+    Otherwise the first such id fails deep inside the model (``IndexError: index out of range in self``)
+    or, on some kernels, reads memory that is not an embedding.
+    """
+    try:
+        table = model.get_input_embeddings()
+    except (AttributeError, NotImplementedError):
+        return
+    rows = getattr(table, "num_embeddings", None)
+    if not isinstance(rows, int):
+        return
+    ids = [int(i) for i in (getattr(tokenizer, "all_special_ids", None) or []) if i is not None]
+    with contextlib.suppress(AttributeError, NotImplementedError, TypeError):
+        ids += [int(i) for i in tokenizer.get_vocab().values()]
+    top = max(ids, default=-1)
+    if top >= rows:
+        raise ModelUnavailable(
+            f"{spec.source!r}: the tokenizer produces ids up to {top} but the model's embedding table has "
+            f"{rows} rows: the tokenizer does not belong to this checkpoint (or config.json's vocab_size is "
+            "wrong). Fix: use the tokenizer files saved with these weights"
+        )
 
 
 def check_weights_loaded(spec: ModelSpec, missing: Iterable[str]) -> None:

@@ -8,13 +8,15 @@ Declarative: each entry is a ``ModelSpec``; which code builds it is chosen by ``
 - a registry key (the GENEB leaderboard keys, ``kmer-3``, ...), optionally with overrides
   ``KEY[field=value,...]``: recipe fields (a changed recipe gets a new key, so its results never pass for
   the authors' recipe), ``trust_remote_code=true`` (the user's explicit opt-in), ``revision=<commit>``,
-  ``path=/dir`` (weights from a local folder);
+  ``path=/dir`` (weights from a local folder: key ``KEY+local-<hash>``, a local variant, not the official model);
 - ``python:module:function`` or ``python:/path/file.py:function``: the authors' extractor interface;
-- a local checkpoint directory, or a hub id ``org/name[@revision]``: a default recipe from its config.
+- a local checkpoint directory (key ``parent__name-<content hash>``), or a hub id ``org/name[@revision]``: a
+  default recipe from its config.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -115,13 +117,70 @@ def list_models() -> list[ModelSpec]:
     return list(_REGISTRY.values())
 
 
+_LOCAL_DIGESTS: dict[str, str] = {}  # resolved folder + file stats -> content digest, this process
+
+
+def _identity_files(path: Path) -> list[Path]:
+    """The files that make a checkpoint: everything but hidden files and Python caches."""
+    return sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts)
+    )
+
+
+def _digest_store() -> Path:
+    import os
+
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("GENEB_CACHE_DIR") or user_cache_dir("geneb-bench")) / "local-checkpoints.json"
+
+
+def _local_digest(path: Path) -> str:
+    """sha256 over a local checkpoint's file names and contents (config, code, tokenizer, weights).
+
+    Content, not modification times: a copy is the same model, a retrained one in the same folder is not.
+    Hashing weights costs a pass over them, so the digest is kept (in-process and in the user cache,
+    keyed by the files' paths, sizes and mtimes) and computed once per checkpoint version.
+    """
+    from geneb_bench.io import atomic_write_text
+
+    folder = path.resolve()
+    files = _identity_files(folder)
+    stats = [[str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+    memo = hashlib.sha256(json.dumps([str(folder), stats]).encode()).hexdigest()
+    if memo in _LOCAL_DIGESTS:
+        return _LOCAL_DIGESTS[memo]
+    store = _digest_store()
+    try:
+        known = json.loads(store.read_text(encoding="utf-8"))
+        known = known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        known = {}
+    digest = known.get(memo)
+    if not isinstance(digest, str):
+        content = hashlib.sha256()
+        for file in files:
+            with file.open("rb") as handle:
+                content.update(f"{file.relative_to(folder)}\n".encode())
+                content.update(hashlib.file_digest(handle, "sha256").digest())
+        digest = content.hexdigest()
+        known[memo] = digest
+        with contextlib.suppress(OSError):  # a read-only cache only costs a re-hash next time
+            atomic_write_text(store, json.dumps(known, indent=0, sort_keys=True) + "\n")
+    _LOCAL_DIGESTS[memo] = digest
+    return digest
+
+
 def _local_revision(path: Path) -> str:
-    """Fingerprint of a local checkpoint: names, sizes and mtimes of its files (weights are not hashed)."""
-    digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        stat = file.stat()
-        digest.update(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    return "local-" + digest.hexdigest()[:16]
+    """Identity of a local checkpoint: a hash of its contents (see ``_local_digest``)."""
+    return "local-" + _local_digest(path)[:16]
+
+
+def _local_key(path: Path) -> str:
+    """Readable and unique: ``parent__name-<8 hex of the content>``, so two folders named ``model`` differ."""
+    folder = path.resolve()
+    return safe_key(f"{folder.parent.name}/{folder.name}-{_local_digest(folder)[:8]}")
 
 
 def _read_config(path: Path | None) -> dict[str, Any]:
@@ -192,6 +251,7 @@ def _apply_overrides(spec: ModelSpec, overrides: Mapping[str, Any], name: str) -
         if not folder.is_dir():
             raise ValueError(f"model {name!r}: path {folder} is not a directory")
         source, revision, weights = str(folder.resolve()), _local_revision(folder), "local-dir"
+        key = f"{key}+local-{_local_digest(folder)[:8]}"  # a local variant, never the official model's key
     if "revision" in overrides:
         revision = str(overrides["revision"])
     return dataclasses.replace(spec, key=key, options=merged, source=source, revision=revision, weights=weights)
@@ -238,9 +298,9 @@ def _resolve_base(name: str) -> ModelSpec:
     if name.strip() and path.is_dir():  # "" would be Path("."): never take the working directory as a model
         recipe, why = default_recipe(_read_config(path / "config.json"))
         return ModelSpec(
-            key=safe_key(path.resolve().name),
+            key=_local_key(path),
             family="hf",
-            display_name=path.name,
+            display_name=f"{path.resolve().parent.name}/{path.resolve().name}",
             source=str(path.resolve()),
             revision=_local_revision(path),
             options=recipe,

@@ -32,6 +32,7 @@ class RunReport:
         self.resumed: set[str] = set()
         self.audits: dict[str, TaskAudit] = {}
         self.failure: str | None = None  # why the tables could not be written (shown after the summary)
+        self.notes: list[str] = []  # split provenance, embedding health, constant predictions (results.notes)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call":
@@ -60,6 +61,7 @@ class RunReport:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _write_tables(self, session: pytest.Session) -> None:
+        from geneb_bench.results.notes import run_notes
         from geneb_bench.results.resultset import ResultSet
         from geneb_bench.runner.finish import write_run_outputs
 
@@ -68,6 +70,7 @@ class RunReport:
         from geneb_bench.runner.audits import run_audits
 
         self.audits = run_audits(self.settings, results.results)
+        self.notes = run_notes(results.results)
         self.written = write_run_outputs(self.settings, results, self.resumed, time.time() - self.started,
                                          self.audits)
         if self.settings.baseline is not None:
@@ -92,6 +95,10 @@ class RunReport:
 
             terminalreporter.write_line(render_audit_text(self.frame, self.audits,
                                                           regimes=audited_regimes(self.frame)[:1]))
+        if self.notes:
+            terminalreporter.write_sep("-", "GENEB notes (split provenance, embedding health, constant predictions)")
+            for line in self.notes:
+                terminalreporter.write_line(f"geneb: {line}")
         for path in self.written:
             terminalreporter.write_line(f"geneb: wrote {path}")
         if self.resumed:

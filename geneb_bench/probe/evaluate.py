@@ -13,6 +13,7 @@ Degenerate cases and their documented outcomes:
 * a class with fewer than k training rows: all its rows are drawn (``min(k, n_c)``), ``n_train`` is the
   true number of rows fitted;
 * constant predictions from a fitted model: MCC is 0 (sklearn's convention), accuracy and F1 as usual;
+  ``note`` says which class it predicts everywhere (embeddings.health);
 * many classes (GENEB has 40): one multinomial fit, nothing special;
 * NaN or inf in the embeddings: ``ValueError`` naming the split and row; nothing is fitted.
 """
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from geneb_bench.embeddings.health import constant_prediction_note
 from geneb_bench.probe.metrics import Scores, score
 from geneb_bench.probe.registry import FitJob, ProbeImplementation, get_probe
 from geneb_bench.probe.sampling import kshot_indices
@@ -140,8 +142,11 @@ def _fit_all(
             raise ValueError(f"probe {probe.probe!r} ({probe.implementation}) returned {len(got)} fits for "
                              f"{len(todo)} training draws")
         for i, fit in zip(todo, got, strict=True):
-            fits[i] = _Fit(score(y_test, np.asarray(fit.predictions)), fit.n_iter, fit.converged, fit.warnings,
-                           fit.note)
+            predictions = np.asarray(fit.predictions)
+            y_fit = jobs[i].select(y_train, y_train)[1]
+            # a probe's own note (e.g. not converged) first; else why every test row got one class, if so
+            note = fit.note or constant_prediction_note(predictions, y_fit)
+            fits[i] = _Fit(score(y_test, predictions), fit.n_iter, fit.converged, fit.warnings, note)
     return [fits[i] for i in range(len(jobs))]
 
 

@@ -179,11 +179,15 @@ def report_extras(args: argparse.Namespace, frame: pd.DataFrame) -> None:
     import pandas as pd
 
     from geneb_bench.reports.published import results_table
+    from geneb_bench.results.notes import run_notes
+    from geneb_bench.results.record import iter_results
 
     local = results_table(frame)
     partial = local[local["status"] != "complete"]
     for _, row in partial.iterrows():
         print(f"{row['model']} ({row['regime']}): {row['status']} of the {row['suite']} suite")
+    for line in run_notes(iter_results(Path(args.results_dir))):
+        print(f"note: {line}")
     if args.compare_published:
         from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
 

@@ -59,6 +59,9 @@ class ItemResult:
     # Padded tokens per forward pass the vectors were computed with (after any out-of-memory back-off; the
     # whole task at one budget). None: a model without token batching (k-mer, extractors), or older files.
     token_budget: int | None = None
+    # embeddings.health figures (distinct vectors, unknown tokens, truncation, constant predictions); None in
+    # files written before the checks existed
+    health: dict[str, Any] | None = None
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:

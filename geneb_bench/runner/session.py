@@ -21,6 +21,7 @@ import numpy as np
 from geneb_bench import __version__
 from geneb_bench.data.suites import Suite, get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
+from geneb_bench.embeddings import health
 from geneb_bench.embeddings.cache import EmbeddingCache
 from geneb_bench.embeddings.key import embedding_key
 from geneb_bench.embeddings.memory import EmbeddingStore
@@ -100,6 +101,7 @@ class GenebSession:
         self.cache = EmbeddingCache(settings.cache_dir, lock_timeout=settings.lock_timeout_s)
         self._tasks: dict[str, TaskData | Exception] = {}
         self._embedders: dict[str, Embedder | Exception] = {}
+        self.health: dict[tuple[str, str], dict[str, Any]] = {}  # (model, task) -> embeddings.health record
         self.memory = EmbeddingStore(int(settings.memory_gb * 2**30))
         self._threads_limited = False
         self.token_budgets: dict[tuple[str, str], int] = {}  # (model, task) -> token budget of its vectors
@@ -189,14 +191,19 @@ class GenebSession:
                 )
             budget = getattr(embedder, "token_budget", None)  # after any out-of-memory back-off: what fitted
             extra = {"token_budget": np.array([budget])} if isinstance(budget, int) else {}
-            return {"train": vectors[:n_train], "test": vectors[n_train:], **extra}
+            return {"train": vectors[:n_train], "test": vectors[n_train:], **extra, **health.token_arrays(embedder)}
 
         if not self._threads_limited:
             _limit_threads()
             self._threads_limited = True
-        arrays, cached = self.cache.get_or_compute(self.cache_parts(spec, data), compute)
+        parts = self.cache_parts(spec, data)
+        arrays, cached = self.cache.get_or_compute(parts, compute)
         if "token_budget" in arrays:  # the budget every vector of the task was computed with (one batch plan)
             self.token_budgets[key] = int(arrays["token_budget"][0])
+        self.health[key] = health.assess(
+            arrays, [*data.train_sequences, *data.test_sequences], f"model {spec.key!r}, task {data.spec.task_id!r}",
+            dtype=str(parts["dtype"]),
+        )
         self.memory.put(key, arrays["train"], arrays["test"], cached)
         return arrays["train"], arrays["test"], cached
 
@@ -254,6 +261,7 @@ class GenebSession:
             model_identity=self.model_identity(item.model),
             timings={"embed_s": round(t1 - t0, 4), "probe_s": round(t2 - t1, 4)},
             token_budget=self.token_budgets.get((item.model.key, data.spec.task_id)),
+            health=health.with_predictions(self.health.get((item.model.key, data.spec.task_id)), regime_result.seeds),
         )
         if extra_fields is not None and (extra := dict(extra_fields(result))):
             result = dataclasses.replace(result, extra=extra)

@@ -86,6 +86,7 @@ def test_flat_layout_with_split_column(tmp_path: Path) -> None:
     data = load_geneb_task(_spec(TF0), tmp_path)
     assert list(data.train_sequences) == ["AC", "GT"]
     assert list(data.test_sequences) == ["AA", "CC"]
+    assert str(data.revision).endswith("; 1 dev/validation rows dropped (split column 'split')"), "recorded"
     (tmp_path / f"{TF0}.csv").write_text("text,label,split\nAC,0,train\nGT,1,train\nAA,1,test\n")
     with pytest.raises(SequenceError, match=r"\(split=test\): the test split has one class only"):
         load_geneb_task(_spec(TF0), tmp_path)
@@ -212,6 +213,19 @@ split_seed = 3
     assert suite.load("tsv_task").fingerprint() == tsv.fingerprint(), "the split is seeded"
 
 
+def test_split_column_provenance_seeded_split_and_dropped_rows(tmp_path: Path) -> None:
+    rows = "".join(f"{'ACGT'[i % 4] * 8},{i % 2},{'valid' if i % 5 == 0 else 'train'}\n" for i in range(40))
+    (tmp_path / "rows.csv").write_text("seq,y,part\n" + rows)
+    (tmp_path / "task.toml").write_text(
+        '[[task]]\nid = "dev_rows"\ncategory = "Promoters"\nfile = "rows.csv"\n'
+        'columns = {text = "seq", label = "y", split = "part"}\nsplit_seed = 4\n')
+    suite = get_suite(str(tmp_path / "task.toml"))
+    data = suite.load("dev_rows")
+    assert data.revision == ("8 dev/validation rows dropped (split column 'part'); "
+                             "stratified split test_fraction=0.2 seed=4 (26/6)")
+    assert f"SPLIT dev_rows: {data.revision}" in render_checks([check_data(data)])
+
+
 def test_yaml_single_task_spec_with_capped_rows(tmp_path: Path) -> None:
     _toy(tmp_path)
     (tmp_path / "task.yaml").write_text(
@@ -264,6 +278,7 @@ def test_check_counts_leaks_and_duplicates(tmp_path: Path) -> None:
         1, 1, 2, 1)
     assert (check.min_length, check.max_length, check.balance) == (2, 2, 1.0)
     text = render_checks([check])
+    assert f"SPLIT {TF0}: {check.revision}" in text if check.revision else "SPLIT" not in text
     assert f"LEAK {TF0}: 2 of 4 test sequences (50.0%) also occur verbatim in train, 1 with another label" in text
 
 

@@ -14,6 +14,12 @@ import pytest
 import torch  # noqa: F401
 import transformers  # noqa: F401
 
+# The classes these checkpoints load, and the generation mixin they pull in (it registers torch operator
+# libraries, which fail when registered twice): loaded here, so the run imports nothing that it would drop.
+from transformers import AutoModel, AutoTokenizer, BertModel, GenerationMixin  # noqa: F401
+
+from geneb_bench.models.registry import resolve_model
+
 
 def _write_task(root: Path) -> Path:
     rng = np.random.default_rng(0)
@@ -51,7 +57,10 @@ def test_local_checkpoints_run_through_the_suite(
     result.assert_outcomes(passed=4)
     records = {p.relative_to(pytester.path / "out" / "results").as_posix(): json.loads(p.read_text())
                for p in (pytester.path / "out" / "results").rglob("*.json")}
-    bert_key, remote_key = bert.name, f"{remote.name}+rc_pooling-True"
+    bert_key = resolve_model(str(bert)).key
+    remote_key = resolve_model(f"{remote}[trust_remote_code=true,rc_pooling=true]").key
+    assert bert_key.startswith(f"{bert.parent.name}__{bert.name}-")
+    assert remote_key.endswith("+rc_pooling-True")
     assert set(records) == {f"{k}/prom_x/{r}.json" for k in (bert_key, remote_key) for r in ("full", "1shot")}
     recorded = json.dumps(records[f"{remote_key}/prom_x/full.json"])
     assert '"rc_pooling": true' in recorded, "the recipe is recorded in the results"

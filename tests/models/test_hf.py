@@ -226,7 +226,7 @@ def test_local_checkpoint_folder(tmp_path: Path, hf_offline: None) -> None:
     spec = resolve_model(str(ckpt))
     assert spec.family == "hf"
     assert spec.source == str(ckpt.resolve())
-    assert spec.key == "my.checkpoint-v1"
+    assert spec.key.startswith(f"{tmp_path.name}__my.checkpoint-v1-"), "parent/name plus a content hash"
     assert spec.revision is not None
     assert spec.revision.startswith("local-")
     assert resolve_model(str(ckpt)).revision == spec.revision, "the local fingerprint is stable"

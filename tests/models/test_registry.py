@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def test_resolve_local_dir(tmp_path: Path) -> None:
     spec = resolve_model(str(folder))
     assert spec.family == "hf"
     assert spec.source == str(folder.resolve())
-    assert spec.key == "weird__name__v2"
+    assert re.fullmatch(rf"{tmp_path.name}__weird__name__v2__-[0-9a-f]{{8}}", spec.key), spec.key
     assert spec.revision is not None
     assert spec.revision.startswith("local-")
     (folder / "config.json").write_text('{"changed": true}')

@@ -238,7 +238,7 @@ def test_local_weights_through_path_override(
     release = verify.Release("deepgene", "google-drive", "https://example.org/release", "", files)
     monkeypatch.setattr(verify, "releases", lambda: {"deepgene": release})
     spec = resolve_model(f"deepgene[path={folder}]")
-    assert spec.key == "deepgene", "a weights location does not change the recipe, so not the key"
+    assert spec.key.startswith("deepgene+local-"), "a local variant, never the official model's key"
     assert spec.source == str(folder.resolve())
     assert spec.revision is not None
     assert spec.revision.startswith("local-")

@@ -151,7 +151,8 @@ def test_constant_predictions_score_mcc_zero() -> None:
     s = evaluate_regime(x_tr, y_tr, x_te, y_te, FULL, (13,)).seeds[0]
     assert s.mcc == 0.0
     assert s.accuracy == 0.5
-    assert s.note is None
+    assert s.note is not None
+    assert s.note.endswith("for every test row: MCC 0 by definition"), "the zero is explained"
 
 
 def test_class_with_fewer_than_k_rows_gives_all_its_rows() -> None:
