@@ -123,7 +123,7 @@ def _report(args: argparse.Namespace) -> int:
         print(render_audit_text(frame, audits, regimes=audited_regimes(frame)[:1]))
     for path in write_reports(frame, Path(args.output or args.results_dir), audits):
         print(f"wrote {path}")
-    report_extras(args, frame)
+    report_extras(args, frame, results.results)
     return 0
 
 

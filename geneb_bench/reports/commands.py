@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -174,19 +175,18 @@ def report_results(results_dir: Path) -> list[tuple[ItemResult, Path]]:
     return sorted(((result, path) for _, result, path in newest.values()), key=lambda entry: entry[1])
 
 
-def report_extras(args: argparse.Namespace, frame: pd.DataFrame) -> None:
+def report_extras(args: argparse.Namespace, frame: pd.DataFrame, results: Sequence[ItemResult]) -> None:
     """Completeness lines for every report, then the published comparison and the HTML file if asked."""
     import pandas as pd
 
     from geneb_bench.reports.published import results_table
     from geneb_bench.results.notes import run_notes
-    from geneb_bench.results.record import iter_results
 
     local = results_table(frame)
     partial = local[local["status"] != "complete"]
     for _, row in partial.iterrows():
         print(f"{row['model']} ({row['regime']}): {row['status']} of the {row['suite']} suite")
-    for line in run_notes(iter_results(Path(args.results_dir))):
+    for line in run_notes(results):  # the results already read: a corrupt file was skipped once
         print(f"note: {line}")
     if args.compare_published:
         from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
