@@ -24,6 +24,7 @@ from geneb_bench.data.task import TaskData, TaskSpec
 from geneb_bench.embeddings.cache import EmbeddingCache
 from geneb_bench.embeddings.key import embedding_key
 from geneb_bench.embeddings.memory import EmbeddingStore
+from geneb_bench.embeddings.store import EmbedStats, SequenceStore
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.registry import build_embedder
@@ -101,6 +102,8 @@ class GenebSession:
         self._tasks: dict[str, TaskData | Exception] = {}
         self._embedders: dict[str, Embedder | Exception] = {}
         self.memory = EmbeddingStore(int(settings.memory_gb * 2**30))
+        self.sequences = SequenceStore(settings.cache_dir)  # per model: each distinct sequence embedded once
+        self.embed_stats: list[tuple[str, str, EmbedStats]] = []  # (model, task, what was computed)
         self._threads_limited = False
         self.token_budgets: dict[tuple[str, str], int] = {}  # (model, task) -> token budget of its vectors
 
@@ -176,10 +179,14 @@ class GenebSession:
         if held is not None:
             return held.train, held.test, held.cached
 
+        parts = self.cache_parts(spec, data)
+
         def compute() -> dict[str, np.ndarray]:
-            embedder = self.embedder(spec)
             n_train = len(data.train_sequences)
-            vectors = embedder.embed([*data.train_sequences, *data.test_sequences])
+            vectors, stats = self.sequences.embed(  # the model is loaded only if a sequence is new to it
+                parts, [*data.train_sequences, *data.test_sequences], lambda new: self.embedder(spec).embed(new)
+            )
+            self.embed_stats.append((spec.key, data.spec.task_id, stats))
             if not np.isfinite(vectors).all():
                 bad = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
                 split, row = ("train", bad) if bad < n_train else ("test", bad - n_train)
@@ -187,6 +194,7 @@ class GenebSession:
                     f"model {spec.key!r} produced NaN/inf embeddings on task {data.spec.task_id!r} "
                     f"({split} row {row + 1}); nothing was cached"
                 )
+            embedder = self._embedders.get(spec.key)  # None when every sequence came from the store
             budget = getattr(embedder, "token_budget", None)  # after any out-of-memory back-off: what fitted
             extra = {"token_budget": np.array([budget])} if isinstance(budget, int) else {}
             return {"train": vectors[:n_train], "test": vectors[n_train:], **extra}
@@ -194,7 +202,7 @@ class GenebSession:
         if not self._threads_limited:
             _limit_threads()
             self._threads_limited = True
-        arrays, cached = self.cache.get_or_compute(self.cache_parts(spec, data), compute)
+        arrays, cached = self.cache.get_or_compute(parts, compute)
         if "token_budget" in arrays:  # the budget every vector of the task was computed with (one batch plan)
             self.token_budgets[key] = int(arrays["token_budget"][0])
         self.memory.put(key, arrays["train"], arrays["test"], cached)
