@@ -46,7 +46,8 @@ class Counting:
     def __call__(self, sequences: Sequence[str]) -> np.ndarray:
         self.calls += 1
         self.sequences += len(sequences)
-        self.tokens += engine_tokens(self.embedder, sequences)[0]
+        if hasattr(self.embedder, "encode"):  # engine models (HF): padded tokens of the batches it forms
+            self.tokens += engine_tokens(self.embedder, sequences)[0]
         vectors: np.ndarray = self.inner(sequences)
         return vectors
 

@@ -106,25 +106,32 @@ class ShardEntry:
 
 
 class ModelStore:
-    """One model's shards: an in-process index (hash -> shard, row), refreshed from the directory on each use."""
+    """One model's shards and an in-process index over them, refreshed from the directory on each use.
+
+    The index is three numpy arrays (sorted hashes, shard number, row), not a dict: a model's store may hold
+    millions of sequences (100 tasks x 100k), and a Python dict of them would take gigabytes.
+    """
 
     def __init__(self, directory: Path, parts: Mapping[str, Any]) -> None:
         self.directory = directory
         self.parts = json.loads(json.dumps(dict(parts), sort_keys=True, default=str))
-        self._index: dict[bytes, tuple[str, int]] = {}
-        self._shards: set[str] = set()  # shard ids whose index is loaded
+        self._names: list[str] = []  # shard ids, in the order they were indexed
+        self._hashes: list[npt.NDArray[Any]] = []  # per indexed shard (None-free; a dropped shard is emptied)
+        self._keys = np.empty(0, dtype="S64")  # sorted distinct hashes over the indexed shards
+        self._where = np.empty(0, dtype=np.int64)  # for each key: shard number << 32 | row
         self._verified: set[str] = set()  # shard ids whose vectors matched their checksum in this process
 
     def refresh(self) -> None:
-        """Add the shards other workers (or runs) wrote since the last look."""
+        """Index the shards other workers (or runs) wrote since the last look."""
+        known, added = set(self._names), False
         for idx in sorted(self.directory.glob("*.idx.npz"), key=lambda p: p.stat().st_mtime):
             shard = idx.name.removesuffix(".idx.npz")
-            if shard in self._shards:
+            if shard in known:
                 continue
             try:
                 with np.load(idx, allow_pickle=False) as data:
                     key = json.loads(str(data["key"]))
-                    hashes = data["hashes"]
+                    hashes = np.asarray(data["hashes"], dtype="S64")
             except FileNotFoundError:
                 continue  # pruned meanwhile
             except Exception:  # truncated or foreign file: recomputed, never used
@@ -133,15 +140,41 @@ class ModelStore:
             if key != self.parts:
                 self._drop(shard)
                 continue
-            self._shards.add(shard)
-            for row, digest in enumerate(hashes.tolist()):
-                self._index.setdefault(bytes(digest), (shard, row))
+            self._add(shard, hashes, rebuild=False)
+            added = True
+        if added:
+            self._rebuild()
+
+    def _add(self, shard: str, hashes: npt.NDArray[Any], *, rebuild: bool = True) -> None:
+        self._names.append(shard)
+        self._hashes.append(hashes)
+        if rebuild:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Sorted distinct hashes; where one is in several shards, the first indexed wins."""
+        if not self._hashes:
+            return
+        keys = np.concatenate(self._hashes)
+        where = np.concatenate(
+            [(np.int64(n) << 32) | np.arange(len(h), dtype=np.int64) for n, h in enumerate(self._hashes)]
+        )
+        self._keys, first = np.unique(keys, return_index=True)
+        self._where = where[first]
+
+    def _find(self, hashes: Sequence[bytes]) -> npt.NDArray[np.int64]:
+        """shard number << 32 | row for each hash, -1 where not stored."""
+        query = np.asarray(hashes, dtype="S64")
+        pos = np.searchsorted(self._keys, query).clip(max=max(len(self._keys) - 1, 0))
+        hit = (pos < len(self._keys)) & (self._keys[pos] == query) if len(self._keys) else np.zeros(len(query), bool)
+        return np.where(hit, self._where[pos] if len(self._keys) else -1, -1)
 
     def _drop(self, shard: str) -> None:
         (self.directory / f"{shard}.idx.npz").unlink(missing_ok=True)
         (self.directory / f"{shard}.npy").unlink(missing_ok=True)
-        self._shards.discard(shard)
-        self._index = {h: loc for h, loc in self._index.items() if loc[0] != shard}
+        if shard in self._names:
+            self._hashes[self._names.index(shard)] = np.empty(0, dtype="S64")
+            self._rebuild()
 
     def _vectors(self, shard: str) -> Array | None:
         """A shard's vectors (memory-mapped), checked against its checksum once per process; None if bad."""
@@ -162,22 +195,20 @@ class ModelStore:
     def lookup(self, hashes: Sequence[bytes]) -> tuple[dict[bytes, Array], list[bytes]]:
         """Stored vectors of ``hashes`` (one row each) and the hashes not (or no longer validly) stored."""
         self.refresh()
-        wanted: dict[str, list[tuple[bytes, int]]] = {}
-        missing = []
-        for digest in hashes:
-            loc = self._index.get(digest)
-            if loc is None:
-                missing.append(digest)
-            else:
-                wanted.setdefault(loc[0], []).append((digest, loc[1]))
+        where = self._find(hashes)
+        missing = [h for h, w in zip(hashes, where.tolist(), strict=True) if w < 0]
         found: dict[bytes, Array] = {}
-        for shard, rows in wanted.items():
-            vectors = self._vectors(shard)
+        stored = np.flatnonzero(where >= 0)
+        shard_of = where[stored] >> 32
+        for number in np.unique(shard_of).tolist():
+            pick = stored[shard_of == number]
+            vectors = self._vectors(self._names[number])
             if vectors is None:
-                missing.extend(d for d, _ in rows)
+                missing.extend(hashes[i] for i in pick.tolist())
                 continue
-            gathered = np.asarray(vectors[[r for _, r in rows]], dtype=np.float32)
-            found.update((d, gathered[i]) for i, (d, _) in enumerate(rows))
+            rows = (where[pick] & 0xFFFFFFFF).tolist()
+            gathered = np.asarray(vectors[rows], dtype=np.float32)
+            found.update((hashes[i], gathered[j]) for j, i in enumerate(pick.tolist()))
         return found, missing
 
     def append(self, hashes: Sequence[bytes], vectors: Array) -> None:
@@ -200,10 +231,8 @@ class ModelStore:
             ),
             "sequence store index",
         )
-        self._shards.add(shard)
         self._verified.add(shard)
-        for row, digest in enumerate(hashes):
-            self._index.setdefault(digest, (shard, row))
+        self._add(shard, hash_array)
 
 
 class SequenceStore:
@@ -217,8 +246,8 @@ class SequenceStore:
         """The store of the model side of ``parts`` (task fields, if present, are ignored)."""
         mparts = model_parts(parts)
         digest = cache_key(mparts)
-        if digest not in self._models:
-            self._models[digest] = ModelStore(self.root / digest, mparts)
+        if digest not in self._models:  # one model's index held at a time: a sweep goes model by model
+            self._models = {digest: ModelStore(self.root / digest, mparts)}
         return self._models[digest]
 
     def embed(
