@@ -7,8 +7,8 @@ re-split, subsampled or audited copy of one) computes only the new ones; within 
 embedded once and its vector scattered back to every row that holds it.
 
 Layout: ``ROOT/geneb-sequences-1/<sha256 of the model key>/`` holds ``key.json`` and append-only shards, one per
-computation: ``<id>.npy`` (the float32 vectors, memory-mapped on read) and then ``<id>.idx.npz`` (the sequence
-hashes, the model key, the vectors' shape and checksum). The index file is written last, atomically: a shard
+computation: ``<id>.npy`` (the float32 vectors, memory-mapped on read) and then ``<id>.index`` (an npz of the
+sequence hashes, the model key and a checksum). The index file is written last, atomically: a shard
 without one (a SIGKILL mid-write) is invisible and pruned after an hour. A shard whose checksum or key does not
 match is deleted and its sequences recomputed. Concurrent workers never block each other: each writes its own
 uniquely named shard; two that embed the same new sequence at once both store it, and the first found is used.
@@ -20,6 +20,7 @@ import hashlib
 import json
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,8 +125,8 @@ class ModelStore:
     def refresh(self) -> None:
         """Index the shards other workers (or runs) wrote since the last look."""
         known, added = set(self._names), False
-        for idx in sorted(self.directory.glob("*.idx.npz"), key=lambda p: p.stat().st_mtime):
-            shard = idx.name.removesuffix(".idx.npz")
+        for idx in sorted(self.directory.glob("*.index"), key=lambda p: p.stat().st_mtime):
+            shard = idx.name.removesuffix(".index")
             if shard in known:
                 continue
             try:
@@ -170,7 +171,7 @@ class ModelStore:
         return np.where(hit, self._where[pos] if len(self._keys) else -1, -1)
 
     def _drop(self, shard: str) -> None:
-        (self.directory / f"{shard}.idx.npz").unlink(missing_ok=True)
+        (self.directory / f"{shard}.index").unlink(missing_ok=True)
         (self.directory / f"{shard}.npy").unlink(missing_ok=True)
         if shard in self._names:
             self._hashes[self._names.index(shard)] = np.empty(0, dtype="S64")
@@ -181,12 +182,12 @@ class ModelStore:
         try:
             vectors: Array = np.load(self.directory / f"{shard}.npy", mmap_mode="r", allow_pickle=False)
             if shard not in self._verified:
-                with np.load(self.directory / f"{shard}.idx.npz", allow_pickle=False) as data:
+                with np.load(self.directory / f"{shard}.index", allow_pickle=False) as data:
                     ok = str(data["checksum"]) == _checksum(data["hashes"], vectors)
                 if not ok:
                     raise ValueError("checksum mismatch")
                 self._verified.add(shard)
-                (self.directory / f"{shard}.idx.npz").touch()  # recently used: prune --max-size drops LRU first
+                (self.directory / f"{shard}.index").touch()  # recently used: prune --max-size drops LRU first
             return vectors
         except Exception:
             self._drop(shard)
@@ -222,7 +223,7 @@ class ModelStore:
         hash_array = np.array(list(hashes), dtype="S64")
         atomic_write(self.directory / f"{shard}.npy", lambda h: np.save(h, vectors), "sequence store vectors")
         atomic_write(
-            self.directory / f"{shard}.idx.npz",
+            self.directory / f"{shard}.index",
             lambda h: np.savez(
                 h,
                 hashes=hash_array,
@@ -270,7 +271,11 @@ class SequenceStore:
                 raise ValueError(f"the embedder returned {computed.shape[0]} rows for {len(rows)} sequences")
             new = [hashes[i] for i in rows]
             if np.isfinite(computed).all():
-                store.append(new, computed)
+                try:
+                    store.append(new, computed)
+                except OSError as exc:  # full disk, quota, read-only: the vectors are still good, only not reused
+                    warnings.warn(f"sequence store not written ({exc}); these sequences will be recomputed next time",
+                                  RuntimeWarning, stacklevel=2)
             found.update(zip(new, computed, strict=True))
         table = np.stack([found[h] for h in unique])
         return table[distinct.inverse], EmbedStats(len(sequences), len(unique), len(missing))
@@ -287,7 +292,7 @@ class SequenceStore:
             except Exception:
                 model = "?"
             for vectors in directory.glob("*.npy"):
-                index = directory / f"{vectors.name.removesuffix('.npy')}.idx.npz"
+                index = directory / f"{vectors.name.removesuffix('.npy')}.index"
                 try:
                     vstat = vectors.stat()
                     istat = index.stat() if index.exists() else None

@@ -164,7 +164,7 @@ def test_a_corrupt_shard_is_dropped_and_recomputed(tmp_path: Path) -> None:
 
 def test_a_truncated_index_or_an_orphan_vectors_file_is_invisible(tmp_path: Path) -> None:
     SequenceStore(tmp_path).embed(PARTS, ["S1"], Model())
-    (index,) = tmp_path.rglob("*.idx.npz")
+    (index,) = tmp_path.rglob("*.index")
     index.write_bytes(index.read_bytes()[:20])  # as a SIGKILL mid-write cannot leave it (atomic), but a disk might
     model = Model()
     SequenceStore(tmp_path).embed(PARTS, ["S1"], model)
