@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -154,18 +154,37 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    """``geneb cache ls|du|verify|prune``: see, check and trim the embedding cache (verify reads every byte)."""
+    """``geneb cache ls|du|verify|prune``: see, check and trim the embedding cache (verify reads every byte);
+    ls, du and prune cover the per-model sequence store too (``--max-size-gb`` drops the least recently used
+    of both until the total fits)."""
+    from functools import partial
+
     from tabulate import tabulate
 
     from geneb_bench.embeddings.cache import EmbeddingCache
+    from geneb_bench.embeddings.store import SequenceStore
     from geneb_bench.runner.settings import default_cache_dir
 
-    cache = EmbeddingCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+    root = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    cache, store = EmbeddingCache(root), SequenceStore(root)
     if args.action == "prune":
-        max_bytes = int(args.max_size_gb * 1e9) if args.max_size_gb is not None else None
         older = args.older_than_days * 86400 if args.older_than_days is not None else None
-        removed = cache.prune(older_than_s=older, model=args.model, max_bytes=max_bytes)
-        print(f"removed {len(removed)} entries ({sum(e.size for e in removed) / 1e6:.1f} MB) from {cache.root}")
+        removed = [e.size for e in cache.prune(older_than_s=older, model=args.model)]
+        removed += [e.size for e in store.prune(older_than_s=older, model=args.model)]
+        if args.max_size_gb is not None:
+            kept: list[tuple[float, int, Callable[[], None]]] = sorted(
+                [(e.last_used, e.size, partial(e.path.unlink, missing_ok=True)) for e in cache.entries()]
+                + [(e.last_used, e.size, e.remove) for e in store.shards()],
+                key=lambda item: item[0],
+            )
+            total = sum(size for _, size, _ in kept)
+            for _, size, remove in kept:  # oldest use first
+                if total <= int(args.max_size_gb * 1e9):
+                    break
+                remove()
+                removed.append(size)
+                total -= size
+        print(f"removed {len(removed)} entries and shards ({sum(removed) / 1e6:.1f} MB) from {root}")
         return 0
     if args.action == "verify":
         checked = bad = 0
@@ -179,17 +198,25 @@ def _cache(args: argparse.Namespace) -> int:
         print(f"{checked} entries checked, {bad} bad in {cache.root}"
               + ("" if not bad or args.remove else "; --remove deletes them (they would be recomputed anyway)"))
         return 1 if bad and not args.remove else 0
-    entries = cache.entries()
+    entries, shards = cache.entries(), store.shards()
     if args.action == "ls":
         rows = [[e.model, e.task, f"{e.size / 1e6:.2f}", time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used)),
                  e.path.name[:16]] for e in entries]
+        rows += [[s.model, f"(store: {s.sequences:,} sequences)", f"{s.size / 1e6:.2f}",
+                  time.strftime("%Y-%m-%d %H:%M", time.localtime(s.last_used)), s.vectors.name[:16]] for s in shards]
         print(tabulate(rows, headers=["model", "task", "MB", "last used", "entry"]))
-    per_model: dict[str, int] = {}
+    per_model: dict[str, list[int]] = {}  # model -> [cache bytes, store bytes, stored sequences]
     for e in entries:
-        per_model[e.model] = per_model.get(e.model, 0) + e.size
+        per_model.setdefault(e.model, [0, 0, 0])[0] += e.size
+    for s in shards:
+        counts = per_model.setdefault(s.model, [0, 0, 0])
+        counts[1] += s.size
+        counts[2] += s.sequences
     if args.action == "du":
-        print(tabulate(sorted(([m, f"{b / 1e6:.1f}"] for m, b in per_model.items())), headers=["model", "MB"]))
-    print(f"{len(entries)} entries, {sum(per_model.values()) / 1e6:.1f} MB in {cache.root}")
+        print(tabulate(sorted([m, f"{c / 1e6:.1f}", f"{b / 1e6:.1f}", f"{n:,}"] for m, (c, b, n) in per_model.items()),
+                       headers=["model", "task cache MB", "store MB", "stored sequences"]))
+    total = sum(c + b for c, b, _ in per_model.values())
+    print(f"{len(entries)} entries, {len(shards)} store shards, {total / 1e6:.1f} MB in {root}")
     return 0
 
 

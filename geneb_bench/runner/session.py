@@ -25,6 +25,7 @@ from geneb_bench.embeddings import health
 from geneb_bench.embeddings.cache import EmbeddingCache
 from geneb_bench.embeddings.key import embedding_key
 from geneb_bench.embeddings.memory import EmbeddingStore
+from geneb_bench.embeddings.store import EmbedStats, SequenceStore
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.registry import build_embedder
@@ -35,6 +36,10 @@ from geneb_bench.results.record import ItemResult, read_result, result_path, wri
 from geneb_bench.runner.settings import Settings
 
 ExtraFields = Callable[[ItemResult], Mapping[str, Any]]
+
+# Embedders cheaper to rerun than to read back: k-mer spectra (kmer-6 is 4,096 floats a sequence). They still
+# embed each distinct sequence of a task once, but keep nothing in the per-model sequence store.
+RECOMPUTED_FAMILIES = frozenset({"kmer"})
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,8 @@ class GenebSession:
         self._embedders: dict[str, Embedder | Exception] = {}
         self.health: dict[tuple[str, str], dict[str, Any]] = {}  # (model, task) -> embeddings.health record
         self.memory = EmbeddingStore(int(settings.memory_gb * 2**30))
+        self.sequences = SequenceStore(settings.cache_dir)  # per model: each distinct sequence embedded once
+        self.embed_stats: list[tuple[str, str, EmbedStats]] = []  # (model, task, what was computed)
         self._threads_limited = False
         self.token_budgets: dict[tuple[str, str], int] = {}  # (model, task) -> token budget of its vectors
 
@@ -178,10 +185,17 @@ class GenebSession:
         if held is not None:
             return held.train, held.test, held.cached
 
+        parts = self.cache_parts(spec, data)
+
         def compute() -> dict[str, np.ndarray]:
-            embedder = self.embedder(spec)
             n_train = len(data.train_sequences)
-            vectors = embedder.embed([*data.train_sequences, *data.test_sequences])
+            vectors, stats = self.sequences.embed(  # the model is loaded only if a sequence is new to it
+                parts,
+                [*data.train_sequences, *data.test_sequences],
+                lambda new: self.embedder(spec).embed(new),
+                persist=spec.family not in RECOMPUTED_FAMILIES,
+            )
+            self.embed_stats.append((spec.key, data.spec.task_id, stats))
             if not np.isfinite(vectors).all():
                 bad = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
                 split, row = ("train", bad) if bad < n_train else ("test", bad - n_train)
@@ -189,6 +203,7 @@ class GenebSession:
                     f"model {spec.key!r} produced NaN/inf embeddings on task {data.spec.task_id!r} "
                     f"({split} row {row + 1}); nothing was cached"
                 )
+            embedder = self._embedders.get(spec.key)  # None when every sequence came from the store
             budget = getattr(embedder, "token_budget", None)  # after any out-of-memory back-off: what fitted
             extra = {"token_budget": np.array([budget])} if isinstance(budget, int) else {}
             return {"train": vectors[:n_train], "test": vectors[n_train:], **extra, **health.token_arrays(embedder)}
@@ -196,7 +211,6 @@ class GenebSession:
         if not self._threads_limited:
             _limit_threads()
             self._threads_limited = True
-        parts = self.cache_parts(spec, data)
         arrays, cached = self.cache.get_or_compute(parts, compute)
         if "token_budget" in arrays:  # the budget every vector of the task was computed with (one batch plan)
             self.token_budgets[key] = int(arrays["token_budget"][0])

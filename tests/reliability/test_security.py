@@ -182,6 +182,12 @@ def test_a_sweep_writes_no_pickle_and_no_path_outside_its_folders(sweep: Sweep) 
             assert int(path.stem, 16) >= 0
             with np.load(path, allow_pickle=False) as data:  # raises on any object (pickled) array
                 assert all(data[name].dtype != object for name in data.files)
+        elif path.suffix in {".npy", ".index"}:  # the sequence store: vectors, and an npz of their hashes
+            if path.suffix == ".npy":
+                assert np.load(path, allow_pickle=False).dtype == np.float32
+            else:
+                with np.load(path, allow_pickle=False) as data:
+                    assert all(data[name].dtype != object for name in data.files)
         elif path.suffix == ".lock":
             assert path.stat().st_size == 0
         else:

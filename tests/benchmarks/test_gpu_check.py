@@ -1,0 +1,31 @@
+"""benchmarks/gpu_check.py runs end to end in its dry mode (tiny sizes on the CPU), so that a session lent a
+GPU for 15 minutes finds a script that works."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.py"
+
+
+def test_dry_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "check.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--dry", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["dry"] is True
+    assert report["device"] == "cpu"
+    checks = {row["check"] for row in report["rows"]}
+    assert {"matmul peak", "extract random BERT", "extract HyenaDNA-style", "resident store",
+            "probe |dMCC|", "2 workers"} <= checks
+    throughputs = [r["figure"] for r in report["rows"] if r["unit"] == "tok/s"]
+    assert len(throughputs) == 4
+    assert all(f > 0 for f in throughputs)
+    assert 0.0 <= report["max_abs_dmcc"] <= 1.0
+    assert "extract HyenaDNA-style" in done.stdout  # the table is printed
