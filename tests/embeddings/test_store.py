@@ -220,7 +220,8 @@ def test_the_session_embeds_a_sequence_shared_by_two_tasks_once(tmp_path: Path) 
     from geneb_bench.runner.session import GenebSession
     from geneb_bench.runner.settings import Settings
 
-    session = GenebSession(Settings(suite="lite", models=("kmer-3",), regimes=REGIMES, seeds=(13,), data_dir=None,
+    # a transformer: k-mer spectra are recomputed, not stored (RECOMPUTED_FAMILIES)
+    session = GenebSession(Settings(suite="lite", models=("random-bert-tiny",), regimes=REGIMES, seeds=(13,), data_dir=None,
                                     cache_dir=tmp_path / "cache", results_dir=tmp_path / "out", device="cpu"))
     spec = session.models[0]
     embedder = session.embedder(spec)
