@@ -95,7 +95,7 @@ def _report(args: argparse.Namespace) -> int:
     from geneb_bench.results.render import render_text, write_reports
     from geneb_bench.results.resultset import ResultSet
 
-    frame = ResultSet.load(Path(args.results_dir)).frame
+    frame = ResultSet.load(Path(args.results_dir), suite=args.suite).frame
     if frame.empty:
         print(f"geneb report: no result files under {args.results_dir}", file=sys.stderr)
         return 1
@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--compare-published", action="store_true",
                         help="place the models among the 40 published ones per category and regime")
     report.add_argument("--html", action="store_true", help="also write a self-contained report.html")
+    report.add_argument("--suite", default=None,
+                        help="which suite's results (lite, geneb, a custom suite or a variant folder such as "
+                             "lite+seeds__1__2__3), when the directory holds several: they never share a table")
     slurm = sub.add_parser("slurm", help="write (and --submit) a Slurm job array over shards plus a merge job")
     slurm.add_argument("--shards", type=int, required=True)
     slurm.add_argument("--results-dir", default="reports")

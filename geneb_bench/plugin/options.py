@@ -54,6 +54,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-memory-gb", default=4.0, type=float, help="bound on embeddings held in memory between a task's regimes, host and probe-device copies together; least recently used pairs go first (default 4)")
     group.addoption("--geneb-trust-remote-code", action="store_true", default=False, help="allow remote code of hub models at a branch (a hub id you pass, a zoo entry with [revision=main]): each branch is resolved to its commit once, printed and recorded in the lock file (pinned zoo entries need no flag)")
     group.addoption("--geneb-lock-file", default=None, metavar="PATH", help="where hub branches resolved to commits are recorded and reused (default: geneb.lock under the rootdir; commit it)")
+    group.addoption("--geneb-allow-skips", action="store_true", default=False, help="exit 0 even when a selected model cannot load or no item produced a result (default: such a run fails, so a CI never passes a run that measured nothing)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
 
 
@@ -98,6 +99,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
         long_input=config.getoption("geneb_long_input"),
         progress=config.getoption("geneb_progress"),
         memory_gb=config.getoption("geneb_memory_gb"),
+        allow_skips=config.getoption("geneb_allow_skips"),
     )
 
 

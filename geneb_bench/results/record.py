@@ -53,6 +53,7 @@ class ItemResult:
     versions: dict[str, str] = field(default_factory=package_versions)
     probe_backend: str = "sklearn"  # the probe's implementation: "torch" when opted in; older files: sklearn
     probe: str = PROBE  # which probe (the protocol's); files written before the field read as it
+    suite: str = ""  # the suite the task belongs to (lite, geneb, a custom suite's name); older files: ""
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:
@@ -74,13 +75,28 @@ class ItemResult:
         return cls(**data)
 
 
-def result_path(results_dir: Path, model: str, task_id: str, regime: str) -> Path:
-    return Path(results_dir) / "results" / safe_key(model) / safe_key(task_id) / f"{safe_key(regime)}.json"
+def scope_name(suite: str, protocol: str = PROTOCOL_VERSION) -> str:
+    """The folder of one table's results: the suite, plus the variant for a run that is not the protocol.
+
+    Results of two suites or of a variant and the protocol never share a table, so they never share a
+    folder either: a run of one suite rebuilds its tables from its own folder only.
+    """
+    variant = protocol.removeprefix(PROTOCOL_VERSION)
+    return safe_key(suite + variant) if suite else ""
+
+
+def result_path(results_dir: Path, model: str, task_id: str, regime: str, scope: str = "") -> Path:
+    """``DIR/results/<suite[+variant]>/<model>/<task>/<regime>.json`` (no scope folder for older results)."""
+    root = Path(results_dir) / "results"
+    if scope:
+        root = root / scope
+    return root / safe_key(model) / safe_key(task_id) / f"{safe_key(regime)}.json"
 
 
 def write_result(results_dir: Path, result: ItemResult) -> Path:
     """Write atomically (temp file + rename): a crash never leaves a half-written result."""
-    path = result_path(results_dir, result.model, result.task_id, result.regime)
+    scope = scope_name(result.suite, result.protocol)
+    path = result_path(results_dir, result.model, result.task_id, result.regime, scope)
     return atomic_write_text(path, json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
 
 

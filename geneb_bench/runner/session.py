@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from geneb_bench import __version__
+from geneb_bench.data.csv_tasks import TaskUnavailable
 from geneb_bench.data.suites import Suite, get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
 from geneb_bench.embeddings.cache import EmbeddingCache
@@ -25,9 +26,9 @@ from geneb_bench.embeddings.memory import EmbeddingStore
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.registry import build_embedder
-from geneb_bench.protocol import PROBE, PROTOCOL_VERSION, Regime
+from geneb_bench.protocol import PROBE, Regime, protocol_label
 from geneb_bench.results.provenance import Provenance, canonical
-from geneb_bench.results.record import ItemResult, read_result, result_path, write_result
+from geneb_bench.results.record import ItemResult, read_result, result_path, scope_name, write_result
 from geneb_bench.runner.settings import Settings
 
 
@@ -97,6 +98,11 @@ class GenebSession:
         self._embedders: dict[str, Embedder | Exception] = {}
         self.memory = EmbeddingStore(int(settings.memory_gb * 2**30))
         self._threads_limited = False
+        self.protocol = protocol_label(settings.seeds, settings.probe_backend, settings.long_input)
+        self.scope = scope_name(self.suite.name, self.protocol)  # this run's results folder and table
+
+    def result_path(self, item: BenchItem) -> Path:
+        return result_path(self.settings.results_dir, item.model.key, item.task.task_id, item.regime.name, self.scope)
 
     # -- planning ---------------------------------------------------------------------------------
     def plan(self) -> list[BenchItem]:
@@ -110,6 +116,9 @@ class GenebSession:
 
     # -- lazy resources -----------------------------------------------------------------------------
     def task_data(self, spec: TaskSpec) -> TaskData:
+        data_dir = self.settings.data_dir
+        if data_dir is not None and not data_dir.is_dir():  # one cause, said once, not once per task
+            raise TaskUnavailable(f"the data directory {data_dir} does not exist (--geneb-data-dir / GENEB_DATA_DIR)")
         if spec.task_id not in self._tasks:
             try:
                 self._tasks[spec.task_id] = self.suite.load(spec.task_id, self.settings.data_dir)
@@ -198,14 +207,7 @@ class GenebSession:
         if not self.settings.rerun:
             finished = self.finished_result(item, data)
             if finished is not None:
-                return Outcome(
-                    finished,
-                    result_path(
-                        self.settings.results_dir, item.model.key, data.spec.task_id, item.regime.name
-                    ),
-                    True,
-                    resumed=True,
-                )
+                return Outcome(finished, self.result_path(item), True, resumed=True)
         t0 = time.perf_counter()
         x_train, x_test, cached = self.embeddings(item.model, data)
         backend = self.settings.probe_backend
@@ -241,6 +243,8 @@ class GenebSession:
             task_revision=data.revision,
             model_identity=self.model_identity(item.model),
             timings={"embed_s": round(t1 - t0, 4), "probe_s": round(t2 - t1, 4)},
+            protocol=self.protocol,
+            suite=self.suite.name,
         )
         path = write_result(self.settings.results_dir, result)
         return Outcome(result, path, cached)
@@ -251,11 +255,12 @@ class GenebSession:
             model_identity=canonical(self.model_identity(item.model)),
             task_fingerprint=data.fingerprint(),
             task_revision=data.revision,
-            protocol=PROTOCOL_VERSION,
+            protocol=self.protocol,
             seeds=tuple(self.settings.seeds),
             probe=PROBE,
             probe_implementation=self.settings.probe_backend,
             harness=__version__,
+            suite=self.suite.name,
         )
 
     def finished_result(self, item: BenchItem, data: TaskData) -> ItemResult | None:
@@ -264,7 +269,7 @@ class GenebSession:
         Same means: the same ``Provenance`` (``results.provenance``, the definition merge and the tables use
         too). An unreadable or mismatching file is recomputed and overwritten.
         """
-        path = result_path(self.settings.results_dir, item.model.key, data.spec.task_id, item.regime.name)
+        path = self.result_path(item)
         if not path.exists():
             return None
         try:

@@ -45,6 +45,7 @@ class Settings:
     long_input: str = "truncate"
     progress: bool = False  # force the progress bar (otherwise: auto)
     memory_gb: float = 4.0  # EmbeddingStore bound
+    allow_skips: bool = False  # a run where a model cannot load or nothing was measured still passes
     # The resolved models, once per process (a local checkpoint is fingerprinted by listing its files);
     # derived from ``models`` when not given.
     specs: tuple[ModelSpec, ...] = ()
