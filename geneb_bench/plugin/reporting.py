@@ -145,14 +145,19 @@ class RunReport:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _skip_block(self, terminalreporter: Any) -> None:
+        """One line per cause: (model or task, reason), subjects sharing a reason on one line."""
         if not self.skips:
             return
-        causes = sorted(self.skips.items(), key=lambda kv: (kv[0][0] != "model", kv[0][1]))
-        terminalreporter.write_sep("-", f"GENEB skips: {sum(self.skips.values())} items, {len(causes)} causes")
-        for (cause, subject, reason), count in causes:
+        grouped: dict[tuple[str, str], tuple[list[str], int]] = {}
+        for (cause, subject, reason), count in self.skips.items():
+            subjects, items = grouped.get((cause, reason), ([], 0))
+            grouped[(cause, reason)] = ([*subjects, subject], items + count)
+        terminalreporter.write_sep("-", f"GENEB skips: {sum(self.skips.values())} items, {len(grouped)} causes")
+        for (cause, reason), (subjects, count) in sorted(grouped.items(), key=lambda kv: kv[0][0] != "model"):
+            names = ", ".join(sorted(subjects)[:4]) + (f" and {len(subjects) - 4} more" if len(subjects) > 4 else "")
             text = " ".join(reason.split())
             text = text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 3] + "..."
-            terminalreporter.write_line(f"{cause} {subject} ({count} items): {text}", yellow=True)
+            terminalreporter.write_line(f"{cause} {names} ({count} items): {text}", yellow=True)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         self._skip_block(terminalreporter)

@@ -20,7 +20,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 from geneb_bench.reports.analyses import REGIME_NAMES, categories_in, rankable, scaling, winners
 from geneb_bench.reports.published import COMPLETE
@@ -54,7 +56,7 @@ def split_ranked(sub: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return sub[ranked], sub[~ranked]
 
 
-def _heat(ax: plt.Axes, sub: pd.DataFrame, columns: list[str], vmin: float) -> object:
+def _heat(ax: Axes, sub: pd.DataFrame, columns: list[str], vmin: float) -> AxesImage:
     values = sub[columns].to_numpy(dtype=float)
     image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=vmin, vmax=1.0)
     ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=8)

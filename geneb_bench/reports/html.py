@@ -24,6 +24,7 @@ from geneb_bench.reports.published import CITATION, published_defects, published
 from geneb_bench.results.aggregate import describe_suite
 from geneb_bench.results.record import ItemResult
 from geneb_bench.results.resultset import ResultSet
+from geneb_bench.text import human_count
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}
@@ -80,14 +81,6 @@ def run_metadata(results: list[ItemResult], recorded: dict[str, object] | None =
     for name in ("python", "numpy", "scikit-learn", "torch", "transformers"):
         meta[f"{name} (runs)"] = distinct([r.versions.get(name, "unknown") for r in results])
     return meta
-
-
-def human_count(value: float) -> str:
-    """Parameter counts as people write them: 117M, 3B, 2.5B, 850K."""
-    for factor, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= factor:
-            return f"{value / factor:.3g}{unit}"
-    return f"{value:g}"
 
 
 def _cell(column: str, value: object) -> str:

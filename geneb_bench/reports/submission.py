@@ -57,7 +57,15 @@ def _model_metadata(model: str, results: list[ItemResult]) -> dict[str, Any]:
 
 def build_submission(results_dir: Path, model: str, allow_partial: bool = False) -> dict[str, Any]:
     """The submission for ``model`` from a results dir; ValueError if items are missing (unless allowed)."""
-    results = [r for r in ResultSet.load(Path(results_dir), suite="geneb") if r.model == model]
+    try:
+        loaded = ResultSet.load(Path(results_dir), suite="geneb")
+    except ValueError:
+        variants = [s for s in ResultSet.suites(Path(results_dir)) if s.startswith("geneb+")]
+        if variants:
+            raise ValueError(f"{results_dir} holds GENEB results of protocol variants only ({', '.join(variants)}), "
+                             f"a variant of {PROTOCOL_VERSION}: only protocol runs can be submitted") from None
+        raise
+    results = [r for r in loaded if r.model == model]
     if not results:
         raise ValueError(f"no results for model {model!r} of the geneb suite under {results_dir}")
     variants = sorted({r.protocol for r in results if not is_protocol(r.protocol)})

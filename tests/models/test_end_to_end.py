@@ -48,7 +48,7 @@ def test_local_checkpoints_run_through_the_suite(
         f"--geneb-cache-dir={pytester.path / 'cache'}", f"--geneb-results-dir={pytester.path / 'out'}",
     )
     result.assert_outcomes(passed=4)
-    records = {p.relative_to(pytester.path / "out" / "results").as_posix(): json.loads(p.read_text())
+    records = {p.relative_to(pytester.path / "out" / "results" / "tiny+seeds__13__17").as_posix(): json.loads(p.read_text())
                for p in (pytester.path / "out" / "results").rglob("*.json")}
     bert_key, remote_key = bert.name, f"{remote.name}+rc_pooling-True"
     assert set(records) == {f"{k}/prom_x/{r}.json" for k in (bert_key, remote_key) for r in ("full", "1shot")}

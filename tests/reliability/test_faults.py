@@ -236,7 +236,7 @@ def test_worker_killed_mid_item_the_sweep_goes_on_and_resume_completes(sweep: Sw
     assert len(set(crashed)) == 2, out[-3000:]
     assert ("tf_a", "full") in crashed
     assert "2 failed, 2 passed" in out, out[-3000:]  # the sweep went on after each kill
-    root = sweep.root / "out" / "results"
+    root = sweep.root / "out" / "results" / "reliability+seeds__13"
     finished = {p: p.read_bytes() for p in root.rglob("*.json")}
     assert sorted(str(p.relative_to(root)) for p in finished) == sorted(
         f"kmer-3/{t}/{r}.json" for t in ("prom_a", "tf_a") for r in ("full", "1shot") if (t, r) not in crashed)
