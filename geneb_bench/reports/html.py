@@ -133,6 +133,11 @@ def _figures(table: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
+def _lead(frame: pd.DataFrame, first: list[str]) -> pd.DataFrame:
+    """``frame`` with the ``first`` columns moved to the front (what a reader needs before scrolling)."""
+    return frame[[*first, *(c for c in frame.columns if c not in first)]]
+
+
 def per_task_table(frame: pd.DataFrame, regime: str = "full", metric: str = "mcc") -> pd.DataFrame:
     """Task x model: seed mean +- seed std of ``metric`` for one regime (the numbers behind each category)."""
     sub = frame[frame["regime"] == regime]
@@ -186,16 +191,20 @@ def build_html(results_dir: Path, compare_published: bool = True, suite: str | N
         if not others.empty:
             out += ["<h2>Not ranked: partial runs, synthetic or custom suites, protocol variants</h2>",
                     "<p>These rows are not comparable with the published ones: their status says why.</p>",
-                    _table(others.drop(columns="rank"), ["local partial" if p == "local" else "partial"
-                                                          for p in others["provenance"]])]
+                    _table(_lead(others.drop(columns="rank"), ["model", "status", "coverage"]),
+                           ["local partial" if p == "local" else "partial" for p in others["provenance"]])]
         defects = published_defects()
         out += ["<h3>Known defects of published rows (marked above)</h3>",
                 _table(pd.DataFrame({"model": list(defects), "defect": [d[0] for d in defects.values()],
                                      "why": [d[1] for d in defects.values()]}))]
-        placement = compare_to_published(frame, published)
-        out += ["<h2>Placement per category and regime</h2>",
-                "<p>rank and would_rank are given only where the comparison is fair (complete category or run "
-                "of the GENEB suite, under the protocol).</p>", _table(placement)]
+        out.append("<h2>Placement per category and regime</h2>")
+        if set(local["suite"]) == {"geneb"}:
+            placement = compare_to_published(frame, published)
+            out += ["<p>rank and would_rank are given only where the comparison is fair (complete category or "
+                    "run of the GENEB suite, under the protocol).</p>", _table(placement)]
+        else:
+            out.append(f"<p>None: these results are not of the GENEB suite ({html.escape(described)}), so they "
+                       "have no place among the published models.</p>")
     out += ["<h2>Figures</h2>", _figures(table), "</body></html>"]
     return "\n".join(out)
 
