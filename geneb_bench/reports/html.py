@@ -172,7 +172,7 @@ def build_html(results_dir: Path, compare_published: bool = True, suite: str | N
             continue
         shown = sub.drop(columns=["regime", "architecture", "tokenization", "pretraining_data", "display"],
                          errors="ignore")
-        out += [f"<h3>{regime}</h3>", _table(shown)]
+        out += [f"<h3>{regime}</h3>", _table(_lead(shown, ["model", "status", "coverage"]))]
     tasks = per_task_table(frame)
     if not tasks.empty:
         out += ["<h2>Per task (MCC, full data, mean ± std over seeds)</h2>", _table(tasks)]
