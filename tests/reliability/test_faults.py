@@ -37,6 +37,8 @@ from geneb_bench.results.render import write_reports
 if TYPE_CHECKING:
     from conftest import Sweep
 
+SCOPE = "reliability+seeds__13"  # the sweep's results folder: its suite, seed 13 only (a variant)
+
 
 # ---- out of memory -------------------------------------------------------------------------------------
 
@@ -175,12 +177,12 @@ def test_disk_full_in_a_sweep_fails_items_clearly_and_a_rerun_finishes(sweep: Sw
     assert sweep.leftovers() == []
 
     sweep.run().assert_outcomes(passed=1)  # space again: the same item completes
-    size = result_path(sweep.root / "out", "kmer-3", "good_a", "full").stat().st_size
+    size = result_path(sweep.root / "out", "kmer-3", "good_a", "full", SCOPE).stat().st_size
     assert size > 1024
     # cache full now; only the result (> 1 kB) is written: the item fails naming it, nothing half-written
     run = sweep.subprocess("--capture=sys", preexec_fn=lambda: _quota(1024), results="out2")
     assert run.returncode == 1, run.stdout[-3000:]
-    path = result_path(sweep.root / "out2", "kmer-3", "good_a", "full")
+    path = result_path(sweep.root / "out2", "kmer-3", "good_a", "full", SCOPE)
     assert f"OSError: [Errno 27] cannot write {path}: File too large" in run.stdout
     assert not path.exists()
     assert sweep.leftovers("out2") == []
@@ -299,7 +301,7 @@ def test_two_concurrent_runs_on_one_results_directory(sweep: Sweep) -> None:
     assert sweep.leftovers() == []
     assert len(sweep.cache_entries()) == 6
     table = pd.read_csv(sweep.root / "out" / "results.csv")  # the tables of the run that finished last
-    assert len(table) == 8
-    assert set(table["model"]) in ({"kmer-2", "kmer-3"}, {"kmer-3", "kmer-4"})
+    assert len(table) == 12  # the tables cover every result of the suite in the directory: both runs
+    assert set(table["model"]) == {"kmer-2", "kmer-3", "kmer-4"}  # the last table read both runs' files
     run_json = json.loads((sweep.root / "out" / "run.json").read_text())
     assert run_json["items"] == 8

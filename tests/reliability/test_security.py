@@ -184,7 +184,7 @@ def test_a_sweep_writes_no_pickle_and_no_path_outside_its_folders(sweep: Sweep) 
         elif path.suffix == ".lock":
             assert path.stat().st_size == 0
         else:
-            assert path.suffix in {".csv", ".md"}, path
+            assert path.suffix in {".csv", ".md", ".tex"}, path
 
 
 # ---- task files --------------------------------------------------------------------------------------------
