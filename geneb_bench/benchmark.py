@@ -24,7 +24,11 @@ def test_geneb(
     """Embed the task with the model (cached), fit the probe for every seed, record MCC/accuracy/F1."""
     try:
         outcome = geneb_session.run_item(geneb_item, extra_fields=result_fields(request.node))
-    except (TaskUnavailable, ModelUnavailable) as exc:
+    except (TaskUnavailable, ModelUnavailable) as exc:  # the run report groups these by cause
+        cause = "model" if isinstance(exc, ModelUnavailable) else "task"
+        record_property("geneb_skip", cause)
+        record_property("geneb_model", geneb_item.model.key)
+        record_property("geneb_task", geneb_item.task.task_id)
         pytest.skip(str(exc))
     for name, value in outcome.properties():
         record_property(name, value)

@@ -94,10 +94,13 @@ def _models(args: argparse.Namespace) -> int:
         return 0
     from tabulate import tabulate
 
-    print(tabulate([[s.key, s.family, s.params, s.group, s.architecture, s.tokenization, s.pretraining_data,
-                     s.source or s.weights_note or s.weights] for s in specs],
-                   headers=["key", "family", "params", "group", "architecture", "tokenization", "pretraining",
-                            "weights"]))
+    from geneb_bench.text import clip, human_count
+
+    # 120 columns: the long fields (tokenization, pretraining data, recipe) are in --json
+    print(tabulate([[clip(s.key, 28), clip(s.family, 12), human_count(s.params) if s.params else "", s.group,
+                     clip(s.architecture, 20), clip(str(s.source or s.weights_note or s.weights or ""), 28)]
+                    for s in specs],
+                   headers=["key", "family", "params", "group", "architecture", "weights"]))
     counts = {g: sum(s.group == g for s in specs) for g in ("geneb", "baseline", "extra")}
     print(f"\n{counts['geneb']} GENEB models, {counts['baseline']} baselines, {counts['extra']} extras; "
           "recipes: geneb models --json")
@@ -109,7 +112,7 @@ def _report(args: argparse.Namespace) -> int:
     from geneb_bench.results.render import render_text, write_reports
     from geneb_bench.results.resultset import ResultSet
 
-    results = ResultSet(report_results(Path(args.results_dir)))
+    results = ResultSet.of_suite(report_results(Path(args.results_dir)), args.results_dir, args.suite)
     frame = results.frame
     if frame.empty:
         print(f"geneb report: no result files under {args.results_dir}", file=sys.stderr)
@@ -142,6 +145,9 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
         mem=args.mem,
         gpus_per_task=args.gpus,
         python=args.python,
+        extra_sbatch=tuple(args.sbatch or ()) + tuple(
+            f"--{name}={value}" for name in ("account", "qos", "constraint", "gres")
+            if (value := getattr(args, name)) is not None),
     )
     array, merge = job.write(Path(args.scripts_dir).resolve() if args.scripts_dir else results)
     print(f"wrote {array}\nwrote {merge}")
@@ -222,12 +228,13 @@ def _cache(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="geneb", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"geneb-bench {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the benchmark (extra arguments go to pytest, e.g. --geneb-model, -k, -n)")
     run.add_argument("--results-dir", default="reports", help="results directory (default: ./reports)")
     tasks = sub.add_parser("tasks", help="list the tasks of a suite")
     tasks.add_argument("--suite", default="lite", help="lite, geneb or a suite file")
-    tasks.add_argument("--json", action="store_true")
+    tasks.add_argument("--json", action="store_true", help="machine-readable output")
     tasks.add_argument("--check", action="store_true",
                        help="load every task: sizes, classes, balance, lengths, train/test duplicates (leak report)")
     tasks.add_argument("--data-dir", default=None,
@@ -241,12 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="--audit: cache (default: $GENEB_CACHE_DIR or the user cache dir)")
     tasks.add_argument("--refresh", action="store_true", help="--audit: recompute cached audits")
     models = sub.add_parser("models", help="list the registered models")
-    models.add_argument("--json", action="store_true")
+    models.add_argument("--json", action="store_true", help="machine-readable output, with each model's recipe")
     models.add_argument("--check", action="store_true",
                         help="what a run here would do with each model: runs, or skips and why; pinned revision")
     report = sub.add_parser("report", help="rebuild the leaderboard tables from result files")
-    report.add_argument("results_dir")
-    report.add_argument("--metric", default="mcc", choices=("mcc", "accuracy", "f1"))
+    report.add_argument("results_dir", help="a results directory (reports/ by default in a run)")
+    report.add_argument("--metric", default="mcc", choices=("mcc", "accuracy", "f1"), help="metric shown (default mcc)")
     report.add_argument("-o", "--output", default=None, help="where to write the tables (default: RESULTS_DIR)")
     report.add_argument("--compare-published", action="store_true",
                         help="place the models among the 40 published ones per category and regime")
@@ -255,20 +262,30 @@ def build_parser() -> argparse.ArgumentParser:
                         help="task audits cached by `geneb tasks --audit` (default: $GENEB_CACHE_DIR or the user "
                              "cache dir); shown beside the MCCs when they match the results' task data")
     report.add_argument("--no-audit", action="store_true", help="leave task audits out of the tables")
+    report.add_argument("--suite", default=None,
+                        help="which suite's results (lite, geneb, a custom suite or a variant folder such as "
+                             "lite+seeds__1__2__3), when the directory holds several: they never share a table")
     slurm = sub.add_parser("slurm", help="write (and --submit) a Slurm job array over shards plus a merge job")
-    slurm.add_argument("--shards", type=int, required=True)
-    slurm.add_argument("--results-dir", default="reports")
+    slurm.add_argument("--shards", type=int, required=True, help="number of array tasks (>= 1)")
+    slurm.add_argument("--results-dir", default="reports", help="where shard results and the merged report go")
     slurm.add_argument("--cache-dir", default=None, help="shared embedding cache (default: RESULTS/cache)")
     slurm.add_argument("--scripts-dir", default=None, help="where the .sbatch files go (default: RESULTS)")
-    slurm.add_argument("--partition", default=None)
-    slurm.add_argument("--time", default="24:00:00")
-    slurm.add_argument("--cpus", type=int, default=4)
-    slurm.add_argument("--mem", default="32G")
+    slurm.add_argument("--partition", default=None, help="#SBATCH --partition")
+    slurm.add_argument("--account", default=None, help="#SBATCH --account")
+    slurm.add_argument("--qos", default=None, help="#SBATCH --qos")
+    slurm.add_argument("--constraint", default=None, help="#SBATCH --constraint (e.g. a GPU type)")
+    slurm.add_argument("--gres", default=None, help="#SBATCH --gres (e.g. gpu:a100:1)")
+    slurm.add_argument("--sbatch", action="append", metavar="OPTION",
+                       help="any other #SBATCH line, repeatable (e.g. --sbatch=--mail-type=END)")
+    slurm.add_argument("--time", default="24:00:00", help="time limit of each shard (the merge job asks 30 min)")
+    slurm.add_argument("--cpus", type=int, default=4, help="CPUs per shard (the merge job asks 1)")
+    slurm.add_argument("--mem", default="32G", help="memory per shard (the merge job asks 4G)")
     slurm.add_argument("--gpus", type=int, default=0, help="GPUs per array task")
     slurm.add_argument("--python", default=sys.executable, help="interpreter on the compute nodes")
     slurm.add_argument("--submit", action="store_true", help="call sbatch now")
     cache = sub.add_parser("cache", help="list (ls), size up (du), check (verify) or trim (prune) the embedding cache")
-    cache.add_argument("action", choices=("ls", "du", "verify", "prune"))
+    cache.add_argument("action", choices=("ls", "du", "verify", "prune"),
+                       help="ls: entries; du: size per model; verify: check checksums; prune: remove")
     cache.add_argument("--remove", action="store_true", help="verify: delete the bad entries")
     cache.add_argument("--cache-dir", default=None, help="default: $GENEB_CACHE_DIR or the user cache dir")
     cache.add_argument("--older-than-days", type=float, default=None, help="prune: entries unused this long")
@@ -280,7 +297,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("geneb-bench")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `geneb models | head`: the reader left; not an error worth a traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in {"run", "slurm"}:

@@ -20,6 +20,26 @@ REGIMES: tuple[Regime, ...] = (Regime("full", None), Regime("10shot", 10), Regim
 _BY_NAME = {r.name: r for r in REGIMES}
 
 
+def protocol_label(
+    seeds: tuple[int, ...] | list[int] = SEEDS, probe_implementation: str = "sklearn", long_input: str = "truncate"
+) -> str:
+    """The protocol a run measured under: ``geneb-1.0`` only when seeds, probe and input policy are the
+    protocol's; otherwise a named variant (``geneb-1.0+seeds=1,2,3+probe=torch``), never the protocol's name."""
+    parts = []
+    if tuple(int(s) for s in seeds) != SEEDS:
+        parts.append("seeds=" + ",".join(str(int(s)) for s in seeds))
+    if probe_implementation != "sklearn":
+        parts.append(f"probe={probe_implementation}")
+    if long_input != "truncate":
+        parts.append(f"long_input={long_input}")
+    return "+".join([PROTOCOL_VERSION, *parts])
+
+
+def is_protocol(label: str) -> bool:
+    """Whether results labelled ``label`` were measured under the published protocol itself (not a variant)."""
+    return label == PROTOCOL_VERSION
+
+
 def get_regime(name: str) -> Regime:
     try:
         return _BY_NAME[name.strip()]

@@ -133,8 +133,8 @@ class Sweep:
         """``model/task/regime`` -> the parsed result JSON (every file must parse); ``results``: a folder
         name under ``root`` or a path."""
         root = self.root / results / "results"
-        return {
-            str(path.relative_to(root).with_suffix("")): json.loads(path.read_text())
+        return {  # results/<suite[+variant]>/<model>/<task>/<regime>.json: the suite folder is left out
+            "/".join(path.relative_to(root).with_suffix("").parts[-3:]): json.loads(path.read_text())
             for path in sorted(root.rglob("*.json"))
         }
 

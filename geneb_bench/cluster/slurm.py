@@ -27,16 +27,26 @@ class SlurmJob:
     mem: str = "32G"
     gpus_per_task: int = 0
     python: str = "python3"
-    extra_sbatch: Sequence[str] = field(default_factory=tuple)
+    extra_sbatch: Sequence[str] = field(default_factory=tuple)  # e.g. "--account=lab", "--qos=short"
+    # The merge job reads JSON files and draws a few figures: seconds, one core, little memory.
+    merge_time: str = "00:30:00"
+    merge_mem: str = "4G"
 
-    def _header(self, name: str, log: str) -> list[str]:
+    def __post_init__(self) -> None:
+        if self.shards < 1:
+            raise ValueError(f"--shards must be at least 1, got {self.shards}")
+        for option in self.extra_sbatch:
+            if not option.startswith("--") or "\n" in option:
+                raise ValueError(f"extra #SBATCH line {option!r}: give one option like --account=NAME")
+
+    def _header(self, name: str, log: str, merge: bool = False) -> list[str]:
         lines = [
             "#!/bin/bash",
             f"#SBATCH --job-name={name}",
             f"#SBATCH --output={self.results_dir / 'logs' / log}",
-            f"#SBATCH --time={self.time}",
-            f"#SBATCH --cpus-per-task={self.cpus_per_task}",
-            f"#SBATCH --mem={self.mem}",
+            f"#SBATCH --time={self.merge_time if merge else self.time}",
+            f"#SBATCH --cpus-per-task={1 if merge else self.cpus_per_task}",
+            f"#SBATCH --mem={self.merge_mem if merge else self.mem}",
         ]
         if self.partition:
             lines.append(f"#SBATCH --partition={self.partition}")
@@ -62,7 +72,7 @@ class SlurmJob:
 
     def merge_script(self) -> str:
         results = shlex.quote(str(self.results_dir))
-        lines = self._header(f"{self.job_name}-merge", "merge.out")
+        lines = self._header(f"{self.job_name}-merge", "merge.out", merge=True)
         lines += [
             "set -euo pipefail",
             f"{self.python} -m geneb_bench.cli merge {results}/shard-* -o {results}/merged",

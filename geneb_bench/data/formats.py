@@ -7,6 +7,7 @@ Every reader returns normalised sequences and integer labels, and every problem 
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,9 @@ def read_table(
     """One CSV/TSV/parquet file; rows of a dev split (when ``split_column`` is set) are dropped."""
     fmt = fmt or detect_format(path)
     wanted = [text_column, label_column] + ([split_column] if split_column else [])
+    if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:  # an extra: only parquet needs it
+        raise SequenceError(f"{path}: reading parquet needs pyarrow: pip install 'geneb-bench[parquet]' "
+                            "(or pip install 'pyarrow>=14.0.1')")
     try:
         if fmt == "parquet":
             frame = pd.read_parquet(path)

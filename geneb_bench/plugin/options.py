@@ -59,6 +59,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--geneb-trust-remote-code", action="store_true", default=False, help="allow remote code of hub models at a branch (a hub id you pass, a zoo entry with [revision=main]): each branch is resolved to its commit once, printed and recorded in the lock file (pinned zoo entries need no flag)")
     group.addoption("--geneb-lock-file", default=None, metavar="PATH", help="where hub branches resolved to commits are recorded and reused (default: geneb.lock under the rootdir; commit it)")
     group.addoption("--geneb-audit", default="cached", choices=AUDIT_MODES, help="task audit (seqleak, geneb-bench[audit]) beside the results: cached (default: show audits already in the cache, compute none), on (audit every task of the run), off, fail-on=fail|fail-on=warn (release gate: items of tasks at that verdict fail with the audit's reason and write no result)")
+    group.addoption("--geneb-allow-skips", action="store_true", default=False, help="exit 0 even when a selected model cannot load or no item produced a result (default: such a run fails, so a CI never passes a run that measured nothing)")
     group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
     group.addoption("--geneb-lock-timeout", default=1800.0, type=float, metavar="SECONDS", help="give up waiting for an embedding cache entry another process is computing after this long (default 1800); who holds it is shown after a few seconds")
 
@@ -109,6 +110,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
         memory_gb=config.getoption("geneb_memory_gb"),
         audit=config.getoption("geneb_audit"),
         lock_timeout_s=config.getoption("geneb_lock_timeout"),
+        allow_skips=config.getoption("geneb_allow_skips"),
     )
 
 

@@ -1,14 +1,20 @@
-"""End-of-run reporting on the controller: collect the items' result files, print and write the table.
+"""End-of-run reporting on the controller: progress, skips grouped by cause, the verdict and the table.
 
-Registered as a plugin object only on the controller (or a serial run). It reads result paths from each
-report's ``user_properties``, the one channel that survives the trip from xdist workers, so ``-n N`` and
-a serial run build the table from the same files. An item that failed after writing its result (a
-baseline regression) still counts: its number is real.
+Registered as a plugin object only on the controller (or a serial run). It reads result paths and skip
+causes from each report's ``user_properties``, the one channel that survives the trip from xdist workers,
+so ``-n N`` and a serial run build the table from the same files. An item that failed after writing its
+result (a baseline regression) still counts: its number is real.
+
+A run that measured nothing is not a success: when a selected model cannot load, or no item produced a
+result, the run fails with one summary line (``--geneb-allow-skips`` accepts it). Skips are printed once
+per cause, before the table, so hundreds of skipped items never push the table off the screen.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +24,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from geneb_bench.data.audit import TaskAudit
+    from geneb_bench.runner.finish import RunOutputs
     from geneb_bench.runner.settings import Settings
+
+_REASON_CHARS = 300  # a skip reason is shown once per cause, cut to this
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes}m{seconds:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 class RunReport:
@@ -27,26 +44,95 @@ class RunReport:
         self.paths: list[str] = []
         self.started = time.time()
         self.frame: pd.DataFrame | None = None
-        self.written: list[Path] = []
+        self.outputs: RunOutputs | None = None
         self.regressions: list[str] = []
         self.resumed: set[str] = set()
         self.audits: dict[str, TaskAudit] = {}
         self.failure: str | None = None  # why the tables could not be written (shown after the summary)
         self.notes: list[str] = []  # split provenance, embedding health, constant predictions (results.notes)
+        self.skips: Counter[tuple[str, str, str]] = Counter()  # (cause, model or task, reason) -> items
+        self.verdict: str | None = None  # why the run fails although no test failed
+        self.total = 0  # GENEB items this run will report (for "items left")
+        self.done = 0
+        self._groups: dict[tuple[str, str], list[str]] = {}  # (model, task) -> result paths so far
+        self._terminal: Any = None
 
+    # -- progress -------------------------------------------------------------------------------------
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.total = sum(1 for item in session.items if item.get_closest_marker("geneb") is not None)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.total = max(self.total, len(ids))
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+
+    def _progress(self, model: str, task: str) -> None:
+        """One line per finished (model, task) that took a while (every one with ``--geneb-progress``)."""
+        paths = self._groups.pop((model, task), [])
+        if self._terminal is None or not paths:
+            return
+        try:
+            results = [json.loads(Path(p).read_text()) for p in paths]
+        except (OSError, ValueError):
+            return
+        embed = max(float(r["timings"].get("embed_s", 0.0)) for r in results)
+        probe = sum(float(r["timings"].get("probe_s", 0.0)) for r in results)
+        if not self.settings.progress and embed + probe < 10.0:
+            return
+        first = results[0]
+        left = max(0, self.total - self.done)
+        elapsed = time.time() - self.started
+        eta = f", ETA {_duration(elapsed / self.done * left)}" if self.done and left else ""
+        self._terminal.ensure_newline()
+        self._terminal.write_line(
+            f"geneb: {model} x {task}: {first['n_train']}+{first['n_test']} sequences, dim {first['embedding_dim']}, "
+            f"embed {embed:.1f}s, probe {probe:.1f}s; {left} items left{eta}"
+        )
+
+    # -- collecting -----------------------------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if report.when == "call" and report.skipped and "geneb_skip" in props:
+            cause = str(props["geneb_skip"])
+            subject = str(props["geneb_model"] if cause == "model" else props["geneb_task"])
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            self.skips[(cause, subject, str(reason).removeprefix("Skipped: "))] += 1
+            self.done += 1
+            return
         if report.when == "call":
-            props = dict(report.user_properties)
             path = props.get("geneb_result")
             if path is not None:
+                self.done += 1
                 self.paths.append(str(path))
                 if props.get("geneb_resumed"):
                     self.resumed.add(str(path))
+                    return
+                key = (str(props.get("geneb_model")), str(props.get("geneb_task")))
+                self._groups.setdefault(key, []).append(str(path))
+                if len(self._groups[key]) >= len(self.settings.regimes):
+                    self._progress(*key)
+
+    # -- the end --------------------------------------------------------------------------------------
+    def _judge(self) -> str | None:
+        """Why this run measured too little to pass, or None."""
+        broken = sorted({subject for cause, subject, _ in self.skips if cause == "model"})
+        skipped = sum(self.skips.values())
+        if broken:
+            return (f"{len(broken)} selected model(s) could not be loaded ({', '.join(broken)}); "
+                    f"{skipped} item(s) skipped, {len(set(self.paths))} measured")
+        if skipped and not self.paths:
+            return f"no item produced a result ({skipped} skipped)"
+        return None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Write the tables; a failure (full disk, a bad result file) is one line at the end and exit 1,
         never a traceback through pluggy that hides the failure summary. Result files are untouched."""
+        self.verdict = self._judge()
+        if self.verdict is not None and not self.settings.allow_skips:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if not self.paths:
             return
         try:
@@ -66,45 +152,91 @@ class RunReport:
         from geneb_bench.runner.finish import write_run_outputs
 
         results = ResultSet.from_paths(self.paths)
-        self.frame = results.frame
         from geneb_bench.runner.audits import run_audits
 
         self.audits = run_audits(self.settings, results.results)
         self.notes = run_notes(results.results)
-        self.written = write_run_outputs(self.settings, results, self.resumed, time.time() - self.started,
+        self.outputs = write_run_outputs(self.settings, results, self.resumed, time.time() - self.started,
                                          self.audits)
+        self.frame = self.outputs.table.frame
         if self.settings.baseline is not None:
             from geneb_bench.plugin.baseline import Baseline
 
             baseline = Baseline(self.settings.baseline, self.settings.baseline_tolerance)
-            self.regressions = baseline.check_macro(self.frame)
+            self.regressions = baseline.check_macro(results.frame)
             if self.regressions:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+    def _skip_block(self, terminalreporter: Any) -> None:
+        """One line per cause: (model or task, reason), subjects sharing a reason on one line."""
+        if not self.skips:
+            return
+        grouped: dict[tuple[str, str], tuple[list[str], int]] = {}
+        for (cause, subject, reason), count in self.skips.items():
+            subjects, items = grouped.get((cause, reason), ([], 0))
+            grouped[(cause, reason)] = ([*subjects, subject], items + count)
+        terminalreporter.write_sep("-", f"GENEB skips: {sum(self.skips.values())} items, {len(grouped)} causes")
+        for (cause, reason), (subjects, count) in sorted(grouped.items(), key=lambda kv: kv[0][0] != "model"):
+            names = ", ".join(sorted(subjects)[:4]) + (f" and {len(subjects) - 4} more" if len(subjects) > 4 else "")
+            text = " ".join(reason.split())
+            text = text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 3] + "..."
+            terminalreporter.write_line(f"{cause} {names} ({count} items): {text}", yellow=True)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        self._skip_block(terminalreporter)
         if self.failure is not None:
             terminalreporter.write_line(self.failure, red=True)
-        if self.frame is None:
-            return
-        from geneb_bench.results.render import render_text
+        if self.frame is not None and self.outputs is not None:
+            from geneb_bench.results.render import render_text
 
-        terminalreporter.write_sep("=", "GENEB results (mean over seeds)")
-        terminalreporter.write_line(render_text(self.frame, "mcc", transpose=True))
-        if self.audits:
-            from geneb_bench.results.audited import audited_regimes, render_audit_text
+            terminalreporter.write_sep("=", "GENEB results (mean over seeds)")
+            terminalreporter.write_line(render_text(self.frame, "mcc", transpose=True))
+            if self.audits:
+                from geneb_bench.results.audited import audited_regimes, render_audit_text
 
-            terminalreporter.write_line(render_audit_text(self.frame, self.audits,
-                                                          regimes=audited_regimes(self.frame)[:1]))
-        if self.notes:
-            terminalreporter.write_sep("-", "GENEB notes (split provenance, embedding health, constant predictions)")
-            for line in self.notes:
-                terminalreporter.write_line(f"geneb: {line}")
-        for path in self.written:
-            terminalreporter.write_line(f"geneb: wrote {path}")
-        if self.resumed:
-            terminalreporter.write_line(
-                f"geneb: {len(self.resumed)} of {len(set(self.paths))} items loaded from earlier results "
-                "(same model, data, protocol and seeds); --geneb-rerun recomputes them"
-            )
+                terminalreporter.write_line(render_audit_text(self.frame, self.audits,
+                                                              regimes=audited_regimes(self.frame)[:1]))
+            if self.notes:
+                terminalreporter.write_sep("-", "GENEB notes (split provenance, embedding health, constant predictions)")
+                for line in self.notes:
+                    terminalreporter.write_line(f"geneb: {line}")
+            if self.outputs.note:
+                terminalreporter.write_line(f"geneb: {self.outputs.note}", yellow=True)
+            for path in self.outputs.written:
+                terminalreporter.write_line(f"geneb: wrote {path}")
+            if self.resumed:
+                terminalreporter.write_line(
+                    f"geneb: {len(self.resumed)} of {len(set(self.paths))} items loaded from earlier results "
+                    "(same model, data, protocol and seeds); --geneb-rerun recomputes them"
+                )
+            self._teach(terminalreporter, self.frame)
         for message in self.regressions:
             terminalreporter.write_line(f"geneb: FAILED {message}", red=True)
+        if self.verdict is not None:
+            if self.settings.allow_skips:
+                terminalreporter.write_line(f"geneb: accepted (--geneb-allow-skips): {self.verdict}", yellow=True)
+            else:
+                terminalreporter.write_line(
+                    f"geneb: FAILED: {self.verdict}; see 'GENEB skips' above (--geneb-allow-skips accepts this)",
+                    red=True,
+                )
+
+    @staticmethod
+    def _teach(terminalreporter: Any, frame: pd.DataFrame) -> None:
+        """Three lines on what the numbers mean and what to run next (the suite decides which)."""
+        from geneb_bench.results.aggregate import frame_suite
+
+        suite, _protocol = frame_suite(frame)
+        lines = ["geneb: MCC 0 = chance; kmer-*/random-* are baselines and controls: a model is worth its "
+                 "compute only where it beats them."]
+        if suite == "lite":
+            lines.append("geneb: the lite tasks are small synthetic stand-ins for GENEB's categories, not GENEB "
+                         "data: use them to check a set-up, never to compare with published numbers.")
+            lines.append("geneb: next: --geneb-model <hub id or path> (your model), --geneb-suite geneb "
+                         "(the 100 real tasks), then `geneb report --html`.")
+        else:
+            lines.append("geneb: only complete GENEB-suite runs under the protocol get a rank among the published "
+                         "models; others are labelled with their coverage.")
+            lines.append("geneb: next: `geneb report --html` (tables, figures, placement among published models).")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -137,7 +137,7 @@ def figures_cmd(args: argparse.Namespace) -> int:
 
     table = published_table()
     if args.source != "published":
-        table = pd.concat([table, results_table(Path(args.source))], ignore_index=True)
+        table = pd.concat([table, results_table(Path(args.source), suite=args.suite)], ignore_index=True)
     for name, paths in write_figures(table, Path(args.output), args.regime).items():
         print(f"{name}: " + ", ".join(str(p) for p in paths))
     return 0
@@ -182,18 +182,21 @@ def report_extras(args: argparse.Namespace, frame: pd.DataFrame, results: Sequen
     from geneb_bench.reports.published import results_table
     from geneb_bench.results.notes import run_notes
 
+    suite = getattr(args, "suite", None)
     local = results_table(frame)
     partial = local[local["status"] != "complete"]
     for _, row in partial.iterrows():
-        print(f"{row['model']} ({row['regime']}): {row['status']} of the {row['suite']} suite")
+        print(f"{row['model']} ({row['regime']}): not ranked: {row['status']} ({row['coverage']})")
     for line in run_notes(results):  # the results already read: a corrupt file was skipped once
         print(f"note: {line}")
     if args.compare_published:
         from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
 
         placement = compare_to_published(frame)
-        placement["rank"] = placement["rank"].map(lambda v: "" if pd.isna(v) else str(v))
-        print("\nAmong the 40 published models (rank empty = partial or not comparable; would_rank is a hint):")
+        for column in ("rank", "would_rank"):
+            placement[column] = placement[column].map(lambda v: "" if pd.isna(v) else str(v))
+        print("\nAmong the 40 published models (rank: complete run; would_rank: complete category; "
+              "both empty = not comparable, see status):")
         _print(placement.drop(columns=["of"]), floatfmt=".3f")
         board = combined_leaderboard(local, "full")
         print("\nFull-data leaderboard with your models:")
@@ -208,7 +211,7 @@ def report_extras(args: argparse.Namespace, frame: pd.DataFrame, results: Sequen
 
         out = Path(args.output) / "report.html" if args.output else None
         cache = getattr(args, "audit_cache_dir", None)
-        print(f"wrote {write_html(Path(args.results_dir), out, compare_published=True, cache_dir=cache)}")
+        print(f"wrote {write_html(Path(args.results_dir), out, compare_published=True, cache_dir=cache, suite=suite)}")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -240,6 +243,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     fig.add_argument("source", nargs="?", default="published", help="'published' or a results dir")
     fig.add_argument("-o", "--output", default="figures")
     fig.add_argument("--regime", default="full", choices=REGIME_NAMES)
+    fig.add_argument("--suite", default=None, help="which suite's results (when the directory holds several)")
 
 
 HANDLERS = {"merge": merge, "analyze": analyze, "submission": submission, "figures": figures_cmd}

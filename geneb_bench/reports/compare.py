@@ -1,8 +1,9 @@
 """Place a user's models among the 40 published ones, per category and regime.
 
-A rank is only given where the comparison is fair: the user's run covers every GENEB task of that category
-(or all 100 tasks for macro/micro). Otherwise the row says how partial it is and the rank is left empty; the
-would-be position is still shown, in parentheses, as a hint rather than a placement.
+A placement is only given where the comparison is fair, and only for GENEB-suite runs under the protocol:
+``would_rank`` where the run covers every GENEB task of that category (all 100 for macro/micro), ``rank``
+where, in addition, the whole run is complete. Otherwise both are empty and the status says why (partial,
+lite or custom suite, protocol variant).
 """
 
 from __future__ import annotations
@@ -43,17 +44,17 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
             score = user.get(column, np.nan)
             if pd.isna(score):
                 continue
-            if user["suite"] != "geneb":
-                status = f"{user['suite']} suite: not GENEB tasks"
-            else:
-                status = str(user["status"]) if column in ("macro", "micro") else per_category[column]
+            whole = str(user["status"])
+            status = whole if column in ("macro", "micro") else per_category[column]
             scores = ref[column].to_numpy(dtype=float)
-            would_rank = int(np.sum(scores > float(score))) + 1
+            placed = int(np.sum(scores > float(score))) + 1
+            would_rank = placed if status == COMPLETE else None
             best_i = int(np.argmax(scores))
             near_i = int(np.argmin(np.abs(scores - float(score))))
             rows.append({
                 "model": model, "regime": regime, "category": column, "score": float(score), "status": status,
-                "rank": would_rank if status == COMPLETE else None, "would_rank": would_rank, "of": len(ref),
+                "rank": placed if status == COMPLETE and whole == COMPLETE else None, "would_rank": would_rank,
+                "of": len(ref),
                 "best": ref["model"].iloc[best_i], "best_score": float(scores[best_i]),
                 "diff_to_best": float(score) - float(scores[best_i]),
                 "nearest": ref["model"].iloc[near_i], "nearest_score": float(scores[near_i]),
@@ -61,7 +62,8 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
                 "published_defect": defects[model][0] if model in defects else "",
             })
     out = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
-    out["rank"] = pd.array(out["rank"].tolist(), dtype="Int64")  # empty (<NA>) where not comparable
+    for column in ("rank", "would_rank"):  # empty where not comparable
+        out[column] = pd.array(out[column].tolist(), dtype="Int64")
     return out
 
 
@@ -72,14 +74,10 @@ def combined_leaderboard(local: pd.DataFrame, regime: str = "full",
     The published community row keeps its "self-reported" provenance so readers can tell it apart.
     """
     ref = published if published is not None else published_table()
-    columns = ["model", "provenance", "params", "macro", "micro", *CATEGORY_NAMES, "status", "defect"]
+    columns = ["model", "provenance", "params", "macro", "micro", *CATEGORY_NAMES, "coverage", "status", "defect"]
     both = pd.concat([ref[ref["regime"] == regime], local[local["regime"] == regime]], ignore_index=True)
     both = both.reindex(columns=columns)
     both.loc[both["provenance"] == "local", "status"] = local.loc[local["regime"] == regime, "status"].to_numpy()
-    if "suite" in local.columns:
-        foreign = local.loc[(local["regime"] == regime) & (local["suite"] != "geneb"), "model"]
-        mask = (both["provenance"] == "local") & both["model"].isin(foreign)
-        both.loc[mask, "status"] = "not GENEB tasks"
     defects = published_defects()
     official_rows = both["provenance"] != "local"
     both["defect"] = [defects[m][0] if o and m in defects else "" for m, o in zip(both["model"], official_rows,

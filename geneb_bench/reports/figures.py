@@ -4,6 +4,10 @@ Agg is forced so figures render on headless machines and CI; every function retu
 (tests, the HTML report) can save or inspect it. Figures are registered (``register_figure``, or an entry
 point in group ``geneb_bench.figures``): a figure registered once is written by ``geneb figures`` and shown
 in ``report.html``; :func:`write_figures` writes every registered one.
+
+Only rankable rows (published, complete GENEB-suite protocol runs: ``status == "complete"``) take part in
+the published order and the scaling plot; partial, lite/custom-suite and variant rows go in a separate,
+titled panel below, each labelled with its status.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 from geneb_bench.extension import Registry
 from geneb_bench.reports.analyses import REGIME_NAMES, categories_in, rankable, scaling, winners
+from geneb_bench.reports.published import COMPLETE
 
 FORMATS = ("png", "svg")
 LOCAL_COLOUR = "#d62728"
@@ -40,19 +47,23 @@ def _labels(sub: pd.DataFrame) -> list[str]:
         elif row.get("provenance") == "self-reported":
             label += " [self-rep.]"
         status = row.get("status")
-        if isinstance(status, str) and status.startswith("partial"):
+        if isinstance(status, str) and status != COMPLETE:
             label += f" ({status})"
         labels.append(label)
     return labels
 
 
-def heatmap(table: pd.DataFrame, regime: str = "full") -> Figure:
-    """Models (rows, best macro first) x categories (+ macro), coloured by MCC, values printed."""
-    sub = table[table["regime"] == regime].sort_values("macro", ascending=False)
-    columns = [*categories_in(sub), "macro"]
+def split_ranked(sub: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rankable rows, the others): rows without a status (a bare table) all count as rankable."""
+    if "status" not in sub.columns:
+        return sub, sub.iloc[0:0]
+    ranked = sub["status"].fillna(COMPLETE) == COMPLETE
+    return sub[ranked], sub[~ranked]
+
+
+def _heat(ax: Axes, sub: pd.DataFrame, columns: list[str], vmin: float) -> AxesImage:
     values = sub[columns].to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(2.0 + 0.62 * len(columns), 1.2 + 0.24 * len(sub)))
-    image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=min(0.0, float(np.nanmin(values))), vmax=1.0)
+    image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=vmin, vmax=1.0)
     ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(sub)), _labels(sub), fontsize=7)
     for (i, j), v in np.ndenumerate(values):
@@ -61,15 +72,35 @@ def heatmap(table: pd.DataFrame, regime: str = "full") -> Figure:
     for tick, prov in zip(ax.get_yticklabels(), sub.get("provenance", pd.Series(dtype=str)), strict=False):
         if prov == "local":
             tick.set_color(LOCAL_COLOUR)
-    fig.colorbar(image, ax=ax, label="MCC", fraction=0.03)
-    ax.set_title(f"GENEB MCC by category ({regime})", fontsize=10)
-    fig.tight_layout()
+    return image
+
+
+def heatmap(table: pd.DataFrame, regime: str = "full") -> Figure:
+    """Models (rows, best macro first) x categories (+ macro), coloured by MCC, values printed; unranked rows
+    in a second panel below."""
+    sub = table[table["regime"] == regime].sort_values("macro", ascending=False)
+    columns = [*categories_in(sub), "macro"]
+    vmin = min(0.0, float(np.nanmin(sub[columns].to_numpy(dtype=float))))
+    ranked, others = split_ranked(sub)
+    panels = [(part, title) for part, title in (
+        (ranked, f"GENEB MCC by category ({regime})"),
+        (others, "Not ranked: partial, synthetic or custom suite, or protocol variant (not comparable)"),
+    ) if not part.empty]
+    fig, axes = plt.subplots(len(panels), 1, squeeze=False, figsize=(4.0 + 0.62 * len(columns), 1.6 * len(panels)
+                             + 0.24 * len(sub)), gridspec_kw={"height_ratios": [max(1, len(p)) for p, _ in panels]},
+                             layout="constrained")
+    image = None
+    for ax, (part, title) in zip(axes[:, 0], panels, strict=True):
+        image = _heat(ax, part, columns, vmin)
+        ax.set_title(title, fontsize=9 if part is others else 10)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[:, 0]), label="MCC", fraction=0.03)
     return fig
 
 
 def scaling_scatter(table: pd.DataFrame, regime: str = "full") -> Figure:
     """log10 params vs macro-MCC with the Spearman rho of the official rows (all rows if none are official)."""
-    sub = table[(table["regime"] == regime) & table["params"].notna()]
+    sub, unranked = split_ranked(table[(table["regime"] == regime) & table["params"].notna()])
     ref = sub[sub["provenance"] == "official"] if (sub["provenance"] == "official").any() else sub
     rho = scaling(ref, regime)
     fig, ax = plt.subplots(figsize=(7.5, 5))
@@ -85,7 +116,8 @@ def scaling_scatter(table: pd.DataFrame, regime: str = "full") -> Figure:
     ax.set_xscale("log")
     ax.set_xlabel("parameters (log scale)")
     ax.set_ylabel(f"macro-MCC ({regime})")
-    ax.set_title(f"Scale vs GENEB macro-MCC: Spearman {rho}", fontsize=10)
+    left_out = f"\n{len(unranked)} unranked rows (partial, other suite or variant) not shown" if len(unranked) else ""
+    ax.set_title(f"Scale vs GENEB macro-MCC: Spearman {rho}{left_out}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
@@ -95,7 +127,10 @@ def scaling_scatter(table: pd.DataFrame, regime: str = "full") -> Figure:
 def regimes_plot(table: pd.DataFrame) -> Figure:
     """Macro-MCC per model in full, 10shot and 1shot (models ordered by full): how much few-shot costs."""
     wide = table.pivot_table(index="model", columns="regime", values="macro")
-    order = wide.sort_values("full" if "full" in wide.columns else wide.columns[0]).index
+    by = "full" if "full" in wide.columns else wide.columns[0]
+    _ranked, other_rows = split_ranked(table.drop_duplicates("model"))
+    unranked = [m for m in wide.sort_values(by).index if m in set(other_rows["model"])]
+    order = pd.Index(unranked + [m for m in wide.sort_values(by).index if m not in set(unranked)])
     first = table.drop_duplicates("model").set_index("model").loc[order].reset_index()
     fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.22 * len(order)))
     y = np.arange(len(order))
@@ -104,6 +139,10 @@ def regimes_plot(table: pd.DataFrame) -> Figure:
             ax.scatter(wide.loc[order, regime], y, marker=marker, label=regime, s=22, zorder=3)
     ax.hlines(y, wide.loc[order].min(axis=1), wide.loc[order].max(axis=1), color="grey", lw=0.8)
     ax.set_yticks(y, _labels(first), fontsize=7)
+    if unranked:  # the unranked rows sit below a line, apart from the published order
+        ax.axhline(len(unranked) - 0.5, color="black", lw=1, ls="--")
+        ax.text(0.01, len(unranked) - 0.45, "above: ranked; below: not ranked (partial, other suite, variant)",
+                transform=ax.get_yaxis_transform(), fontsize=6, va="bottom")
     ax.set_xlabel("macro-MCC")
     ax.set_title("Full data vs 10-shot vs 1-shot", fontsize=10)
     ax.grid(axis="x", alpha=0.3)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import platform
+import json
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,19 +17,24 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from geneb_bench import __version__
-from geneb_bench.protocol import REGIMES
+from geneb_bench.environment import git_commit, machine
+from geneb_bench.protocol import PROTOCOL_VERSION, REGIMES
 from geneb_bench.reports import figures
 from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
 from geneb_bench.reports.published import CITATION, published_defects, published_table, results_table
+from geneb_bench.results.aggregate import describe_suite
 from geneb_bench.results.record import ItemResult
 from geneb_bench.results.resultset import ResultSet
+from geneb_bench.text import human_count
 
 if TYPE_CHECKING:
     from geneb_bench.data.audit import TaskAudit
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}
-table{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}
+.scroll{overflow-x:auto;max-width:100%;margin:0.5em 0 1.5em}
+table{border-collapse:collapse;font-size:12px}
+.note{color:#555;font-size:13px}
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}
 th{background:#f0f0f0} td:first-child,th:first-child{text-align:left}
 tr.local td{background:#fde8e8} tr.partial td{color:#888;font-style:italic}
@@ -41,30 +45,22 @@ tr.audit-FAIL td{background:#f8d7da} tr.audit-WARN td{background:#fff3cd} p.note
 """
 
 
-def git_commit(start: Path | None = None) -> str | None:
-    """The commit of the enclosing git checkout, read from ``.git`` directly (no git binary needed)."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        git = folder / ".git"
-        if not (git / "HEAD").is_file():
-            continue
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head
-        ref = head[5:]
-        if (git / ref).is_file():
-            return (git / ref).read_text().strip()
-        packed = git / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text().splitlines():
-                if line.endswith(" " + ref):
-                    return line.split()[0]
-        return None
-    return None
+def recorded_run(results_dir: Path) -> dict[str, object]:
+    """``run.json`` as the run wrote it (commit, machine, accelerator at run time), or {} when absent."""
+    path = Path(results_dir) / "run.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
-def run_metadata(results: list[ItemResult]) -> dict[str, str]:
-    """What produced these numbers: harness and package versions, protocol, data revision, machine, commit."""
+def run_metadata(results: list[ItemResult], recorded: dict[str, object] | None = None) -> dict[str, str]:
+    """What produced these numbers: harness and package versions, protocol, data revision, machine, commit.
+
+    Commit and machine come from ``run.json`` (recorded when the run ended); the report's own are shown
+    only for results without one, and say so."""
+    recorded = recorded or {}
     from geneb_bench.data.suites import GENEB_DATASET, GENEB_REVISION
 
     def distinct(values: list[str]) -> str:
@@ -73,13 +69,18 @@ def run_metadata(results: list[ItemResult]) -> dict[str, str]:
     meta = {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "geneb-bench (report)": __version__,
+        "suite": distinct([r.suite or "not recorded" for r in results]),
         "protocol": distinct([r.protocol for r in results]),
+        "seeds": distinct([",".join(str(s["seed"]) for s in r.per_seed) for r in results]),
+        "probe": distinct([f"{r.probe} ({r.probe_backend})" for r in results]),
         "task data revision": distinct([str(r.task_revision) for r in results]),
         "GENEB dataset pin": f"{GENEB_DATASET}@{GENEB_REVISION}",
         "models": distinct([r.model for r in results]),
         "result files": str(len(results)),
-        "machine": f"{platform.node()} - {platform.platform()} - {platform.machine()} - {os.cpu_count()} CPUs",
-        "git commit": git_commit() or "not available",
+        "machine (run)": str(recorded.get("machine") or f"{machine()} (report machine; run not recorded)"),
+        "accelerator (run)": str(recorded.get("accelerator") or "not recorded"),
+        "git commit (run)": str(recorded.get("git_commit") or "not recorded (not a git checkout)"),
+        "git commit (report)": git_commit() or "not a git checkout",
         "published reference": CITATION,
     }
     for name in ("python", "numpy", "scikit-learn", "torch", "transformers"):
@@ -87,21 +88,30 @@ def run_metadata(results: list[ItemResult]) -> dict[str, str]:
     return meta
 
 
+def _cell(column: str, value: object) -> str:
+    """Blank for missing values (never ``<NA>``/``nan``), params as 117M, other floats at 4 decimals."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        if column == "params":
+            return human_count(value)
+        return f"{value:.3g}" if abs(value) >= 1e4 else f"{value:.4f}"
+    return str(value)
+
+
 def _table(frame: pd.DataFrame, row_classes: list[str] | None = None) -> str:
-    """A plain HTML table; floats at 4 decimals like the authors' outputs; every cell escaped."""
+    """A plain HTML table in a horizontally scrolling box; every cell escaped."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
+    columns = [str(c) for c in frame.columns]
     for i, row in enumerate(frame.itertuples(index=False)):
         cells = []
-        for value in row:
-            if isinstance(value, float):
-                text = "" if pd.isna(value) else (f"{value:.3g}" if abs(value) >= 1e4 else f"{value:.4f}")
-            else:
-                text = "" if value is None else str(value)
+        for column, value in zip(columns, row, strict=True):
+            text = _cell(column, value)
             cells.append(f"<td>{html.escape(text)}</td>")
         cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def _figures(table: pd.DataFrame) -> str:
@@ -147,21 +157,43 @@ def _audit_section(frame: pd.DataFrame, audits: dict[str, TaskAudit]) -> list[st
     return out
 
 
-def build_html(results_dir: Path, compare_published: bool = True, cache_dir: Path | None = None) -> str:
-    """The report; task audits are shown when ``results_dir/audit.json`` or ``cache_dir`` holds audits of
-    exactly these tasks' data."""
+def _lead(frame: pd.DataFrame, first: list[str]) -> pd.DataFrame:
+    """``frame`` with the ``first`` columns moved to the front (what a reader needs before scrolling)."""
+    return frame[[*first, *(c for c in frame.columns if c not in first)]]
+
+
+def per_task_table(frame: pd.DataFrame, regime: str = "full", metric: str = "mcc") -> pd.DataFrame:
+    """Task x model: seed mean +- seed std of ``metric`` for one regime (the numbers behind each category)."""
+    sub = frame[frame["regime"] == regime]
+    if sub.empty:
+        return pd.DataFrame()
+    cells = sub.assign(value=[f"{m:.4f} ± {s:.4f}" for m, s in zip(sub[metric], sub[f"{metric}_std"], strict=True)])
+    wide = cells.pivot_table(index=["category", "task_id"], columns="model", values="value", aggfunc="first")
+    return wide.reset_index().rename_axis(columns=None)
+
+
+def build_html(
+    results_dir: Path, compare_published: bool = True, cache_dir: Path | None = None, suite: str | None = None
+) -> str:
+    """The report of one suite's results; task audits are shown when ``results_dir/audit.json`` or
+    ``cache_dir`` holds audits of exactly these tasks' data."""
     from geneb_bench.results.audited import find_audits, fingerprints
 
-    loaded = ResultSet.load(Path(results_dir))
+    loaded = ResultSet.load(Path(results_dir), suite=suite)
     results, frame = loaded.results, loaded.frame
     audits = find_audits(fingerprints(results), Path(results_dir), cache_dir)
     if frame.empty:
         raise ValueError(f"no result files under {results_dir}")
     local = results_table(frame)
-    meta = run_metadata(results)
+    meta = run_metadata(results, recorded_run(Path(results_dir)))
+    described = describe_suite(frame)
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>GENEB report (geneb-bench)</title>", f"<style>{_STYLE}</style></head><body>",
-           "<h1>GENEB report</h1>", "<h2>Run</h2>",
+           "<h1>GENEB report</h1>",
+           f'<p class="note"><b>Suite:</b> {html.escape(described)}. Only complete runs of the GENEB suite under '
+           f"the protocol ({html.escape(PROTOCOL_VERSION)}) are ranked among the published models; every other "
+           "row carries its coverage and status and is listed apart.</p>",
+           "<h2>Run</h2>",
            _table(pd.DataFrame({"field": list(meta), "value": list(meta.values())})).replace("<table>",
                                                                                              '<table class="meta">')]
     out.append("<h2>Your models (MCC)</h2>")
@@ -171,7 +203,10 @@ def build_html(results_dir: Path, compare_published: bool = True, cache_dir: Pat
             continue
         shown = sub.drop(columns=["regime", "architecture", "tokenization", "pretraining_data", "display"],
                          errors="ignore")
-        out += [f"<h3>{regime}</h3>", _table(shown)]
+        out += [f"<h3>{regime}</h3>", _table(_lead(shown, ["model", "status", "coverage"]))]
+    tasks = per_task_table(frame)
+    if not tasks.empty:
+        out += ["<h2>Per task (MCC, full data, mean ± std over seeds)</h2>", _table(tasks)]
     if audits:
         out += _audit_section(frame, audits)
     table = local
@@ -179,27 +214,38 @@ def build_html(results_dir: Path, compare_published: bool = True, cache_dir: Pat
         published = published_table()
         table = pd.concat([published, local], ignore_index=True)
         board = combined_leaderboard(local, "full", published)
-        classes = ["local" if p == "local" else "" for p in board["provenance"]]
-        classes = [f"{c} partial".strip() if s != "complete" else c for c, s in zip(classes, board["status"],
-                                                                                     strict=True)]
-        classes = [f"{c} defect".strip() if d else c for c, d in zip(classes, board["defect"], strict=True)]
+        ranked = board[board["status"] == "complete"]
+        others = board[board["status"] != "complete"]
+        ranked_classes = ["local" if p == "local" else "" for p in ranked["provenance"]]
+        ranked_classes = [f"{c} defect".strip() if d else c for c, d in zip(ranked_classes, ranked["defect"],
+                                                                            strict=True)]
         out += ["<h2>Among the published models (full data, macro-MCC)</h2>",
-                "<p>Partial runs and runs of other suites are listed after the ranked rows and are not ranked. "
-                f"Source: {html.escape(CITATION)}</p>", _table(board, classes)]
+                f"<p>Source: {html.escape(CITATION)}</p>", _table(ranked, ranked_classes)]
+        if not others.empty:
+            out += ["<h2>Not ranked: partial runs, synthetic or custom suites, protocol variants</h2>",
+                    "<p>These rows are not comparable with the published ones: their status says why.</p>",
+                    _table(_lead(others.drop(columns="rank"), ["model", "status", "coverage"]),
+                           ["local partial" if p == "local" else "partial" for p in others["provenance"]])]
         defects = published_defects()
         out += ["<h3>Known defects of published rows (marked above)</h3>",
                 _table(pd.DataFrame({"model": list(defects), "defect": [d[0] for d in defects.values()],
                                      "why": [d[1] for d in defects.values()]}))]
-        placement = compare_to_published(frame, published)
-        out += ["<h2>Placement per category and regime</h2>", _table(placement)]
+        out.append("<h2>Placement per category and regime</h2>")
+        if set(local["suite"]) == {"geneb"}:
+            placement = compare_to_published(frame, published)
+            out += ["<p>rank and would_rank are given only where the comparison is fair (complete category or "
+                    "run of the GENEB suite, under the protocol).</p>", _table(placement)]
+        else:
+            out.append(f"<p>None: these results are not of the GENEB suite ({html.escape(described)}), so they "
+                       "have no place among the published models.</p>")
     out += ["<h2>Figures</h2>", _figures(table), "</body></html>"]
     return "\n".join(out)
 
 
 def write_html(results_dir: Path, output: Path | None = None, compare_published: bool = True,
-               cache_dir: Path | None = None) -> Path:
+               cache_dir: Path | None = None, suite: str | None = None) -> Path:
     """Write ``report.html`` into ``results_dir`` (``reports/report.html`` for the default ``reports/``)."""
     path = Path(output) if output else Path(results_dir) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(build_html(results_dir, compare_published, cache_dir), encoding="utf-8")
+    path.write_text(build_html(results_dir, compare_published, cache_dir, suite), encoding="utf-8")
     return path

@@ -9,8 +9,9 @@ and ``reference/geneb_models.csv`` (parameters, architecture, tokenization, pret
 
 Every analysis works on one *wide table*: one row per (regime, model) with ``macro``, ``micro``, the 13
 category columns, ``params``, metadata, ``provenance`` ("official", "self-reported" or "local"),
-``n_tasks``, ``suite`` and ``status``. Partial runs carry ``status = "partial: k/N tasks"`` so nothing
-downstream ranks them as if they were complete.
+``n_tasks``, ``coverage``, ``suite`` and ``status``. Only a complete GENEB-suite run under the protocol has
+``status = "complete"``; partial runs carry "partial: k/N tasks", lite and custom suites and protocol
+variants say so, and nothing downstream ranks them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import pandas as pd
 
 from geneb_bench.categories import CATEGORY_NAMES
 from geneb_bench.protocol import REGIMES
-from geneb_bench.results.aggregate import leaderboard
+from geneb_bench.results.aggregate import coverage_text, frame_suite, leaderboard, rankable_run
+from geneb_bench.results.aggregate import suite_category_sizes as _suite_sizes
 from geneb_bench.results.resultset import ResultSet
 
 CITATION = (
@@ -62,6 +64,7 @@ def _published() -> pd.DataFrame:
     for column in META_COLUMNS:
         table[column] = table["model"].map(meta[column]).fillna("")
     table["n_tasks"] = 100
+    table["coverage"] = coverage_text(100, 100, len(CATEGORY_NAMES))
     table["suite"] = "geneb"
     table["status"] = COMPLETE
     defects = published_defects()
@@ -122,6 +125,29 @@ def partial_label(n_tasks: int, total: int) -> str:
     return COMPLETE if n_tasks >= total else f"partial: {n_tasks}/{total} tasks"
 
 
+def _frame_sizes(frame: pd.DataFrame) -> tuple[str, str, dict[str, int]]:
+    """(suite, protocol, tasks per category) of a tidy frame: recorded in the results; inferred from the task
+    ids for result files written before the suite was recorded."""
+    suite, protocol = frame_suite(frame)
+    if suite:
+        return suite, protocol, _suite_sizes(suite)
+    inferred, sizes = suite_category_sizes(frame["task_id"])
+    return inferred, protocol, sizes
+
+
+def run_status(suite: str, protocol: str, n_tasks: int, total: int) -> str:
+    """"complete" only for a rankable run (``aggregate.rankable_run``); otherwise what keeps it unranked."""
+    if rankable_run(suite, protocol, n_tasks):
+        return COMPLETE
+    if protocol and protocol != "geneb-1.0":
+        return f"variant {protocol}: not ranked"
+    if suite == "lite":
+        return f"lite: {total} synthetic tasks, not GENEB"
+    if suite != "geneb":
+        return f"{suite} suite: not GENEB tasks"
+    return partial_label(n_tasks, total)
+
+
 def model_metadata(model: str) -> dict[str, object]:
     """Params and metadata for a local row: from the published table if the key is a published model,
     else from the registry (built-in models), else unknown."""
@@ -146,16 +172,16 @@ def model_metadata(model: str) -> dict[str, object]:
     return {"params": np.nan, "display": model} | dict.fromkeys(META_COLUMNS, "")
 
 
-def results_table(source: Path | pd.DataFrame, metric: str = "mcc") -> pd.DataFrame:
+def results_table(source: Path | pd.DataFrame, metric: str = "mcc", suite: str | None = None) -> pd.DataFrame:
     """A results dir (or a tidy frame) as a wide table, with completeness per row.
 
     ``n_tasks``/``status`` compare each (model, regime) against the whole suite the tasks come from, so a run
     of 14 of the 100 GENEB tasks is "partial: 14/100 tasks" even though its macro is computable.
     """
-    frame = source if isinstance(source, pd.DataFrame) else ResultSet.load(Path(source)).frame
+    frame = source if isinstance(source, pd.DataFrame) else ResultSet.load(Path(source), suite=suite).frame
     if frame.empty:
         raise ValueError(f"no result files under {source}")
-    suite, sizes = suite_category_sizes(frame["task_id"])
+    suite, protocol, sizes = _frame_sizes(frame)
     total = sum(sizes.values()) or int(frame["task_id"].nunique())
     rows = []
     present = set(frame["regime"])
@@ -167,24 +193,29 @@ def results_table(source: Path | pd.DataFrame, metric: str = "mcc") -> pd.DataFr
             for column in (*CATEGORY_NAMES, "macro", "micro"):
                 row[column] = values.get(column, np.nan)
             row["n_tasks"] = int(values["n_tasks"])
-            row["status"] = partial_label(int(values["n_tasks"]), total)
+            row["coverage"] = coverage_text(int(values["n_tasks"]), total, int(values["n_categories"]))
+            row["protocol"] = protocol
+            row["status"] = run_status(suite, protocol, int(values["n_tasks"]), total)
             rows.append(row)
     return pd.DataFrame(rows)
 
 
 def category_status(frame: pd.DataFrame, model: str, regime: str) -> dict[str, str]:
     """Per category: "complete" or "partial: k/n tasks" for one model's run (tidy frame)."""
-    _suite, sizes = suite_category_sizes(frame["task_id"])
+    suite, protocol, sizes = _frame_sizes(frame)
     sub = frame[(frame["model"] == model) & (frame["regime"] == regime)]
     counts = sub.groupby("category")["task_id"].nunique()
+    if suite != "geneb" or protocol != "geneb-1.0":
+        label = run_status(suite, protocol, 0, sum(sizes.values()))
+        return dict.fromkeys(CATEGORY_NAMES, label)
     return {c: partial_label(int(counts.get(c, 0)), sizes.get(c, int(counts.get(c, 0)))) for c in CATEGORY_NAMES}
 
 
-def load_table(source: str | Path | None = None) -> pd.DataFrame:
-    """``None``/"published": the published table; otherwise a results directory."""
+def load_table(source: str | Path | None = None, suite: str | None = None) -> pd.DataFrame:
+    """``None``/"published": the published table; otherwise a results directory (one suite of it)."""
     if source is None or str(source) == "published":
         return published_table()
-    return results_table(Path(source))
+    return results_table(Path(source), suite=suite)
 
 
 def family(label: object) -> str:

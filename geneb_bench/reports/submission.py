@@ -1,10 +1,14 @@
 """Leaderboard submissions in the authors' format, and a validator for such files.
 
-Format (GENEB, schema "1.0"): ``{"schema_version": "1.0", "harness": "GENEB-0.1.0", "model": {...},
+Format (GENEB, schema "1.0"): ``{"schema_version": "1.0", "harness": "<name>-<version>", "model": {...},
+"protocol": {"version", "seeds", "probe", "probe_implementation"},
 "results": {regime: {task_id: {"MCC": x, "Acc": x, "F1": x}}}}`` for all 100 tasks and the 3 regimes,
 values rounded to 4 decimals like the authors' outputs. A run that misses items is refused unless the caller
 explicitly allows a partial file (which is then marked ``"partial": true`` and fails strict validation).
-The checks are explicit rather than a JSON Schema so every error message names the offending place.
+The harness field names the program that produced the file (``geneb-bench-<version>`` here; the authors'
+harness writes ``GENEB-<version>``), and only results measured under the protocol itself are submitted: a
+protocol variant (other seeds, probe implementation or input policy) is refused when building and when
+validating. The checks are explicit rather than a JSON Schema so every error message names the place.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from geneb_bench import __version__
-from geneb_bench.protocol import REGIMES
+from geneb_bench.protocol import PROBE, PROTOCOL_VERSION, REGIMES, SEEDS, is_protocol
 from geneb_bench.reports.published import model_metadata
 from geneb_bench.results.record import ItemResult
 from geneb_bench.results.resultset import ResultSet
 
 SCHEMA_VERSION = "1.0"
-HARNESS = "GENEB-0.1.0"
+HARNESS = f"geneb-bench-{__version__}"  # this harness, truthfully (the authors' own writes "GENEB-<version>")
+AUTHORS_HARNESS = "GENEB-"
 METRIC_KEYS = {"MCC": "mcc", "Acc": "accuracy", "F1": "f1"}
 REGIME_NAMES = tuple(r.name for r in REGIMES)
 MODEL_REQUIRED = ("name",)
@@ -52,9 +57,21 @@ def _model_metadata(model: str, results: list[ItemResult]) -> dict[str, Any]:
 
 def build_submission(results_dir: Path, model: str, allow_partial: bool = False) -> dict[str, Any]:
     """The submission for ``model`` from a results dir; ValueError if items are missing (unless allowed)."""
-    results = [r for r in ResultSet.load(Path(results_dir)) if r.model == model]
+    try:
+        loaded = ResultSet.load(Path(results_dir), suite="geneb")
+    except ValueError:
+        variants = [s for s in ResultSet.suites(Path(results_dir)) if s.startswith("geneb+")]
+        if variants:
+            raise ValueError(f"{results_dir} holds GENEB results of protocol variants only ({', '.join(variants)}), "
+                             f"a variant of {PROTOCOL_VERSION}: only protocol runs can be submitted") from None
+        raise
+    results = [r for r in loaded if r.model == model]
     if not results:
-        raise ValueError(f"no results for model {model!r} under {results_dir}")
+        raise ValueError(f"no results for model {model!r} of the geneb suite under {results_dir}")
+    variants = sorted({r.protocol for r in results if not is_protocol(r.protocol)})
+    if variants:
+        raise ValueError(f"results of {model} were measured under {', '.join(variants)}, a variant of "
+                         f"{PROTOCOL_VERSION}: only protocol runs can be submitted")
     tasks = geneb_task_ids()
     known = set(tasks)
     body: dict[str, dict[str, dict[str, float]]] = {r: {} for r in REGIME_NAMES}
@@ -75,6 +92,12 @@ def build_submission(results_dir: Path, model: str, allow_partial: bool = False)
         "schema_version": SCHEMA_VERSION,
         "harness": HARNESS,
         "model": _model_metadata(model, results),
+        "protocol": {
+            "version": ",".join(protocols),
+            "seeds": sorted({int(s["seed"]) for r in results for s in r.per_seed}),
+            "probe": ",".join(sorted({r.probe for r in results})),
+            "probe_implementation": ",".join(sorted({r.probe_backend for r in results})),
+        },
         "results": ordered,
         "generated_by": {"package": "geneb-bench", "version": __version__, "protocol": ",".join(protocols)},
     }
@@ -108,8 +131,20 @@ def validate_submission(data: Any, allow_partial: bool = False) -> list[str]:
     errors: list[str] = []
     if data.get("schema_version") != SCHEMA_VERSION:
         errors.append(f"schema_version: expected {SCHEMA_VERSION!r}, got {data.get('schema_version')!r}")
-    if data.get("harness") != HARNESS:
-        errors.append(f"harness: expected {HARNESS!r}, got {data.get('harness')!r}")
+    harness = data.get("harness")
+    if not isinstance(harness, str) or not harness.rpartition("-")[0] or not harness.rpartition("-")[2]:
+        errors.append(f"harness: expected '<name>-<version>', got {harness!r}")
+    protocol = data.get("protocol")
+    if protocol is None:
+        if not (isinstance(harness, str) and harness.startswith(AUTHORS_HARNESS)):
+            errors.append("protocol: missing (version, seeds, probe, probe_implementation)")
+    elif not isinstance(protocol, dict):
+        errors.append("protocol: expected an object")
+    else:
+        expected = {"version": PROTOCOL_VERSION, "seeds": list(SEEDS), "probe": PROBE,
+                    "probe_implementation": "sklearn"}
+        errors += [f"protocol.{k}: {protocol.get(k)!r} is not the protocol's {v!r} (a variant cannot be submitted)"
+                   for k, v in expected.items() if protocol.get(k) != v]
     model = data.get("model")
     if not isinstance(model, dict):
         errors.append("model: expected an object with model metadata")

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geneb_bench.io import results_root
-from geneb_bench.results.provenance import IncompatibleResults, incompatibility
+from geneb_bench.results.provenance import IncompatibleResults, check_table, incompatibility
 from geneb_bench.results.record import ItemResult, read_result, write_result
 
-Key = tuple[str, str, str]
+Key = tuple[str, str, str, str]  # suite, model, task, regime
 
 
 MergeConflict = IncompatibleResults  # two files for one item measured differently (see ``provenance``)
@@ -51,7 +51,7 @@ def collect(directories: Sequence[Path]) -> tuple[dict[Key, tuple[ItemResult, Pa
             raise ValueError(f"not a directory: {directory}")
         for path in _result_files(Path(directory)):
             result = read_result(path)
-            key = (result.model, result.task_id, result.regime)
+            key = (result.suite, result.model, result.task_id, result.regime)
             if key not in kept:
                 kept[key] = (result, path)
                 continue
@@ -60,6 +60,14 @@ def collect(directories: Sequence[Path]) -> tuple[dict[Key, tuple[ItemResult, Pa
             report.duplicates += 1
             if first.mean != result.mean or first.per_seed != result.per_seed:
                 report.differing_scores.append(f"kept {first_path} over {path} (scores differ)")
+    by_suite: dict[str, list[tuple[ItemResult, Path]]] = {}
+    for entry in kept.values():  # one suite's results form one table: no variant merged into the protocol's
+        by_suite.setdefault(entry[0].suite, []).append(entry)
+    for entries in by_suite.values():
+        try:
+            check_table(entries)
+        except IncompatibleResults as exc:
+            raise MergeConflict(f"cannot merge: {exc}") from None
     return kept, report
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from geneb_bench.results.record import ItemResult
 
 # Fields that must agree across every row of one table (a leaderboard mixes no protocols, seeds or probes).
-RUN_FIELDS = ("protocol", "seeds", "probe", "probe_implementation")
+RUN_FIELDS = ("suite", "protocol", "seeds", "probe", "probe_implementation")
 # Fields a release gate ignores: the baseline is another build of the same model, maybe by another harness.
 GATE_IGNORES = ("model_identity", "harness")
 
@@ -47,6 +47,7 @@ class Provenance:
     probe: str  # which probe (the protocol's: logistic regression)
     probe_implementation: str  # which implementation of it ran (sklearn, torch)
     harness: str  # geneb-bench version
+    suite: str = ""  # the suite the task was run in: results of two suites never share a table
 
     @classmethod
     def of(cls, result: ItemResult) -> Provenance:
@@ -59,6 +60,7 @@ class Provenance:
             probe=result.probe,
             probe_implementation=result.probe_backend,
             harness=str(result.versions.get("geneb-bench", "unknown")),
+            suite=result.suite,
         )
 
     def differences(self, other: Provenance, only: Iterable[str] | None = None, ignore: Iterable[str] = ()) -> list[str]:
@@ -80,6 +82,15 @@ def incompatibility(a: ItemResult, path_a: Path | str, b: ItemResult, path_b: Pa
     )
 
 
+def _advice(diff: list[str]) -> str:
+    if any(d.startswith("suite ") for d in diff):
+        return ("Results of two suites are never averaged together (their tasks and categories differ); "
+                "choose one with --suite.")
+    if any(d.startswith("protocol ") for d in diff):
+        return "A protocol variant (other seeds, probe or input policy) is not the protocol; choose one with --suite."
+    return "Keep such runs in separate results directories."
+
+
 def check_table(entries: Iterable[tuple[ItemResult, Path | str]]) -> None:
     """Refuse to put results in one table when their run-level fields or a model's identity differ."""
     first: tuple[ItemResult, Path | str, Provenance] | None = None
@@ -90,8 +101,7 @@ def check_table(entries: Iterable[tuple[ItemResult, Path | str]]) -> None:
             first = (result, path, prov)
         elif diff := first[2].differences(prov, only=RUN_FIELDS):
             raise IncompatibleResults(
-                f"{first[1]} and {path} cannot share a table: " + "; ".join(diff)
-                + ". Keep such runs in separate results directories."
+                f"{first[1]} and {path} cannot share a table: " + "; ".join(diff) + ". " + _advice(diff)
             )
         seen = by_model.setdefault(result.model, (result, path, prov))
         if diff := seen[2].differences(prov, only=("model_identity",)):

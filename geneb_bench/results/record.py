@@ -62,6 +62,7 @@ class ItemResult:
     # embeddings.health figures (distinct vectors, unknown tokens, truncation, constant predictions); None in
     # files written before the checks existed
     health: dict[str, Any] | None = None
+    suite: str = ""  # the suite the task belongs to (lite, geneb, a custom suite's name); older files: ""
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:
@@ -95,7 +96,7 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "model": str, "task_id": str, "category": str, "regime": str, "mean": dict, "std": dict, "per_seed": list,
     "n_train": int, "n_test": int, "n_classes": int, "embedding_dim": int, "task_fingerprint": str,
     "task_revision": (str, type(None)), "model_identity": dict, "timings": dict, "protocol": str,
-    "versions": dict, "probe_backend": str, "probe": str, "token_budget": (int, type(None)),
+    "versions": dict, "probe_backend": str, "probe": str, "token_budget": (int, type(None)), "suite": str,
 }
 
 
@@ -113,13 +114,30 @@ def _check_shape(data: dict[str, Any]) -> None:
             raise ValueError(f"per_seed[{i}] is {seed!r}, not a seed's record with an integer 'seed'")
 
 
-def result_path(results_dir: Path, model: str, task_id: str, regime: str) -> Path:
-    return Path(results_dir) / "results" / safe_key(model) / safe_key(task_id) / f"{safe_key(regime)}.json"
+
+
+def scope_name(suite: str, protocol: str = PROTOCOL_VERSION) -> str:
+    """The folder of one table's results: the suite, plus the variant for a run that is not the protocol.
+
+    Results of two suites or of a variant and the protocol never share a table, so they never share a
+    folder either: a run of one suite rebuilds its tables from its own folder only.
+    """
+    variant = protocol.removeprefix(PROTOCOL_VERSION)
+    return safe_key(suite + variant) if suite else ""
+
+
+def result_path(results_dir: Path, model: str, task_id: str, regime: str, scope: str = "") -> Path:
+    """``DIR/results/<suite[+variant]>/<model>/<task>/<regime>.json`` (no scope folder for older results)."""
+    root = Path(results_dir) / "results"
+    if scope:
+        root = root / scope
+    return root / safe_key(model) / safe_key(task_id) / f"{safe_key(regime)}.json"
 
 
 def write_result(results_dir: Path, result: ItemResult) -> Path:
     """Write atomically (temp file + rename): a crash never leaves a half-written result."""
-    path = result_path(results_dir, result.model, result.task_id, result.regime)
+    scope = scope_name(result.suite, result.protocol)
+    path = result_path(results_dir, result.model, result.task_id, result.regime, scope)
     return atomic_write_text(path, json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
 
 

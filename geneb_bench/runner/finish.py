@@ -1,18 +1,23 @@
-"""The end of a run: the tables and ``run.json`` written from the run's result files.
+"""The end of a run: the tables and ``run.json``, rebuilt from every result file of the run's suite.
 
 Shared by the pytest plugin (``plugin.reporting``, on the controller) and the Python API (``runner.api``),
-so both produce byte-identical tables from the same results.
+so both produce byte-identical tables from the same results. The tables cover every result of the run's
+suite (and protocol variant) in the results directory, not only this run's items: a ``-k promoters`` rerun
+never shrinks ``leaderboard.md`` to one category.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from geneb_bench.environment import accelerator, git_commit, machine
 from geneb_bench.io import atomic_write_text
-from geneb_bench.results.record import package_versions
+from geneb_bench.results.provenance import IncompatibleResults
+from geneb_bench.results.record import package_versions, scope_name
 from geneb_bench.results.render import write_reports
 from geneb_bench.results.resultset import ResultSet
 from geneb_bench.runner.settings import Settings
@@ -21,33 +26,59 @@ if TYPE_CHECKING:
     from geneb_bench.data.audit import TaskAudit
 
 
+@dataclass
+class RunOutputs:
+    table: ResultSet  # what the tables show: every result of the run's suite in the results directory
+    written: list[Path] = field(default_factory=list)
+    note: str | None = None  # why the tables show this run's results only, when they do
+
+
+def suite_results(settings: Settings, run: ResultSet) -> tuple[ResultSet, str | None]:
+    """Every result of the run's suite (and variant) under the results directory, or the run's own with
+    the reason when the others cannot share its table (e.g. an earlier revision of one of its models)."""
+    scopes = {scope_name(r.suite, r.protocol) for r in run}
+    if len(scopes) != 1 or "" in scopes:
+        return run, None
+    try:
+        return ResultSet.load(settings.results_dir, suite=scopes.pop()), None
+    except (IncompatibleResults, ValueError) as exc:
+        return run, f"the tables show this run's results only, not the earlier ones: {exc}"
+
+
 def write_run_outputs(
     settings: Settings, results: ResultSet, resumed: Iterable[str], wall_s: float,
     audits: dict[str, TaskAudit] | None = None,
-) -> list[Path]:
-    """Write ``leaderboard.md/.csv``, ``results.csv`` and ``run.json``; return their paths.
+) -> RunOutputs:
+    """Write ``leaderboard.md/.csv/.tex``, ``results.csv`` and ``run.json``.
 
     Task ``audits`` (default: as ``settings.audit`` asks, see ``runner.audits``) add the audit tables."""
     results_dir = settings.results_dir
+    table, note = suite_results(settings, results)
     if audits is None:
         from geneb_bench.runner.audits import run_audits
 
-        audits = run_audits(settings, results.results)
-    written = write_reports(results.frame, results_dir, audits)
-    run = results_dir / "run.json"
+        audits = run_audits(settings, table.results)
+    outputs = RunOutputs(table, write_reports(table.frame, results_dir, audits), note)
+    first = results.results[0] if len(results) else None
     summary = {
-        "suite": settings.suite,
+        "suite": first.suite if first else settings.suite,
+        "protocol": first.protocol if first else None,
         "models": list(settings.models),
         # the commit each model ran at (hub branches resolved through geneb.lock)
         "model_revisions": {s.key: s.revision for s in settings.specs},
         "regimes": [r.name for r in settings.regimes],
         "seeds": list(settings.seeds),
+        "probe_implementation": settings.probe_backend,
         "shard": list(settings.shard) if settings.shard else None,
         "items": len(results),
+        "table_items": len(table),
         "resumed": len(set(resumed)),
         "wall_s": round(wall_s, 2),
+        "git_commit": git_commit(),
+        "machine": machine(),
+        "accelerator": accelerator(),
         "versions": package_versions(),
     }
-    atomic_write_text(run, json.dumps(summary, indent=2) + "\n")
-    written.append(run)
-    return written
+    run = atomic_write_text(results_dir / "run.json", json.dumps(summary, indent=2) + "\n")
+    outputs.written.append(run)
+    return outputs

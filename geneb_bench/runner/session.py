@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from geneb_bench import __version__
+from geneb_bench.data.csv_tasks import TaskUnavailable
 from geneb_bench.data.suites import Suite, get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
 from geneb_bench.embeddings import health
@@ -30,9 +31,9 @@ from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.registry import build_embedder
 from geneb_bench.probe.registry import get_probe
-from geneb_bench.protocol import PROTOCOL_VERSION, Regime
+from geneb_bench.protocol import Regime, protocol_label
 from geneb_bench.results.provenance import Provenance, canonical
-from geneb_bench.results.record import ItemResult, read_result, result_path, write_result
+from geneb_bench.results.record import ItemResult, read_result, result_path, scope_name, write_result
 from geneb_bench.runner.settings import Settings
 
 ExtraFields = Callable[[ItemResult], Mapping[str, Any]]
@@ -112,6 +113,11 @@ class GenebSession:
         self.embed_stats: list[tuple[str, str, EmbedStats]] = []  # (model, task, what was computed)
         self._threads_limited = False
         self.token_budgets: dict[tuple[str, str], int] = {}  # (model, task) -> token budget of its vectors
+        self.protocol = protocol_label(settings.seeds, settings.probe_backend, settings.long_input)
+        self.scope = scope_name(self.suite.name, self.protocol)  # this run's results folder and table
+
+    def result_path(self, item: BenchItem) -> Path:
+        return result_path(self.settings.results_dir, item.model.key, item.task.task_id, item.regime.name, self.scope)
 
     # -- planning ---------------------------------------------------------------------------------
     def plan(self) -> list[BenchItem]:
@@ -125,6 +131,9 @@ class GenebSession:
 
     # -- lazy resources -----------------------------------------------------------------------------
     def task_data(self, spec: TaskSpec) -> TaskData:
+        data_dir = self.settings.data_dir
+        if data_dir is not None and not data_dir.is_dir():  # one cause, said once, not once per task
+            raise TaskUnavailable(f"the data directory {data_dir} does not exist (--geneb-data-dir / GENEB_DATA_DIR)")
         if spec.task_id not in self._tasks:
             try:
                 self._tasks[spec.task_id] = self.suite.load(spec.task_id, self.settings.data_dir)
@@ -230,14 +239,7 @@ class GenebSession:
         if not self.settings.rerun:
             finished = self.finished_result(item, data)
             if finished is not None:
-                return Outcome(
-                    finished,
-                    result_path(
-                        self.settings.results_dir, item.model.key, data.spec.task_id, item.regime.name
-                    ),
-                    True,
-                    resumed=True,
-                )
+                return Outcome(finished, self.result_path(item), True, resumed=True)
         t0 = time.perf_counter()
         x_train, x_test, cached = self.embeddings(item.model, data)
         probe = get_probe(self.settings.probe, self.settings.probe_backend)
@@ -276,6 +278,8 @@ class GenebSession:
             timings={"embed_s": round(t1 - t0, 4), "probe_s": round(t2 - t1, 4)},
             token_budget=self.token_budgets.get((item.model.key, data.spec.task_id)),
             health=health.with_predictions(self.health.get((item.model.key, data.spec.task_id)), regime_result.seeds),
+            protocol=self.protocol,
+            suite=self.suite.name,
         )
         if extra_fields is not None and (extra := dict(extra_fields(result))):
             result = dataclasses.replace(result, extra=extra)
@@ -288,11 +292,12 @@ class GenebSession:
             model_identity=canonical(self.model_identity(item.model)),
             task_fingerprint=data.fingerprint(),
             task_revision=data.revision,
-            protocol=PROTOCOL_VERSION,
+            protocol=self.protocol,
             seeds=tuple(self.settings.seeds),
             probe=self.settings.probe,
             probe_implementation=self.settings.probe_backend,
             harness=__version__,
+            suite=self.suite.name,
         )
 
     def finished_result(self, item: BenchItem, data: TaskData) -> ItemResult | None:
@@ -301,7 +306,7 @@ class GenebSession:
         Same means: the same ``Provenance`` (``results.provenance``, the definition merge and the tables use
         too). An unreadable or mismatching file is recomputed and overwritten.
         """
-        path = result_path(self.settings.results_dir, item.model.key, data.spec.task_id, item.regime.name)
+        path = self.result_path(item)
         if not path.exists():
             return None
         try:

@@ -48,6 +48,7 @@ class Settings:
     audit: str = "cached"  # task audit: cached, on, off, fail-on=fail, fail-on=warn (plugin.audit)
     probe: str = PROBE  # which probe (``probe.registry``): the protocol's unless a user registered another
     lock_timeout_s: float = 1800.0  # waiting for a cache entry another process computes
+    allow_skips: bool = False  # a run where a model cannot load or nothing was measured still passes
     # The resolved models, once per process (a local checkpoint is fingerprinted by listing its files);
     # derived from ``models`` when not given.
     specs: tuple[ModelSpec, ...] = ()

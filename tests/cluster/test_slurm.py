@@ -103,3 +103,22 @@ def test_job_array_on_real_slurm_matches_a_local_run(slurm_cluster: dict[str, st
     shard_items = [len(list((results / f"shard-{i}" / "results").rglob("*.json"))) for i in range(2)]
     assert sum(shard_items) == 9
     assert min(shard_items) > 0
+
+
+def test_extra_sbatch_lines_and_a_small_merge_job(tmp_path: Path) -> None:
+    job = SlurmJob(shards=2, results_dir=tmp_path, cache_dir=tmp_path / "cache",
+                   extra_sbatch=("--account=lab", "--qos=short"))
+    array, merge = job.array_script(), job.merge_script()
+    for script in (array, merge):
+        assert "#SBATCH --account=lab\n" in script
+        assert "#SBATCH --qos=short\n" in script
+    assert "#SBATCH --mem=32G" in array
+    assert "#SBATCH --mem=4G" in merge
+    assert "#SBATCH --time=00:30:00" in merge
+    assert "#SBATCH --cpus-per-task=1" in merge
+
+
+@pytest.mark.parametrize("shards", [0, -1])
+def test_no_shards_is_refused(tmp_path: Path, shards: int) -> None:
+    with pytest.raises(ValueError, match="--shards must be at least 1"):
+        SlurmJob(shards=shards, results_dir=tmp_path, cache_dir=tmp_path)

@@ -55,7 +55,7 @@ def test_local_checkpoints_run_through_the_suite(
         f"--geneb-cache-dir={pytester.path / 'cache'}", f"--geneb-results-dir={pytester.path / 'out'}",
     )
     result.assert_outcomes(passed=4)
-    records = {p.relative_to(pytester.path / "out" / "results").as_posix(): json.loads(p.read_text())
+    records = {p.relative_to(pytester.path / "out" / "results" / "tiny+seeds__13__17").as_posix(): json.loads(p.read_text())
                for p in (pytester.path / "out" / "results").rglob("*.json")}
     bert_key = resolve_model(str(bert)).key
     remote_key = resolve_model(f"{remote}[trust_remote_code=true,rc_pooling=true]").key

@@ -37,6 +37,8 @@ from geneb_bench.results.render import write_reports
 if TYPE_CHECKING:
     from conftest import Sweep
 
+SCOPE = "reliability+seeds__13"  # the sweep's results folder: its suite, seed 13 only (a variant)
+
 
 # ---- out of memory -------------------------------------------------------------------------------------
 
@@ -181,12 +183,12 @@ def test_disk_full_in_a_sweep_turns_caching_off_and_a_full_results_disk_fails_cl
     assert sweep.leftovers() == []
 
     sweep.run().assert_outcomes(passed=2)  # space again: the cache fills
-    size = result_path(sweep.root / "out", "kmer-3", "good_a", "full").stat().st_size
+    size = result_path(sweep.root / "out", "kmer-3", "good_a", "full", SCOPE).stat().st_size
     assert size > 1024
     # cache full now; only the result (> 1 kB) is written: the item fails naming it, nothing half-written
     run = sweep.subprocess("--capture=sys", preexec_fn=lambda: _quota(1024), results="out2")
     assert run.returncode == 1, run.stdout[-3000:]
-    path = result_path(sweep.root / "out2", "kmer-3", "good_a", "full")
+    path = result_path(sweep.root / "out2", "kmer-3", "good_a", "full", SCOPE)
     assert f"OSError: [Errno 27] cannot write {path}: File too large" in run.stdout
     assert not path.exists()
     assert sweep.leftovers("out2") == []
@@ -243,7 +245,7 @@ def test_worker_killed_mid_item_the_sweep_goes_on_and_resume_completes(sweep: Sw
     assert len(set(crashed)) == 2, out[-3000:]
     assert ("tf_a", "full") in crashed
     assert "2 failed, 2 passed" in out, out[-3000:]  # the sweep went on after each kill
-    root = sweep.root / "out" / "results"
+    root = sweep.root / "out" / "results" / "reliability+seeds__13"
     finished = {p: p.read_bytes() for p in root.rglob("*.json")}
     assert sorted(str(p.relative_to(root)) for p in finished) == sorted(
         f"kmer-3/{t}/{r}.json" for t in ("prom_a", "tf_a") for r in ("full", "1shot") if (t, r) not in crashed)
@@ -307,7 +309,7 @@ def test_two_concurrent_runs_on_one_results_directory(sweep: Sweep) -> None:
     assert sweep.leftovers() == []
     assert len(sweep.cache_entries()) == 6
     table = pd.read_csv(sweep.root / "out" / "results.csv")  # the tables of the run that finished last
-    assert len(table) == 8
-    assert set(table["model"]) in ({"kmer-2", "kmer-3"}, {"kmer-3", "kmer-4"})
+    assert len(table) == 12  # the tables cover every result of the suite in the directory: both runs
+    assert set(table["model"]) == {"kmer-2", "kmer-3", "kmer-4"}  # the last table read both runs' files
     run_json = json.loads((sweep.root / "out" / "run.json").read_text())
     assert run_json["items"] == 8

@@ -202,7 +202,7 @@ _hostile = st.text(max_size=30) | st.text(alphabet="./\\_- a~$", max_size=12) | 
 def test_result_paths_stay_in_the_results_directory(model: str, task_id: str, regime: str) -> None:
     base = Path("/results-dir")
     path = result_path(base, model, task_id, regime)
-    assert path.parent.parent.parent == base / "results"
+    assert path.parent.parent.parent == base / "results"  # no suite folder given: none added
     assert ".." not in path.parts
     assert path.suffix == ".json"
 

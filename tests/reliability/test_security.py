@@ -171,7 +171,7 @@ def test_a_sweep_writes_no_pickle_and_no_path_outside_its_folders(sweep: Sweep) 
                and p != sweep.root / "deep"]
     assert outside == []
     assert not any(part == "escape" for p in created for part in p.relative_to(sweep.root).parts)
-    results_root = sweep.root / deep / "out" / "results" / "kmer-3"
+    results_root = sweep.root / deep / "out" / "results" / "reliability+seeds__13" / "kmer-3"
     assert sorted(p.name for p in results_root.iterdir()) == ["escape__x", "etc__escape", "ok__id", "winpath"]
     assert not Path("/etc/escape").exists()
     for path in (p for p in created if p.is_file()):
@@ -191,7 +191,7 @@ def test_a_sweep_writes_no_pickle_and_no_path_outside_its_folders(sweep: Sweep) 
         elif path.suffix == ".lock":
             assert path.stat().st_size == 0
         else:
-            assert path.suffix in {".csv", ".md"}, path
+            assert path.suffix in {".csv", ".md", ".tex"}, path
 
 
 # ---- task files --------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from geneb_bench.data.suites import geneb_task_specs
+from geneb_bench.protocol import SEEDS
 from geneb_bench.results.record import ItemResult, write_result
 
 RunWriter = Callable[..., Path]
@@ -17,10 +18,12 @@ def make_result(model: str, task_id: str, category: str, regime: str, mcc: float
     return ItemResult(
         model=model, task_id=task_id, category=category, regime=regime,
         mean={"mcc": mcc, "accuracy": (mcc + 1) / 2, "f1": (mcc + 1) / 2 - 0.01},
-        std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0}, per_seed=[], n_train=10, n_test=10, n_classes=2,
+        std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
+        per_seed=[{"seed": s, "mcc": mcc, "accuracy": (mcc + 1) / 2, "f1": (mcc + 1) / 2 - 0.01} for s in SEEDS],
+        n_train=10, n_test=10, n_classes=2,
         embedding_dim=4, task_fingerprint=f"fp-{task_id}", task_revision="test-rev",
         model_identity={"key": model, "family": "kmer", "source": None, "revision": None, "options": {}},
-        timings={}, versions={"python": "3.11", "geneb-bench": "0.1.0"},
+        timings={}, versions={"python": "3.11", "geneb-bench": "0.1.0"}, suite="geneb",
     )
 
 

@@ -17,7 +17,7 @@ from geneb_bench.results.record import iter_results
 RunWriter = Callable[..., Path]
 
 
-def test_complete_category_is_ranked_partial_is_not(tmp_path: Path, run_writer: RunWriter,
+def test_complete_category_gets_a_would_rank_partial_run_no_rank(tmp_path: Path, run_writer: RunWriter,
                                                     tf_tasks: list[str]) -> None:
     run_writer(tmp_path, "mine", tasks=tf_tasks, regimes=("full",), score=lambda t, r: 0.6)
     placement = compare_to_published(tidy(iter_results(tmp_path))).set_index("category")
@@ -25,14 +25,15 @@ def test_complete_category_is_ranked_partial_is_not(tmp_path: Path, run_writer: 
     official = published_table(official_only=True)
     higher = int((official.loc[official["regime"] == "full", "TF Binding"] > 0.6).sum())
     assert tf["status"] == "complete"
-    assert tf["rank"] == higher + 1
+    assert tf["would_rank"] == higher + 1
+    assert pd.isna(tf["rank"])  # the run as a whole is partial: no rank, even for a complete category
     assert tf["of"] == 40
     assert tf["best"] == "enformer-official-rough"
     assert tf["diff_to_best"] == pytest.approx(0.6 - 0.698)
     macro = placement.loc["macro"]
     assert macro["status"] == "partial: 5/100 tasks"
     assert pd.isna(macro["rank"])
-    assert macro["would_rank"] >= 1
+    assert pd.isna(macro["would_rank"])  # 5 of 100 tasks: no placement, not even a hint
     assert set(placement.index) == {"TF Binding", "macro", "micro"}
 
 
@@ -59,5 +60,5 @@ def test_cli_report_compare_published(tmp_path: Path, run_writer: RunWriter, tf_
     run_writer(tmp_path, "mine", tasks=tf_tasks, regimes=("full",))
     assert main(["report", str(tmp_path), "--compare-published"]) == 0
     out = capsys.readouterr().out
-    assert "mine (full): partial: 5/100 tasks of the geneb suite" in out
+    assert "mine (full): not ranked: partial: 5/100 tasks (5/100 tasks, 1/13 categories)" in out
     assert "Among the 40 published models" in out

@@ -34,11 +34,14 @@ def test_write_figures_png_and_svg(small_table: pd.DataFrame, tmp_path: Path) ->
         assert "<svg" in svg.read_text()
 
 
-def test_heatmap_labels_local_partial_rows(small_table: pd.DataFrame) -> None:
+def test_heatmap_puts_partial_rows_in_their_own_panel(small_table: pd.DataFrame) -> None:
     fig = figures.heatmap(small_table)
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert any("[local]" in label and "partial: 5/100 tasks" in label for label in labels)
-    assert any("[self-rep.]" in label for label in labels)
+    ranked = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    apart = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert any("[local]" in label and "partial: 5/100 tasks" in label for label in apart)
+    assert not any("[local]" in label for label in ranked)  # never sorted in among the published rows
+    assert "Not ranked" in fig.axes[1].get_title()
+    assert any("[self-rep.]" in label for label in ranked)
     assert isinstance(fig, Figure)
 
 

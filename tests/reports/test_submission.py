@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from geneb_bench import __version__
 from geneb_bench.cli import main
 from geneb_bench.reports.submission import build_submission, geneb_task_ids, validate_submission
 
@@ -23,7 +24,9 @@ def good(complete_run: Path) -> dict[str, Any]:
 
 def test_complete_run_gives_a_valid_submission(good: dict[str, Any]) -> None:
     assert good["schema_version"] == "1.0"
-    assert good["harness"] == "GENEB-0.1.0"
+    assert good["harness"] == f"geneb-bench-{__version__}"  # this harness, not the authors'
+    assert good["protocol"] == {"version": "geneb-1.0", "seeds": [13, 17, 42, 123, 997],
+                                "probe": "logistic-regression", "probe_implementation": "sklearn"}
     assert good["model"]["name"] == "kmer-3"
     assert list(good["results"]) == ["full", "10shot", "1shot"]
     tasks = geneb_task_ids()

@@ -53,7 +53,7 @@ def test_regimes_in_protocol_order_and_rendering(tmp_path) -> None:  # type: ign
     assert "MCC - full" in text
     assert "0.4000" in text
     paths = write_reports(frame, tmp_path)
-    assert {p.name for p in paths} == {"leaderboard.md", "leaderboard.csv", "results.csv"}
+    assert {p.name for p in paths} == {"leaderboard.md", "leaderboard.csv", "leaderboard.tex", "results.csv"}
     csv = pd.read_csv(tmp_path / "leaderboard.csv")
     row = csv[(csv.regime == "full") & (csv.metric == "mcc") & (csv.model == "a")]
     assert row["macro"].item() == pytest.approx(0.4)

@@ -1,0 +1,84 @@
+"""Outcomes a CI can trust: a run that measured nothing fails; skips are summarised once per cause."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+# Imported before the in-process runs (pytester restores sys.modules after each; numpy's fft module
+# cannot be imported twice in one process).
+import geneb_bench.probe.evaluate
+import geneb_bench.runner.session  # noqa: F401
+from geneb_bench.data.suites import geneb_task_specs
+from geneb_bench.models.base import ModelUnavailable
+
+if TYPE_CHECKING:
+    from conftest import Sweep
+
+
+@pytest.fixture
+def bench(sweep: Sweep) -> Sweep:
+    sweep.good_task("prom_a", 1, "TATAAAT", "Promoters")
+    sweep.good_task("tf_a", 2, "GGGCGGG", "TF Binding")
+    return sweep
+
+
+@pytest.fixture
+def broken_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kmer-6 cannot load (as a checkpoint without weights cannot); kmer-3 still works."""
+    import geneb_bench.runner.session as session
+    from geneb_bench.models.registry import build_embedder
+
+    def build(spec, device):  # type: ignore[no-untyped-def]
+        if spec.key == "kmer-6":
+            raise ModelUnavailable("kmer-6: no weights in the checkpoint")
+        return build_embedder(spec, device)
+
+    monkeypatch.setattr(session, "build_embedder", build)
+
+
+def test_a_model_that_cannot_load_fails_the_run(bench: Sweep, broken_model: None) -> None:
+    result = bench.run(models=("kmer-3", "kmer-6"))
+    result.assert_outcomes(passed=4, skipped=4)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    text = result.stdout.str()
+    assert "geneb: FAILED: 1 selected model(s) could not be loaded (kmer-6)" in text
+    # one line per cause, before the table
+    assert text.count("model kmer-6 (4 items): kmer-6: no weights in the checkpoint") == 1
+    assert text.index("GENEB skips: 4 items, 1 causes") < text.index("GENEB results")
+
+
+def test_allow_skips_accepts_it(bench: Sweep, broken_model: None) -> None:
+    result = bench.run("--geneb-allow-skips", models=("kmer-3", "kmer-6"))
+    assert result.ret == pytest.ExitCode.OK
+    assert "geneb: accepted (--geneb-allow-skips): 1 selected model(s) could not be loaded" in result.stdout.str()
+
+
+def test_all_skipped_fails_and_allow_skips_accepts(bench: Sweep, broken_model: None) -> None:
+    result = bench.run(models=("kmer-6",))
+    result.assert_outcomes(skipped=4)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert bench.run("--geneb-allow-skips", models=("kmer-6",)).ret == pytest.ExitCode.OK
+
+
+def test_missing_data_dir_fails_with_one_cause(sweep: Sweep, tmp_path_factory: pytest.TempPathFactory) -> None:
+    task = geneb_task_specs()[0].task_id
+    missing = tmp_path_factory.mktemp("x") / "no-such-dir"
+    args = (f"--geneb-data-dir={missing}", "-k", task)
+    result = sweep.pytester.runpytest(*sweep.args(*args), "--geneb-suite=geneb")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    text = result.stdout.str()
+    skipped = result.parseoutcomes()["skipped"]
+    assert f"geneb: FAILED: no item produced a result ({skipped} skipped)" in text
+    assert text.count(f"the data directory {missing} does not exist") == 1  # one cause, said once
+    assert f"GENEB skips: {skipped} items, 1 causes" in text
+    allowed = sweep.pytester.runpytest(*sweep.args(*args, "--geneb-allow-skips"), "--geneb-suite=geneb")
+    assert allowed.ret == pytest.ExitCode.OK
+
+
+def test_a_complete_run_passes_without_a_verdict(bench: Sweep) -> None:
+    result = bench.run()
+    assert result.ret == pytest.ExitCode.OK
+    assert "geneb: FAILED" not in result.stdout.str()
+    assert "GENEB skips" not in result.stdout.str()
