@@ -31,6 +31,8 @@ import geneb_bench.results.aggregate
 import geneb_bench.runner.session  # noqa: F401
 from geneb_bench.categories import get_category
 
+# The results folder of a Sweep run: its suite ("reliability"), seed 13 only (a protocol variant).
+SWEEP_SCOPE = "reliability+seeds__13"
 BENCH_MODULE = "from geneb_bench.benchmark import test_geneb\n"
 SEQ_LEN = 60
 

@@ -28,6 +28,7 @@ from geneb_bench.embeddings import key as key_module
 from geneb_bench.embeddings.cache import CacheDisabledWarning, CacheLockTimeout, EmbeddingCache, cache_key
 from geneb_bench.embeddings.engine import EmbeddingEngine, token_budget_batches
 from geneb_bench.results.record import METRICS, read_result, result_path
+from tests.conftest import SWEEP_SCOPE
 
 if TYPE_CHECKING:
     from conftest import Sweep
@@ -231,7 +232,7 @@ def test_corrupt_result_file_is_recomputed_by_its_item(sweep: Sweep) -> None:
     sweep.good_task("good_a")
     sweep.regimes = "full"
     sweep.run().assert_outcomes(passed=1)
-    path = result_path(sweep.root / "out", "kmer-3", "good_a", "full")
+    path = result_path(sweep.root / "out", "kmer-3", "good_a", "full", SWEEP_SCOPE)
     good = json.loads(path.read_text())
     path.write_text(json.dumps({**good, "per_seed": 5}))
     result = sweep.run()
@@ -264,7 +265,7 @@ def test_report_skips_a_corrupt_result_with_a_warning(sweep: Sweep, capsys: pyte
     sweep.good_task("good_b", seed=2)
     sweep.regimes = "full"
     sweep.run().assert_outcomes(passed=2)
-    bad = result_path(sweep.root / "out", "kmer-3", "good_b", "full")
+    bad = result_path(sweep.root / "out", "kmer-3", "good_b", "full", SWEEP_SCOPE)
     bad.write_text(bad.read_text()[:100])
     capsys.readouterr()
     assert geneb(["report", str(sweep.root / "out")]) == 0

@@ -33,11 +33,11 @@ import torch
 from geneb_bench.embeddings.cache import EmbeddingCache
 from geneb_bench.results.record import ItemResult, read_result, result_path, write_result
 from geneb_bench.results.render import write_reports
+from tests.conftest import SWEEP_SCOPE
 
 if TYPE_CHECKING:
     from conftest import Sweep
 
-SCOPE = "reliability+seeds__13"  # the sweep's results folder: its suite, seed 13 only (a variant)
 
 
 # ---- out of memory -------------------------------------------------------------------------------------
@@ -183,12 +183,12 @@ def test_disk_full_in_a_sweep_turns_caching_off_and_a_full_results_disk_fails_cl
     assert sweep.leftovers() == []
 
     sweep.run().assert_outcomes(passed=2)  # space again: the cache fills
-    size = result_path(sweep.root / "out", "kmer-3", "good_a", "full", SCOPE).stat().st_size
+    size = result_path(sweep.root / "out", "kmer-3", "good_a", "full", SWEEP_SCOPE).stat().st_size
     assert size > 1024
     # cache full now; only the result (> 1 kB) is written: the item fails naming it, nothing half-written
     run = sweep.subprocess("--capture=sys", preexec_fn=lambda: _quota(1024), results="out2")
     assert run.returncode == 1, run.stdout[-3000:]
-    path = result_path(sweep.root / "out2", "kmer-3", "good_a", "full", SCOPE)
+    path = result_path(sweep.root / "out2", "kmer-3", "good_a", "full", SWEEP_SCOPE)
     assert f"OSError: [Errno 27] cannot write {path}: File too large" in run.stdout
     assert not path.exists()
     assert sweep.leftovers("out2") == []
