@@ -18,7 +18,9 @@ def run_notes(results: Iterable[ItemResult]) -> list[str]:
     for r in results:
         if r.task_id not in tasks:
             tasks.add(r.task_id)
-            if r.task_revision:
+            # how the data was cut (split, subsample, dropped rows) is a sentence; a bare version or commit
+            # ("lite-1", a hub sha) says nothing a reader needs beside the numbers
+            if r.task_revision and " " in r.task_revision.strip():
                 lines.append(f"task {r.task_id}: {r.task_revision}")
         if r.health and (r.model, r.task_id) not in pairs:
             pairs.add((r.model, r.task_id))
