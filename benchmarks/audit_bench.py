@@ -33,15 +33,21 @@ print(json.dumps(audit.to_json() | {"n_train": len(data.train_sequences), "n_tes
 def run_one(task_id: str, data_dir: Path, cache_dir: Path) -> dict[str, object]:
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen([sys.executable, "-c", CHILD, task_id, str(data_dir), str(cache_dir)], stdout=out,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, task_id, str(data_dir), str(cache_dir)],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read()
     wall = time.perf_counter() - started
-    row: dict[str, object] = json.loads(text.strip().splitlines()[-1]) if proc.returncode == 0 and text.strip() \
+    row: dict[str, object] = (
+        json.loads(text.strip().splitlines()[-1])
+        if proc.returncode == 0 and text.strip()
         else {"task_id": task_id, "status": "error", "message": f"exit {proc.returncode}"}
+    )
     return row | {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024}
 
 
@@ -61,13 +67,40 @@ def main() -> None:
             r = run_one(task_id, args.data_dir, cache)
             flags = r.get("flags") or []
             mcc = r.get("baseline_mcc")
-            rows.append([task_id, r.get("n_train", ""), r.get("n_test", ""), r.get("verdict") or r.get("status"),
-                         "; ".join(f"{f['status']} {f['check']} {f['value']:.3f}" for f in flags if f["status"] == "FAIL"),
-                         "; ".join(f"{f['check']} {f['value']:.3f}" for f in flags if f["status"] == "WARN"),
-                         "" if mcc is None else f"{mcc:.3f}", f"{r['wall_s']:.1f}", f"{r['peak_rss_mb']:.0f}"])
+            rows.append(
+                [
+                    task_id,
+                    r.get("n_train", ""),
+                    r.get("n_test", ""),
+                    r.get("verdict") or r.get("status"),
+                    "; ".join(
+                        f"{f['status']} {f['check']} {f['value']:.3f}" for f in flags if f["status"] == "FAIL"
+                    ),
+                    "; ".join(f"{f['check']} {f['value']:.3f}" for f in flags if f["status"] == "WARN"),
+                    "" if mcc is None else f"{mcc:.3f}",
+                    f"{r['wall_s']:.1f}",
+                    f"{r['peak_rss_mb']:.0f}",
+                ]
+            )
             print("\t".join(map(str, rows[-1])), file=sys.stderr, flush=True)
-    print(tabulate(rows, headers=["task", "train", "test", "verdict", "FAIL checks", "WARN checks", "no-model MCC",
-                                  "wall s", "peak RSS MB"], tablefmt="github", disable_numparse=True))
+    print(
+        tabulate(
+            rows,
+            headers=[
+                "task",
+                "train",
+                "test",
+                "verdict",
+                "FAIL checks",
+                "WARN checks",
+                "no-model MCC",
+                "wall s",
+                "peak RSS MB",
+            ],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ from geneb_bench.protocol import REGIMES, SEEDS
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="random-bert-tiny")
     parser.add_argument("--suite", default="lite")
     parser.add_argument("--budgets", type=int, nargs=2, default=(8192, 512))
@@ -46,7 +48,9 @@ def main() -> None:
         cells = []
         for regime in REGIMES:
             mccs = [
-                evaluate_regime(v[:n_train], data.train_labels, v[n_train:], data.test_labels, regime, SEEDS).mean("mcc")
+                evaluate_regime(
+                    v[:n_train], data.train_labels, v[n_train:], data.test_labels, regime, SEEDS
+                ).mean("mcc")
                 for v in vectors
             ]
             change = abs(mccs[0] - mccs[1])
@@ -56,8 +60,10 @@ def main() -> None:
             cells.append(f"{mccs[0]:.4f}/{mccs[1]:.4f}")
         print(f"{spec.task_id:34s} {diff:9.2e}  " + "  ".join(f"{c:>17s}" for c in cells))
     embedder.close()
-    print(f"\n{args.model}, budgets {args.budgets[0]} vs {args.budgets[1]}: max |vector difference| {largest_vec:.3e}; "
-          f"mean MCC changed in {moved} of {items} items, by at most {largest_mcc:.4f}")
+    print(
+        f"\n{args.model}, budgets {args.budgets[0]} vs {args.budgets[1]}: max |vector difference| {largest_vec:.3e}; "
+        f"mean MCC changed in {moved} of {items} items, by at most {largest_mcc:.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -26,16 +26,26 @@ def wall_times(argv: list[str], repeat: int, env: dict[str, str], cwd: str) -> l
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", LAUNCH, *argv] if argv else [sys.executable, "-c", "pass"],
-                       stdout=subprocess.DEVNULL, check=True, timeout=120, env=env, cwd=cwd)
+        subprocess.run(
+            [sys.executable, "-c", LAUNCH, *argv] if argv else [sys.executable, "-c", "pass"],
+            stdout=subprocess.DEVNULL,
+            check=True,
+            timeout=120,
+            env=env,
+            cwd=cwd,
+        )
         times.append(time.perf_counter() - start)
     return times
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--src", default=None, help="a checkout to import geneb_bench from (default: installed)")
+    parser.add_argument(
+        "--src", default=None, help="a checkout to import geneb_bench from (default: installed)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "GENEB_CACHE_DIR": cache}  # an empty cache: `cache ls` lists nothing

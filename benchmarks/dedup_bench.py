@@ -53,7 +53,10 @@ class Counting:
 
 
 def mcc_table(
-    vectors: dict[str, tuple[np.ndarray, np.ndarray]], data: dict[str, Any], regimes: Sequence[Any], seeds: Sequence[int]
+    vectors: dict[str, tuple[np.ndarray, np.ndarray]],
+    data: dict[str, Any],
+    regimes: Sequence[Any],
+    seeds: Sequence[int],
 ) -> tuple[dict[tuple[str, str], float], float]:
     from geneb_bench.probe.evaluate import evaluate_regime
 
@@ -73,15 +76,26 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("GENEB_DATA_DIR") or DEFAULT_DATA))
-    parser.add_argument("--tasks", default="all", help="comma-separated task ids, or all (every task in --data-dir)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("GENEB_DATA_DIR") or DEFAULT_DATA)
+    )
+    parser.add_argument(
+        "--tasks", default="all", help="comma-separated task ids, or all (every task in --data-dir)"
+    )
     parser.add_argument("--model", default="random-bert-tiny")
     parser.add_argument("--regimes", default="full", help="comma-separated regimes for the MCC tables")
     parser.add_argument("--seeds", default="13", help="comma-separated probe seeds for the MCC tables")
-    parser.add_argument("--authors-tasks", default="leannmlindsey_GUE_prom_core_tata",
-                        help="tasks the authors' extractor is timed on (comma-separated, or none)")
-    parser.add_argument("--authors-n", type=int, default=2000, help="rows per authors task (first n of train+test)")
+    parser.add_argument(
+        "--authors-tasks",
+        default="leannmlindsey_GUE_prom_core_tata",
+        help="tasks the authors' extractor is timed on (comma-separated, or none)",
+    )
+    parser.add_argument(
+        "--authors-n", type=int, default=2000, help="rows per authors task (first n of train+test)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -92,16 +106,30 @@ def main() -> None:
 
     regimes = [get_regime(r) for r in args.regimes.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    tasks = (sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
-             if args.tasks == "all" else args.tasks.split(","))
-    print(f"model {args.model}, torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}, data {args.data_dir}")
-    print(f"MCC tables: regimes {args.regimes}, seeds {args.seeds} (sklearn probe, the same for both engines)")
+    tasks = (
+        sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
+        if args.tasks == "all"
+        else args.tasks.split(",")
+    )
+    print(
+        f"model {args.model}, torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f}, data {args.data_dir}"
+    )
+    print(
+        f"MCC tables: regimes {args.regimes}, seeds {args.seeds} (sklearn probe, the same for both engines)"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(suite="geneb", models=(args.model,), regimes=tuple(regimes), seeds=tuple(seeds),
-                            data_dir=args.data_dir, cache_dir=Path(tmp) / "cache", results_dir=Path(tmp) / "results",
-                            device="cpu")
+        settings = Settings(
+            suite="geneb",
+            models=(args.model,),
+            regimes=tuple(regimes),
+            seeds=tuple(seeds),
+            data_dir=args.data_dir,
+            cache_dir=Path(tmp) / "cache",
+            results_dir=Path(tmp) / "results",
+            device="cpu",
+        )
         session = GenebSession(settings)
         spec = session.models[0]
         data = {task: session.suite.load(task, args.data_dir) for task in tasks}
@@ -114,15 +142,17 @@ def main() -> None:
         n_rows = sum(len(r) for r in rows.values())
         per_task_distinct = sum(len(set(r)) for r in rows.values())
         all_distinct = len({s for r in rows.values() for s in r})
-        print(f"\n{len(tasks)} tasks: {n_rows:,} train+test sequences, {per_task_distinct:,} distinct within their "
-              f"task (summed), {all_distinct:,} distinct over all tasks")
+        print(
+            f"\n{len(tasks)} tasks: {n_rows:,} train+test sequences, {per_task_distinct:,} distinct within their "
+            f"task (summed), {all_distinct:,} distinct over all tasks"
+        )
 
         # -- today's engine: every row ----------------------------------------------------------------
         current: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         start = time.perf_counter()
         for task, d in data.items():
             vectors = counter(rows[task])
-            current[task] = (vectors[: len(d.train_sequences)], vectors[len(d.train_sequences):])
+            current[task] = (vectors[: len(d.train_sequences)], vectors[len(d.train_sequences) :])
         t_current = time.perf_counter() - start
         seq_current, tok_current = counter.sequences, counter.tokens
 
@@ -137,14 +167,24 @@ def main() -> None:
         t_distinct = time.perf_counter() - start
         seq_distinct, tok_distinct = counter.sequences, counter.tokens
         stored = sum(s.computed for _, _, s in session.embed_stats)
-        diff = max(float(np.abs(a - b).max()) for t in tasks for a, b in zip(current[t], distinct[t], strict=True))
+        diff = max(
+            float(np.abs(a - b).max()) for t in tasks for a, b in zip(current[t], distinct[t], strict=True)
+        )
 
-        print(f"\n{'engine':10}{'sequences computed':>20}{'padded tokens computed':>24}{'wall s':>10}{'x':>7}")
+        print(
+            f"\n{'engine':10}{'sequences computed':>20}{'padded tokens computed':>24}{'wall s':>10}{'x':>7}"
+        )
         print(f"{'current':10}{seq_current:20,}{tok_current:24,}{t_current:10.1f}{1.0:7.2f}")
-        print(f"{'distinct':10}{seq_distinct:20,}{tok_distinct:24,}{t_distinct:10.1f}{t_current / t_distinct:7.2f}")
-        print(f"sequences embedded by the distinct engine: {seq_distinct:,} (store wrote {stored:,}); distinct over "
-              f"all tasks: {all_distinct:,}; {'EQUAL' if seq_distinct == all_distinct else 'DIFFERENT'}")
-        print(f"wall time ratio current / distinct: {t_current / t_distinct:.2f}; max |diff| of the vectors: {diff:.2e}")
+        print(
+            f"{'distinct':10}{seq_distinct:20,}{tok_distinct:24,}{t_distinct:10.1f}{t_current / t_distinct:7.2f}"
+        )
+        print(
+            f"sequences embedded by the distinct engine: {seq_distinct:,} (store wrote {stored:,}); distinct over "
+            f"all tasks: {all_distinct:,}; {'EQUAL' if seq_distinct == all_distinct else 'DIFFERENT'}"
+        )
+        print(
+            f"wall time ratio current / distinct: {t_current / t_distinct:.2f}; max |diff| of the vectors: {diff:.2e}"
+        )
 
         # -- MCC tables --------------------------------------------------------------------------------
         mcc_current, t_fit = mcc_table(current, data, regimes, seeds)
@@ -154,8 +194,10 @@ def main() -> None:
             print(f"{task:42}{regime:>8}{value:13.4f}{mcc_distinct[(task, regime)]:14.4f}")
         same = all(f"{mcc_current[k]:.4f}" == f"{mcc_distinct[k]:.4f}" for k in mcc_current)
         worst = max(abs(mcc_current[k] - mcc_distinct[k]) for k in mcc_current)
-        print(f"MCC tables (4 decimals) identical: {same}; max |dMCC| {worst:.2e}; probe fits took {t_fit:.1f} s "
-              f"({len(mcc_current) * len(seeds)} fits)")
+        print(
+            f"MCC tables (4 decimals) identical: {same}; max |dMCC| {worst:.2e}; probe fits took {t_fit:.1f} s "
+            f"({len(mcc_current) * len(seeds)} fits)"
+        )
 
         # -- the authors' pipeline ------------------------------------------------------------------------
         authors_tasks = [] if args.authors_tasks == "none" else args.authors_tasks.split(",")
@@ -166,11 +208,13 @@ def main() -> None:
             counter.sequences = counter.tokens = 0
             t_ours, ours = timed(lambda s=sample: counter(s))
             full = len(d.train_sequences) + len(d.test_sequences)
-            print(f"\nauthors' extractor on {task}, first {len(sample):,} of {full:,} rows: {t_authors:.2f} s, "
-                  f"{tokens:,} padded tokens (engine: {t_ours:.2f} s, {counter.tokens:,} tokens; "
-                  f"max |diff| {float(np.abs(theirs - ours).max()):.1e}); their pipeline extracts once per fit: "
-                  f"projected 15 x {t_authors * full / len(sample):.1f} s = {15 * t_authors * full / len(sample):.0f} s "
-                  f"for this task vs {t_current * full / n_rows:.1f} s (current, pro rata) here")
+            print(
+                f"\nauthors' extractor on {task}, first {len(sample):,} of {full:,} rows: {t_authors:.2f} s, "
+                f"{tokens:,} padded tokens (engine: {t_ours:.2f} s, {counter.tokens:,} tokens; "
+                f"max |diff| {float(np.abs(theirs - ours).max()):.1e}); their pipeline extracts once per fit: "
+                f"projected 15 x {t_authors * full / len(sample):.1f} s = {15 * t_authors * full / len(sample):.0f} s "
+                f"for this task vs {t_current * full / n_rows:.1f} s (current, pro rata) here"
+            )
         session.close()
 
 

@@ -89,7 +89,10 @@ def engine_tokens(embedder: Any, sequences: Sequence[str]) -> tuple[int, int]:
     from geneb_bench.embeddings.engine import token_budget_batches
 
     lengths = [len(ids) for ids in embedder.encode(sequences)]
-    computed = sum(len(b) * max(lengths[i] for i in b) for b in token_budget_batches(lengths, embedder.token_budget, False))
+    computed = sum(
+        len(b) * max(lengths[i] for i in b)
+        for b in token_budget_batches(lengths, embedder.token_budget, False)
+    )
     return computed, sum(lengths)
 
 
@@ -122,18 +125,24 @@ def compare(embedder: Any, task: str, sequences: list[str], repeats: int) -> tup
         rows.append((name, t, tokens, diff, peak))
     lengths = sorted({len(s) for s in sequences})
     shown = f"{lengths[0]}-{lengths[-1]}" if len(lengths) > 1 else str(lengths[0])
-    print(f"\n== {task}: {len(sequences)} sequences, {shown} bp, {needed:,} tokens needed, "
-          f"budget {embedder.token_budget:,} tokens/batch")
+    print(
+        f"\n== {task}: {len(sequences)} sequences, {shown} bp, {needed:,} tokens needed, "
+        f"budget {embedder.token_budget:,} tokens/batch"
+    )
     table(rows, len(sequences), needed)
     return rows, needed
 
 
 def table(rows: Sequence[Row], n_sequences: int, needed: int) -> None:
-    print(f"{'':18}{'wall s':>9}{'seq/s':>10}{'tokens computed':>17}{'/needed':>9}{'engine x':>10}"
-          f"{'max|diff|':>11}{'peak RSS':>11}")
+    print(
+        f"{'':18}{'wall s':>9}{'seq/s':>10}{'tokens computed':>17}{'/needed':>9}{'engine x':>10}"
+        f"{'max|diff|':>11}{'peak RSS':>11}"
+    )
     for name, t, tokens, diff, peak in rows:
-        print(f"{name:18}{t:9.2f}{n_sequences / t:10.0f}{tokens:17,}{tokens / needed:9.2f}"
-              f"{t / rows[0][1]:10.2f}{diff:11.1e}{mib(peak):>11}")
+        print(
+            f"{name:18}{t:9.2f}{n_sequences / t:10.0f}{tokens:17,}{tokens / needed:9.2f}"
+            f"{t / rows[0][1]:10.2f}{diff:11.1e}{mib(peak):>11}"
+        )
 
 
 def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
@@ -142,9 +151,18 @@ def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
     from geneb_bench.runner.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
+
         def session(cache: Path) -> GenebSession:
-            settings = Settings(suite="geneb", models=(model,), regimes=REGIMES, seeds=(13,), data_dir=data_dir,
-                                cache_dir=cache, results_dir=Path(tmp) / "results", device="cpu")
+            settings = Settings(
+                suite="geneb",
+                models=(model,),
+                regimes=REGIMES,
+                seeds=(13,),
+                data_dir=data_dir,
+                cache_dir=cache,
+                results_dir=Path(tmp) / "results",
+                device="cpu",
+            )
             return GenebSession(settings)
 
         probe = session(Path(tmp) / "unused")
@@ -170,8 +188,10 @@ def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
             warm_session.close()
         n = len(data.train_sequences) + len(data.test_sequences)
         cold, warm = min(colds), min(warms)
-        print(f"\n== session path (GenebSession.embeddings: key, lock, npz, checksum), {task}, {n} sequences "
-              "(train + test)")
+        print(
+            f"\n== session path (GenebSession.embeddings: key, lock, npz, checksum), {task}, {n} sequences "
+            "(train + test)"
+        )
         print(f"{'':18}{'wall s':>9}{'seq/s':>10}")
         print(f"{'cold (extract)':18}{cold:9.3f}{n / cold:10.0f}    peak RSS {mib(peak)}")
         print(f"{'warm (cache hit)':18}{warm:9.3f}{n / warm:10.0f}")
@@ -179,9 +199,15 @@ def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("GENEB_DATA_DIR") or DEFAULT_DATA))
-    parser.add_argument("--tasks", default="all", help="comma-separated task ids, or all (every task in --data-dir)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("GENEB_DATA_DIR") or DEFAULT_DATA)
+    )
+    parser.add_argument(
+        "--tasks", default="all", help="comma-separated task ids, or all (every task in --data-dir)"
+    )
     parser.add_argument("--session-task", default="leannmlindsey_GUE_prom_core_tata")
     parser.add_argument("--model", default="random-bert-tiny")
     parser.add_argument("--n", type=int, default=500, help="sequences per task (first n of train)")
@@ -198,10 +224,15 @@ def main() -> None:
     embedder.configure(progress=False)
     if args.budget:
         embedder.token_budget = args.budget
-    print(f"model {args.model}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{os.cpu_count()} cores, data {args.data_dir}")
-    tasks = (sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
-             if args.tasks == "all" else args.tasks.split(","))
+    print(
+        f"model {args.model}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{os.cpu_count()} cores, data {args.data_dir}"
+    )
+    tasks = (
+        sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
+        if args.tasks == "all"
+        else args.tasks.split(",")
+    )
     per_task: list[list[Row]] = []
     n_total = needed_total = 0
     for task in tasks:
@@ -212,7 +243,13 @@ def main() -> None:
     embedder.close()
     print(f"\n== all {len(tasks)} tasks: {n_total:,} sequences, {needed_total:,} tokens needed")
     totals = [  # per contender (rows are in the same order for every task): summed times and tokens, worst diff/RSS
-        (runs[0][0], sum(r[1] for r in runs), sum(r[2] for r in runs), max(r[3] for r in runs), max(r[4] for r in runs))
+        (
+            runs[0][0],
+            sum(r[1] for r in runs),
+            sum(r[2] for r in runs),
+            max(r[3] for r in runs),
+            max(r[4] for r in runs),
+        )
         for runs in zip(*per_task, strict=True)
     ]
     table(totals, n_total, needed_total)

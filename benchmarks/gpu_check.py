@@ -68,9 +68,14 @@ def random_bert(hidden: int, layers: int, device: str, dtype: Any) -> tuple[Any,
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=16, hidden_size=hidden, num_hidden_layers=layers,
-                        num_attention_heads=max(1, hidden // 64), intermediate_size=4 * hidden,
-                        max_position_embeddings=1024)
+    config = BertConfig(
+        vocab_size=16,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=max(1, hidden // 64),
+        intermediate_size=4 * hidden,
+        max_position_embeddings=1024,
+    )
     model = BertModel(config, add_pooling_layer=False).to(device=device, dtype=dtype).eval()
     return model, sum(p.numel() for p in model.parameters())
 
@@ -127,7 +132,9 @@ def hyena_style(width: int, layers: int, max_len: int, device: str, dtype: Any) 
     return model, sum(p.numel() for p in model.parameters())
 
 
-def extraction(forward: Callable[[Any, Any], Any], device: str, n: int, length: int, budget: int) -> tuple[float, Any]:
+def extraction(
+    forward: Callable[[Any, Any], Any], device: str, n: int, length: int, budget: int
+) -> tuple[float, Any]:
     """Tokens/s of the engine over n random sequences of 3/4 to all of ``length`` tokens (one warm-up batch)."""
     from geneb_bench.embeddings.engine import EmbeddingEngine
 
@@ -144,16 +151,24 @@ def store_check(device: str, n: int, dim: int) -> list[Row]:
 
     rng = np.random.default_rng(0)
     store = EmbeddingStore(max_bytes=2**40)
-    store.put(("m", "t"), rng.standard_normal((n, dim), dtype=np.float32),
-              rng.standard_normal((n // 4, dim), dtype=np.float32), cached=False)
+    store.put(
+        ("m", "t"),
+        rng.standard_normal((n, dim), dtype=np.float32),
+        rng.standard_normal((n // 4, dim), dtype=np.float32),
+        cached=False,
+    )
     first, _ = clock(device, lambda: store.on_device(("m", "t"), device))
     again, _ = clock(device, lambda: store.on_device(("m", "t"), device))
     setting = f"{n:,}+{n // 4:,} x {dim} float32 -> {device}"
-    return [("resident store", f"{setting}: first copy", first * 1e3, "ms"),
-            ("resident store", f"{setting}: later regimes", again * 1e3, "ms")]
+    return [
+        ("resident store", f"{setting}: first copy", first * 1e3, "ms"),
+        ("resident store", f"{setting}: later regimes", again * 1e3, "ms"),
+    ]
 
 
-def probe_check(device: str, vectors: np.ndarray, labels: np.ndarray, seeds: list[int]) -> tuple[list[Row], float]:
+def probe_check(
+    device: str, vectors: np.ndarray, labels: np.ndarray, seeds: list[int]
+) -> tuple[list[Row], float]:
     from geneb_bench.probe.evaluate import evaluate_regime
     from geneb_bench.protocol import REGIMES
 
@@ -165,14 +180,19 @@ def probe_check(device: str, vectors: np.ndarray, labels: np.ndarray, seeds: lis
         results, times = {}, {}
         for backend, where in (("sklearn", "cpu"), ("torch", device)):
             times[backend], results[backend] = clock(
-                where, lambda b=backend, w=where, r=regime: evaluate_regime(  # type: ignore[misc]
-                    x_train, y_train, x_test, y_test, r, seeds, backend=b, device=w))
+                where,
+                lambda b=backend, w=where, r=regime: evaluate_regime(  # type: ignore[misc]
+                    x_train, y_train, x_test, y_test, r, seeds, backend=b, device=w
+                ),
+            )
         dmcc = abs(results["sklearn"].mean("mcc") - results["torch"].mean("mcc"))
         worst = max(worst, dmcc)
         setting = f"{regime.name}, {split:,} x {vectors.shape[1]}, {len(seeds)} seeds"
-        rows += [("probe sklearn (cpu)", setting, times["sklearn"], "s"),
-                 (f"probe torch ({device})", setting, times["torch"], "s"),
-                 ("probe |dMCC|", setting, dmcc, "")]
+        rows += [
+            ("probe sklearn (cpu)", setting, times["sklearn"], "s"),
+            (f"probe torch ({device})", setting, times["torch"], "s"),
+            ("probe |dMCC|", setting, dmcc, ""),
+        ]
     return rows, worst
 
 
@@ -191,22 +211,46 @@ print(json.dumps({{"visible": os.environ.get("CUDA_VISIBLE_DEVICES"), "tokens_pe
 
 
 def two_workers(hidden: int, layers: int, n: int, length: int, budget: int) -> list[Row]:
-    code = WORKER.format(bench=str(Path(__file__).resolve().parent), hidden=hidden, layers=layers, n=n,
-                         length=length, budget=budget)
+    code = WORKER.format(
+        bench=str(Path(__file__).resolve().parent),
+        hidden=hidden,
+        layers=layers,
+        n=n,
+        length=length,
+        budget=budget,
+    )
     env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
     start = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-c", code], env={**env, "PYTEST_XDIST_WORKER": f"gw{i}"},
-                              stdout=subprocess.PIPE, text=True) for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env={**env, "PYTEST_XDIST_WORKER": f"gw{i}"},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     outs = [json.loads(p.communicate(timeout=240)[0].splitlines()[-1]) for p in procs]
     wall = time.perf_counter() - start
     gpus = ",".join(str(o["visible"]) for o in outs)
-    return [("2 workers", f"gw0, gw1 pinned to GPUs {gpus}: aggregate bf16", sum(o["tokens_per_s"] for o in outs), "tok/s"),
-            ("2 workers", "wall incl. start-up", wall, "s")]
+    return [
+        (
+            "2 workers",
+            f"gw0, gw1 pinned to GPUs {gpus}: aggregate bf16",
+            sum(o["tokens_per_s"] for o in outs),
+            "tok/s",
+        ),
+        ("2 workers", "wall incl. start-up", wall, "s"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dry", action="store_true", help="tiny sizes on the CPU (CI: checks the script runs)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--dry", action="store_true", help="tiny sizes on the CPU (CI: checks the script runs)"
+    )
     parser.add_argument("--json", type=Path, default=Path("gpu_check.json"))
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu (--dry: cpu)")
     args = parser.parse_args(argv)
@@ -215,10 +259,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     device = args.device or ("cpu" if args.dry or not torch.cuda.is_available() else "cuda")
     if args.dry:  # sizes: (bert hidden, layers), (hyena width, layers), sequences, length, budget, store rows, probe rows
-        bert, hyena, n, length, budget, store_n, probe_n, seeds = (64, 2), (32, 2), 16, 64, 512, 1000, 400, [13]
+        bert, hyena, n, length, budget, store_n, probe_n, seeds = (
+            (64, 2),
+            (32, 2),
+            16,
+            64,
+            512,
+            1000,
+            400,
+            [13],
+        )
     else:
         bert, hyena, n, length, budget, store_n, probe_n, seeds = (
-            (768, 12), (256, 8), 4096, 512, 65_536, 100_000, 20_000, [13, 17])
+            (768, 12),
+            (256, 8),
+            4096,
+            512,
+            65_536,
+            100_000,
+            20_000,
+            [13, 17],
+        )
     rows: list[Row] = []
     name = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
     print(f"device {device} ({name}), torch {torch.__version__}, dry={args.dry}", flush=True)
@@ -229,7 +290,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rows.append(("matmul peak", f"{label}, n={512 if args.dry else 8192}", peaks[label], "TFLOP/s"))
 
     probe_vectors = None
-    for model_name, build, size in (("random BERT", random_bert, bert), ("HyenaDNA-style", hyena_style, hyena)):
+    for model_name, build, size in (
+        ("random BERT", random_bert, bert),
+        ("HyenaDNA-style", hyena_style, hyena),
+    ):
         for label, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
             if model_name == "random BERT":
                 model, params = build(size[0], size[1], device, dtype)
@@ -242,8 +306,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             tps, vectors = extraction(forward, device, n, length, budget)
             share = 2 * params * tps / 1e12 / peaks[label]
             setting = f"{params / 1e6:.1f}M params, {label}, {n:,} x <= {length} tokens"
-            rows += [(f"extract {model_name}", setting, tps, "tok/s"),
-                     (f"extract {model_name}", f"{setting}: 2*params*tok/s / matmul peak", 100 * share, "%")]
+            rows += [
+                (f"extract {model_name}", setting, tps, "tok/s"),
+                (f"extract {model_name}", f"{setting}: 2*params*tok/s / matmul peak", 100 * share, "%"),
+            ]
             if model_name == "random BERT" and label == "fp32":
                 probe_vectors = vectors
             del model
@@ -251,8 +317,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     rng = np.random.default_rng(1)
     assert probe_vectors is not None
-    base = probe_vectors[rng.integers(0, len(probe_vectors), probe_n)] + rng.standard_normal(
-        (probe_n, probe_vectors.shape[1])).astype(np.float32) * probe_vectors.std()
+    base = (
+        probe_vectors[rng.integers(0, len(probe_vectors), probe_n)]
+        + rng.standard_normal((probe_n, probe_vectors.shape[1])).astype(np.float32) * probe_vectors.std()
+    )
     labels = (base @ rng.standard_normal(base.shape[1]) > 0).astype(np.int64)  # a linearly learnable task
     probe_rows, worst = probe_check(device, base.astype(np.float32), labels, seeds)
     rows += probe_rows
@@ -266,9 +334,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"{'check':{width[0]}}  {'setting':{width[1]}}  {'figure':>14}  unit")
     for check, setting, figure, unit in rows:
         print(f"{check:{width[0]}}  {setting:{width[1]}}  {figure:14,.4g}  {unit}")
-    report = {"device": device, "device_name": name, "torch": torch.__version__, "dry": args.dry,
-              "max_abs_dmcc": worst,
-              "rows": [{"check": c, "setting": s, "figure": f, "unit": u} for c, s, f, u in rows]}
+    report = {
+        "device": device,
+        "device_name": name,
+        "torch": torch.__version__,
+        "dry": args.dry,
+        "max_abs_dmcc": worst,
+        "rows": [{"check": c, "setting": s, "figure": f, "unit": u} for c, s, f, u in rows],
+    }
     args.json.write_text(json.dumps(report, indent=1))
     print(f"written {args.json}")
     return report

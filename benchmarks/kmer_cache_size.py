@@ -37,8 +37,10 @@ def main() -> None:
                 cache.write({"model": f"kmer-{k}", "task": spec.task_id}, arrays)
             dense = sum(p.stat().st_size for p in dense_dir.iterdir())
             stored = sum(p.stat().st_size for p in Path(cache.root).rglob("*.npz"))
-            print(f"kmer-{k} on {len(tasks)} tasks: dense {dense / 1e6:.1f} MB, cached {stored / 1e6:.1f} MB "
-                  f"({dense / max(stored, 1):.1f}x smaller); computing them took {embed_s:.1f} s")
+            print(
+                f"kmer-{k} on {len(tasks)} tasks: dense {dense / 1e6:.1f} MB, cached {stored / 1e6:.1f} MB "
+                f"({dense / max(stored, 1):.1f}x smaller); computing them took {embed_s:.1f} s"
+            )
 
 
 if __name__ == "__main__":

@@ -26,9 +26,11 @@ def sequences(n: int, max_len: int, seed: int = 0) -> list[str]:
     rng = np.random.default_rng(seed)
     lengths = np.clip(rng.lognormal(mean=6.81, sigma=1.2, size=n), 200, max_len).astype(int)
     lengths[0] = max_len  # the longest transcript is always there
-    letters = np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, size=int(lengths.sum()))].tobytes().decode()
+    letters = (
+        np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, size=int(lengths.sum()))].tobytes().decode()
+    )
     ends = np.cumsum(lengths)
-    return [letters[e - n_: e] for e, n_ in zip(ends, lengths, strict=True)]
+    return [letters[e - n_ : e] for e, n_ in zip(ends, lengths, strict=True)]
 
 
 def rss_mb() -> float:
@@ -41,8 +43,9 @@ def run_mode(mode: str, n: int, max_len: int) -> dict[str, Any]:
     from geneb_bench.models.random_init import build_random_model, char_tokenizer
 
     tok = char_tokenizer(512)
-    model = build_random_model({"arch": "bert", "hidden_size": 16, "num_layers": 1, "num_heads": 2,
-                                "max_tokens": 512})
+    model = build_random_model(
+        {"arch": "bert", "hidden_size": 16, "num_layers": 1, "num_heads": 2, "max_tokens": 512}
+    )
     embedder = HFEmbedder(model, tok, max_tokens=512)
     seqs = sequences(n, max_len)
     before = rss_mb()
@@ -55,16 +58,24 @@ def run_mode(mode: str, n: int, max_len: int) -> dict[str, Any]:
     digest = hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]
     stats = embedder.last_stats if mode != "whole" else None
     return {
-        "mode": mode, "sequences": n, "total_nt": sum(map(len, seqs)),
-        "longest": max(map(len, seqs)), "rss_before_mb": round(before), "peak_rss_mb": round(rss_mb()),
-        "seconds": round(seconds, 2), "ids_sha256": digest, "char_bound": embedder.char_bound,
+        "mode": mode,
+        "sequences": n,
+        "total_nt": sum(map(len, seqs)),
+        "longest": max(map(len, seqs)),
+        "rss_before_mb": round(before),
+        "peak_rss_mb": round(rss_mb()),
+        "seconds": round(seconds, 2),
+        "ids_sha256": digest,
+        "char_bound": embedder.char_bound,
         "truncated": stats.truncated if stats else None,
         "mean_kept": round(stats.mean_kept, 4) if stats else None,
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=13_000)
     parser.add_argument("--max-len", type=int, default=123_000)
     parser.add_argument("--mode", choices=("whole", "chunked"), help=argparse.SUPPRESS)
@@ -74,9 +85,13 @@ def main() -> None:
         return
     rows = []
     for mode in ("whole", "chunked"):
-        out = subprocess.run([sys.executable, __file__, "--mode", mode, "--n", str(args.n), "--max-len",
-                              str(args.max_len)],
-                             capture_output=True, text=True, check=True, timeout=3600)
+        out = subprocess.run(
+            [sys.executable, __file__, "--mode", mode, "--n", str(args.n), "--max-len", str(args.max_len)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=3600,
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     for row in rows:
         print(json.dumps(row))

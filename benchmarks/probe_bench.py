@@ -43,7 +43,9 @@ from geneb_bench.protocol import PROBE_MAX_ITER, REGIMES, SEEDS
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "geneb-tasks-subset"
 QUICK_TASKS = (
-    "leannmlindsey_GUE_mouse_3", "leannmlindsey_GUE_mouse_2", "leannmlindsey_GUE_prom_300_tata",
+    "leannmlindsey_GUE_mouse_3",
+    "leannmlindsey_GUE_mouse_2",
+    "leannmlindsey_GUE_prom_300_tata",
     "leannmlindsey_GUE_prom_core_tata",
 )
 SUBSAMPLE_SEED = 0
@@ -69,8 +71,11 @@ def embed(cache: EmbeddingCache, key: str, data: TaskData, cap: int | None) -> E
     if cap is not None and n_full > cap:
         rows = np.sort(np.random.RandomState(SUBSAMPLE_SEED).choice(n_full, cap, replace=False))
     parts = {
-        "purpose": "probe-bench", "harness": __version__, "model": spec.identity(),
-        "task_id": data.spec.task_id, "task_fingerprint": data.fingerprint(),
+        "purpose": "probe-bench",
+        "harness": __version__,
+        "model": spec.identity(),
+        "task_id": data.spec.task_id,
+        "task_fingerprint": data.fingerprint(),
         "train_rows": None if rows.size == n_full else {"cap": cap, "seed": SUBSAMPLE_SEED},
     }
 
@@ -86,8 +91,15 @@ def embed(cache: EmbeddingCache, key: str, data: TaskData, cap: int | None) -> E
         return {"train": train, "test": test}
 
     arrays, _ = cache.get_or_compute(parts, compute)
-    return Embedded(key, data.spec.task_id, arrays["train"], data.train_labels[rows], arrays["test"],
-                    data.test_labels, n_full)
+    return Embedded(
+        key,
+        data.spec.task_id,
+        arrays["train"],
+        data.train_labels[rows],
+        arrays["test"],
+        data.test_labels,
+        n_full,
+    )
 
 
 def authors_loop(e: Embedded, reverse: bool = False) -> dict[str, npt.NDArray[np.float64]]:
@@ -101,9 +113,15 @@ def authors_loop(e: Embedded, reverse: bool = False) -> dict[str, npt.NDArray[np
         for regime in REGIMES:
             mccs = []
             for seed in SEEDS:
-                idx = np.arange(e.y_train.size) if regime.shots is None else kshot_indices(e.y_train, regime.shots, seed)
+                idx = (
+                    np.arange(e.y_train.size)
+                    if regime.shots is None
+                    else kshot_indices(e.y_train, regime.shots, seed)
+                )
                 idx = idx[::-1] if reverse else idx
-                clf = LogisticRegression(max_iter=PROBE_MAX_ITER, random_state=seed).fit(e.x_train[idx], e.y_train[idx])
+                clf = LogisticRegression(max_iter=PROBE_MAX_ITER, random_state=seed).fit(
+                    e.x_train[idx], e.y_train[idx]
+                )
                 pred = clf.predict(e.x_test)
                 mccs.append(matthews_corrcoef(e.y_test, pred))
                 accuracy_score(e.y_test, pred), f1_score(e.y_test, pred, average="macro")  # reported too
@@ -111,13 +129,24 @@ def authors_loop(e: Embedded, reverse: bool = False) -> dict[str, npt.NDArray[np
     return out
 
 
-def ours(e: Embedded, backend: str, dtype: type[np.floating] = np.float32) -> dict[str, npt.NDArray[np.float64]]:
-    results = evaluate_task(e.x_train.astype(dtype), e.y_train, e.x_test.astype(dtype), e.y_test, REGIMES, SEEDS,
-                            backend="torch" if backend == "torch" else "sklearn")
+def ours(
+    e: Embedded, backend: str, dtype: type[np.floating] = np.float32
+) -> dict[str, npt.NDArray[np.float64]]:
+    results = evaluate_task(
+        e.x_train.astype(dtype),
+        e.y_train,
+        e.x_test.astype(dtype),
+        e.y_test,
+        REGIMES,
+        SEEDS,
+        backend="torch" if backend == "torch" else "sklearn",
+    )
     return {name: r.values("mcc") for name, r in results.items()}
 
 
-def timed(fn: Callable[[], dict[str, npt.NDArray[np.float64]]]) -> tuple[float, dict[str, npt.NDArray[np.float64]]]:
+def timed(
+    fn: Callable[[], dict[str, npt.NDArray[np.float64]]],
+) -> tuple[float, dict[str, npt.NDArray[np.float64]]]:
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
@@ -129,13 +158,23 @@ def max_diff(a: dict[str, npt.NDArray[np.float64]], b: dict[str, npt.NDArray[np.
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--tasks", default=None, help="comma-separated task ids (default: every task in --data-dir)")
+    parser.add_argument(
+        "--tasks", default=None, help="comma-separated task ids (default: every task in --data-dir)"
+    )
     parser.add_argument("--models", default="kmer-3,random-bert-tiny", help="comma-separated model keys")
     parser.add_argument("--quick", action="store_true", help=f"only the {len(QUICK_TASKS)} smallest tasks")
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="folder with tasks/<id>/{train,test}.csv")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: user cache dir)")
-    parser.add_argument("--max-train", type=int, default=5000,
-                        help="training-row cap for transformer models, seeded subsample (k-mers: never); 0 = none")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DATA_DIR, help="folder with tasks/<id>/{train,test}.csv"
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="embedding cache (default: user cache dir)"
+    )
+    parser.add_argument(
+        "--max-train",
+        type=int,
+        default=5000,
+        help="training-row cap for transformer models, seeded subsample (k-mers: never); 0 = none",
+    )
     args = parser.parse_args(argv)
 
     from platformdirs import user_cache_dir
@@ -145,13 +184,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no task data at {args.data_dir}", file=sys.stderr)
         return 2
     available = sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
-    tasks = args.tasks.split(",") if args.tasks else [t for t in available if not args.quick or t in QUICK_TASKS]
+    tasks = (
+        args.tasks.split(",") if args.tasks else [t for t in available if not args.quick or t in QUICK_TASKS]
+    )
     models = args.models.split(",")
     cache = EmbeddingCache(args.cache_dir or Path(user_cache_dir("geneb-bench")) / "probe-bench")
     specs = {s.task_id: s for s in geneb_task_specs()}
     blas = {i["internal_api"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
-    print(f"probe benchmark: {len(models)} model(s) x {len(tasks)} task(s), seeds {list(SEEDS)}, "
-          f"regimes {[r.name for r in REGIMES]}; BLAS default threads {blas}; cache {cache.root}")
+    print(
+        f"probe benchmark: {len(models)} model(s) x {len(tasks)} task(s), seeds {list(SEEDS)}, "
+        f"regimes {[r.name for r in REGIMES]}; BLAS default threads {blas}; cache {cache.root}"
+    )
 
     items: list[Embedded] = []
     for task_id in tasks:
@@ -163,8 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch  # imported before timing: the first torch call would otherwise pay ~1 s of import
 
     torch.zeros(1)
-    header = (f"{'model':17} {'task':34} {'n_train':>13} {'authors':>8} {'auth@1t':>8} {'default':>8} "
-              f"{'torch':>7} {'x auth':>6} {'dMCC def':>8} {'dMCC torch':>10} {'reversed':>8} {'f64 torch':>9}")
+    header = (
+        f"{'model':17} {'task':34} {'n_train':>13} {'authors':>8} {'auth@1t':>8} {'default':>8} "
+        f"{'torch':>7} {'x auth':>6} {'dMCC def':>8} {'dMCC torch':>10} {'reversed':>8} {'f64 torch':>9}"
+    )
     print(header)
     totals = np.zeros(4)
     worst_default = worst_torch = worst_reversed = worst_f64 = 0.0
@@ -188,23 +233,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         n = f"{e.y_train.size}" if e.y_train.size == e.n_train_full else f"{e.y_train.size}/{e.n_train_full}*"
         if e.y_train.size != e.n_train_full:
             subsampled.append(e)
-        print(f"{e.model:17} {e.task_id[:34]:34} {n:>13} {t_auth:8.3f} {t_auth1:8.3f} {t_def:8.3f} {t_torch:7.3f} "
-              f"{t_auth / t_def:6.1f} {d_def:8.1e} {d_torch:10.4f} {d_reversed:8.4f} {d_f64:9.4f}", flush=True)
+        print(
+            f"{e.model:17} {e.task_id[:34]:34} {n:>13} {t_auth:8.3f} {t_auth1:8.3f} {t_def:8.3f} {t_torch:7.3f} "
+            f"{t_auth / t_def:6.1f} {d_def:8.1e} {d_torch:10.4f} {d_reversed:8.4f} {d_f64:9.4f}",
+            flush=True,
+        )
     print(f"{'total (s)':65} {totals[0]:8.2f} {totals[1]:8.2f} {totals[2]:8.2f} {totals[3]:7.2f}")
-    print(f"default path vs authors' loop: {totals[0] / totals[2]:.1f}x faster "
-          f"({totals[1] / totals[2]:.1f}x vs the loop with BLAS capped at 1 thread); torch: "
-          f"{totals[0] / totals[3]:.1f}x vs authors'")
-    print(f"largest |MCC difference| vs the authors' loop: default path {worst_default:.1e} (must be 0; "
-          f"includes the loop at 1 vs default BLAS threads); torch {worst_torch:.4f} ({worst_torch_at})")
+    print(
+        f"default path vs authors' loop: {totals[0] / totals[2]:.1f}x faster "
+        f"({totals[1] / totals[2]:.1f}x vs the loop with BLAS capped at 1 thread); torch: "
+        f"{totals[0] / totals[3]:.1f}x vs authors'"
+    )
+    print(
+        f"largest |MCC difference| vs the authors' loop: default path {worst_default:.1e} (must be 0; "
+        f"includes the loop at 1 vs default BLAS threads); torch {worst_torch:.4f} ({worst_torch_at})"
+    )
     if subsampled:
-        print(f"* subsampled: training rows of {len(subsampled)} (model, task) pairs capped at {args.max_train} "
-              f"(RandomState({SUBSAMPLE_SEED}).choice without replacement, sorted; test splits whole) "
-              "because embedding them with a transformer on this CPU takes minutes; k-mer rows are never capped")
-    print(f"controls: sklearn vs itself on the same rows reversed (float32 summation order only): {worst_reversed:.4f}; "
-          f"torch vs sklearn, both on float64 copies: {worst_f64:.4f}")
-    print("note: torch runs sklearn's L-BFGS-B with sklearn's stopping rule; its objective is evaluated in float32 "
-          "like sklearn's, but summed in another order, and sklearn's early stop (tol=1e-4) turns such rounding into "
-          "flipped near-tie predictions: one flip is 1/n_test of MCC, as the reversed-rows control shows for sklearn")
+        print(
+            f"* subsampled: training rows of {len(subsampled)} (model, task) pairs capped at {args.max_train} "
+            f"(RandomState({SUBSAMPLE_SEED}).choice without replacement, sorted; test splits whole) "
+            "because embedding them with a transformer on this CPU takes minutes; k-mer rows are never capped"
+        )
+    print(
+        f"controls: sklearn vs itself on the same rows reversed (float32 summation order only): {worst_reversed:.4f}; "
+        f"torch vs sklearn, both on float64 copies: {worst_f64:.4f}"
+    )
+    print(
+        "note: torch runs sklearn's L-BFGS-B with sklearn's stopping rule; its objective is evaluated in float32 "
+        "like sklearn's, but summed in another order, and sklearn's early stop (tol=1e-4) turns such rounding into "
+        "flipped near-tie predictions: one flip is 1/n_test of MCC, as the reversed-rows control shows for sklearn"
+    )
     return 0
 
 

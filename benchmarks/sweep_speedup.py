@@ -21,8 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(workdir: Path, name: str, args: list[str], workers: int, cache: Path) -> tuple[float, str]:
     results = workdir / name
-    cmd = [sys.executable, "-m", "pytest", str(ROOT / "suites"), "-q", "-p", "no:cacheprovider",
-           f"--geneb-results-dir={results}", f"--geneb-cache-dir={cache}", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(ROOT / "suites"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--geneb-results-dir={results}",
+        f"--geneb-cache-dir={cache}",
+        *args,
+    ]
     if workers > 1:
         cmd += ["-n", str(workers)]
     start = time.perf_counter()
@@ -34,10 +44,14 @@ def run(workdir: Path, name: str, args: list[str], workers: int, cache: Path) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--suite", default="lite")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--models", default=None, help="comma-separated model keys (default: the built-in set)")
+    parser.add_argument(
+        "--models", default=None, help="comma-separated model keys (default: the built-in set)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--warm", action="store_true", help="time probe-only reruns on a filled cache")
     opts = parser.parse_args()
@@ -53,7 +67,9 @@ def main() -> None:
         if opts.warm:
             run(work, "fill", args, opts.workers, shared)
         serial, serial_csv = run(work, "serial", args, 1, shared if opts.warm else work / "cache-serial")
-        parallel, parallel_csv = run(work, "parallel", args, opts.workers, shared if opts.warm else work / "cache-par")
+        parallel, parallel_csv = run(
+            work, "parallel", args, opts.workers, shared if opts.warm else work / "cache-par"
+        )
     mode = "warm cache (probes only)" if opts.warm else "cold cache (extraction + probes)"
     print(f"suite={opts.suite} models={opts.models or 'built-in'} {mode}")
     print(f"serial      : {serial:7.1f} s")

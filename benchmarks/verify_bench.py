@@ -34,7 +34,9 @@ def main() -> None:
         t0 = time.perf_counter()
         digest = sha256_file(weights)
         reference = time.perf_counter() - t0  # the expected hash, as model_files.csv would hold it
-        release = Release("bench", "google-drive", "local", "", (FileRecord(weights.name, digest, weights.stat().st_size),))
+        release = Release(
+            "bench", "google-drive", "local", "", (FileRecord(weights.name, digest, weights.stat().st_size),)
+        )
         stamp = folder / "stamps.json"
         t0 = time.perf_counter()
         verify_folder(release, folder, Stamps(stamp))

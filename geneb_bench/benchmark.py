@@ -18,7 +18,10 @@ from geneb_bench.runner.session import BenchItem, GenebSession
 
 
 def test_geneb(
-    geneb_item: BenchItem, geneb_session: GenebSession, geneb_baseline: Baseline | None, record_property: Any,
+    geneb_item: BenchItem,
+    geneb_session: GenebSession,
+    geneb_baseline: Baseline | None,
+    record_property: Any,
     request: pytest.FixtureRequest,
 ) -> None:
     """Embed the task with the model (cached), fit the probe for every seed, record MCC/accuracy/F1."""

@@ -20,8 +20,10 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     results_dir = Path(args.results_dir)
     argv = [
         benchmark.__file__,
-        "-p", "no:cacheprovider",
-        "-o", "junit_family=xunit1",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "junit_family=xunit1",
         f"--rootdir={Path.cwd()}",
         f"--geneb-results-dir={results_dir}",
         f"--junitxml={results_dir / 'junit.xml'}",
@@ -43,11 +45,24 @@ def _tasks(args: argparse.Namespace) -> int:
         from geneb_bench.data.audit import run_audit_command
 
         data_dir = args.data_dir or os.environ.get("GENEB_DATA_DIR")
-        return run_audit_command(suite, Path(data_dir) if data_dir else None, _cache_dir(args.cache_dir),
-                                 args.task or [], args.json, args.refresh)
+        return run_audit_command(
+            suite,
+            Path(data_dir) if data_dir else None,
+            _cache_dir(args.cache_dir),
+            args.task or [],
+            args.json,
+            args.refresh,
+        )
     rows = [
-        {"task_id": t.task_id, "category": t.category, "slug": t.slug, "n_classes": t.n_classes, "source": t.source,
-         "description": t.description, "location": str(t.location) if t.location else None}
+        {
+            "task_id": t.task_id,
+            "category": t.category,
+            "slug": t.slug,
+            "n_classes": t.n_classes,
+            "source": t.source,
+            "description": t.description,
+            "location": str(t.location) if t.location else None,
+        }
         for t in suite.tasks
     ]
     if args.json:
@@ -55,8 +70,12 @@ def _tasks(args: argparse.Namespace) -> int:
         return 0
     from tabulate import tabulate
 
-    print(tabulate([[r["task_id"], r["category"], r["n_classes"] or "?"] for r in rows],
-                   headers=["task_id", "category", "classes"]))
+    print(
+        tabulate(
+            [[r["task_id"], r["category"], r["n_classes"] or "?"] for r in rows],
+            headers=["task_id", "category", "classes"],
+        )
+    )
     counts: dict[str, int] = {}
     for r in rows:
         counts[str(r["category"])] = counts.get(str(r["category"]), 0) + 1
@@ -97,13 +116,27 @@ def _models(args: argparse.Namespace) -> int:
     from geneb_bench.text import clip, human_count
 
     # 120 columns: the long fields (tokenization, pretraining data, recipe) are in --json
-    print(tabulate([[clip(s.key, 28), clip(s.family, 12), human_count(s.params) if s.params else "", s.group,
-                     clip(s.architecture, 20), clip(str(s.source or s.weights_note or s.weights or ""), 28)]
-                    for s in specs],
-                   headers=["key", "family", "params", "group", "architecture", "weights"]))
+    print(
+        tabulate(
+            [
+                [
+                    clip(s.key, 28),
+                    clip(s.family, 12),
+                    human_count(s.params) if s.params else "",
+                    s.group,
+                    clip(s.architecture, 20),
+                    clip(str(s.source or s.weights_note or s.weights or ""), 28),
+                ]
+                for s in specs
+            ],
+            headers=["key", "family", "params", "group", "architecture", "weights"],
+        )
+    )
     counts = {g: sum(s.group == g for s in specs) for g in ("geneb", "baseline", "extra")}
-    print(f"\n{counts['geneb']} GENEB models, {counts['baseline']} baselines, {counts['extra']} extras; "
-          "recipes: geneb models --json")
+    print(
+        f"\n{counts['geneb']} GENEB models, {counts['baseline']} baselines, {counts['extra']} extras; "
+        "recipes: geneb models --json"
+    )
     return 0
 
 
@@ -121,7 +154,11 @@ def _report(args: argparse.Namespace) -> int:
     from geneb_bench.results.audited import audited_regimes, find_audits, fingerprints, render_audit_text
 
     args.audit_cache_dir = None if args.no_audit else _cache_dir(args.cache_dir)
-    audits = {} if args.no_audit else find_audits(fingerprints(results), Path(args.results_dir), args.audit_cache_dir)
+    audits = (
+        {}
+        if args.no_audit
+        else find_audits(fingerprints(results), Path(args.results_dir), args.audit_cache_dir)
+    )
     if audits:
         print(render_audit_text(frame, audits, regimes=audited_regimes(frame)[:1]))
     for path in write_reports(frame, Path(args.output or args.results_dir), audits):
@@ -145,9 +182,12 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
         mem=args.mem,
         gpus_per_task=args.gpus,
         python=args.python,
-        extra_sbatch=tuple(args.sbatch or ()) + tuple(
-            f"--{name}={value}" for name in ("account", "qos", "constraint", "gres")
-            if (value := getattr(args, name)) is not None),
+        extra_sbatch=tuple(args.sbatch or ())
+        + tuple(
+            f"--{name}={value}"
+            for name in ("account", "qos", "constraint", "gres")
+            if (value := getattr(args, name)) is not None
+        ),
     )
     array, merge = job.write(Path(args.scripts_dir).resolve() if args.scripts_dir else results)
     print(f"wrote {array}\nwrote {merge}")
@@ -200,16 +240,36 @@ def _cache(args: argparse.Namespace) -> int:
                 bad += 1
                 if args.remove:
                     entry.path.unlink(missing_ok=True)
-                print(f"{'removed' if args.remove else 'BAD'} {entry.path} ({entry.model}, {entry.task}): {problem}")
-        print(f"{checked} entries checked, {bad} bad in {cache.root}"
-              + ("" if not bad or args.remove else "; --remove deletes them (they would be recomputed anyway)"))
+                print(
+                    f"{'removed' if args.remove else 'BAD'} {entry.path} ({entry.model}, {entry.task}): {problem}"
+                )
+        print(
+            f"{checked} entries checked, {bad} bad in {cache.root}"
+            + ("" if not bad or args.remove else "; --remove deletes them (they would be recomputed anyway)")
+        )
         return 1 if bad and not args.remove else 0
     entries, shards = cache.entries(), store.shards()
     if args.action == "ls":
-        rows = [[e.model, e.task, f"{e.size / 1e6:.2f}", time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used)),
-                 e.path.name[:16]] for e in entries]
-        rows += [[s.model, f"(store: {s.sequences:,} sequences)", f"{s.size / 1e6:.2f}",
-                  time.strftime("%Y-%m-%d %H:%M", time.localtime(s.last_used)), s.vectors.name[:16]] for s in shards]
+        rows = [
+            [
+                e.model,
+                e.task,
+                f"{e.size / 1e6:.2f}",
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used)),
+                e.path.name[:16],
+            ]
+            for e in entries
+        ]
+        rows += [
+            [
+                s.model,
+                f"(store: {s.sequences:,} sequences)",
+                f"{s.size / 1e6:.2f}",
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(s.last_used)),
+                s.vectors.name[:16],
+            ]
+            for s in shards
+        ]
         print(tabulate(rows, headers=["model", "task", "MB", "last used", "entry"]))
     per_model: dict[str, list[int]] = {}  # model -> [cache bytes, store bytes, stored sequences]
     for e in entries:
@@ -219,8 +279,14 @@ def _cache(args: argparse.Namespace) -> int:
         counts[1] += s.size
         counts[2] += s.sequences
     if args.action == "du":
-        print(tabulate(sorted([m, f"{c / 1e6:.1f}", f"{b / 1e6:.1f}", f"{n:,}"] for m, (c, b, n) in per_model.items()),
-                       headers=["model", "task cache MB", "store MB", "stored sequences"]))
+        print(
+            tabulate(
+                sorted(
+                    [m, f"{c / 1e6:.1f}", f"{b / 1e6:.1f}", f"{n:,}"] for m, (c, b, n) in per_model.items()
+                ),
+                headers=["model", "task cache MB", "store MB", "stored sequences"],
+            )
+        )
     total = sum(c + b for c, b, _ in per_model.values())
     print(f"{len(entries)} entries, {len(shards)} store shards, {total / 1e6:.1f} MB in {root}")
     return 0
@@ -230,44 +296,81 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="geneb", description=__doc__)
     parser.add_argument("--version", action="version", version=f"geneb-bench {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the benchmark (extra arguments go to pytest, e.g. --geneb-model, -k, -n)")
+    run = sub.add_parser(
+        "run", help="run the benchmark (extra arguments go to pytest, e.g. --geneb-model, -k, -n)"
+    )
     run.add_argument("--results-dir", default="reports", help="results directory (default: ./reports)")
     tasks = sub.add_parser("tasks", help="list the tasks of a suite")
     tasks.add_argument("--suite", default="lite", help="lite, geneb or a suite file")
     tasks.add_argument("--json", action="store_true", help="machine-readable output")
-    tasks.add_argument("--check", action="store_true",
-                       help="load every task: sizes, classes, balance, lengths, train/test duplicates (leak report)")
-    tasks.add_argument("--data-dir", default=None,
-                       help="--check/--audit: local GENEB data (default: $GENEB_DATA_DIR)")
-    tasks.add_argument("--audit", action="store_true",
-                       help="run seqleak's leak audit on each task as loaded: verdict, failing/warning checks, "
-                            "no-model MCC (needs geneb-bench[audit]; cached per task content)")
-    tasks.add_argument("--task", action="append", default=None, metavar="TASK_ID",
-                       help="--audit: only this task (repeatable)")
-    tasks.add_argument("--cache-dir", default=None,
-                       help="--audit: cache (default: $GENEB_CACHE_DIR or the user cache dir)")
+    tasks.add_argument(
+        "--check",
+        action="store_true",
+        help="load every task: sizes, classes, balance, lengths, train/test duplicates (leak report)",
+    )
+    tasks.add_argument(
+        "--data-dir", default=None, help="--check/--audit: local GENEB data (default: $GENEB_DATA_DIR)"
+    )
+    tasks.add_argument(
+        "--audit",
+        action="store_true",
+        help="run seqleak's leak audit on each task as loaded: verdict, failing/warning checks, "
+        "no-model MCC (needs geneb-bench[audit]; cached per task content)",
+    )
+    tasks.add_argument(
+        "--task",
+        action="append",
+        default=None,
+        metavar="TASK_ID",
+        help="--audit: only this task (repeatable)",
+    )
+    tasks.add_argument(
+        "--cache-dir", default=None, help="--audit: cache (default: $GENEB_CACHE_DIR or the user cache dir)"
+    )
     tasks.add_argument("--refresh", action="store_true", help="--audit: recompute cached audits")
     models = sub.add_parser("models", help="list the registered models")
-    models.add_argument("--json", action="store_true", help="machine-readable output, with each model's recipe")
-    models.add_argument("--check", action="store_true",
-                        help="what a run here would do with each model: runs, or skips and why; pinned revision")
+    models.add_argument(
+        "--json", action="store_true", help="machine-readable output, with each model's recipe"
+    )
+    models.add_argument(
+        "--check",
+        action="store_true",
+        help="what a run here would do with each model: runs, or skips and why; pinned revision",
+    )
     report = sub.add_parser("report", help="rebuild the leaderboard tables from result files")
     report.add_argument("results_dir", help="a results directory (reports/ by default in a run)")
-    report.add_argument("--metric", default="mcc", choices=("mcc", "accuracy", "f1"), help="metric shown (default mcc)")
-    report.add_argument("-o", "--output", default=None, help="where to write the tables (default: RESULTS_DIR)")
-    report.add_argument("--compare-published", action="store_true",
-                        help="place the models among the 40 published ones per category and regime")
+    report.add_argument(
+        "--metric", default="mcc", choices=("mcc", "accuracy", "f1"), help="metric shown (default mcc)"
+    )
+    report.add_argument(
+        "-o", "--output", default=None, help="where to write the tables (default: RESULTS_DIR)"
+    )
+    report.add_argument(
+        "--compare-published",
+        action="store_true",
+        help="place the models among the 40 published ones per category and regime",
+    )
     report.add_argument("--html", action="store_true", help="also write a self-contained report.html")
-    report.add_argument("--cache-dir", default=None,
-                        help="task audits cached by `geneb tasks --audit` (default: $GENEB_CACHE_DIR or the user "
-                             "cache dir); shown beside the MCCs when they match the results' task data")
+    report.add_argument(
+        "--cache-dir",
+        default=None,
+        help="task audits cached by `geneb tasks --audit` (default: $GENEB_CACHE_DIR or the user "
+        "cache dir); shown beside the MCCs when they match the results' task data",
+    )
     report.add_argument("--no-audit", action="store_true", help="leave task audits out of the tables")
-    report.add_argument("--suite", default=None,
-                        help="which suite's results (lite, geneb, a custom suite or a variant folder such as "
-                             "lite+seeds__1__2__3), when the directory holds several: they never share a table")
-    slurm = sub.add_parser("slurm", help="write (and --submit) a Slurm job array over shards plus a merge job")
+    report.add_argument(
+        "--suite",
+        default=None,
+        help="which suite's results (lite, geneb, a custom suite or a variant folder such as "
+        "lite+seeds__1__2__3), when the directory holds several: they never share a table",
+    )
+    slurm = sub.add_parser(
+        "slurm", help="write (and --submit) a Slurm job array over shards plus a merge job"
+    )
     slurm.add_argument("--shards", type=int, required=True, help="number of array tasks (>= 1)")
-    slurm.add_argument("--results-dir", default="reports", help="where shard results and the merged report go")
+    slurm.add_argument(
+        "--results-dir", default="reports", help="where shard results and the merged report go"
+    )
     slurm.add_argument("--cache-dir", default=None, help="shared embedding cache (default: RESULTS/cache)")
     slurm.add_argument("--scripts-dir", default=None, help="where the .sbatch files go (default: RESULTS)")
     slurm.add_argument("--partition", default=None, help="#SBATCH --partition")
@@ -275,22 +378,35 @@ def build_parser() -> argparse.ArgumentParser:
     slurm.add_argument("--qos", default=None, help="#SBATCH --qos")
     slurm.add_argument("--constraint", default=None, help="#SBATCH --constraint (e.g. a GPU type)")
     slurm.add_argument("--gres", default=None, help="#SBATCH --gres (e.g. gpu:a100:1)")
-    slurm.add_argument("--sbatch", action="append", metavar="OPTION",
-                       help="any other #SBATCH line, repeatable (e.g. --sbatch=--mail-type=END)")
-    slurm.add_argument("--time", default="24:00:00", help="time limit of each shard (the merge job asks 30 min)")
+    slurm.add_argument(
+        "--sbatch",
+        action="append",
+        metavar="OPTION",
+        help="any other #SBATCH line, repeatable (e.g. --sbatch=--mail-type=END)",
+    )
+    slurm.add_argument(
+        "--time", default="24:00:00", help="time limit of each shard (the merge job asks 30 min)"
+    )
     slurm.add_argument("--cpus", type=int, default=4, help="CPUs per shard (the merge job asks 1)")
     slurm.add_argument("--mem", default="32G", help="memory per shard (the merge job asks 4G)")
     slurm.add_argument("--gpus", type=int, default=0, help="GPUs per array task")
     slurm.add_argument("--python", default=sys.executable, help="interpreter on the compute nodes")
     slurm.add_argument("--submit", action="store_true", help="call sbatch now")
-    cache = sub.add_parser("cache", help="list (ls), size up (du), check (verify) or trim (prune) the embedding cache")
-    cache.add_argument("action", choices=("ls", "du", "verify", "prune"),
-                       help="ls: entries; du: size per model; verify: check checksums; prune: remove")
+    cache = sub.add_parser(
+        "cache", help="list (ls), size up (du), check (verify) or trim (prune) the embedding cache"
+    )
+    cache.add_argument(
+        "action",
+        choices=("ls", "du", "verify", "prune"),
+        help="ls: entries; du: size per model; verify: check checksums; prune: remove",
+    )
     cache.add_argument("--remove", action="store_true", help="verify: delete the bad entries")
     cache.add_argument("--cache-dir", default=None, help="default: $GENEB_CACHE_DIR or the user cache dir")
     cache.add_argument("--older-than-days", type=float, default=None, help="prune: entries unused this long")
     cache.add_argument("--model", default=None, help="prune: every entry of this model key")
-    cache.add_argument("--max-size-gb", type=float, default=None, help="prune: least recently used first until under")
+    cache.add_argument(
+        "--max-size-gb", type=float, default=None, help="prune: least recently used first until under"
+    )
     from geneb_bench.reports.commands import add_parsers
 
     add_parsers(sub)

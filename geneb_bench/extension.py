@@ -20,7 +20,9 @@ T = TypeVar("T")
 def origin(obj: object) -> str:
     """Where an object was defined (``module.qualname``): what a duplicate registration is named by."""
     target = getattr(obj, "origin_of", obj)  # a wrapper (e.g. a probe implementation) names what it wraps
-    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', type(target).__qualname__)}"
+    return (
+        f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', type(target).__qualname__)}"
+    )
 
 
 class Registry(Generic[T]):
@@ -71,7 +73,9 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            raise KeyError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names()) or 'none'}") from None
+            raise KeyError(
+                f"unknown {self.kind} {name!r}; known: {', '.join(self.names()) or 'none'}"
+            ) from None
 
     def names(self) -> list[str]:
         """Every name, entry points included, in registration order."""
@@ -109,13 +113,17 @@ class Registry(Generic[T]):
             try:
                 loaded = ep.load()
             except Exception as exc:
-                raise ValueError(f"{self.kind} {ep.name!r}: entry point {ep.value!r} ({self.group}) failed to load: "
-                                 f"{type(exc).__name__}: {exc}") from exc
+                raise ValueError(
+                    f"{self.kind} {ep.name!r}: entry point {ep.value!r} ({self.group}) failed to load: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
             if ep.name in self._entries:  # importing its module registered it (a decorator)
                 continue
             if isinstance(loaded, ModuleType) or self._adapt is None:
-                raise ValueError(f"{self.kind} {ep.name!r}: entry point {ep.value!r} ({self.group}) registered "
-                                 f"nothing under that name")
+                raise ValueError(
+                    f"{self.kind} {ep.name!r}: entry point {ep.value!r} ({self.group}) registered "
+                    f"nothing under that name"
+                )
             self.register(ep.name, self._adapt(ep.name, loaded))
         if only is None:
             self._scanned_entry_points = True

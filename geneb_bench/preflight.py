@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from geneb_bench.runner.settings import Settings
 
-__all__ = ["MAX_SEED", "PreflightError", "check_device", "check_directory", "check_result_names", "check_seeds", "check_settings"]
+__all__ = [
+    "MAX_SEED",
+    "PreflightError",
+    "check_device",
+    "check_directory",
+    "check_result_names",
+    "check_seeds",
+    "check_settings",
+]
 
 MAX_SEED = 2**32 - 1  # numpy.random.RandomState (the probe's sampler) takes 0 <= seed < 2**32
 TMP_NAME_EXTRA = len(".") + len(".12345678.tmp")  # geneb_bench.io.atomic_write's temporary name around a file
@@ -122,7 +130,9 @@ def check_settings(settings: Settings) -> None:
 
     check_seeds(settings.seeds)
     if not settings.lock_timeout_s > 0:
-        raise PreflightError(f"--geneb-lock-timeout: {settings.lock_timeout_s} is not a positive number of seconds")
+        raise PreflightError(
+            f"--geneb-lock-timeout: {settings.lock_timeout_s} is not a positive number of seconds"
+        )
     check_directory(settings.results_dir, "--geneb-results-dir")
     check_directory(settings.cache_dir, "--geneb-cache-dir")
     check_device(settings.device)
@@ -135,8 +145,10 @@ def check_settings(settings: Settings) -> None:
     check_result_names(
         settings.results_dir,
         (
-            (f"task id {task.task_id!r} (model {model.key!r})",
-             result_path(settings.results_dir, model.key, task.task_id, regime.name))
+            (
+                f"task id {task.task_id!r} (model {model.key!r})",
+                result_path(settings.results_dir, model.key, task.task_id, regime.name),
+            )
             for model in settings.specs
             for task in suite.tasks
             for regime in settings.regimes

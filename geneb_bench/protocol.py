@@ -21,7 +21,9 @@ _BY_NAME = {r.name: r for r in REGIMES}
 
 
 def protocol_label(
-    seeds: tuple[int, ...] | list[int] = SEEDS, probe_implementation: str = "sklearn", long_input: str = "truncate"
+    seeds: tuple[int, ...] | list[int] = SEEDS,
+    probe_implementation: str = "sklearn",
+    long_input: str = "truncate",
 ) -> str:
     """The protocol a run measured under: ``geneb-1.0`` only when seeds, probe and input policy are the
     protocol's; otherwise a named variant (``geneb-1.0+seeds=1,2,3+probe=torch``), never the protocol's name."""

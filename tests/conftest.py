@@ -82,32 +82,45 @@ class Sweep:
     def suite(self) -> Path:
         return self.root / "suite.toml"
 
-    def task(self, task_id: str, files: Mapping[str, str | bytes], spec: str, category: str = "Promoters") -> Path:
+    def task(
+        self, task_id: str, files: Mapping[str, str | bytes], spec: str, category: str = "Promoters"
+    ) -> Path:
         """Write ``files`` into ``root/data_<n>/`` and declare the task; ``spec`` holds its file keys."""
         folder = self.root / f"data_{len(self.entries)}"
         folder.mkdir()
         for name, content in files.items():
             (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
         spec = spec.replace("{dir}", folder.name)
-        self.entries.append(f"[[task]]\nid = {json.dumps(task_id)}\ncategory = \"{category}\"\n{spec}\n")
+        self.entries.append(f'[[task]]\nid = {json.dumps(task_id)}\ncategory = "{category}"\n{spec}\n')
         self.suite.write_text('name = "reliability"\n\n' + "\n".join(self.entries))
         return folder
 
-    def good_task(self, task_id: str, seed: int = 1, motif: str = "TATAAAT", category: str = "Promoters") -> TaskFiles:
+    def good_task(
+        self, task_id: str, seed: int = 1, motif: str = "TATAAAT", category: str = "Promoters"
+    ) -> TaskFiles:
         """60 training and 30 test rows with ``motif`` planted in class 1, from one generator seeded ``seed``."""
         rng = np.random.default_rng(seed)
         train, test = csv_text(planted_rows(rng, 60, motif)), csv_text(planted_rows(rng, 30, motif))
-        folder = self.task(task_id, {"train.csv": train, "test.csv": test},
-                           'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"', category)
-        files = TaskFiles(task_id, category, get_category(category).slug, folder / "train.csv", folder / "test.csv")
+        folder = self.task(
+            task_id,
+            {"train.csv": train, "test.csv": test},
+            'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"',
+            category,
+        )
+        files = TaskFiles(
+            task_id, category, get_category(category).slug, folder / "train.csv", folder / "test.csv"
+        )
         self.tasks.append(files)
         return files
 
-    def args(self, *extra: str, models: Sequence[str] = ("kmer-3",), results: str = "out",
-             cache: str = "cache") -> list[str]:
+    def args(
+        self, *extra: str, models: Sequence[str] = ("kmer-3",), results: str = "out", cache: str = "cache"
+    ) -> list[str]:
         return [
-            "-p", "no:cacheprovider",
-            "-p", "no:hypothesispytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
             f"--geneb-suite={self.suite}",
             *(f"--geneb-model={m}" for m in models),
             f"--geneb-seeds={self.seeds}",
@@ -124,12 +137,20 @@ class Sweep:
     def command(self, *extra: str, **kwargs: Any) -> list[str]:
         return [sys.executable, "-m", "pytest", "test_bench.py", "-q", *self.args(*extra, **kwargs)]
 
-    def subprocess(self, *extra: str, preexec_fn: Callable[[], None] | None = None, timeout: float = 120,
-                   **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    def subprocess(
+        self, *extra: str, preexec_fn: Callable[[], None] | None = None, timeout: float = 120, **kwargs: Any
+    ) -> subprocess.CompletedProcess[str]:
         """In a fresh interpreter: for what must not happen to the test process (kills, rlimits)."""
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        return subprocess.run(self.command(*extra, **kwargs), cwd=self.root, capture_output=True, text=True,
-                              timeout=timeout, preexec_fn=preexec_fn, env=env)
+        return subprocess.run(
+            self.command(*extra, **kwargs),
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=preexec_fn,
+            env=env,
+        )
 
     def results(self, results: str | Path = "out") -> dict[str, dict[str, Any]]:
         """``model/task/regime`` -> the parsed result JSON (every file must parse); ``results``: a folder
@@ -194,11 +215,23 @@ def text_bert(tmp_path: Path) -> Path:
     )
     core.decoder = decoders.WordPiece()
     folder = tmp_path / "text-bert"
-    BertTokenizerFast(tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                      sep_token="[SEP]", mask_token="[MASK]", model_max_length=512).save_pretrained(folder)
+    BertTokenizerFast(
+        tokenizer_object=core,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=512,
+    ).save_pretrained(folder)
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(TEXT_VOCAB), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32)
+    config = BertConfig(
+        vocab_size=len(TEXT_VOCAB),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+    )
     BertModel(config, add_pooling_layer=False).save_pretrained(folder)
     return folder
 

@@ -150,9 +150,13 @@ def test_report_rebuilds_the_tables(capsys: pytest.CaptureFixture[str], results_
     assert float(board[("full", "accuracy", "kmer-3")]["macro"]) == pytest.approx(0.7)
 
 
-def test_report_metric_and_output_dir(capsys: pytest.CaptureFixture[str], results_dir: Path, tmp_path: Path) -> None:
+def test_report_metric_and_output_dir(
+    capsys: pytest.CaptureFixture[str], results_dir: Path, tmp_path: Path
+) -> None:
     output = tmp_path / "tables"
-    code, out, _ = run_cli(capsys, "report", str(results_dir / "results"), "--metric", "accuracy", "-o", str(output))
+    code, out, _ = run_cli(
+        capsys, "report", str(results_dir / "results"), "--metric", "accuracy", "-o", str(output)
+    )
     assert code == 0
     assert "ACCURACY - full" in out
     assert "MCC - full" not in out
@@ -189,18 +193,33 @@ def test_run_benchmarks_through_pytest(pytester: pytest.Pytester) -> None:
             rows.append(f"{seq[:20] + 'TATAAATA' + seq[28:] if i % 2 else seq},{i % 2}")
         (pytester.path / f"{split}.csv").write_text("text,label\n" + "\n".join(rows) + "\n")
     suite = pytester.path / "suite.toml"
-    suite.write_text('[[task]]\nid = "prom"\ncategory = "Promoters"\ntrain = "train.csv"\ntest = "test.csv"\n')
+    suite.write_text(
+        '[[task]]\nid = "prom"\ncategory = "Promoters"\ntrain = "train.csv"\ntest = "test.csv"\n'
+    )
 
     result = pytester.run(
-        sys.executable, "-m", "geneb_bench.cli", "run", "--results-dir", "out",
-        f"--geneb-suite={suite}", "--geneb-model=kmer-2", "--geneb-seeds=13", "--geneb-regimes=full,1shot",
-        f"--geneb-cache-dir={pytester.path / 'cache'}", "-p", "no:hypothesispytest",
+        sys.executable,
+        "-m",
+        "geneb_bench.cli",
+        "run",
+        "--results-dir",
+        "out",
+        f"--geneb-suite={suite}",
+        "--geneb-model=kmer-2",
+        "--geneb-seeds=13",
+        "--geneb-regimes=full,1shot",
+        f"--geneb-cache-dir={pytester.path / 'cache'}",
+        "-p",
+        "no:hypothesispytest",
     )
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     result.stdout.fnmatch_lines(["*GENEB results (mean over seeds)*", "*2 passed*"])
     out = pytester.path / "out"
     assert (out / "junit.xml").read_text().count('<property name="mcc"') == 2
-    assert sorted(p.name for p in next((out / "results").glob("*/kmer-2/prom")).iterdir()) == ["1shot.json", "full.json"]
+    assert sorted(p.name for p in next((out / "results").glob("*/kmer-2/prom")).iterdir()) == [
+        "1shot.json",
+        "full.json",
+    ]
     assert (out / "results.csv").is_file()
 
 

@@ -65,8 +65,8 @@ class SlurmJob:
             f"export OMP_NUM_THREADS={self.cpus_per_task}",
             f"shard_dir={shlex.quote(str(self.results_dir))}/shard-${{SLURM_ARRAY_TASK_ID}}",
             # pytest exits 1 when an item fails: the shard's other results are written and still merged.
-            f"{self.python} -m geneb_bench.cli run --results-dir \"$shard_dir\" "
-            f"--geneb-shard \"${{SLURM_ARRAY_TASK_ID}}/{self.shards}\" {args} || test $? -eq 1",
+            f'{self.python} -m geneb_bench.cli run --results-dir "$shard_dir" '
+            f'--geneb-shard "${{SLURM_ARRAY_TASK_ID}}/{self.shards}" {args} || test $? -eq 1',
         ]
         return "\n".join(lines) + "\n"
 

@@ -49,8 +49,9 @@ def seqleak_version() -> str:
         raise AuditUnavailable(f"the task audit needs seqleak: {INSTALL_HINT}") from None
     wanted = SpecifierSet(SEQLEAK_REQUIREMENT.removeprefix("seqleak"))
     if found not in wanted:
-        raise AuditUnavailable(f"seqleak {found} is installed; geneb-bench is tested with {SEQLEAK_REQUIREMENT}: "
-                               f"{INSTALL_HINT}")
+        raise AuditUnavailable(
+            f"seqleak {found} is installed; geneb-bench is tested with {SEQLEAK_REQUIREMENT}: {INSTALL_HINT}"
+        )
     return found
 
 
@@ -81,7 +82,9 @@ class TaskAudit:
     message: str = ""
     verdict: str = ""  # PASS, WARN or FAIL (status ok only)
     flags: tuple[Flag, ...] = ()  # FAIL checks first, then WARN
-    baseline_mcc: float | None = None  # best no-model rule, test MCC (seqleak selects it on test: an upper bound)
+    baseline_mcc: float | None = (
+        None  # best no-model rule, test MCC (seqleak selects it on test: an upper bound)
+    )
     baseline_rule: str = ""
     lookup_mcc: float | None = None  # nearest-training lookup, test MCC
     fingerprint: str = ""
@@ -123,8 +126,16 @@ def summarise(report: dict[str, Any], data: TaskData, version: str, seconds: flo
     for check_id, check in report["checks"].items():
         if check["status"] in ("WARN", "FAIL"):
             threshold = check.get("threshold") or {}
-            flags.append(Flag(check_id, check["status"], _number(check.get("value")), _number(threshold.get("warn")),
-                              _number(threshold.get("fail")), str(check.get("statistic") or "")))
+            flags.append(
+                Flag(
+                    check_id,
+                    check["status"],
+                    _number(check.get("value")),
+                    _number(threshold.get("warn")),
+                    _number(threshold.get("fail")),
+                    str(check.get("statistic") or ""),
+                )
+            )
     flags.sort(key=lambda f: f.status != "FAIL")
     best = report.get("best_rule") or {}
     lookup = report.get("lookup_baseline") or {}
@@ -152,8 +163,10 @@ def _number(value: Any) -> float | None:
 def write_inputs(data: TaskData, directory: Path) -> tuple[Path, Path]:
     """The loaded splits as seqleak reads them (``sequence,label`` CSV, labels 0..C-1 as the probe sees them)."""
     paths = []
-    for name, seqs, labels in (("train", data.train_sequences, data.train_labels),
-                               ("test", data.test_sequences, data.test_labels)):
+    for name, seqs, labels in (
+        ("train", data.train_sequences, data.train_labels),
+        ("test", data.test_sequences, data.test_labels),
+    ):
         path = directory / f"{name}.csv"
         lines = ["sequence,label", *(f"{s},{int(y)}" for s, y in zip(seqs, labels.tolist(), strict=True))]
         path.write_text("\n".join(lines) + "\n", encoding="ascii")
@@ -170,9 +183,16 @@ def run_seqleak(data: TaskData) -> tuple[dict[str, Any], str, float]:
     with tempfile.TemporaryDirectory(prefix="geneb-audit-") as tmp:
         train, test = write_inputs(data, Path(tmp))
         task = load_task(train=[str(train)], test=[str(test)], task_name=data.spec.task_id)
-        report, _items = run_audit(task, quiet=True, version=version, workdir=tmp,
-                                   argv=["geneb", "tasks", "--audit", data.spec.task_id])
-        write_json(report, Path(tmp) / "report.json")  # seqleak's own serialisation (NaN -> null, numpy -> JSON)
+        report, _items = run_audit(
+            task,
+            quiet=True,
+            version=version,
+            workdir=tmp,
+            argv=["geneb", "tasks", "--audit", data.spec.task_id],
+        )
+        write_json(
+            report, Path(tmp) / "report.json"
+        )  # seqleak's own serialisation (NaN -> null, numpy -> JSON)
         report = json.loads((Path(tmp) / "report.json").read_text(encoding="utf-8"))
     return report, version, time.perf_counter() - started
 
@@ -191,7 +211,9 @@ class AuditCache:
         if version is not None:
             candidates = [self.path_for(fingerprint, version)]
         else:
-            candidates = sorted(self.root.glob(f"{fingerprint}.seqleak-*.json"), key=_version_key, reverse=True)
+            candidates = sorted(
+                self.root.glob(f"{fingerprint}.seqleak-*.json"), key=_version_key, reverse=True
+            )
         for path in candidates:
             try:
                 entry = json.loads(path.read_text(encoding="utf-8"))
@@ -204,8 +226,9 @@ class AuditCache:
 
     def write(self, audit: TaskAudit, report: dict[str, Any]) -> Path:
         entry = {"schema": SCHEMA, "summary": audit.to_json(), "report": report}
-        return atomic_write_text(self.path_for(audit.fingerprint, audit.seqleak_version),
-                                 json.dumps(entry, indent=1) + "\n")
+        return atomic_write_text(
+            self.path_for(audit.fingerprint, audit.seqleak_version), json.dumps(entry, indent=1) + "\n"
+        )
 
 
 def _version_key(path: Path) -> tuple[int, ...]:
@@ -232,21 +255,33 @@ def audit_data(data: TaskData, cache_dir: Path | None = None, refresh: bool = Fa
     except AuditUnavailable:
         raise
     except Exception as exc:  # seqleak's own failure on this input: reported for this task only
-        return TaskAudit(data.spec.task_id, data.spec.category, status="error",
-                         message=f"{data.spec.task_id}: seqleak failed: {type(exc).__name__}: {exc}",
-                         fingerprint=data.fingerprint(), seqleak_version=version)
+        return TaskAudit(
+            data.spec.task_id,
+            data.spec.category,
+            status="error",
+            message=f"{data.spec.task_id}: seqleak failed: {type(exc).__name__}: {exc}",
+            fingerprint=data.fingerprint(),
+            seqleak_version=version,
+        )
     if cache is not None:
         cache.write(audit, report)
     return audit
 
 
-def audit_suite(suite: Suite, data_dir: Path | None, cache_dir: Path | None = None,
-                task_ids: Iterable[str] = (), refresh: bool = False) -> Iterator[TaskAudit]:
+def audit_suite(
+    suite: Suite,
+    data_dir: Path | None,
+    cache_dir: Path | None = None,
+    task_ids: Iterable[str] = (),
+    refresh: bool = False,
+) -> Iterator[TaskAudit]:
     """Each task (or the named ones), loaded as the benchmark loads it; failures become rows, not crashes."""
     known = {spec.task_id: spec for spec in suite.tasks}
     for task_id in list(task_ids) or list(known):
         if task_id not in known:
-            yield TaskAudit(task_id, "", status="error", message=f"suite {suite.name!r} has no task {task_id!r}")
+            yield TaskAudit(
+                task_id, "", status="error", message=f"suite {suite.name!r} has no task {task_id!r}"
+            )
             continue
         spec = known[task_id]
         try:
@@ -277,9 +312,11 @@ def render_summary(audits: list[TaskAudit]) -> str:
         lines.append(f"{len(missing)} task(s) unavailable, e.g. {missing[0].message}")
     ok = [a for a in audits if a.status == "ok"]
     counts = ", ".join(f"{sum(a.verdict == v for a in ok)} {v}" for v in VERDICTS)
-    lines.append(f"\n{len(ok)} audited ({counts}; {sum(a.cached for a in ok)} from the cache), "
-                 f"{sum(a.status == 'error' for a in audits)} with errors, {len(missing)} unavailable. "
-                 "no-model MCC: seqleak's best rule without a model, chosen on test (an upper bound).")
+    lines.append(
+        f"\n{len(ok)} audited ({counts}; {sum(a.cached for a in ok)} from the cache), "
+        f"{sum(a.status == 'error' for a in audits)} with errors, {len(missing)} unavailable. "
+        "no-model MCC: seqleak's best rule without a model, chosen on test (an upper bound)."
+    )
     return "\n".join(lines)
 
 
@@ -288,8 +325,14 @@ def render_audits(audits: list[TaskAudit]) -> str:
     return "\n".join([*lines, render_summary(audits)])
 
 
-def run_audit_command(suite: Suite, data_dir: Path | None, cache_dir: Path | None, task_ids: list[str],
-                      as_json: bool, refresh: bool = False) -> int:
+def run_audit_command(
+    suite: Suite,
+    data_dir: Path | None,
+    cache_dir: Path | None,
+    task_ids: list[str],
+    as_json: bool,
+    refresh: bool = False,
+) -> int:
     """Print the audit (a line per task as it finishes, or JSON); exit 1 when a task could not be audited,
     2 without seqleak."""
     try:

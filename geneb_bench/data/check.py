@@ -102,30 +102,62 @@ def render_checks(checks: list[TaskCheck]) -> str:
 
     ok = [c for c in checks if c.status == "ok"]
     rows = [
-        [c.task_id, c.category, c.n_train, c.n_test, len(c.classes),
-         " ".join(map(str, c.train_per_class)), " ".join(map(str, c.test_per_class)), f"{c.balance:.2f}",
-         f"{c.min_length}-{c.max_length}", c.train_duplicates, c.test_duplicates,
-         f"{c.test_in_train} ({c.leak_fraction:.1%})" if c.test_in_train else 0]
+        [
+            c.task_id,
+            c.category,
+            c.n_train,
+            c.n_test,
+            len(c.classes),
+            " ".join(map(str, c.train_per_class)),
+            " ".join(map(str, c.test_per_class)),
+            f"{c.balance:.2f}",
+            f"{c.min_length}-{c.max_length}",
+            c.train_duplicates,
+            c.test_duplicates,
+            f"{c.test_in_train} ({c.leak_fraction:.1%})" if c.test_in_train else 0,
+        ]
         for c in ok
     ]
     lines = []
     if rows:
-        lines.append(tabulate(rows, headers=["task_id", "category", "train", "test", "classes", "train/class",
-                                             "test/class", "balance", "length", "dup train", "dup test",
-                                             "test in train"]))
+        lines.append(
+            tabulate(
+                rows,
+                headers=[
+                    "task_id",
+                    "category",
+                    "train",
+                    "test",
+                    "classes",
+                    "train/class",
+                    "test/class",
+                    "balance",
+                    "length",
+                    "dup train",
+                    "dup test",
+                    "test in train",
+                ],
+            )
+        )
     for c in ok:
         if c.test_in_train:
-            conflict = f", {c.test_in_train_other_label} with another label" if c.test_in_train_other_label else ""
-            lines.append(f"LEAK {c.task_id}: {c.test_in_train} of {c.n_test} test sequences "
-                         f"({c.leak_fraction:.1%}) also occur verbatim in train{conflict}")
+            conflict = (
+                f", {c.test_in_train_other_label} with another label" if c.test_in_train_other_label else ""
+            )
+            lines.append(
+                f"LEAK {c.task_id}: {c.test_in_train} of {c.n_test} test sequences "
+                f"({c.leak_fraction:.1%}) also occur verbatim in train{conflict}"
+            )
     lines += [f"SPLIT {c.task_id}: {c.revision}" for c in ok if c.revision]  # provenance, once per task
     lines += [f"ERROR {c.task_id}: {c.message}" for c in checks if c.status == "error"]
     missing = [c for c in checks if c.status == "unavailable"]
     if missing:
         lines.append(f"{len(missing)} task(s) unavailable, e.g. {missing[0].message}")
     leaks = sum(bool(c.test_in_train) for c in ok)
-    lines.append(f"\n{len(ok)} checked, {leaks} with train/test duplicates, "
-                 f"{sum(c.status == 'error' for c in checks)} with errors, {len(missing)} unavailable")
+    lines.append(
+        f"\n{len(ok)} checked, {leaks} with train/test duplicates, "
+        f"{sum(c.status == 'error' for c in checks)} with errors, {len(missing)} unavailable"
+    )
     return "\n".join(lines)
 
 

@@ -17,7 +17,9 @@ class TaskUnavailable(RuntimeError):
     """The task's data is not on this machine: its items are skipped with this message."""
 
 
-def read_split(path: Path, text_column: str = "text", label_column: str = "label") -> tuple[list[str], list[int]]:
+def read_split(
+    path: Path, text_column: str = "text", label_column: str = "label"
+) -> tuple[list[str], list[int]]:
     """Read one CSV/TSV/parquet split (gzip fine); every problem names the file and the 1-based data row."""
     rows = read_table(path, text_column, label_column)
     return rows.sequences, rows.labels
@@ -62,8 +64,9 @@ def build_task(
 
 def load_split_pair(spec: TaskSpec, train_path: Path, test_path: Path, revision: str | None) -> TaskData:
     """Build TaskData from two files; labels map to 0..C-1 in sorted order of the training labels."""
-    return build_task(spec, read_split(train_path), read_split(test_path), (str(train_path), str(test_path)),
-                      revision)
+    return build_task(
+        spec, read_split(train_path), read_split(test_path), (str(train_path), str(test_path)), revision
+    )
 
 
 def cap_rows(
@@ -117,5 +120,10 @@ def load_flat_layout(
         x, y, note = cap_rows(x, y, max_rows, seed, name)
         notes += [note] if note else []
         splits[name] = (x, y)
-    return build_task(spec, splits["train"], splits["test"], (f"{path} (split=train)", f"{path} (split=test)"),
-                      "; ".join(notes) or None)
+    return build_task(
+        spec,
+        splits["train"],
+        splits["test"],
+        (f"{path} (split=train)", f"{path} (split=test)"),
+        "; ".join(notes) or None,
+    )

@@ -44,7 +44,9 @@ class Rows:
 
     def dropped_note(self, column: str | None) -> str | None:
         """The provenance line for dropped dev rows, or None when none were dropped."""
-        return f"{self.dropped} dev/validation rows dropped (split column {column!r})" if self.dropped else None
+        return (
+            f"{self.dropped} dev/validation rows dropped (split column {column!r})" if self.dropped else None
+        )
 
 
 def detect_format(path: Path) -> str:
@@ -90,17 +92,32 @@ def read_table(
     fmt = fmt or detect_format(path)
     wanted = [text_column, label_column] + ([split_column] if split_column else [])
     if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:  # an extra: only parquet needs it
-        raise SequenceError(f"{path}: reading parquet needs pyarrow: pip install 'geneb-bench[parquet]' "
-                            "(or pip install 'pyarrow>=14.0.1')")
+        raise SequenceError(
+            f"{path}: reading parquet needs pyarrow: pip install 'geneb-bench[parquet]' "
+            "(or pip install 'pyarrow>=14.0.1')"
+        )
     try:
         if fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
             strings = {c: "string" for c in (text_column, split_column) if c}
-            frame = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", dtype=strings, keep_default_na=False,
-                                na_values=[""], compression="infer")
-    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError,
-            ImportError) as exc:
+            frame = pd.read_csv(
+                path,
+                sep="\t" if fmt == "tsv" else ",",
+                dtype=strings,
+                keep_default_na=False,
+                na_values=[""],
+                compression="infer",
+            )
+    except (
+        OSError,
+        ValueError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        EOFError,
+        ImportError,
+    ) as exc:
         raise SequenceError(f"{path}: cannot read: {str(exc).strip()}") from exc
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
@@ -135,8 +152,9 @@ def _check_delimiter(raw: object, fmt: str, where: str) -> None:
     so, rather than report its label or a digit as a bad base."""
     other = {"csv": ("\t", "a tab"), "tsv": (",", "a comma")}.get(fmt)
     if other is not None and isinstance(raw, str) and other[0] in raw:
-        raise SequenceError(f"{where}: the sequence field holds {other[1]} in a {fmt.upper()} file "
-                            "(mixed delimiters?)")
+        raise SequenceError(
+            f"{where}: the sequence field holds {other[1]} in a {fmt.upper()} file (mixed delimiters?)"
+        )
 
 
 def _fasta_lines(path: Path) -> list[str]:
@@ -165,7 +183,9 @@ def read_fasta(path: Path, label: int | None = None, header_label: str | None = 
         elif stripped.startswith(";") or not stripped:
             continue
         elif not records:
-            raise SequenceError(f"{path} line {number}: sequence text before the first '>' header (not FASTA?)")
+            raise SequenceError(
+                f"{path} line {number}: sequence text before the first '>' header (not FASTA?)"
+            )
         else:
             records[-1][2].append(stripped)
     if not records:
@@ -177,7 +197,9 @@ def read_fasta(path: Path, label: int | None = None, header_label: str | None = 
         if pattern is not None:
             found = pattern.search(header)
             if found is None:
-                raise SequenceError(f"{where}: label is missing (no match for {pattern.pattern!r} in the header)")
+                raise SequenceError(
+                    f"{where}: label is missing (no match for {pattern.pattern!r} in the header)"
+                )
             rows.labels.append(parse_label(found.group(1) if pattern.groups else found.group(0), where))
         else:
             assert label is not None

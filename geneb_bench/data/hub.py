@@ -50,7 +50,9 @@ def download_task(task_id: str, where: DatasetLocation, cache_dir: Path | None =
     try:
         import huggingface_hub
     except ImportError as exc:
-        raise TaskUnavailable(f"{task_id}: huggingface_hub is not installed ({exc}); {how_to_get(task_id, where)}") from exc
+        raise TaskUnavailable(
+            f"{task_id}: huggingface_hub is not installed ({exc}); {how_to_get(task_id, where)}"
+        ) from exc
 
     def fetch(name: str, local_only: bool) -> Path:
         return Path(
@@ -69,13 +71,18 @@ def download_task(task_id: str, where: DatasetLocation, cache_dir: Path | None =
     except Exception:  # not in the cache (LocalEntryNotFoundError and friends): try the network below
         pass
     if offline():
-        raise TaskUnavailable(f"{task_id}: not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
-                              f"{how_to_get(task_id, where)}")
+        raise TaskUnavailable(
+            f"{task_id}: not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
+            f"{how_to_get(task_id, where)}"
+        )
     if not hub_reachable():
-        raise TaskUnavailable(f"{task_id}: the Hugging Face hub cannot be reached from this machine and "
-                              f"{where} is not in its cache; {how_to_get(task_id, where)}")
+        raise TaskUnavailable(
+            f"{task_id}: the Hugging Face hub cannot be reached from this machine and "
+            f"{where} is not in its cache; {how_to_get(task_id, where)}"
+        )
     try:
         return fetch("train.csv", False), fetch("test.csv", False)
     except Exception as exc:  # network, auth, missing file: all mean "no data here", with the reason
-        raise TaskUnavailable(f"{task_id}: cannot download {where}: {type(exc).__name__}: {exc}; "
-                              f"{how_to_get(task_id, where)}") from exc
+        raise TaskUnavailable(
+            f"{task_id}: cannot download {where}: {type(exc).__name__}: {exc}; {how_to_get(task_id, where)}"
+        ) from exc

@@ -40,14 +40,20 @@ def check_unique(specs: Iterable[TaskSpec], where: str) -> None:
         by_file.setdefault(safe_key(task_id), []).append(task_id)
     clashes = sorted(sorted(group) for group in by_file.values() if len(group) > 1)
     if clashes:
-        raise ValueError(f"{where}: task ids {clashes[0]} differ only in characters that are not safe in a "
-                         f"file name; they would share the result folder {safe_key(clashes[0][0])!r}: rename one")
+        raise ValueError(
+            f"{where}: task ids {clashes[0]} differ only in characters that are not safe in a "
+            f"file name; they would share the result folder {safe_key(clashes[0][0])!r}: rename one"
+        )
 
 
 def check_category_counts(specs: Iterable[TaskSpec], where: str) -> None:
     """The published suite has a fixed number of tasks per category (30/22/8/...): keep it so."""
     counts = Counter(get_category(s.category).name for s in specs)
-    wrong = {c.name: (counts.get(c.name, 0), c.geneb_tasks) for c in CATEGORIES if counts.get(c.name, 0) != c.geneb_tasks}
+    wrong = {
+        c.name: (counts.get(c.name, 0), c.geneb_tasks)
+        for c in CATEGORIES
+        if counts.get(c.name, 0) != c.geneb_tasks
+    }
     if wrong:
         detail = ", ".join(f"{name}: {got} (expected {want})" for name, (got, want) in wrong.items())
         raise ValueError(f"{where}: category counts differ from GENEB's: {detail}")

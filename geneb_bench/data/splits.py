@@ -19,7 +19,9 @@ TEST_FRACTION = 0.2
 Indices = npt.NDArray[np.int64]
 
 
-def stratified_split(labels: list[int], test_fraction: float, seed: int, where: str) -> tuple[Indices, Indices]:
+def stratified_split(
+    labels: list[int], test_fraction: float, seed: int, where: str
+) -> tuple[Indices, Indices]:
     """(train, test) row indices, each class split in the same proportion; every class lands in both."""
     if not 0.0 < test_fraction < 1.0:
         raise SequenceError(f"{where}: test_fraction must be between 0 and 1, got {test_fraction}")
@@ -29,7 +31,9 @@ def stratified_split(labels: list[int], test_fraction: float, seed: int, where: 
     for cls in np.unique(y):
         rows = np.flatnonzero(y == cls)
         if len(rows) < 2:
-            raise SequenceError(f"{where}: class {cls} has {len(rows)} row; a stratified split needs at least 2")
+            raise SequenceError(
+                f"{where}: class {cls} has {len(rows)} row; a stratified split needs at least 2"
+            )
         n_test = min(max(1, int(len(rows) * test_fraction + 0.5)), len(rows) - 1)  # half rounds up
         shuffled = rng.permutation(rows)
         test.append(shuffled[:n_test])

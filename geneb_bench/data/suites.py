@@ -23,7 +23,13 @@ from geneb_bench.data.sequences import SequenceError
 from geneb_bench.data.task import TaskData, TaskSpec
 
 __all__ = [
-    "GENEB_DATASET", "GENEB_REVISION", "Suite", "geneb_task_specs", "get_suite", "load_geneb_task", "register_suite",
+    "GENEB_DATASET",
+    "GENEB_REVISION",
+    "Suite",
+    "geneb_task_specs",
+    "get_suite",
+    "load_geneb_task",
+    "register_suite",
 ]
 
 Loader = Callable[[TaskSpec, "Path | None"], TaskData]
@@ -85,8 +91,10 @@ def load_geneb_task(spec: TaskSpec, data_dir: Path | None) -> TaskData:
         train, test = download_task(spec.task_id, where)
         data = load_split_pair(spec, train, test, f"{where.repo_id}@{where.revision}")
     if spec.n_classes is not None and data.n_classes != spec.n_classes:
-        raise SequenceError(f"{spec.task_id}: {data.n_classes} classes in the data, {spec.n_classes} declared "
-                            f"in the GENEB registry (wrong file?)")
+        raise SequenceError(
+            f"{spec.task_id}: {data.n_classes} classes in the data, {spec.n_classes} declared "
+            f"in the GENEB registry (wrong file?)"
+        )
     return data
 
 
@@ -133,4 +141,6 @@ def get_suite(name_or_path: str) -> Suite:
     path = Path(name_or_path).expanduser()
     if path.is_file():
         return _file_suite(path)
-    raise ValueError(f"unknown suite {name_or_path!r}: use one of {sorted([*BUILTIN_SUITES, *_REGISTERED])} or a path to a .toml/.yaml suite file")
+    raise ValueError(
+        f"unknown suite {name_or_path!r}: use one of {sorted([*BUILTIN_SUITES, *_REGISTERED])} or a path to a .toml/.yaml suite file"
+    )

@@ -21,10 +21,25 @@ from geneb_bench.data.sequences import SequenceError
 from geneb_bench.data.splits import MAX_ROWS, SPLIT_SEED, SUBSAMPLE_SEED, TEST_FRACTION, stratified_split
 from geneb_bench.data.task import TaskData, TaskSpec
 
-TASK_KEYS = frozenset({
-    "id", "category", "description", "source", "train", "test", "file", "format", "columns", "header_label",
-    "test_fraction", "split_seed", "subsample_seed", "max_rows", "allow_overlap",
-})
+TASK_KEYS = frozenset(
+    {
+        "id",
+        "category",
+        "description",
+        "source",
+        "train",
+        "test",
+        "file",
+        "format",
+        "columns",
+        "header_label",
+        "test_fraction",
+        "split_seed",
+        "subsample_seed",
+        "max_rows",
+        "allow_overlap",
+    }
+)
 MAX_OVERLAP = 0.5  # more of the test sequences than this also in train: an error unless allow_overlap
 COLUMN_KEYS = frozenset({"text", "label", "split"})
 
@@ -56,8 +71,17 @@ class UserTask:
     def _read(self, files: tuple[DataFile, ...]) -> Rows:
         rows = Rows()
         for f in files:
-            rows.extend(read_file(f.path, f.format, self.text_column, self.label_column, self.split_column,
-                                  f.label, self.header_label))
+            rows.extend(
+                read_file(
+                    f.path,
+                    f.format,
+                    self.text_column,
+                    self.label_column,
+                    self.split_column,
+                    f.label,
+                    self.header_label,
+                )
+            )
         return rows
 
     def load(self) -> TaskData:
@@ -83,8 +107,10 @@ class UserTask:
             test_rows = Rows([train_rows.sequences[i] for i in te], [train_rows.labels[i] for i in te])
             train_rows = Rows([train_rows.sequences[i] for i in tr], [train_rows.labels[i] for i in tr])
             test_name = f"{train_name} (held-out test)"
-            notes.append(f"stratified split test_fraction={self.test_fraction} seed={self.split_seed} "
-                         f"({len(tr)}/{len(te)})")
+            notes.append(
+                f"stratified split test_fraction={self.test_fraction} seed={self.split_seed} "
+                f"({len(tr)}/{len(te)})"
+            )
         splits = []
         for name, rows in (("train", train_rows), ("test", test_rows)):
             x, y, note = cap_rows(rows.sequences, rows.labels, self.max_rows, self.subsample_seed, name)
@@ -93,7 +119,6 @@ class UserTask:
         data = build_task(self.spec, splits[0], splits[1], (train_name, test_name), "; ".join(notes) or None)
         self._check_overlap(data.train_sequences, data.test_sequences, train_name, test_name)
         return data
-
 
     def _check_not_the_same_files(self) -> None:
         """The same file as train and test scores a perfect, meaningless MCC: refused unless allowed."""
@@ -105,7 +130,9 @@ class UserTask:
                 "test for a seeded split); allow_overlap = true in the task's table if this is intended"
             )
 
-    def _check_overlap(self, train: Sequence[str], test: Sequence[str], train_name: str, test_name: str) -> None:
+    def _check_overlap(
+        self, train: Sequence[str], test: Sequence[str], train_name: str, test_name: str
+    ) -> None:
         """More than half of the test sequences also in train: a leak, not a benchmark (unless allowed)."""
         if self.allow_overlap or not test:
             return
@@ -164,7 +191,9 @@ def parse_task(entry: Mapping[str, Any], base: Path, where: str, source: str) ->
         raise ValueError(f"{where}: format {fmt!r} is not one of {list(FORMATS)}")
     columns = entry.get("columns", {})
     if not isinstance(columns, Mapping) or set(columns) - COLUMN_KEYS:
-        raise ValueError(f"{where}: columns is a table with keys among {sorted(COLUMN_KEYS)}, got {columns!r}")
+        raise ValueError(
+            f"{where}: columns is a table with keys among {sorted(COLUMN_KEYS)}, got {columns!r}"
+        )
     header_label = entry.get("header_label")
     if header_label is not None:
         try:
@@ -172,8 +201,12 @@ def parse_task(entry: Mapping[str, Any], base: Path, where: str, source: str) ->
         except re.error as exc:
             raise ValueError(f"{where}: header_label {header_label!r} is not a valid regex: {exc}") from exc
     try:
-        spec = TaskSpec(str(entry["id"]), str(entry["category"]), source=str(entry.get("source", source)),
-                        description=str(entry.get("description", "")))
+        spec = TaskSpec(
+            str(entry["id"]),
+            str(entry["category"]),
+            source=str(entry.get("source", source)),
+            description=str(entry.get("description", "")),
+        )
         max_rows = int(entry.get("max_rows", MAX_ROWS))
         if max_rows < 1:
             raise ValueError(f"max_rows must be at least 1, got {max_rows}")
@@ -225,9 +258,10 @@ def read_spec_file(path: Path) -> tuple[str, tuple[UserTask, ...]]:
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{path}: no tasks (add [[task]] tables, or a 'task:' list in YAML)")
     tasks = tuple(
-        parse_task(e if isinstance(e, Mapping) else {}, path.parent, f"{path}: [[task]] number {i}", str(path))
+        parse_task(
+            e if isinstance(e, Mapping) else {}, path.parent, f"{path}: [[task]] number {i}", str(path)
+        )
         for i, e in enumerate(entries, start=1)
     )
     check_unique((t.spec for t in tasks), str(path))  # here, where the error can name the file
     return str(data.get("name", path.stem)), tasks
-

@@ -65,7 +65,9 @@ def describe_holder(holder: dict[str, Any] | None) -> str:
     if holder is None:
         return "a process that left no holder record (an older geneb-bench, or one starting up)"
     since = holder.get("since")
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if isinstance(since, int | float) else "?"
+    when = (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if isinstance(since, int | float) else "?"
+    )
     held = f", {time.time() - since:.0f} s ago" if isinstance(since, int | float) else ""
     return f"PID {holder.get('pid')} on host {holder.get('host')} since {when}{held}"
 
@@ -248,8 +250,10 @@ class EmbeddingCache:
         while True:
             remaining = deadline - time.monotonic()
             try:
-                lock.acquire(timeout=max(0.0, remaining if told else min(self.notice_after, remaining)),
-                             poll_interval=0.05)
+                lock.acquire(
+                    timeout=max(0.0, remaining if told else min(self.notice_after, remaining)),
+                    poll_interval=0.05,
+                )
                 break
             except Timeout:
                 holder = describe_holder(lock_holder(lock_path))

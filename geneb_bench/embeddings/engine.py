@@ -169,7 +169,9 @@ class EmbeddingEngine:
         self.progress = progress
         self.limit_note = limit_note  # how the model's token limit reads in an out-of-memory message
 
-    def embed_windows(self, per_sequence: Sequence[Sequence[list[int]]], sequences: Sequence[str]) -> Embeddings:
+    def embed_windows(
+        self, per_sequence: Sequence[Sequence[list[int]]], sequences: Sequence[str]
+    ) -> Embeddings:
         """One row per sequence: its windows embedded, then their unweighted mean (one window: as is)."""
         owner = np.repeat(np.arange(len(per_sequence)), [len(w) for w in per_sequence])
         flat = [ids for windows in per_sequence for ids in windows]
@@ -186,7 +188,9 @@ class EmbeddingEngine:
         lengths = [len(ids) for ids in encoded]
         if min(lengths) == 0:
             bad = owner[lengths.index(0)]
-            raise ValueError(f"the tokenizer produced no tokens for sequence {bad} ({sequences[bad][:20]!r}...)")
+            raise ValueError(
+                f"the tokenizer produced no tokens for sequence {bad} ({sequences[bad][:20]!r}...)"
+            )
         bar = None
         if progress_wanted(len(encoded), self.progress):
             from tqdm.auto import tqdm

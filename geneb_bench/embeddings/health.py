@@ -41,7 +41,11 @@ TOKEN_ARRAY = "tokens"  # name of the token figures in a cache entry
 _DNA = re.compile(r"[ACGTacgt]")
 _CAUSES = ("", "wordpiece", "unknown")
 _LIMIT_SOURCES = (
-    "none", "recipe max_tokens", "config max_position_embeddings", "config max_seq_len", "config n_positions",
+    "none",
+    "recipe max_tokens",
+    "config max_position_embeddings",
+    "config max_seq_len",
+    "config n_positions",
     "tokenizer model_max_length",
 )
 
@@ -78,8 +82,19 @@ class TokenStats:
     def to_array(self) -> np.ndarray:
         source = _LIMIT_SOURCES.index(self.limit_source) if self.limit_source in _LIMIT_SOURCES else 0
         return np.array(
-            [self.sequences, self.tokens, self.unk_tokens, self.unk_only, self.distinct_inputs, self.truncated,
-             self.kept_sum, self.token_limit, source, _CAUSES.index(self.cause), self.cause_param],
+            [
+                self.sequences,
+                self.tokens,
+                self.unk_tokens,
+                self.unk_only,
+                self.distinct_inputs,
+                self.truncated,
+                self.kept_sum,
+                self.token_limit,
+                source,
+                _CAUSES.index(self.cause),
+                self.cause_param,
+            ],
             dtype=np.float64,
         )
 
@@ -91,10 +106,14 @@ class TokenStats:
 
     def cause_text(self, unk: str) -> str:
         if self.cause == "wordpiece":
-            return (f"DNA passed as one word over max_input_chars_per_word={self.cause_param}; "
-                    "use [kmer=K] or a DNA tokenizer")
-        return (f"the tokenizer has no tokens for DNA (every base became {unk}): not a DNA vocabulary, or the "
-                "wrong letter case; use a DNA tokenizer, [kmer=K] or [case=lower]/[case=keep]")
+            return (
+                f"DNA passed as one word over max_input_chars_per_word={self.cause_param}; "
+                "use [kmer=K] or a DNA tokenizer"
+            )
+        return (
+            f"the tokenizer has no tokens for DNA (every base became {unk}): not a DNA vocabulary, or the "
+            "wrong letter case; use a DNA tokenizer, [kmer=K] or [case=lower]/[case=keep]"
+        )
 
 
 def _backend_model(tokenizer: Any) -> Any:
@@ -171,8 +190,13 @@ class TokenCounter:
         self.inputs: set[int] = set()
         self.longest_word = 0
 
-    def add(self, encoded: Sequence[list[int]], texts: Sequence[str], lengths: Sequence[int],
-            cut_lengths: Sequence[int]) -> None:
+    def add(
+        self,
+        encoded: Sequence[list[int]],
+        texts: Sequence[str],
+        lengths: Sequence[int],
+        cut_lengths: Sequence[int],
+    ) -> None:
         """One chunk: token ids after truncation, the texts tokenised, original and cut character lengths."""
         at_limit = []
         for row, (ids, text) in enumerate(zip(encoded, texts, strict=True)):
@@ -189,8 +213,9 @@ class TokenCounter:
                 at_limit.append(row)
         if not at_limit:
             return
-        full = self.tokenizer([texts[r] for r in at_limit], add_special_tokens=False, truncation=False,
-                              verbose=False)["input_ids"]
+        full = self.tokenizer(
+            [texts[r] for r in at_limit], add_special_tokens=False, truncation=False, verbose=False
+        )["input_ids"]
         for row, ids in zip(at_limit, full, strict=True):
             if len(ids) > self.room:
                 total = len(ids) * lengths[row] / max(cut_lengths[row], 1)  # the cut part scaled to the whole
@@ -205,8 +230,19 @@ class TokenCounter:
                 cause, param = "wordpiece", word_limit
             else:
                 cause = "unknown"
-        return TokenStats(self.sequences, self.tokens, self.unk_tokens, self.unk_only, len(self.inputs),
-                          self.truncated, self.kept_sum, self.max_tokens, self.limit_source, cause, param)
+        return TokenStats(
+            self.sequences,
+            self.tokens,
+            self.unk_tokens,
+            self.unk_only,
+            len(self.inputs),
+            self.truncated,
+            self.kept_sum,
+            self.max_tokens,
+            self.limit_source,
+            cause,
+            param,
+        )
 
 
 def token_arrays(embedder: Any) -> dict[str, np.ndarray]:
@@ -234,7 +270,12 @@ def _near_constant(vectors: np.ndarray) -> int:
 
 
 def assess(
-    arrays: Mapping[str, np.ndarray], sequences: Sequence[str], where: str, *, dtype: str = "", unk: str = "[UNK]"
+    arrays: Mapping[str, np.ndarray],
+    sequences: Sequence[str],
+    where: str,
+    *,
+    dtype: str = "",
+    unk: str = "[UNK]",
 ) -> dict[str, Any]:
     """The health record of one (model, task) embedding; raises ``DegenerateEmbeddings`` above the thresholds.
 
@@ -265,10 +306,14 @@ def assess(
         }
     problems = []
     if stats is not None and stats.unk_only:
-        problems.append(f"{stats.unk_only} of {stats.sequences} sequences became unknown tokens only "
-                        f"({unk}): {stats.cause_text(unk)}")
+        problems.append(
+            f"{stats.unk_only} of {stats.sequences} sequences became unknown tokens only "
+            f"({unk}): {stats.cause_text(unk)}"
+        )
     few = record["distinct_vectors"] < DISTINCT_MIN_FRACTION * distinct_sequences
-    inputs_collapsed = stats is not None and record["distinct_vectors"] >= DISTINCT_MIN_FRACTION * stats.distinct_inputs
+    inputs_collapsed = (
+        stats is not None and record["distinct_vectors"] >= DISTINCT_MIN_FRACTION * stats.distinct_inputs
+    )
     if few and not problems and not inputs_collapsed:
         problems.append(
             f"{record['distinct_vectors']} distinct vector(s) for {distinct_sequences} distinct sequences: the "
@@ -276,10 +321,14 @@ def assess(
             "states/submodule/pooling pick a constant); check the checkpoint and the recipe"
         )
     elif few and inputs_collapsed and not problems:
-        record["note"] = (f"truncation to {record.get('token_limit')} tokens leaves "
-                          f"{record.get('distinct_inputs')} distinct inputs for {distinct_sequences} sequences")
+        record["note"] = (
+            f"truncation to {record.get('token_limit')} tokens leaves "
+            f"{record.get('distinct_inputs')} distinct inputs for {distinct_sequences} sequences"
+        )
     if problems:
-        raise DegenerateEmbeddings(f"{where}: degenerate embeddings, {'; '.join(problems)}. Nothing was scored.")
+        raise DegenerateEmbeddings(
+            f"{where}: degenerate embeddings, {'; '.join(problems)}. Nothing was scored."
+        )
     return record
 
 
@@ -306,13 +355,17 @@ def summary_lines(model: str, task: str, record: Mapping[str, Any]) -> list[str]
     """Human lines for the run summary: only what deserves attention."""
     lines = []
     if record.get("truncated"):
-        lines.append(f"{model} / {task}: {record['truncated']} of {record['sequences']} sequences cut to "
-                     f"{record.get('token_limit')} tokens ({record.get('limit_source')}), "
-                     f"mean {record.get('mean_kept', 1.0):.0%} kept")
+        lines.append(
+            f"{model} / {task}: {record['truncated']} of {record['sequences']} sequences cut to "
+            f"{record.get('token_limit')} tokens ({record.get('limit_source')}), "
+            f"mean {record.get('mean_kept', 1.0):.0%} kept"
+        )
     if record.get("unk_fraction"):
         lines.append(f"{model} / {task}: {record['unk_fraction']:.2%} unknown tokens")
     if record.get("near_constant_dims"):
-        lines.append(f"{model} / {task}: {record['near_constant_dims']} of {record['dim']} dimensions constant")
+        lines.append(
+            f"{model} / {task}: {record['near_constant_dims']} of {record['dim']} dimensions constant"
+        )
     if record.get("note"):
         lines.append(f"{model} / {task}: {record['note']}")
     return lines

@@ -34,7 +34,10 @@ from geneb_bench.io import atomic_write, atomic_write_text
 
 Array = npt.NDArray[np.float32]
 STORE_FORMAT = "geneb-sequences-1"
-TASK_FIELDS = ("task_id", "task_fingerprint")  # the parts of ``embedding_key`` that a sequence's vector ignores
+TASK_FIELDS = (
+    "task_id",
+    "task_fingerprint",
+)  # the parts of ``embedding_key`` that a sequence's vector ignores
 ORPHAN_AGE_S = 3600  # a vectors file this old without its index is an interrupted write, not one in progress
 
 
@@ -102,7 +105,9 @@ class ShardEntry:
 
     def remove(self) -> None:
         if self.index is not None:
-            self.index.unlink(missing_ok=True)  # the index first: a half-removed shard is invisible, not corrupt
+            self.index.unlink(
+                missing_ok=True
+            )  # the index first: a half-removed shard is invisible, not corrupt
         self.vectors.unlink(missing_ok=True)
 
 
@@ -167,7 +172,11 @@ class ModelStore:
         """shard number << 32 | row for each hash, -1 where not stored."""
         query = np.asarray(hashes, dtype="S64")
         pos = np.searchsorted(self._keys, query).clip(max=max(len(self._keys) - 1, 0))
-        hit = (pos < len(self._keys)) & (self._keys[pos] == query) if len(self._keys) else np.zeros(len(query), bool)
+        hit = (
+            (pos < len(self._keys)) & (self._keys[pos] == query)
+            if len(self._keys)
+            else np.zeros(len(query), bool)
+        )
         return np.where(hit, self._where[pos] if len(self._keys) else -1, -1)
 
     def _drop(self, shard: str) -> None:
@@ -279,9 +288,14 @@ class SequenceStore:
             if store is not None and np.isfinite(computed).all():
                 try:
                     store.append(new, computed)
-                except OSError as exc:  # full disk, quota, read-only: the vectors are still good, only not reused
-                    warnings.warn(f"sequence store not written ({exc}); these sequences will be recomputed next time",
-                                  RuntimeWarning, stacklevel=2)
+                except (
+                    OSError
+                ) as exc:  # full disk, quota, read-only: the vectors are still good, only not reused
+                    warnings.warn(
+                        f"sequence store not written ({exc}); these sequences will be recomputed next time",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
             found.update(zip(new, computed, strict=True))
         table = np.stack([found[h] for h in unique])
         return table[distinct.inverse], EmbedStats(len(sequences), len(unique), len(missing))

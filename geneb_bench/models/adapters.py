@@ -160,7 +160,9 @@ def build_evo2(spec: ModelSpec, device: str) -> Evo2Embedder:
     if importlib.util.find_spec("evo2") is None:
         from geneb_bench.models.loading import INSTALL_HINTS
 
-        raise ModelUnavailable(f"{spec.key}: needs the evo2 package, not installed here. Fix: {INSTALL_HINTS['evo2']}")
+        raise ModelUnavailable(
+            f"{spec.key}: needs the evo2 package, not installed here. Fix: {INSTALL_HINTS['evo2']}"
+        )
     evo2 = importlib.import_module("evo2")
     model = evo2.Evo2(str(spec.options["name"]))
     return Evo2Embedder(model, str(spec.options["layer"]), device)

@@ -89,7 +89,9 @@ def availability(spec: ModelSpec, reachable: Callable[[], bool], gpu: Callable[[
     if spec.options.get("trust_remote_code") and not is_commit(spec.revision):
         return skip("unpinned remote code: --geneb-trust-remote-code or [revision=<commit>]")
     if _hub_cached(spec.source, spec.revision):
-        return Availability(spec.key, "runs", "weights in the hub cache (files verified at first use)", revision)
+        return Availability(
+            spec.key, "runs", "weights in the hub cache (files verified at first use)", revision
+        )
     if not reachable():
         return skip("hub unreachable (offline) and not in the hub cache")
     return Availability(spec.key, "runs", "downloads from the hub at first use (files verified)", revision)

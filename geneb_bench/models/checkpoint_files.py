@@ -18,7 +18,12 @@ __all__ = ["check_local_checkpoint", "refused_pickle"]
 
 # Files from which transformers can build a tokenizer (fast, slow, sentencepiece, remote code).
 TOKENIZER_PATTERNS = (
-    "tokenizer*.json", "vocab*", "merges.txt", "*.model", "special_tokens_map.json", "tokenization_*.py",
+    "tokenizer*.json",
+    "vocab*",
+    "merges.txt",
+    "*.model",
+    "special_tokens_map.json",
+    "tokenization_*.py",
     "*.tiktoken",
 )
 PICKLE_WEIGHTS = ("pytorch_model*.bin", "*.pt", "*.pth", "*.ckpt")

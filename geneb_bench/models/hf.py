@@ -189,9 +189,13 @@ class HFEmbedder:
         raw = self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         full = raw
         if special:  # the special tokens this tokenizer puts around a sequence (any template), from itself
-            full = self.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+            full = self.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)[
+                "input_ids"
+            ]
         counter = TokenCounter(self.tokenizer, 0, self.limit_source, special)  # windows: nothing is cut
-        counter.add([list(ids) for ids in full], texts, [len(s) for s in sequences], [len(s) for s in sequences])
+        counter.add(
+            [list(ids) for ids in full], texts, [len(s) for s in sequences], [len(s) for s in sequences]
+        )
         self.last_stats = counter.stats()
         out = []
         for content, wrapped in zip(raw, full, strict=True):

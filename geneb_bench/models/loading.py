@@ -63,7 +63,9 @@ def import_problem(module: str) -> str | None:
         return f"{module} not installed"
     try:
         importlib.import_module(module)
-    except Exception as exc:  # any import-time failure (ImportError, OSError of a .so, RuntimeError) is a cause
+    except (
+        Exception
+    ) as exc:  # any import-time failure (ImportError, OSError of a .so, RuntimeError) is a cause
         return f"{module} installed but its import fails ({type(exc).__name__}: {exc})"
     extension = CUDA_EXTENSIONS.get(module)
     if extension is not None:
@@ -139,8 +141,11 @@ def verified_source(spec: ModelSpec) -> str:
     try:
         from huggingface_hub import snapshot_download
 
-        folder = Path(snapshot_download(spec.source, revision=spec.revision,
-                                        allow_patterns=[f.name for f in release.needed()]))
+        folder = Path(
+            snapshot_download(
+                spec.source, revision=spec.revision, allow_patterns=[f.name for f in release.needed()]
+            )
+        )
     except Exception as exc:  # offline without a cache, hub unreachable, gated: a skip
         raise ModelUnavailable(
             f"{spec.key}: cannot fetch {spec.source}@{spec.revision} ({type(exc).__name__}: {exc}). Offline? "
@@ -305,16 +310,19 @@ def load_tokenizer(spec: ModelSpec, source: str, common: dict[str, Any], remote:
             name = _tokenizer_class(spec.source) or "named in tokenizer_config.json"
             raise ModelUnavailable(
                 f"{spec.source!r}: tokenizer class {name} resolved to a different class of the same name in "
-                f"transformers ({exc}). Fix: give tokenizer_config.json an \"auto_map\": {{\"AutoTokenizer\": "
-                f"[\"<module>.{name}\", null]}} entry pointing at the checkpoint's own tokenization file and "
+                f'transformers ({exc}). Fix: give tokenizer_config.json an "auto_map": {{"AutoTokenizer": '
+                f'["<module>.{name}", null]}} entry pointing at the checkpoint\'s own tokenization file and '
                 f"pass --geneb-model {typed_name(spec, 'trust_remote_code=true')}"
             ) from exc
         if isinstance(exc, ImportError):
-            raise ModelUnavailable(f"{spec.source!r}: the tokenizer needs a package not installed here: "
-                                   f"{str(exc).strip()}") from exc
+            raise ModelUnavailable(
+                f"{spec.source!r}: the tokenizer needs a package not installed here: {str(exc).strip()}"
+            ) from exc
         raise ModelUnavailable(_load_failure(spec, exc, remote)) from exc
     if isinstance(tokenizer, bool) or not callable(tokenizer):
-        raise ModelUnavailable(f"{spec.source!r}: AutoTokenizer returned {type(tokenizer).__name__}, not a tokenizer")
+        raise ModelUnavailable(
+            f"{spec.source!r}: AutoTokenizer returned {type(tokenizer).__name__}, not a tokenizer"
+        )
     return tokenizer
 
 

@@ -70,10 +70,14 @@ class LockFile:
                 try:
                     source, revision, commit = entry["source"], entry["revision"], entry["commit"]
                 except (KeyError, TypeError):
-                    raise ValueError(f"{path}: [[model]] entry {n} needs source, revision and commit") from None
+                    raise ValueError(
+                        f"{path}: [[model]] entry {n} needs source, revision and commit"
+                    ) from None
                 if not is_commit(commit):
-                    raise ValueError(f"{path}: [[model]] entry {n} ({source}@{revision}): commit {commit!r} "
-                                     "is not a 40-hex commit")
+                    raise ValueError(
+                        f"{path}: [[model]] entry {n} ({source}@{revision}): commit {commit!r} "
+                        "is not a 40-hex commit"
+                    )
                 self.pins[(str(source), str(revision))] = str(commit)
 
     def get(self, source: str, revision: str) -> str | None:
@@ -81,13 +85,21 @@ class LockFile:
 
     def record(self, source: str, revision: str, commit: str) -> None:
         self.pins[(source, revision)] = commit
-        lines = ["# geneb.lock: hub branches resolved to commits by geneb-bench. Commit this file so every run",
-                 "# and machine loads the same code and weights; delete an entry to resolve it again.",
-                 f"version = {LOCK_VERSION}", ""]
+        lines = [
+            "# geneb.lock: hub branches resolved to commits by geneb-bench. Commit this file so every run",
+            "# and machine loads the same code and weights; delete an entry to resolve it again.",
+            f"version = {LOCK_VERSION}",
+            "",
+        ]
         for (src, rev), sha in sorted(self.pins.items()):
             # JSON strings are valid TOML basic strings for these ids
-            lines += ["[[model]]", f"source = {json.dumps(src)}", f"revision = {json.dumps(rev)}",
-                      f"commit = {json.dumps(sha)}", ""]
+            lines += [
+                "[[model]]",
+                f"source = {json.dumps(src)}",
+                f"revision = {json.dumps(rev)}",
+                f"commit = {json.dumps(sha)}",
+                "",
+            ]
         atomic_write_text(self.path, "\n".join(lines))
 
 

@@ -48,15 +48,23 @@ def build_random_model(options: dict[str, Any]) -> Any:
         torch.manual_seed(int(options.get("seed", 0)))
         if arch == "bert":
             bert_config = BertConfig(
-                vocab_size=len(CHAR_VOCAB), hidden_size=hidden, num_hidden_layers=layers,
-                num_attention_heads=heads, intermediate_size=4 * hidden, max_position_embeddings=max_len,
+                vocab_size=len(CHAR_VOCAB),
+                hidden_size=hidden,
+                num_hidden_layers=layers,
+                num_attention_heads=heads,
+                intermediate_size=4 * hidden,
+                max_position_embeddings=max_len,
                 pad_token_id=0,
             )
             return BertModel(bert_config, add_pooling_layer=False)
         if arch == "gpt2":
             gpt2_config = GPT2Config(
-                vocab_size=len(CHAR_VOCAB), n_embd=hidden, n_layer=layers, n_head=heads,
-                n_positions=max_len, pad_token_id=0,
+                vocab_size=len(CHAR_VOCAB),
+                n_embd=hidden,
+                n_layer=layers,
+                n_head=heads,
+                n_positions=max_len,
+                pad_token_id=0,
             )
             return GPT2Model(gpt2_config)
     raise ValueError(f"unknown random-init architecture {arch!r}; known: bert, gpt2")

@@ -124,8 +124,28 @@ def preprocess(sequence: str, recipe: Mapping[str, Any]) -> str:
 # ---- default recipe for a model the registry does not know ----------------------------------------------
 
 _DECODER_TYPES = frozenset(
-    {"gpt2", "gpt_neox", "gptj", "llama", "mistral", "mixtral", "olmo", "olmo2", "qwen2", "phi", "falcon",
-     "mamba", "mamba2", "jamba", "bloom", "opt", "gemma", "gemma2", "starcoder2", "codegen"}
+    {
+        "gpt2",
+        "gpt_neox",
+        "gptj",
+        "llama",
+        "mistral",
+        "mixtral",
+        "olmo",
+        "olmo2",
+        "qwen2",
+        "phi",
+        "falcon",
+        "mamba",
+        "mamba2",
+        "jamba",
+        "bloom",
+        "opt",
+        "gemma",
+        "gemma2",
+        "starcoder2",
+        "codegen",
+    }
 )
 
 
@@ -153,12 +173,16 @@ def default_recipe(config: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
     model_type = str(config.get("model_type", ""))
     architectures = [str(a) for a in config.get("architectures") or []]
     auto_map = config.get("auto_map") or {}
-    decoder = bool(config.get("is_decoder")) or model_type in _DECODER_TYPES or any(
-        a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures
+    decoder = (
+        bool(config.get("is_decoder"))
+        or model_type in _DECODER_TYPES
+        or any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures)
     )
     recipe: dict[str, Any] = {}
-    why = [f"{'decoder' if decoder else 'encoder'} (model_type {model_type or '?'}"
-           f"{', ' + architectures[0] if architectures else ''})"]
+    why = [
+        f"{'decoder' if decoder else 'encoder'} (model_type {model_type or '?'}"
+        f"{', ' + architectures[0] if architectures else ''})"
+    ]
     remote = bool(auto_map) and _builtin_forward_params(model_type) is None
     if remote:
         why.append("needs remote code: allow with [trust_remote_code=true] (hub ids also need a commit)")
@@ -207,9 +231,20 @@ def describe_recipe(spec: ModelSpec) -> str:
         recipe["pooling"], recipe["pooling"]
     )
     parts.append(pooling + (" + RC-equivariant halves" if recipe["rc_pooling"] else "") + " in float32")
-    prep = [f"{k}={recipe[k]!r}" for k in ("case", "kmer", "prefix", "multiple_of", "multiple_mode",
-                                            "input_mode", "add_special_tokens", "fix")
-            if recipe[k] != DEFAULT_RECIPE[k] and not (k == "multiple_mode" and not recipe["multiple_of"])]
+    prep = [
+        f"{k}={recipe[k]!r}"
+        for k in (
+            "case",
+            "kmer",
+            "prefix",
+            "multiple_of",
+            "multiple_mode",
+            "input_mode",
+            "add_special_tokens",
+            "fix",
+        )
+        if recipe[k] != DEFAULT_RECIPE[k] and not (k == "multiple_mode" and not recipe["multiple_of"])
+    ]
     if prep:
         parts.append("pre-processing " + " ".join(prep))
     if spec.requires:

@@ -106,6 +106,7 @@ def expand_model_names(names: Iterable[str]) -> tuple[str, ...]:
         expanded.extend(DEFAULT_MODELS if name == "baselines" else [name])
     return tuple(dict.fromkeys(expanded))
 
+
 _REGISTRY: dict[str, ModelSpec] = {}
 for _spec in BUILTIN_MODELS:
     if _spec.key in _REGISTRY:
@@ -123,8 +124,10 @@ _LOCAL_DIGESTS: dict[str, str] = {}  # resolved folder + file stats -> content d
 def _identity_files(path: Path) -> list[Path]:
     """The files that make a checkpoint: everything but hidden files and Python caches."""
     return sorted(
-        p for p in path.rglob("*")
-        if p.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts)
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts)
     )
 
 
@@ -254,7 +257,9 @@ def _apply_overrides(spec: ModelSpec, overrides: Mapping[str, Any], name: str) -
         key = f"{key}+local-{_local_digest(folder)[:8]}"  # a local variant, never the official model's key
     if "revision" in overrides:
         revision = str(overrides["revision"])
-    return dataclasses.replace(spec, key=key, options=merged, source=source, revision=revision, weights=weights)
+    return dataclasses.replace(
+        spec, key=key, options=merged, source=source, revision=revision, weights=weights
+    )
 
 
 def _check_type(name: str, field: str, value: Any, default: Any) -> None:
@@ -336,7 +341,9 @@ def _resolve_base(name: str) -> ModelSpec:
 
 
 Builder = Callable[[ModelSpec, str], Embedder]
-FAMILIES: Registry[Builder] = Registry("model family", "geneb_bench.models", adapt=lambda _name, builder: builder)
+FAMILIES: Registry[Builder] = Registry(
+    "model family", "geneb_bench.models", adapt=lambda _name, builder: builder
+)
 
 
 def register_family(name: str) -> Callable[[Builder], Builder]:
@@ -359,8 +366,10 @@ def register_model(spec: ModelSpec) -> ModelSpec:
     built-in one included) is an error."""
     present = _REGISTRY.get(spec.key)
     if present is not None and present != spec:
-        raise ValueError(f"model key {spec.key!r} is already registered (family {present.family!r}); "
-                         f"choose another key for the {spec.family!r} model")
+        raise ValueError(
+            f"model key {spec.key!r} is already registered (family {present.family!r}); "
+            f"choose another key for the {spec.family!r} model"
+        )
     if safe_key(spec.key) != spec.key:
         raise ValueError(f"model key {spec.key!r}: use letters, digits and . _ + - only (it names files)")
     _REGISTRY[spec.key] = spec

@@ -49,7 +49,9 @@ class Release:
 
     def needed(self) -> tuple[FileRecord, ...]:
         """The files a load reads: no docs, no JAX weights, and no .bin where safetensors exist (hub)."""
-        files = [f for f in self.files if not f.name.endswith(_DOCS) and not any(x in f.name for x in _NOT_LOADED)]
+        files = [
+            f for f in self.files if not f.name.endswith(_DOCS) and not any(x in f.name for x in _NOT_LOADED)
+        ]
         if self.on_hub and any(f.name.endswith(".safetensors") for f in files):
             files = [f for f in files if not f.name.startswith("pytorch_model")]
         return tuple(files)
@@ -63,8 +65,13 @@ def releases() -> dict[str, Release]:
     for row in csv.DictReader(text.splitlines()):
         rows.setdefault(row["geneb_key"], []).append(row)
     return {
-        key: Release(key, r[0]["provider"], r[0]["source"], r[0]["revision"],
-                     tuple(FileRecord(x["file"], x["sha256"], int(x["size"])) for x in r))
+        key: Release(
+            key,
+            r[0]["provider"],
+            r[0]["source"],
+            r[0]["revision"],
+            tuple(FileRecord(x["file"], x["sha256"], int(x["size"])) for x in r),
+        )
         for key, r in rows.items()
     }
 
@@ -75,7 +82,9 @@ def release_for(key: str, source: str | None = None, revision: str | None = None
     found = releases().get(key.split("+")[0])
     if found is not None:
         return found
-    return next((r for r in releases().values() if r.on_hub and (r.source, r.revision) == (source, revision)), None)
+    return next(
+        (r for r in releases().values() if r.on_hub and (r.source, r.revision) == (source, revision)), None
+    )
 
 
 def sha256_file(path: Path) -> str:
@@ -122,14 +131,20 @@ class Stamps:
             atomic_write_text(self.path, json.dumps(merged, indent=1, sort_keys=True))
 
 
-def verify_folder(release: Release, folder: Path, stamps: Stamps, files: tuple[FileRecord, ...] | None = None) -> None:
+def verify_folder(
+    release: Release, folder: Path, stamps: Stamps, files: tuple[FileRecord, ...] | None = None
+) -> None:
     """Refuse ``folder`` unless each expected file is there with the published sha256 (size checked first)."""
     where = f"{release.key}: {folder}"
     for record in files if files is not None else release.needed():
         path = folder / record.name
         if not path.is_file():
-            keep = (" (a converted folder keeps the release file next to the transformers files: it is what is "
-                    "verified)" if record.name.endswith((".pth", ".ckpt")) else "")
+            keep = (
+                " (a converted folder keeps the release file next to the transformers files: it is what is "
+                "verified)"
+                if record.name.endswith((".pth", ".ckpt"))
+                else ""
+            )
             raise ModelUnavailable(
                 f"{where}: file {record.name} is missing (expected sha256 {record.sha256}, {record.size:,} bytes "
                 f"from {release.source}{'@' + release.revision if release.revision else ''}); "

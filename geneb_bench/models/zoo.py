@@ -15,8 +15,16 @@ from geneb_bench.models.base import ModelSpec
 from geneb_bench.models.recipe import validate_recipe
 
 _WEIGHTS = ("hub", "local", "package")
-_REQUIRED = ("key", "display_name", "params", "architecture", "tokenization", "pretraining_data", "weights",
-             "recipe")
+_REQUIRED = (
+    "key",
+    "display_name",
+    "params",
+    "architecture",
+    "tokenization",
+    "pretraining_data",
+    "weights",
+    "recipe",
+)
 
 
 def parse_zoo(text: str) -> tuple[ModelSpec, ...]:

@@ -48,7 +48,9 @@ def is_geneb_run(config: pytest.Config) -> bool:
     """Whether this pytest run is a benchmark run (decided without collecting: see the module doc)."""
     if explicit_options(config):
         return True
-    return any(getattr(plugin, "GENEB_BENCHMARK", False) is True for plugin in config.pluginmanager.get_plugins())
+    return any(
+        getattr(plugin, "GENEB_BENCHMARK", False) is True for plugin in config.pluginmanager.get_plugins()
+    )
 
 
 def settings(config: pytest.Config) -> Settings:
@@ -173,7 +175,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """In a GENEB run: a plain ``-n N`` (``load``, not chosen by the user) or ``loadgroup`` gets the crash-safe,
     model-grouping scheduler (see ``scheduling``). Anything else, and every non-GENEB run: xdist's own."""
     dist = config.getvalue("dist")
-    if not is_geneb_run(config) or dist not in {"load", "loadgroup"} or (dist == "load" and _dist_given(config)):
+    if (
+        not is_geneb_run(config)
+        or dist not in {"load", "loadgroup"}
+        or (dist == "load" and _dist_given(config))
+    ):
         return None
     from geneb_bench.plugin.scheduling import CrashSafeLoadGroupScheduling
 
@@ -225,7 +231,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pytest.param(
             item,
             id=item.id,
-            marks=[pytest.mark.geneb, getattr(pytest.mark, item.task.slug), pytest.mark.xdist_group(item.model.key)],
+            marks=[
+                pytest.mark.geneb,
+                getattr(pytest.mark, item.task.slug),
+                pytest.mark.xdist_group(item.model.key),
+            ],
         )
         for item in session.plan()
     ]

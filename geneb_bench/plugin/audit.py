@@ -39,8 +39,10 @@ def refusal(audit: TaskAudit, settings: Settings) -> str | None:
     if audit.status != "ok":
         return f"geneb audit gate: {audit.task_id} could not be audited ({audit.message})"
     if audit.verdict == "FAIL" or (fail_on == "WARN" and audit.verdict == "WARN"):
-        return (f"geneb audit gate (--geneb-audit {settings.audit}): task {audit.task_id} is {audit.verdict}: "
-                f"{audit.reason()}; its numbers are not published")
+        return (
+            f"geneb audit gate (--geneb-audit {settings.audit}): task {audit.task_id} is {audit.verdict}: "
+            f"{audit.reason()}; its numbers are not published"
+        )
     return None
 
 

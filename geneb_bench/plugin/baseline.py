@@ -30,7 +30,13 @@ class Baseline:
             raise ValueError(f"--geneb-baseline {results_dir}: no result files found")
         self._mcc: dict[tuple[str, str, str], float] = {
             (str(m), str(t), str(r)): float(v)
-            for m, t, r, v in zip(self.frame["model"], self.frame["task_id"], self.frame["regime"], self.frame["mcc"], strict=True)
+            for m, t, r, v in zip(
+                self.frame["model"],
+                self.frame["task_id"],
+                self.frame["regime"],
+                self.frame["mcc"],
+                strict=True,
+            )
         }
 
     def check_item(self, result: ItemResult) -> str | None:

@@ -30,7 +30,9 @@ def pytest_geneb_register_models(config: pytest.Config) -> Iterable[ModelSpec] |
 
 
 @pytest.hookspec
-def pytest_geneb_register_tasks(config: pytest.Config) -> Suite | str | Path | Iterable[Suite | str | Path] | None:
+def pytest_geneb_register_tasks(
+    config: pytest.Config,
+) -> Suite | str | Path | Iterable[Suite | str | Path] | None:
     """Return suites (``Suite`` objects or paths to TOML/YAML suite files) to make selectable by name with
     ``--geneb-suite NAME``."""
 

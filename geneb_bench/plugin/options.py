@@ -40,28 +40,133 @@ AUDIT_MODES = ("cached", "on", "off", "fail-on=fail", "fail-on=warn")
 
 def add_options(parser: pytest.Parser) -> None:
     group = _Group(parser.getgroup("geneb", "GENEB benchmark (geneb-bench)"))
-    group.addoption("--geneb-suite", default="lite", help="task suite: lite (default, built-in), geneb (the 100 published tasks) or a path to a .toml suite file")
-    group.addoption("--geneb-model", action="append", default=None, metavar="MODEL", help="model to run (repeatable): a registry key (see `geneb models`), a hub id org/name[@revision] or a local checkpoint path; 'baselines' stands for the built-in default set (used when the option is absent)")
-    group.addoption("--geneb-regimes", default=",".join(r.name for r in REGIMES), help="comma-separated regimes (default: full,10shot,1shot)")
-    group.addoption("--geneb-seeds", default=",".join(map(str, SEEDS)), help="comma-separated probe seeds (default: 13,17,42,123,997)")
-    group.addoption("--geneb-data-dir", default=os.environ.get("GENEB_DATA_DIR"), help="local copy of the GENEB data, tasks/<task_id>/{train,test}.csv (env GENEB_DATA_DIR)")
-    group.addoption("--geneb-cache-dir", default=os.environ.get("GENEB_CACHE_DIR"), help="embedding cache (env GENEB_CACHE_DIR; default: the user cache directory)")
-    group.addoption("--geneb-results-dir", default=None, help="where result JSON files and tables go (default: reports/ under the rootdir)")
-    group.addoption("--geneb-rerun", action="store_true", default=False, help="recompute items whose result file already exists for the same model, task data, protocol and seeds (default: load them)")
-    group.addoption("--geneb-shard", default=None, metavar="I/N", help="run shard I of N (0-based): a deterministic, balanced share of the (model, task) groups")
-    group.addoption("--geneb-baseline", default=None, metavar="RESULTS", help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail")
-    group.addoption("--geneb-baseline-tolerance", default=0.02, type=float, help="allowed MCC drop for --geneb-baseline (default 0.02)")
-    group.addoption("--geneb-probe", default=PROBE, help=f"which probe: {PROBE} (default: the protocol's) or one registered with geneb_bench.probe.registry.register_probe (recorded in every result)")
-    group.addoption("--geneb-probe-backend", default=None, metavar="IMPLEMENTATION", help="which implementation of the probe (default: the probe's own default); logistic-regression: sklearn (default: the published protocol, exactly) or torch (opt-in: sklearn's L-BFGS-B and stopping rule, objective evaluated by torch on --geneb-device, fits batched); recorded in every result")
-    group.addoption("--geneb-long-input", default="truncate", choices=("truncate", "window"), help="inputs longer than the model's token limit: truncate (default, the GENEB protocol) or window (opt-in: consecutive windows at the limit, embeddings averaged; recorded in the cache key and results)")
-    group.addoption("--geneb-progress", action="store_true", default=False, help="show the extraction progress bar even under xdist workers and CI (default: large tasks only, interactive runs only)")
-    group.addoption("--geneb-memory-gb", default=4.0, type=float, help="bound on embeddings held in memory between a task's regimes, host and probe-device copies together; least recently used pairs go first (default 4)")
-    group.addoption("--geneb-trust-remote-code", action="store_true", default=False, help="allow remote code of hub models at a branch (a hub id you pass, a zoo entry with [revision=main]): each branch is resolved to its commit once, printed and recorded in the lock file (pinned zoo entries need no flag)")
-    group.addoption("--geneb-lock-file", default=None, metavar="PATH", help="where hub branches resolved to commits are recorded and reused (default: geneb.lock under the rootdir; commit it)")
-    group.addoption("--geneb-audit", default="cached", choices=AUDIT_MODES, help="task audit (seqleak, geneb-bench[audit]) beside the results: cached (default: show audits already in the cache, compute none), on (audit every task of the run), off, fail-on=fail|fail-on=warn (release gate: items of tasks at that verdict fail with the audit's reason and write no result)")
-    group.addoption("--geneb-allow-skips", action="store_true", default=False, help="exit 0 even when a selected model cannot load or no item produced a result (default: such a run fails, so a CI never passes a run that measured nothing)")
-    group.addoption("--geneb-device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run (auto: cuda when available)")
-    group.addoption("--geneb-lock-timeout", default=1800.0, type=float, metavar="SECONDS", help="give up waiting for an embedding cache entry another process is computing after this long (default 1800); who holds it is shown after a few seconds")
+    group.addoption(
+        "--geneb-suite",
+        default="lite",
+        help="task suite: lite (default, built-in), geneb (the 100 published tasks) or a path to a .toml suite file",
+    )
+    group.addoption(
+        "--geneb-model",
+        action="append",
+        default=None,
+        metavar="MODEL",
+        help="model to run (repeatable): a registry key (see `geneb models`), a hub id org/name[@revision] or a local checkpoint path; 'baselines' stands for the built-in default set (used when the option is absent)",
+    )
+    group.addoption(
+        "--geneb-regimes",
+        default=",".join(r.name for r in REGIMES),
+        help="comma-separated regimes (default: full,10shot,1shot)",
+    )
+    group.addoption(
+        "--geneb-seeds",
+        default=",".join(map(str, SEEDS)),
+        help="comma-separated probe seeds (default: 13,17,42,123,997)",
+    )
+    group.addoption(
+        "--geneb-data-dir",
+        default=os.environ.get("GENEB_DATA_DIR"),
+        help="local copy of the GENEB data, tasks/<task_id>/{train,test}.csv (env GENEB_DATA_DIR)",
+    )
+    group.addoption(
+        "--geneb-cache-dir",
+        default=os.environ.get("GENEB_CACHE_DIR"),
+        help="embedding cache (env GENEB_CACHE_DIR; default: the user cache directory)",
+    )
+    group.addoption(
+        "--geneb-results-dir",
+        default=None,
+        help="where result JSON files and tables go (default: reports/ under the rootdir)",
+    )
+    group.addoption(
+        "--geneb-rerun",
+        action="store_true",
+        default=False,
+        help="recompute items whose result file already exists for the same model, task data, protocol and seeds (default: load them)",
+    )
+    group.addoption(
+        "--geneb-shard",
+        default=None,
+        metavar="I/N",
+        help="run shard I of N (0-based): a deterministic, balanced share of the (model, task) groups",
+    )
+    group.addoption(
+        "--geneb-baseline",
+        default=None,
+        metavar="RESULTS",
+        help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail",
+    )
+    group.addoption(
+        "--geneb-baseline-tolerance",
+        default=0.02,
+        type=float,
+        help="allowed MCC drop for --geneb-baseline (default 0.02)",
+    )
+    group.addoption(
+        "--geneb-probe",
+        default=PROBE,
+        help=f"which probe: {PROBE} (default: the protocol's) or one registered with geneb_bench.probe.registry.register_probe (recorded in every result)",
+    )
+    group.addoption(
+        "--geneb-probe-backend",
+        default=None,
+        metavar="IMPLEMENTATION",
+        help="which implementation of the probe (default: the probe's own default); logistic-regression: sklearn (default: the published protocol, exactly) or torch (opt-in: sklearn's L-BFGS-B and stopping rule, objective evaluated by torch on --geneb-device, fits batched); recorded in every result",
+    )
+    group.addoption(
+        "--geneb-long-input",
+        default="truncate",
+        choices=("truncate", "window"),
+        help="inputs longer than the model's token limit: truncate (default, the GENEB protocol) or window (opt-in: consecutive windows at the limit, embeddings averaged; recorded in the cache key and results)",
+    )
+    group.addoption(
+        "--geneb-progress",
+        action="store_true",
+        default=False,
+        help="show the extraction progress bar even under xdist workers and CI (default: large tasks only, interactive runs only)",
+    )
+    group.addoption(
+        "--geneb-memory-gb",
+        default=4.0,
+        type=float,
+        help="bound on embeddings held in memory between a task's regimes, host and probe-device copies together; least recently used pairs go first (default 4)",
+    )
+    group.addoption(
+        "--geneb-trust-remote-code",
+        action="store_true",
+        default=False,
+        help="allow remote code of hub models at a branch (a hub id you pass, a zoo entry with [revision=main]): each branch is resolved to its commit once, printed and recorded in the lock file (pinned zoo entries need no flag)",
+    )
+    group.addoption(
+        "--geneb-lock-file",
+        default=None,
+        metavar="PATH",
+        help="where hub branches resolved to commits are recorded and reused (default: geneb.lock under the rootdir; commit it)",
+    )
+    group.addoption(
+        "--geneb-audit",
+        default="cached",
+        choices=AUDIT_MODES,
+        help="task audit (seqleak, geneb-bench[audit]) beside the results: cached (default: show audits already in the cache, compute none), on (audit every task of the run), off, fail-on=fail|fail-on=warn (release gate: items of tasks at that verdict fail with the audit's reason and write no result)",
+    )
+    group.addoption(
+        "--geneb-allow-skips",
+        action="store_true",
+        default=False,
+        help="exit 0 even when a selected model cannot load or no item produced a result (default: such a run fails, so a CI never passes a run that measured nothing)",
+    )
+    group.addoption(
+        "--geneb-device",
+        default="auto",
+        choices=("auto", "cpu", "cuda"),
+        help="where models run (auto: cuda when available)",
+    )
+    group.addoption(
+        "--geneb-lock-timeout",
+        default=1800.0,
+        type=float,
+        metavar="SECONDS",
+        help="give up waiting for an embedding cache entry another process is computing after this long (default 1800); who holds it is shown after a few seconds",
+    )
 
 
 def _csv(text: str) -> list[str]:
@@ -101,7 +206,9 @@ def settings_from_config(config: pytest.Config) -> Settings:
         device=config.getoption("geneb_device"),
         shard=shard,
         rerun=config.getoption("geneb_rerun"),
-        baseline=Path(baseline).expanduser().resolve() if (baseline := config.getoption("geneb_baseline")) else None,
+        baseline=Path(baseline).expanduser().resolve()
+        if (baseline := config.getoption("geneb_baseline"))
+        else None,
         baseline_tolerance=config.getoption("geneb_baseline_tolerance"),
         probe=probe.probe,
         probe_backend=probe.implementation,
@@ -121,5 +228,9 @@ def _pin(config: pytest.Config, specs: tuple[ModelSpec, ...]) -> tuple[ModelSpec
     from geneb_bench.models.lockfile import LOCK_NAME, pin_specs
 
     lock = config.getoption("geneb_lock_file") or config.rootpath / LOCK_NAME
-    return pin_specs(specs, Path(lock).expanduser(), trust_remote_code=config.getoption("geneb_trust_remote_code"),
-                     log=lambda line: print(line, file=sys.stderr))
+    return pin_specs(
+        specs,
+        Path(lock).expanduser(),
+        trust_remote_code=config.getoption("geneb_trust_remote_code"),
+        log=lambda line: print(line, file=sys.stderr),
+    )

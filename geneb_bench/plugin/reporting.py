@@ -120,8 +120,10 @@ class RunReport:
         broken = sorted({subject for cause, subject, _ in self.skips if cause == "model"})
         skipped = sum(self.skips.values())
         if broken:
-            return (f"{len(broken)} selected model(s) could not be loaded ({', '.join(broken)}); "
-                    f"{skipped} item(s) skipped, {len(set(self.paths))} measured")
+            return (
+                f"{len(broken)} selected model(s) could not be loaded ({', '.join(broken)}); "
+                f"{skipped} item(s) skipped, {len(set(self.paths))} measured"
+            )
         if skipped and not self.paths:
             return f"no item produced a result ({skipped} skipped)"
         return None
@@ -156,8 +158,9 @@ class RunReport:
 
         self.audits = run_audits(self.settings, results.results)
         self.notes = run_notes(results.results)
-        self.outputs = write_run_outputs(self.settings, results, self.resumed, time.time() - self.started,
-                                         self.audits)
+        self.outputs = write_run_outputs(
+            self.settings, results, self.resumed, time.time() - self.started, self.audits
+        )
         self.frame = self.outputs.table.frame
         if self.settings.baseline is not None:
             from geneb_bench.plugin.baseline import Baseline
@@ -175,9 +178,13 @@ class RunReport:
         for (cause, subject, reason), count in self.skips.items():
             subjects, items = grouped.get((cause, reason), ([], 0))
             grouped[(cause, reason)] = ([*subjects, subject], items + count)
-        terminalreporter.write_sep("-", f"GENEB skips: {sum(self.skips.values())} items, {len(grouped)} causes")
+        terminalreporter.write_sep(
+            "-", f"GENEB skips: {sum(self.skips.values())} items, {len(grouped)} causes"
+        )
         for (cause, reason), (subjects, count) in sorted(grouped.items(), key=lambda kv: kv[0][0] != "model"):
-            names = ", ".join(sorted(subjects)[:4]) + (f" and {len(subjects) - 4} more" if len(subjects) > 4 else "")
+            names = ", ".join(sorted(subjects)[:4]) + (
+                f" and {len(subjects) - 4} more" if len(subjects) > 4 else ""
+            )
             text = " ".join(reason.split())
             text = text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 3] + "..."
             terminalreporter.write_line(f"{cause} {names} ({count} items): {text}", yellow=True)
@@ -194,10 +201,13 @@ class RunReport:
             if self.audits:
                 from geneb_bench.results.audited import audited_regimes, render_audit_text
 
-                terminalreporter.write_line(render_audit_text(self.frame, self.audits,
-                                                              regimes=audited_regimes(self.frame)[:1]))
+                terminalreporter.write_line(
+                    render_audit_text(self.frame, self.audits, regimes=audited_regimes(self.frame)[:1])
+                )
             if self.notes:
-                terminalreporter.write_sep("-", "GENEB notes (split provenance, embedding health, constant predictions)")
+                terminalreporter.write_sep(
+                    "-", "GENEB notes (split provenance, embedding health, constant predictions)"
+                )
                 for line in self.notes:
                     terminalreporter.write_line(f"geneb: {line}")
             if self.outputs.note:
@@ -214,7 +224,9 @@ class RunReport:
             terminalreporter.write_line(f"geneb: FAILED {message}", red=True)
         if self.verdict is not None:
             if self.settings.allow_skips:
-                terminalreporter.write_line(f"geneb: accepted (--geneb-allow-skips): {self.verdict}", yellow=True)
+                terminalreporter.write_line(
+                    f"geneb: accepted (--geneb-allow-skips): {self.verdict}", yellow=True
+                )
             else:
                 terminalreporter.write_line(
                     f"geneb: FAILED: {self.verdict}; see 'GENEB skips' above (--geneb-allow-skips accepts this)",
@@ -227,16 +239,26 @@ class RunReport:
         from geneb_bench.results.aggregate import frame_suite
 
         suite, _protocol = frame_suite(frame)
-        lines = ["geneb: MCC 0 = chance; kmer-*/random-* are baselines and controls: a model is worth its "
-                 "compute only where it beats them."]
+        lines = [
+            "geneb: MCC 0 = chance; kmer-*/random-* are baselines and controls: a model is worth its "
+            "compute only where it beats them."
+        ]
         if suite == "lite":
-            lines.append("geneb: the lite tasks are small synthetic stand-ins for GENEB's categories, not GENEB "
-                         "data: use them to check a set-up, never to compare with published numbers.")
-            lines.append("geneb: next: --geneb-model <hub id or path> (your model), --geneb-suite geneb "
-                         "(the 100 real tasks), then `geneb report --html`.")
+            lines.append(
+                "geneb: the lite tasks are small synthetic stand-ins for GENEB's categories, not GENEB "
+                "data: use them to check a set-up, never to compare with published numbers."
+            )
+            lines.append(
+                "geneb: next: --geneb-model <hub id or path> (your model), --geneb-suite geneb "
+                "(the 100 real tasks), then `geneb report --html`."
+            )
         else:
-            lines.append("geneb: only complete GENEB-suite runs under the protocol get a rank among the published "
-                         "models; others are labelled with their coverage.")
-            lines.append("geneb: next: `geneb report --html` (tables, figures, placement among published models).")
+            lines.append(
+                "geneb: only complete GENEB-suite runs under the protocol get a rank among the published "
+                "models; others are labelled with their coverage."
+            )
+            lines.append(
+                "geneb: next: `geneb report --html` (tables, figures, placement among published models)."
+            )
         for line in lines:
             terminalreporter.write_line(line)

@@ -88,7 +88,9 @@ def check_finite(x_train: Matrix | Any, x_test: Matrix | Any) -> None:
     Tensors (embeddings kept on the probe's device) are checked where they are; only one flag per row moves.
     """
     for split, x in (("train", x_train), ("test", x_test)):
-        rows_finite = np.isfinite(x).all(axis=1) if isinstance(x, np.ndarray) else x.isfinite().all(dim=1).cpu().numpy()
+        rows_finite = (
+            np.isfinite(x).all(axis=1) if isinstance(x, np.ndarray) else x.isfinite().all(dim=1).cpu().numpy()
+        )
         if not rows_finite.all():
             row = int(np.flatnonzero(~rows_finite)[0])
             raise ValueError(f"non-finite embedding values (NaN/inf) in the {split} split, row {row + 1}")
@@ -124,7 +126,12 @@ def _constant(y_fit: Labels, y_test: Labels) -> _Fit:
 
 
 def _fit_all(
-    probe: ProbeImplementation, jobs: Sequence[FitJob], x_train: Any, y_train: Labels, x_test: Any, y_test: Labels,
+    probe: ProbeImplementation,
+    jobs: Sequence[FitJob],
+    x_train: Any,
+    y_train: Labels,
+    x_test: Any,
+    y_test: Labels,
     device: str,
 ) -> list[_Fit]:
     """Every distinct fit, scored: one-class draws as the constant prediction, the rest by ``probe``."""
@@ -139,8 +146,10 @@ def _fit_all(
     if todo:
         got = probe.fit_predict([jobs[i] for i in todo], x_train, y_train, x_test, device)
         if len(got) != len(todo):
-            raise ValueError(f"probe {probe.probe!r} ({probe.implementation}) returned {len(got)} fits for "
-                             f"{len(todo)} training draws")
+            raise ValueError(
+                f"probe {probe.probe!r} ({probe.implementation}) returned {len(got)} fits for "
+                f"{len(todo)} training draws"
+            )
         for i, fit in zip(todo, got, strict=True):
             predictions = np.asarray(fit.predictions)
             y_fit = jobs[i].select(y_train, y_train)[1]
@@ -190,7 +199,9 @@ def evaluate_task(
                     note=fit.note,
                 )
             )
-        out[regime.name] = RegimeResult(regime.name, tuple(results), implementation.implementation, implementation.probe)
+        out[regime.name] = RegimeResult(
+            regime.name, tuple(results), implementation.implementation, implementation.probe
+        )
     return out
 
 

@@ -70,7 +70,8 @@ def torch_logistic(
         with threadpool_limits(limits=1, user_api="blas"):
             for members in batches.values():
                 for i, fit in zip(
-                    members, torch_lr.fit_predict(x_train, y_train, [rows[i] for i in members], x_test, device),
+                    members,
+                    torch_lr.fit_predict(x_train, y_train, [rows[i] for i in members], x_test, device),
                     strict=True,
                 ):
                     note = None if fit.converged else f"torch lbfgs did not converge: {fit.message}"

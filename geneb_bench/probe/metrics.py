@@ -25,11 +25,15 @@ def score(y_true: npt.NDArray[np.integer], y_pred: npt.NDArray[np.integer]) -> S
     """MCC (multi-class form when C > 2), accuracy and macro-F1 (0 where undefined), as sklearn computes them."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != 1 or y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError(f"labels and predictions must be 1-D and of one length, got {y_true.shape} and {y_pred.shape}")
+        raise ValueError(
+            f"labels and predictions must be 1-D and of one length, got {y_true.shape} and {y_pred.shape}"
+        )
     if not (np.issubdtype(y_true.dtype, np.integer) and np.issubdtype(y_pred.dtype, np.integer)):
         raise TypeError("integer class labels expected")
     n = y_true.size
-    labels, inverse = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)  # sklearn: unique_labels
+    labels, inverse = np.unique(
+        np.concatenate([y_true, y_pred]), return_inverse=True
+    )  # sklearn: unique_labels
     k = labels.size
     cm = np.bincount(inverse[:n] * k + inverse[n:], minlength=k * k).reshape(k, k)  # rows true, columns pred
 

@@ -85,7 +85,9 @@ def _adapt(name: str, loaded: Any) -> ProbeImplementation:
     """An entry point ``<probe>.<implementation>`` naming a plain (undecorated) function."""
     probe, _, implementation = name.rpartition(".")
     if not probe or not callable(loaded):
-        raise ValueError(f"probe entry point {name!r}: name it <probe>.<implementation> and point it at a function")
+        raise ValueError(
+            f"probe entry point {name!r}: name it <probe>.<implementation> and point it at a function"
+        )
     return ProbeImplementation(probe, implementation, loaded)
 
 
@@ -104,7 +106,9 @@ def register_probe(
         raise ValueError(f"probe implementation name {implementation!r}: empty or with a '.'")
 
     def decorate(fit_predict: FitPredict) -> FitPredict:
-        PROBES.register(f"{probe}.{implementation}", ProbeImplementation(probe, implementation, fit_predict, on_device))
+        PROBES.register(
+            f"{probe}.{implementation}", ProbeImplementation(probe, implementation, fit_predict, on_device)
+        )
         if default or probe not in _DEFAULTS:
             _DEFAULTS[probe] = implementation
         return fit_predict

@@ -39,8 +39,10 @@ MAX_FUN = 15000  # scipy's ``maxfun`` default
 FTOL = 64 * np.finfo(float).eps  # sklearn's ``ftol``
 _FG, _NEW_X, _CONVERGED = 3, 1, 4  # setulb task codes
 _MESSAGES = {
-    401: "norm of projected gradient <= pgtol", 402: "relative reduction of f <= factr*epsmch",
-    502: "too many function evaluations", 504: "iteration limit reached",
+    401: "norm of projected gradient <= pgtol",
+    402: "relative reduction of f <= factr*epsmch",
+    502: "too many function evaluations",
+    504: "iteration limit reached",
 }
 
 Matrix = npt.NDArray[np.float64]
@@ -96,9 +98,23 @@ class _Run:
         n = self.x.size
         while True:
             _lbfgsb.setulb(
-                HISTORY, self.x, np.zeros(n), np.zeros(n), np.zeros(n, np.int32), self.f, self.g,
-                FTOL / np.finfo(float).eps, tol, self.wa, self.iwa, self.task, self.lsave, self.isave, self.dsave,
-                MAX_LINE_SEARCH, self.ln_task,
+                HISTORY,
+                self.x,
+                np.zeros(n),
+                np.zeros(n),
+                np.zeros(n, np.int32),
+                self.f,
+                self.g,
+                FTOL / np.finfo(float).eps,
+                tol,
+                self.wa,
+                self.iwa,
+                self.task,
+                self.lsave,
+                self.isave,
+                self.dsave,
+                MAX_LINE_SEARCH,
+                self.ln_task,
             )
             if self.task[0] == _FG:
                 return True
@@ -144,9 +160,19 @@ def lbfgsb_each(objective: Objective, x0: Matrix, tol: float, max_iter: int) -> 
             f, g = objective(theta[None, :], fit)
             return float(f[0]), g[0]
 
-        res = minimize(fun, np.array(x, dtype=np.float64), method="L-BFGS-B", jac=True, options={
-            "maxiter": max_iter, "maxls": MAX_LINE_SEARCH, "gtol": tol, "ftol": FTOL, "maxcor": HISTORY,
-        })
+        res = minimize(
+            fun,
+            np.array(x, dtype=np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            options={
+                "maxiter": max_iter,
+                "maxls": MAX_LINE_SEARCH,
+                "gtol": tol,
+                "ftol": FTOL,
+                "maxcor": HISTORY,
+            },
+        )
         out.append(Solution(res.x, int(res.nit), res.status == 0, str(res.message).lower()))
     return out
 
@@ -169,12 +195,16 @@ def lockstep_available() -> bool:
     try:
         got = lbfgsb_lockstep(objective, x0, 1e-8, 100)
     except Exception as exc:  # any failure means: do not use it
-        warnings.warn(f"scipy's setulb is not usable ({exc!r}); torch probe fits run one at a time", stacklevel=2)
+        warnings.warn(
+            f"scipy's setulb is not usable ({exc!r}); torch probe fits run one at a time", stacklevel=2
+        )
         return False
     ref = lbfgsb_each(objective, x0, 1e-8, 100)
     same = all(np.array_equal(g.x, r.x) and g.n_iter == r.n_iter for g, r in zip(got, ref, strict=True))
     if not same:
-        warnings.warn("scipy's setulb differs from minimize; torch probe fits run one at a time", stacklevel=2)
+        warnings.warn(
+            "scipy's setulb differs from minimize; torch probe fits run one at a time", stacklevel=2
+        )
     return same
 
 
@@ -215,7 +245,9 @@ class BatchObjective:
         else:
             coef = theta.reshape(theta.shape[0], d + 1, self.k).transpose(1, 2)  # (B, K, d+1)
             weights, intercept = coef[..., :d], coef[..., d]
-            raw64 = (torch.bmm(x, weights.to(dtype).transpose(1, 2)) + intercept.to(dtype)[:, None, :]).double()
+            raw64 = (
+                torch.bmm(x, weights.to(dtype).transpose(1, 2)) + intercept.to(dtype)[:, None, :]
+            ).double()
             lse = torch.logsumexp(raw64, dim=2)
             label = target.long()[..., None]
             loss = (lse - raw64.gather(2, label)[..., 0]).to(dtype) * mask
@@ -266,13 +298,17 @@ def fit_predict(
     target = torch.zeros((n_fit, n_max), dtype=torch.float64, device=dev)
     for i, r in enumerate(rows):
         mask[i, : r.size] = 1.0
-        target[i, : r.size] = torch.as_tensor(np.searchsorted(classes, y_train[r]), dtype=torch.float64, device=dev)
+        target[i, : r.size] = torch.as_tensor(
+            np.searchsorted(classes, y_train[r]), dtype=torch.float64, device=dev
+        )
     objective = BatchObjective(x, mask, target, classes.size)
     n_params = (d + 1) * (1 if classes.size == 2 else classes.size)
     solve = lbfgsb_lockstep if lockstep_available() else lbfgsb_each
     runs = solve(objective, np.zeros((n_fit, n_params)), tol, max_iter)
 
-    theta = torch.as_tensor(np.stack([run.x for run in runs]), device=dev).to(x.dtype)  # sklearn: coef_ in X's dtype
+    theta = torch.as_tensor(np.stack([run.x for run in runs]), device=dev).to(
+        x.dtype
+    )  # sklearn: coef_ in X's dtype
     xt = torch.as_tensor(x_test, device=dev).to(x.dtype)
     if classes.size == 2:
         scores = xt @ theta[:, :d].T + theta[:, d]  # (n_test, B)
@@ -284,6 +320,12 @@ def fit_predict(
     labels = classes[label.cpu().numpy()]
     k = 1 if classes.size == 2 else classes.size
     return [
-        TorchFit(labels[i].astype(np.int64), run.x.reshape(d + 1, k).T.copy(), run.n_iter, run.converged, run.message)
+        TorchFit(
+            labels[i].astype(np.int64),
+            run.x.reshape(d + 1, k).T.copy(),
+            run.n_iter,
+            run.converged,
+            run.message,
+        )
         for i, run in enumerate(runs)
     ]

@@ -72,8 +72,9 @@ def spearman(x: npt.ArrayLike | pd.Series, y: npt.ArrayLike | pd.Series) -> Corr
     return Correlation(float(result.statistic), float(result.pvalue), int(keep.sum()))
 
 
-def scaling(table: pd.DataFrame, regime: str = "full", column: str = "macro",
-            exclude: Sequence[str] = ()) -> Correlation:
+def scaling(
+    table: pd.DataFrame, regime: str = "full", column: str = "macro", exclude: Sequence[str] = ()
+) -> Correlation:
     """Spearman(log10 params, score): rows without a parameter count are left out (and not counted)."""
     sub = _regime(table, regime)
     sub = sub[~sub["model"].isin(exclude) & sub["params"].notna() & (sub["params"] > 0)]
@@ -122,8 +123,9 @@ def category_correlations(table: pd.DataFrame, regime: str = "full") -> pd.DataF
     return sub.corr(method="spearman")
 
 
-def smaller_beats_larger(table: pd.DataFrame, ratio: float = 6.0, regime: str = "full",
-                         column: str = "macro", min_gap: float = 0.0) -> pd.DataFrame:
+def smaller_beats_larger(
+    table: pd.DataFrame, ratio: float = 6.0, regime: str = "full", column: str = "macro", min_gap: float = 0.0
+) -> pd.DataFrame:
     """Pairs where a model at least ``ratio`` times smaller scores higher by more than ``min_gap``."""
     sub = _regime(table, regime)
     sub = sub[sub["params"].notna() & sub[column].notna()]
@@ -134,12 +136,28 @@ def smaller_beats_larger(table: pd.DataFrame, ratio: float = 6.0, regime: str = 
             size_ratio = float(large["params"]) / float(small["params"])
             gap = float(small[column]) - float(large[column])
             if size_ratio >= ratio and gap > min_gap:
-                rows.append({"smaller": small["model"], "smaller_params": small["params"],
-                             "smaller_score": small[column], "larger": large["model"],
-                             "larger_params": large["params"], "larger_score": large[column],
-                             "size_ratio": size_ratio, "gap": gap})
-    columns = ["smaller", "smaller_params", "smaller_score", "larger", "larger_params", "larger_score",
-               "size_ratio", "gap"]
+                rows.append(
+                    {
+                        "smaller": small["model"],
+                        "smaller_params": small["params"],
+                        "smaller_score": small[column],
+                        "larger": large["model"],
+                        "larger_params": large["params"],
+                        "larger_score": large[column],
+                        "size_ratio": size_ratio,
+                        "gap": gap,
+                    }
+                )
+    columns = [
+        "smaller",
+        "smaller_params",
+        "smaller_score",
+        "larger",
+        "larger_params",
+        "larger_score",
+        "size_ratio",
+        "gap",
+    ]
     out = pd.DataFrame(rows, columns=columns)
     return out.sort_values(["gap", "smaller", "larger"], ascending=[False, True, True]).reset_index(drop=True)
 
@@ -149,8 +167,13 @@ def _best_model(rows: pd.DataFrame, column: str) -> str:
     return str(ordered["model"].iloc[0])
 
 
-def group_comparison(table: pd.DataFrame, by: str = "architecture", regime: str = "full",
-                     column: str = "macro", coarse: bool = True) -> tuple[pd.DataFrame, GroupTest | None]:
+def group_comparison(
+    table: pd.DataFrame,
+    by: str = "architecture",
+    regime: str = "full",
+    column: str = "macro",
+    coarse: bool = True,
+) -> tuple[pd.DataFrame, GroupTest | None]:
     """Scores per architecture / tokenization / pretraining-data group, plus a Kruskal-Wallis test.
 
     ``coarse`` folds labels to their family ("T-dec (Llama-style)" -> "T-dec") so groups are not singletons.
@@ -161,13 +184,15 @@ def group_comparison(table: pd.DataFrame, by: str = "architecture", regime: str 
         raise ValueError(f"no column {by!r}; choose from architecture, tokenization, pretraining_data")
     sub["group"] = sub[by].map(family) if coarse else sub[by].fillna("unknown")
     grouped = sub.groupby("group")
-    out = pd.DataFrame({
-        "n": grouped[column].count(),
-        "mean": grouped[column].mean(),
-        "median": grouped[column].median(),
-        "best": pd.Series({name: _best_model(g, column) for name, g in grouped}),
-        "best_score": grouped[column].max(),
-    }).sort_values("mean", ascending=False)
+    out = pd.DataFrame(
+        {
+            "n": grouped[column].count(),
+            "mean": grouped[column].mean(),
+            "median": grouped[column].median(),
+            "best": pd.Series({name: _best_model(g, column) for name, g in grouped}),
+            "best_score": grouped[column].max(),
+        }
+    ).sort_values("mean", ascending=False)
     samples = [g[column].dropna().to_numpy() for _, g in grouped if g[column].count() >= 2]
     test = None
     if len(samples) >= 2:
@@ -176,22 +201,30 @@ def group_comparison(table: pd.DataFrame, by: str = "architecture", regime: str 
     return out, test
 
 
-def _bootstrap_summary(models: Sequence[str], point: np.ndarray, draws: np.ndarray, level: float) -> pd.DataFrame:
+def _bootstrap_summary(
+    models: Sequence[str], point: np.ndarray, draws: np.ndarray, level: float
+) -> pd.DataFrame:
     """Percentile CIs of the macro and of the rank position (1 = best) from ``draws`` (n_boot x models)."""
     alpha = (1 - level) / 2 * 100
     ranks = np.vstack([stats.rankdata(-d, method="min") for d in draws])
     point_rank = stats.rankdata(-point, method="min")
-    out = pd.DataFrame({
-        "model": list(models), "macro": point,
-        "macro_lo": np.percentile(draws, alpha, axis=0), "macro_hi": np.percentile(draws, 100 - alpha, axis=0),
-        "rank": point_rank.astype(int),
-        "rank_lo": np.percentile(ranks, alpha, axis=0), "rank_hi": np.percentile(ranks, 100 - alpha, axis=0),
-    })
+    out = pd.DataFrame(
+        {
+            "model": list(models),
+            "macro": point,
+            "macro_lo": np.percentile(draws, alpha, axis=0),
+            "macro_hi": np.percentile(draws, 100 - alpha, axis=0),
+            "rank": point_rank.astype(int),
+            "rank_lo": np.percentile(ranks, alpha, axis=0),
+            "rank_hi": np.percentile(ranks, 100 - alpha, axis=0),
+        }
+    )
     return out.sort_values(["rank", "model"]).reset_index(drop=True)
 
 
-def bootstrap_categories(table: pd.DataFrame, regime: str = "full", n_boot: int = 1000, seed: int = 0,
-                         level: float = 0.95) -> pd.DataFrame:
+def bootstrap_categories(
+    table: pd.DataFrame, regime: str = "full", n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> pd.DataFrame:
     """Bootstrap over *categories* (resample the 13 category scores with replacement).
 
     The published table holds only category scores, not per-task ones, so this is the only resampling it
@@ -207,8 +240,14 @@ def bootstrap_categories(table: pd.DataFrame, regime: str = "full", n_boot: int 
     return _bootstrap_summary(list(sub["model"]), np.nanmean(scores, axis=1), draws, level)
 
 
-def bootstrap_tasks(frame: pd.DataFrame, regime: str = "full", n_boot: int = 1000, seed: int = 0,
-                    level: float = 0.95, metric: str = "mcc") -> pd.DataFrame:
+def bootstrap_tasks(
+    frame: pd.DataFrame,
+    regime: str = "full",
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    metric: str = "mcc",
+) -> pd.DataFrame:
     """Bootstrap over *tasks* from a tidy results frame, stratified by category (paired across models).
 
     Each replicate resamples, within every category, as many tasks as it has (with replacement), and

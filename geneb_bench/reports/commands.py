@@ -21,15 +21,23 @@ if TYPE_CHECKING:
     from geneb_bench.results.record import ItemResult
 
 ANALYSES = ("scaling", "winners", "category-corr", "smaller-beats-larger", "groups", "bootstrap")
-REGIME_NAMES = tuple(r.name for r in REGIMES)  # not analyses.REGIME_NAMES: building the parser imports no scipy
+REGIME_NAMES = tuple(
+    r.name for r in REGIMES
+)  # not analyses.REGIME_NAMES: building the parser imports no scipy
 
 
 def _print(frame: pd.DataFrame, floatfmt: str = ".3f", index: bool = False) -> None:
     from tabulate import tabulate
 
     shown = frame.reset_index() if index else frame
-    print(tabulate(shown.to_numpy().tolist(), headers=[str(c) for c in shown.columns], tablefmt="simple",
-                   floatfmt=floatfmt))
+    print(
+        tabulate(
+            shown.to_numpy().tolist(),
+            headers=[str(c) for c in shown.columns],
+            tablefmt="simple",
+            floatfmt=floatfmt,
+        )
+    )
 
 
 def _source_table(source: str) -> tuple[pd.DataFrame, bool]:
@@ -68,8 +76,10 @@ def analyze(args: argparse.Namespace) -> int:
         _print(corr.round(2), floatfmt=".2f", index=True)
     elif args.analysis == "smaller-beats-larger":
         pairs = analyses.smaller_beats_larger(table, args.ratio, args.regime, min_gap=args.min_gap)
-        print(f"{len(pairs)} pairs where a model >= {args.ratio:g}x smaller beats a larger one by > "
-              f"{args.min_gap:g} macro-MCC ({args.regime}):")
+        print(
+            f"{len(pairs)} pairs where a model >= {args.ratio:g}x smaller beats a larger one by > "
+            f"{args.min_gap:g} macro-MCC ({args.regime}):"
+        )
         _print(pairs.head(args.top), floatfmt=".3g")
     elif args.analysis == "groups":
         groups, test = analyses.group_comparison(table, args.by, args.regime, coarse=not args.raw_labels)
@@ -83,8 +93,9 @@ def analyze(args: argparse.Namespace) -> int:
             from geneb_bench.results.resultset import ResultSet
 
             print("Bootstrap over tasks, stratified by category, paired across models.")
-            boot = analyses.bootstrap_tasks(ResultSet.load(Path(args.source)).frame, args.regime, args.n_boot,
-                                            args.seed)
+            boot = analyses.bootstrap_tasks(
+                ResultSet.load(Path(args.source)).frame, args.regime, args.n_boot, args.seed
+            )
         print(f"{args.n_boot} replicates, seed {args.seed}, 95% percentile intervals ({args.regime}):")
         _print(boot, floatfmt=".3f")
     if published:
@@ -103,8 +114,10 @@ def merge(args: argparse.Namespace) -> int:
     report = merge_dirs([Path(d) for d in args.dirs], Path(args.output))
     for note in report.differing_scores:
         print(f"note: {note}", file=sys.stderr)
-    print(f"merged {len(args.dirs)} dirs into {args.output}: {len(report.written)} files written, "
-          f"{report.duplicates} identical duplicates collapsed")
+    print(
+        f"merged {len(args.dirs)} dirs into {args.output}: {len(report.written)} files written, "
+        f"{report.duplicates} identical duplicates collapsed"
+    )
     return 0
 
 
@@ -160,8 +173,15 @@ def report_results(results_dir: Path) -> list[tuple[ItemResult, Path]]:
             continue
         # a renaming changes nothing else: results measured differently stay apart (and the table refuses them)
         seeds = ",".join(str(s.get("seed")) for s in result.per_seed)
-        key = (result.model, result.regime, result.task_fingerprint, result.protocol, result.probe,
-               result.probe_backend, seeds)
+        key = (
+            result.model,
+            result.regime,
+            result.task_fingerprint,
+            result.protocol,
+            result.probe,
+            result.probe_backend,
+            seeds,
+        )
         held = newest.get(key)
         if held is not None and held[1].task_id != result.task_id:
             old, new = sorted((held, (mtime, result, path)), key=lambda entry: entry[0])
@@ -170,8 +190,11 @@ def report_results(results_dir: Path) -> list[tuple[ItemResult, Path]]:
         elif held is None or mtime >= held[0]:
             newest[key] = (mtime, result, path)
     for old_id, new_id in sorted(renamed):
-        print(f"geneb report: note: tasks {old_id!r} and {new_id!r} hold the same data (same fingerprint): "
-              f"counted once, as {new_id!r} (the newer results)", file=sys.stderr)
+        print(
+            f"geneb report: note: tasks {old_id!r} and {new_id!r} hold the same data (same fingerprint): "
+            f"counted once, as {new_id!r} (the newer results)",
+            file=sys.stderr,
+        )
     return sorted(((result, path) for _, result, path in newest.values()), key=lambda entry: entry[1])
 
 
@@ -195,8 +218,10 @@ def report_extras(args: argparse.Namespace, frame: pd.DataFrame, results: Sequen
         placement = compare_to_published(frame)
         for column in ("rank", "would_rank"):
             placement[column] = placement[column].map(lambda v: "" if pd.isna(v) else str(v))
-        print("\nAmong the 40 published models (rank: complete run; would_rank: complete category; "
-              "both empty = not comparable, see status):")
+        print(
+            "\nAmong the 40 published models (rank: complete run; would_rank: complete category; "
+            "both empty = not comparable, see status):"
+        )
         _print(placement.drop(columns=["of"]), floatfmt=".3f")
         board = combined_leaderboard(local, "full")
         print("\nFull-data leaderboard with your models:")
@@ -211,11 +236,15 @@ def report_extras(args: argparse.Namespace, frame: pd.DataFrame, results: Sequen
 
         out = Path(args.output) / "report.html" if args.output else None
         cache = getattr(args, "audit_cache_dir", None)
-        print(f"wrote {write_html(Path(args.results_dir), out, compare_published=True, cache_dir=cache, suite=suite)}")
+        print(
+            f"wrote {write_html(Path(args.results_dir), out, compare_published=True, cache_dir=cache, suite=suite)}"
+        )
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    merge_p = sub.add_parser("merge", help="merge result dirs; refuses mixed protocols, task data or revisions")
+    merge_p = sub.add_parser(
+        "merge", help="merge result dirs; refuses mixed protocols, task data or revisions"
+    )
     merge_p.add_argument("dirs", nargs="+")
     merge_p.add_argument("-o", "--output", required=True)
 
@@ -227,7 +256,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     an.add_argument("--ratio", type=float, default=6.0, help="smaller-beats-larger: minimum size ratio")
     an.add_argument("--min-gap", type=float, default=0.0, help="smaller-beats-larger: minimum macro gap")
     an.add_argument("--top", type=int, default=20, help="smaller-beats-larger: rows shown")
-    an.add_argument("--by", default="architecture", choices=("architecture", "tokenization", "pretraining_data"))
+    an.add_argument(
+        "--by", default="architecture", choices=("architecture", "tokenization", "pretraining_data")
+    )
     an.add_argument("--raw-labels", action="store_true", help="groups: do not fold labels to families")
     an.add_argument("--n-boot", type=int, default=1000)
     an.add_argument("--seed", type=int, default=0)
@@ -239,7 +270,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     subm.add_argument("--allow-partial", action="store_true")
     subm.add_argument("--validate", metavar="FILE")
 
-    fig = sub.add_parser("figures", help="every registered figure (heatmap, scaling, regimes, winners, yours) as PNG + SVG")
+    fig = sub.add_parser(
+        "figures", help="every registered figure (heatmap, scaling, regimes, winners, yours) as PNG + SVG"
+    )
     fig.add_argument("source", nargs="?", default="published", help="'published' or a results dir")
     fig.add_argument("-o", "--output", default="figures")
     fig.add_argument("--regime", default="full", choices=REGIME_NAMES)

@@ -21,8 +21,22 @@ from geneb_bench.reports.published import (
     results_table,
 )
 
-COMPARE_COLUMNS = ["model", "regime", "category", "score", "status", "rank", "would_rank", "of", "best",
-                   "best_score", "diff_to_best", "nearest", "nearest_score", "published_defect"]
+COMPARE_COLUMNS = [
+    "model",
+    "regime",
+    "category",
+    "score",
+    "status",
+    "rank",
+    "would_rank",
+    "of",
+    "best",
+    "best_score",
+    "diff_to_best",
+    "nearest",
+    "nearest_score",
+    "published_defect",
+]
 
 
 def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -51,37 +65,60 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
             would_rank = placed if status == COMPLETE else None
             best_i = int(np.argmax(scores))
             near_i = int(np.argmin(np.abs(scores - float(score))))
-            rows.append({
-                "model": model, "regime": regime, "category": column, "score": float(score), "status": status,
-                "rank": placed if status == COMPLETE and whole == COMPLETE else None, "would_rank": would_rank,
-                "of": len(ref),
-                "best": ref["model"].iloc[best_i], "best_score": float(scores[best_i]),
-                "diff_to_best": float(score) - float(scores[best_i]),
-                "nearest": ref["model"].iloc[near_i], "nearest_score": float(scores[near_i]),
-                # the user's model is a published one whose row is known to be wrong: say why they differ
-                "published_defect": defects[model][0] if model in defects else "",
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "regime": regime,
+                    "category": column,
+                    "score": float(score),
+                    "status": status,
+                    "rank": placed if status == COMPLETE and whole == COMPLETE else None,
+                    "would_rank": would_rank,
+                    "of": len(ref),
+                    "best": ref["model"].iloc[best_i],
+                    "best_score": float(scores[best_i]),
+                    "diff_to_best": float(score) - float(scores[best_i]),
+                    "nearest": ref["model"].iloc[near_i],
+                    "nearest_score": float(scores[near_i]),
+                    # the user's model is a published one whose row is known to be wrong: say why they differ
+                    "published_defect": defects[model][0] if model in defects else "",
+                }
+            )
     out = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
     for column in ("rank", "would_rank"):  # empty where not comparable
         out[column] = pd.array(out[column].tolist(), dtype="Int64")
     return out
 
 
-def combined_leaderboard(local: pd.DataFrame, regime: str = "full",
-                         published: pd.DataFrame | None = None) -> pd.DataFrame:
+def combined_leaderboard(
+    local: pd.DataFrame, regime: str = "full", published: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Published rows plus the user's, ranked by macro; partial rows follow unranked, with their status.
 
     The published community row keeps its "self-reported" provenance so readers can tell it apart.
     """
     ref = published if published is not None else published_table()
-    columns = ["model", "provenance", "params", "macro", "micro", *CATEGORY_NAMES, "coverage", "status", "defect"]
+    columns = [
+        "model",
+        "provenance",
+        "params",
+        "macro",
+        "micro",
+        *CATEGORY_NAMES,
+        "coverage",
+        "status",
+        "defect",
+    ]
     both = pd.concat([ref[ref["regime"] == regime], local[local["regime"] == regime]], ignore_index=True)
     both = both.reindex(columns=columns)
-    both.loc[both["provenance"] == "local", "status"] = local.loc[local["regime"] == regime, "status"].to_numpy()
+    both.loc[both["provenance"] == "local", "status"] = local.loc[
+        local["regime"] == regime, "status"
+    ].to_numpy()
     defects = published_defects()
     official_rows = both["provenance"] != "local"
-    both["defect"] = [defects[m][0] if o and m in defects else "" for m, o in zip(both["model"], official_rows,
-                                                                                   strict=True)]
+    both["defect"] = [
+        defects[m][0] if o and m in defects else "" for m, o in zip(both["model"], official_rows, strict=True)
+    ]
     done = both[both["status"] == COMPLETE].sort_values(["macro", "model"], ascending=[False, True])
     done.insert(0, "rank", np.arange(1, len(done) + 1).astype(object))
     rest = both[both["status"] != COMPLETE].sort_values(["macro", "model"], ascending=[False, True])

@@ -68,7 +68,15 @@ def _heat(ax: Axes, sub: pd.DataFrame, columns: list[str], vmin: float) -> AxesI
     ax.set_yticks(range(len(sub)), _labels(sub), fontsize=7)
     for (i, j), v in np.ndenumerate(values):
         if not np.isnan(v):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=5.5, color="white" if v < 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=5.5,
+                color="white" if v < 0.5 else "black",
+            )
     for tick, prov in zip(ax.get_yticklabels(), sub.get("provenance", pd.Series(dtype=str)), strict=False):
         if prov == "local":
             tick.set_color(LOCAL_COLOUR)
@@ -82,13 +90,22 @@ def heatmap(table: pd.DataFrame, regime: str = "full") -> Figure:
     columns = [*categories_in(sub), "macro"]
     vmin = min(0.0, float(np.nanmin(sub[columns].to_numpy(dtype=float))))
     ranked, others = split_ranked(sub)
-    panels = [(part, title) for part, title in (
-        (ranked, f"GENEB MCC by category ({regime})"),
-        (others, "Not ranked: partial, synthetic or custom suite, or protocol variant (not comparable)"),
-    ) if not part.empty]
-    fig, axes = plt.subplots(len(panels), 1, squeeze=False, figsize=(4.0 + 0.62 * len(columns), 1.6 * len(panels)
-                             + 0.24 * len(sub)), gridspec_kw={"height_ratios": [max(1, len(p)) for p, _ in panels]},
-                             layout="constrained")
+    panels = [
+        (part, title)
+        for part, title in (
+            (ranked, f"GENEB MCC by category ({regime})"),
+            (others, "Not ranked: partial, synthetic or custom suite, or protocol variant (not comparable)"),
+        )
+        if not part.empty
+    ]
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        squeeze=False,
+        figsize=(4.0 + 0.62 * len(columns), 1.6 * len(panels) + 0.24 * len(sub)),
+        gridspec_kw={"height_ratios": [max(1, len(p)) for p, _ in panels]},
+        layout="constrained",
+    )
     image = None
     for ax, (part, title) in zip(axes[:, 0], panels, strict=True):
         image = _heat(ax, part, columns, vmin)
@@ -104,19 +121,38 @@ def scaling_scatter(table: pd.DataFrame, regime: str = "full") -> Figure:
     ref = sub[sub["provenance"] == "official"] if (sub["provenance"] == "official").any() else sub
     rho = scaling(ref, regime)
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    for prov, colour, marker in (("official", "#1f77b4", "o"), ("self-reported", "#ff7f0e", "s"),
-                                 ("local", LOCAL_COLOUR, "*")):
+    for prov, colour, marker in (
+        ("official", "#1f77b4", "o"),
+        ("self-reported", "#ff7f0e", "s"),
+        ("local", LOCAL_COLOUR, "*"),
+    ):
         part = sub[sub["provenance"] == prov]
         if not part.empty:
-            ax.scatter(part["params"], part["macro"], c=colour, marker=marker, s=60 if prov == "local" else 30,
-                       label=prov, zorder=3)
+            ax.scatter(
+                part["params"],
+                part["macro"],
+                c=colour,
+                marker=marker,
+                s=60 if prov == "local" else 30,
+                label=prov,
+                zorder=3,
+            )
             for label, (_, row) in zip(_labels(part), part.iterrows(), strict=True):
-                ax.annotate(label.split(" [")[0], (row["params"], row["macro"]), fontsize=6,
-                            xytext=(3, 2), textcoords="offset points")
+                ax.annotate(
+                    label.split(" [")[0],
+                    (row["params"], row["macro"]),
+                    fontsize=6,
+                    xytext=(3, 2),
+                    textcoords="offset points",
+                )
     ax.set_xscale("log")
     ax.set_xlabel("parameters (log scale)")
     ax.set_ylabel(f"macro-MCC ({regime})")
-    left_out = f"\n{len(unranked)} unranked rows (partial, other suite or variant) not shown" if len(unranked) else ""
+    left_out = (
+        f"\n{len(unranked)} unranked rows (partial, other suite or variant) not shown"
+        if len(unranked)
+        else ""
+    )
     ax.set_title(f"Scale vs GENEB macro-MCC: Spearman {rho}{left_out}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
@@ -141,8 +177,14 @@ def regimes_plot(table: pd.DataFrame) -> Figure:
     ax.set_yticks(y, _labels(first), fontsize=7)
     if unranked:  # the unranked rows sit below a line, apart from the published order
         ax.axhline(len(unranked) - 0.5, color="black", lw=1, ls="--")
-        ax.text(0.01, len(unranked) - 0.45, "above: ranked; below: not ranked (partial, other suite, variant)",
-                transform=ax.get_yaxis_transform(), fontsize=6, va="bottom")
+        ax.text(
+            0.01,
+            len(unranked) - 0.45,
+            "above: ranked; below: not ranked (partial, other suite, variant)",
+            transform=ax.get_yaxis_transform(),
+            fontsize=6,
+            va="bottom",
+        )
     ax.set_xlabel("macro-MCC")
     ax.set_title("Full data vs 10-shot vs 1-shot", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
@@ -155,20 +197,31 @@ def winners_plot(table: pd.DataFrame) -> Figure:
     """Winner per category and regime among rankable rows; cells whose winner differs from full are shaded."""
     frame = winners(rankable(table))
     present = [r for r in REGIME_NAMES if f"{r}_winner" in frame.columns]
-    changed = np.array([[row[f"{r}_winner"] != row[f"{present[0]}_winner"] for r in present]
-                        for _, row in frame.iterrows()], dtype=float)
+    changed = np.array(
+        [[row[f"{r}_winner"] != row[f"{present[0]}_winner"] for r in present] for _, row in frame.iterrows()],
+        dtype=float,
+    )
     fig, ax = plt.subplots(figsize=(3.0 + 3.0 * len(present), 1.0 + 0.38 * len(frame)))
     ax.imshow(changed, aspect="auto", cmap="Pastel1_r", vmin=0, vmax=1)
     for i, (_, row) in enumerate(frame.iterrows()):
         for j, regime in enumerate(present):
-            ax.text(j, i, f"{row[f'{regime}_winner']}\n{row[f'{regime}_score']:.3f}", ha="center", va="center",
-                    fontsize=6.5)
+            ax.text(
+                j,
+                i,
+                f"{row[f'{regime}_winner']}\n{row[f'{regime}_score']:.3f}",
+                ha="center",
+                va="center",
+                fontsize=6.5,
+            )
     ax.set_xticks(range(len(present)), present)
     ax.set_yticks(range(len(frame)), frame["category"], fontsize=8)
     ax.xaxis.tick_top()
     n = int(frame.loc[frame["category"] != "macro", "changed"].sum()) if "changed" in frame else 0
-    ax.set_title(f"Winner per category (shaded: differs from {present[0]}); "
-                 f"full vs 10shot differ in {n} of {int((frame['category'] != 'macro').sum())}", fontsize=9)
+    ax.set_title(
+        f"Winner per category (shaded: differs from {present[0]}); "
+        f"full vs 10shot differ in {n} of {int((frame['category'] != 'macro').sum())}",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 
@@ -208,10 +261,13 @@ def register_figure(name: str, caption: str, *, inline_svg: bool = False) -> Cal
 
 
 register_figure("heatmap", "MCC per model and category, full data (local rows in red)")(heatmap)
-register_figure("scaling", "Parameters vs macro-MCC; rho over the official rows", inline_svg=True)(scaling_scatter)
+register_figure("scaling", "Parameters vs macro-MCC; rho over the official rows", inline_svg=True)(
+    scaling_scatter
+)
 register_figure("regimes", "Macro-MCC in the three regimes")(lambda table, _regime: regimes_plot(table))
-register_figure("winners", "Winner per category and regime (official + complete local GENEB runs)",
-                inline_svg=True)(lambda table, _regime: winners_plot(table))
+register_figure(
+    "winners", "Winner per category and regime (official + complete local GENEB runs)", inline_svg=True
+)(lambda table, _regime: winners_plot(table))
 
 
 def save_figure(spec: FigureSpec, table: pd.DataFrame, out_dir: Path, regime: str = "full") -> list[Path]:
@@ -221,7 +277,9 @@ def save_figure(spec: FigureSpec, table: pd.DataFrame, out_dir: Path, regime: st
         paths = []
         for fmt in FORMATS:
             path = Path(out_dir) / f"{spec.name}.{fmt}"
-            fig.savefig(path, dpi=150 if fmt == "png" else None, metadata={"Date": None} if fmt == "svg" else None)
+            fig.savefig(
+                path, dpi=150 if fmt == "png" else None, metadata={"Date": None} if fmt == "svg" else None
+            )
             paths.append(path)
         return paths
     finally:

@@ -123,17 +123,21 @@ def _figures(table: pd.DataFrame) -> str:
             try:
                 png, svg = figures.save_figure(spec, table, Path(tmp))
             except Exception as exc:
-                parts.append(f'<p class="error">figure {html.escape(name)} could not be drawn: '
-                             f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>")
+                parts.append(
+                    f'<p class="error">figure {html.escape(name)} could not be drawn: '
+                    f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>"
+                )
                 continue
             if spec.inline_svg:
                 text = svg.read_text()
-                body = text[text.index("<svg"):]
+                body = text[text.index("<svg") :]
             else:
                 data = base64.b64encode(png.read_bytes()).decode("ascii")
                 body = f'<img alt="{html.escape(spec.caption)}" src="data:image/png;base64,{data}">'
-            parts.append(f'<figure id="figure-{html.escape(name)}">{body}'
-                         f"<figcaption>{html.escape(spec.caption)}</figcaption></figure>")
+            parts.append(
+                f'<figure id="figure-{html.escape(name)}">{body}'
+                f"<figcaption>{html.escape(spec.caption)}</figcaption></figure>"
+            )
     return "\n".join(parts)
 
 
@@ -142,18 +146,23 @@ def _audit_section(frame: pd.DataFrame, audits: dict[str, TaskAudit]) -> list[st
     from geneb_bench.results.audited import NOT_OFFICIAL, audited_regimes, task_table, without_fail
 
     failing = sorted(t for t, a in audits.items() if a.verdict == "FAIL")
-    out = ["<h2>Task audit (seqleak)</h2>",
-           '<p class="note">audit: seqleak\'s verdict on each task as loaded (PASS; WARN: a signal below the defect '
-           "level, common on real tasks, worth a look; FAIL: a leak at the level manual audits count as a defect). "
-           "no-model MCC: seqleak's best rule without any model, chosen on test (an upper bound). "
-           "Details: <code>geneb tasks --audit</code>.</p>"]
+    out = [
+        "<h2>Task audit (seqleak)</h2>",
+        '<p class="note">audit: seqleak\'s verdict on each task as loaded (PASS; WARN: a signal below the defect '
+        "level, common on real tasks, worth a look; FAIL: a leak at the level manual audits count as a defect). "
+        "no-model MCC: seqleak's best rule without any model, chosen on test (an upper bound). "
+        "Details: <code>geneb tasks --audit</code>.</p>",
+    ]
     for regime in audited_regimes(frame):
         table = task_table(frame, audits, regime)
-        out += [f"<h3>{regime}: MCC per task</h3>", _table(table, [f"audit-{v}" if v else "" for v in table["audit"]]),
-                f"<h4>Macro / micro MCC {html.escape(NOT_OFFICIAL)}</h4>",
-                f'<p class="note">Left out: {html.escape(", ".join(failing) or "none")}. '
-                "The official GENEB macro-MCC is the one in the tables above.</p>",
-                _table(without_fail(frame, audits, regime).reset_index())]
+        out += [
+            f"<h3>{regime}: MCC per task</h3>",
+            _table(table, [f"audit-{v}" if v else "" for v in table["audit"]]),
+            f"<h4>Macro / micro MCC {html.escape(NOT_OFFICIAL)}</h4>",
+            f'<p class="note">Left out: {html.escape(", ".join(failing) or "none")}. '
+            "The official GENEB macro-MCC is the one in the tables above.</p>",
+            _table(without_fail(frame, audits, regime).reset_index()),
+        ]
     return out
 
 
@@ -167,7 +176,9 @@ def per_task_table(frame: pd.DataFrame, regime: str = "full", metric: str = "mcc
     sub = frame[frame["regime"] == regime]
     if sub.empty:
         return pd.DataFrame()
-    cells = sub.assign(value=[f"{m:.4f} ± {s:.4f}" for m, s in zip(sub[metric], sub[f"{metric}_std"], strict=True)])
+    cells = sub.assign(
+        value=[f"{m:.4f} ± {s:.4f}" for m, s in zip(sub[metric], sub[f"{metric}_std"], strict=True)]
+    )
     wide = cells.pivot_table(index=["category", "task_id"], columns="model", values="value", aggfunc="first")
     return wide.reset_index().rename_axis(columns=None)
 
@@ -187,22 +198,28 @@ def build_html(
     local = results_table(frame)
     meta = run_metadata(results, recorded_run(Path(results_dir)))
     described = describe_suite(frame)
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           "<title>GENEB report (geneb-bench)</title>", f"<style>{_STYLE}</style></head><body>",
-           "<h1>GENEB report</h1>",
-           f'<p class="note"><b>Suite:</b> {html.escape(described)}. Only complete runs of the GENEB suite under '
-           f"the protocol ({html.escape(PROTOCOL_VERSION)}) are ranked among the published models; every other "
-           "row carries its coverage and status and is listed apart.</p>",
-           "<h2>Run</h2>",
-           _table(pd.DataFrame({"field": list(meta), "value": list(meta.values())})).replace("<table>",
-                                                                                             '<table class="meta">')]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>GENEB report (geneb-bench)</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>GENEB report</h1>",
+        f'<p class="note"><b>Suite:</b> {html.escape(described)}. Only complete runs of the GENEB suite under '
+        f"the protocol ({html.escape(PROTOCOL_VERSION)}) are ranked among the published models; every other "
+        "row carries its coverage and status and is listed apart.</p>",
+        "<h2>Run</h2>",
+        _table(pd.DataFrame({"field": list(meta), "value": list(meta.values())})).replace(
+            "<table>", '<table class="meta">'
+        ),
+    ]
     out.append("<h2>Your models (MCC)</h2>")
     for regime in [r.name for r in REGIMES]:
         sub = local[local["regime"] == regime]
         if sub.empty:
             continue
-        shown = sub.drop(columns=["regime", "architecture", "tokenization", "pretraining_data", "display"],
-                         errors="ignore")
+        shown = sub.drop(
+            columns=["regime", "architecture", "tokenization", "pretraining_data", "display"], errors="ignore"
+        )
         out += [f"<h3>{regime}</h3>", _table(_lead(shown, ["model", "status", "coverage"]))]
     tasks = per_task_table(frame)
     if not tasks.empty:
@@ -217,33 +234,60 @@ def build_html(
         ranked = board[board["status"] == "complete"]
         others = board[board["status"] != "complete"]
         ranked_classes = ["local" if p == "local" else "" for p in ranked["provenance"]]
-        ranked_classes = [f"{c} defect".strip() if d else c for c, d in zip(ranked_classes, ranked["defect"],
-                                                                            strict=True)]
-        out += ["<h2>Among the published models (full data, macro-MCC)</h2>",
-                f"<p>Source: {html.escape(CITATION)}</p>", _table(ranked, ranked_classes)]
+        ranked_classes = [
+            f"{c} defect".strip() if d else c for c, d in zip(ranked_classes, ranked["defect"], strict=True)
+        ]
+        out += [
+            "<h2>Among the published models (full data, macro-MCC)</h2>",
+            f"<p>Source: {html.escape(CITATION)}</p>",
+            _table(ranked, ranked_classes),
+        ]
         if not others.empty:
-            out += ["<h2>Not ranked: partial runs, synthetic or custom suites, protocol variants</h2>",
-                    "<p>These rows are not comparable with the published ones: their status says why.</p>",
-                    _table(_lead(others.drop(columns="rank"), ["model", "status", "coverage"]),
-                           ["local partial" if p == "local" else "partial" for p in others["provenance"]])]
+            out += [
+                "<h2>Not ranked: partial runs, synthetic or custom suites, protocol variants</h2>",
+                "<p>These rows are not comparable with the published ones: their status says why.</p>",
+                _table(
+                    _lead(others.drop(columns="rank"), ["model", "status", "coverage"]),
+                    ["local partial" if p == "local" else "partial" for p in others["provenance"]],
+                ),
+            ]
         defects = published_defects()
-        out += ["<h3>Known defects of published rows (marked above)</h3>",
-                _table(pd.DataFrame({"model": list(defects), "defect": [d[0] for d in defects.values()],
-                                     "why": [d[1] for d in defects.values()]}))]
+        out += [
+            "<h3>Known defects of published rows (marked above)</h3>",
+            _table(
+                pd.DataFrame(
+                    {
+                        "model": list(defects),
+                        "defect": [d[0] for d in defects.values()],
+                        "why": [d[1] for d in defects.values()],
+                    }
+                )
+            ),
+        ]
         out.append("<h2>Placement per category and regime</h2>")
         if set(local["suite"]) == {"geneb"}:
             placement = compare_to_published(frame, published)
-            out += ["<p>rank and would_rank are given only where the comparison is fair (complete category or "
-                    "run of the GENEB suite, under the protocol).</p>", _table(placement)]
+            out += [
+                "<p>rank and would_rank are given only where the comparison is fair (complete category or "
+                "run of the GENEB suite, under the protocol).</p>",
+                _table(placement),
+            ]
         else:
-            out.append(f"<p>None: these results are not of the GENEB suite ({html.escape(described)}), so they "
-                       "have no place among the published models.</p>")
+            out.append(
+                f"<p>None: these results are not of the GENEB suite ({html.escape(described)}), so they "
+                "have no place among the published models.</p>"
+            )
     out += ["<h2>Figures</h2>", _figures(table), "</body></html>"]
     return "\n".join(out)
 
 
-def write_html(results_dir: Path, output: Path | None = None, compare_published: bool = True,
-               cache_dir: Path | None = None, suite: str | None = None) -> Path:
+def write_html(
+    results_dir: Path,
+    output: Path | None = None,
+    compare_published: bool = True,
+    cache_dir: Path | None = None,
+    suite: str | None = None,
+) -> Path:
     """Write ``report.html`` into ``results_dir`` (``reports/report.html`` for the default ``reports/``)."""
     path = Path(output) if output else Path(results_dir) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)

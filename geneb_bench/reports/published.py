@@ -136,7 +136,7 @@ def _frame_sizes(frame: pd.DataFrame) -> tuple[str, str, dict[str, int]]:
 
 
 def run_status(suite: str, protocol: str, n_tasks: int, total: int) -> str:
-    """"complete" only for a rankable run (``aggregate.rankable_run``); otherwise what keeps it unranked."""
+    """ "complete" only for a rankable run (``aggregate.rankable_run``); otherwise what keeps it unranked."""
     if rankable_run(suite, protocol, n_tasks):
         return COMPLETE
     if protocol and protocol != "geneb-1.0":
@@ -208,7 +208,9 @@ def category_status(frame: pd.DataFrame, model: str, regime: str) -> dict[str, s
     if suite != "geneb" or protocol != "geneb-1.0":
         label = run_status(suite, protocol, 0, sum(sizes.values()))
         return dict.fromkeys(CATEGORY_NAMES, label)
-    return {c: partial_label(int(counts.get(c, 0)), sizes.get(c, int(counts.get(c, 0)))) for c in CATEGORY_NAMES}
+    return {
+        c: partial_label(int(counts.get(c, 0)), sizes.get(c, int(counts.get(c, 0)))) for c in CATEGORY_NAMES
+    }
 
 
 def load_table(source: str | Path | None = None, suite: str | None = None) -> pd.DataFrame:

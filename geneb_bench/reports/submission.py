@@ -62,16 +62,20 @@ def build_submission(results_dir: Path, model: str, allow_partial: bool = False)
     except ValueError:
         variants = [s for s in ResultSet.suites(Path(results_dir)) if s.startswith("geneb+")]
         if variants:
-            raise ValueError(f"{results_dir} holds GENEB results of protocol variants only ({', '.join(variants)}), "
-                             f"a variant of {PROTOCOL_VERSION}: only protocol runs can be submitted") from None
+            raise ValueError(
+                f"{results_dir} holds GENEB results of protocol variants only ({', '.join(variants)}), "
+                f"a variant of {PROTOCOL_VERSION}: only protocol runs can be submitted"
+            ) from None
         raise
     results = [r for r in loaded if r.model == model]
     if not results:
         raise ValueError(f"no results for model {model!r} of the geneb suite under {results_dir}")
     variants = sorted({r.protocol for r in results if not is_protocol(r.protocol)})
     if variants:
-        raise ValueError(f"results of {model} were measured under {', '.join(variants)}, a variant of "
-                         f"{PROTOCOL_VERSION}: only protocol runs can be submitted")
+        raise ValueError(
+            f"results of {model} were measured under {', '.join(variants)}, a variant of "
+            f"{PROTOCOL_VERSION}: only protocol runs can be submitted"
+        )
     tasks = geneb_task_ids()
     known = set(tasks)
     body: dict[str, dict[str, dict[str, float]]] = {r: {} for r in REGIME_NAMES}
@@ -141,16 +145,26 @@ def validate_submission(data: Any, allow_partial: bool = False) -> list[str]:
     elif not isinstance(protocol, dict):
         errors.append("protocol: expected an object")
     else:
-        expected = {"version": PROTOCOL_VERSION, "seeds": list(SEEDS), "probe": PROBE,
-                    "probe_implementation": "sklearn"}
-        errors += [f"protocol.{k}: {protocol.get(k)!r} is not the protocol's {v!r} (a variant cannot be submitted)"
-                   for k, v in expected.items() if protocol.get(k) != v]
+        expected = {
+            "version": PROTOCOL_VERSION,
+            "seeds": list(SEEDS),
+            "probe": PROBE,
+            "probe_implementation": "sklearn",
+        }
+        errors += [
+            f"protocol.{k}: {protocol.get(k)!r} is not the protocol's {v!r} (a variant cannot be submitted)"
+            for k, v in expected.items()
+            if protocol.get(k) != v
+        ]
     model = data.get("model")
     if not isinstance(model, dict):
         errors.append("model: expected an object with model metadata")
     else:
-        errors += [f"model.{k}: required non-empty string" for k in MODEL_REQUIRED
-                   if not isinstance(model.get(k), str) or not model.get(k)]
+        errors += [
+            f"model.{k}: required non-empty string"
+            for k in MODEL_REQUIRED
+            if not isinstance(model.get(k), str) or not model.get(k)
+        ]
         params = model.get("params")
         if params is not None and (isinstance(params, bool) or not isinstance(params, int) or params <= 0):
             errors.append(f"model.params: expected a positive integer or null, got {params!r}")
@@ -171,7 +185,9 @@ def validate_submission(data: Any, allow_partial: bool = False) -> list[str]:
             errors.append(f"results.{regime}: {len(unknown)} unknown task ids, e.g. {unknown[0]!r}")
         missing = [t for t in tasks if t not in per_task]
         if missing and not allow_partial:
-            errors.append(f"results.{regime}: {len(missing)} of {len(tasks)} tasks missing, e.g. {missing[0]!r}")
+            errors.append(
+                f"results.{regime}: {len(missing)} of {len(tasks)} tasks missing, e.g. {missing[0]!r}"
+            )
         for task_id in tasks:
             if task_id in per_task:
                 _check_metrics(f"results.{regime}.{task_id}", per_task[task_id], errors)
@@ -193,5 +209,11 @@ def validate_file(path: Path, allow_partial: bool = False) -> list[str]:
     return validate_submission(data, allow_partial)
 
 
-__all__ = ["HARNESS", "SCHEMA_VERSION", "build_submission", "validate_file",
-           "validate_submission", "write_submission"]
+__all__ = [
+    "HARNESS",
+    "SCHEMA_VERSION",
+    "build_submission",
+    "validate_file",
+    "validate_submission",
+    "write_submission",
+]

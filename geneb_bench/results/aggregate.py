@@ -25,14 +25,28 @@ def tidy(results: Iterable[ItemResult]) -> pd.DataFrame:
     """One row per (model, task, regime) with the seed-mean and seed-std of each metric, suite and protocol."""
     rows = []
     for r in results:
-        row: dict[str, object] = {"model": r.model, "task_id": r.task_id, "category": r.category, "regime": r.regime}
+        row: dict[str, object] = {
+            "model": r.model,
+            "task_id": r.task_id,
+            "category": r.category,
+            "regime": r.regime,
+        }
         for metric in METRICS:
             row[metric] = r.mean[metric]
             row[f"{metric}_std"] = r.std[metric]
         row["suite"] = r.suite
         row["protocol"] = r.protocol
         rows.append(row)
-    columns = ["model", "task_id", "category", "regime", *METRICS, *(f"{m}_std" for m in METRICS), "suite", "protocol"]
+    columns = [
+        "model",
+        "task_id",
+        "category",
+        "regime",
+        *METRICS,
+        *(f"{m}_std" for m in METRICS),
+        "suite",
+        "protocol",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["model", "regime", "category", "task_id"], kind="stable").reset_index(drop=True)
 
@@ -53,6 +67,7 @@ def suite_category_sizes(suite: str) -> dict[str, int]:
 
 def frame_suite(frame: pd.DataFrame) -> tuple[str, str]:
     """The (suite, protocol) of a tidy frame: one of each by construction (``ResultSet``); "" when unknown."""
+
     def single(column: str, default: str) -> str:
         values = set(frame[column]) if column in frame.columns else set()
         return str(values.pop()) if len(values) == 1 else default
@@ -88,7 +103,9 @@ def coverage_text(n_tasks: int, total: int, n_categories: int) -> str:
 
 def rankable_run(suite: str, protocol: str, n_tasks: int) -> bool:
     """Whether a row may be ranked among the published models: all 100 GENEB tasks, under the protocol."""
-    return suite == GENEB_SUITE and is_protocol(protocol) and n_tasks >= sum(c.geneb_tasks for c in CATEGORIES)
+    return (
+        suite == GENEB_SUITE and is_protocol(protocol) and n_tasks >= sum(c.geneb_tasks for c in CATEGORIES)
+    )
 
 
 def leaderboard(frame: pd.DataFrame, regime: str, metric: str = "mcc") -> pd.DataFrame:

@@ -28,8 +28,9 @@ def fingerprints(results: Iterable[ItemResult]) -> dict[str, str]:
     return {r.task_id: r.task_fingerprint for r in results}
 
 
-def find_audits(task_fingerprints: dict[str, str], results_dir: Path | None = None,
-                cache_dir: Path | None = None) -> dict[str, TaskAudit]:
+def find_audits(
+    task_fingerprints: dict[str, str], results_dir: Path | None = None, cache_dir: Path | None = None
+) -> dict[str, TaskAudit]:
     """task_id -> audit of exactly that content: from ``results_dir/audit.json``, else the audit cache."""
     saved: dict[str, TaskAudit] = {}
     if results_dir is not None and (Path(results_dir) / AUDIT_FILE).is_file():
@@ -51,7 +52,9 @@ def audit_json(audits: dict[str, TaskAudit]) -> str:
     return json.dumps([audits[t].to_json() for t in sorted(audits)], indent=2) + "\n"
 
 
-def task_table(frame: pd.DataFrame, audits: dict[str, TaskAudit], regime: str, metric: str = "mcc") -> pd.DataFrame:
+def task_table(
+    frame: pd.DataFrame, audits: dict[str, TaskAudit], regime: str, metric: str = "mcc"
+) -> pd.DataFrame:
     """One row per task of ``regime``: category, audit verdict, flagged checks, no-model MCC, each model's score."""
     sub = frame[frame["regime"] == regime]
     if sub.empty:
@@ -61,26 +64,30 @@ def task_table(frame: pd.DataFrame, audits: dict[str, TaskAudit], regime: str, m
     for key, values in scores.iterrows():
         category, task_id = cast("tuple[str, str]", key)
         audit = audits.get(str(task_id))
-        rows.append({
-            "task_id": task_id,
-            "category": category,
-            "audit": audit.verdict if audit else "",
-            "checks (FAIL/WARN)": ", ".join(f.check for f in audit.flags) if audit else "",
-            "no-model MCC": audit.baseline_mcc if audit else None,
-            **{str(m): values[m] for m in scores.columns},
-        })
+        rows.append(
+            {
+                "task_id": task_id,
+                "category": category,
+                "audit": audit.verdict if audit else "",
+                "checks (FAIL/WARN)": ", ".join(f.check for f in audit.flags) if audit else "",
+                "no-model MCC": audit.baseline_mcc if audit else None,
+                **{str(m): values[m] for m in scores.columns},
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def without_fail(frame: pd.DataFrame, audits: dict[str, TaskAudit], regime: str,
-                 metric: str = "mcc") -> pd.DataFrame:
+def without_fail(
+    frame: pd.DataFrame, audits: dict[str, TaskAudit], regime: str, metric: str = "mcc"
+) -> pd.DataFrame:
     """Macro and micro per model over the tasks whose audit is not FAIL (unaudited tasks are kept)."""
     failing = {t for t, a in audits.items() if a.verdict == "FAIL"}
     table = leaderboard(frame[~frame["task_id"].isin(failing)], regime, metric)
     if table.empty:
         return table
     return table[["macro", "micro", "n_tasks", "n_categories"]].rename(
-        columns={"macro": "macro (no FAIL)", "micro": "micro (no FAIL)"})
+        columns={"macro": "macro (no FAIL)", "micro": "micro (no FAIL)"}
+    )
 
 
 def audited_regimes(frame: pd.DataFrame) -> list[str]:
@@ -90,25 +97,38 @@ def audited_regimes(frame: pd.DataFrame) -> list[str]:
     return [r.name for r in REGIMES if r.name in present]
 
 
-def render_audit_text(frame: pd.DataFrame, audits: dict[str, TaskAudit], fmt: str = "simple",
-                      regimes: list[str] | None = None) -> str:
+def render_audit_text(
+    frame: pd.DataFrame, audits: dict[str, TaskAudit], fmt: str = "simple", regimes: list[str] | None = None
+) -> str:
     """Per regime: the per-task table, then the macro/micro without FAIL tasks (labelled as not official)."""
     from tabulate import tabulate
 
     def shown(table: pd.DataFrame) -> str:
-        cells = [["" if v is None or (isinstance(v, float) and pd.isna(v)) else
-                  (f"{v:.4f}" if isinstance(v, float) else str(v)) for v in row]
-                 for row in table.to_numpy().tolist()]
+        cells = [
+            [
+                ""
+                if v is None or (isinstance(v, float) and pd.isna(v))
+                else (f"{v:.4f}" if isinstance(v, float) else str(v))
+                for v in row
+            ]
+            for row in table.to_numpy().tolist()
+        ]
         return tabulate(cells, headers=[str(c) for c in table.columns], tablefmt=fmt, disable_numparse=True)
 
     failing = sorted(t for t, a in audits.items() if a.verdict == "FAIL")
     parts = []
     for regime in regimes or audited_regimes(frame):
         heading = f"Task audit (seqleak) - MCC - {regime}"
-        parts += [f"## {heading}\n" if fmt == "github" else heading, shown(task_table(frame, audits, regime)), ""]
+        parts += [
+            f"## {heading}\n" if fmt == "github" else heading,
+            shown(task_table(frame, audits, regime)),
+            "",
+        ]
         board = without_fail(frame, audits, regime).reset_index()
         note = f"MCC {NOT_OFFICIAL} ({len(failing)} left out: {', '.join(failing) or 'none'})"
         parts += [f"### {note}\n" if fmt == "github" else note, shown(board), ""]
-    parts.append("audit: seqleak verdict on the task as loaded (PASS / WARN: look / FAIL: a leak at defect level); "
-                 "no-model MCC: seqleak's best rule without any model, chosen on test (an upper bound).")
+    parts.append(
+        "audit: seqleak verdict on the task as loaded (PASS / WARN: look / FAIL: a leak at defect level); "
+        "no-model MCC: seqleak's best rule without any model, chosen on test (an upper bound)."
+    )
     return "\n".join(parts)

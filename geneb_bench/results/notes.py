@@ -29,6 +29,8 @@ def run_notes(results: Iterable[ItemResult]) -> list[str]:
         for seed in r.per_seed:
             if seed.get("note"):
                 by_note.setdefault(str(seed["note"]), []).append(str(seed["seed"]))
-        lines += [f"{r.model} / {r.task_id} / {r.regime}: {note} (seed {', '.join(seeds)})"
-                  for note, seeds in by_note.items()]
+        lines += [
+            f"{r.model} / {r.task_id} / {r.regime}: {note} (seed {', '.join(seeds)})"
+            for note, seeds in by_note.items()
+        ]
     return lines

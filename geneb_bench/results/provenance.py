@@ -63,15 +63,21 @@ class Provenance:
             suite=result.suite,
         )
 
-    def differences(self, other: Provenance, only: Iterable[str] | None = None, ignore: Iterable[str] = ()) -> list[str]:
+    def differences(
+        self, other: Provenance, only: Iterable[str] | None = None, ignore: Iterable[str] = ()
+    ) -> list[str]:
         """``"field (a vs b)"`` for every field that differs (all fields, or ``only`` those), minus ``ignore``."""
         names = list(only) if only is not None else [f.name for f in fields(self)]
         skipped = set(ignore)
         mine, theirs = asdict(self), asdict(other)
-        return [f"{n} ({mine[n]!r} vs {theirs[n]!r})" for n in names if n not in skipped and mine[n] != theirs[n]]
+        return [
+            f"{n} ({mine[n]!r} vs {theirs[n]!r})" for n in names if n not in skipped and mine[n] != theirs[n]
+        ]
 
 
-def incompatibility(a: ItemResult, path_a: Path | str, b: ItemResult, path_b: Path | str) -> IncompatibleResults | None:
+def incompatibility(
+    a: ItemResult, path_a: Path | str, b: ItemResult, path_b: Path | str
+) -> IncompatibleResults | None:
     """Why two results of the same item cannot stand for each other, or None when they can."""
     diff = Provenance.of(a).differences(Provenance.of(b))
     if not diff:
@@ -84,8 +90,10 @@ def incompatibility(a: ItemResult, path_a: Path | str, b: ItemResult, path_b: Pa
 
 def _advice(diff: list[str]) -> str:
     if any(d.startswith("suite ") for d in diff):
-        return ("Results of two suites are never averaged together (their tasks and categories differ); "
-                "choose one with --suite.")
+        return (
+            "Results of two suites are never averaged together (their tasks and categories differ); "
+            "choose one with --suite."
+        )
     if any(d.startswith("protocol ") for d in diff):
         return "A protocol variant (other seeds, probe or input policy) is not the protocol; choose one with --suite."
     return "Keep such runs in separate results directories."

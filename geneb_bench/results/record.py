@@ -93,10 +93,27 @@ class ItemResult:
 
 
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "model": str, "task_id": str, "category": str, "regime": str, "mean": dict, "std": dict, "per_seed": list,
-    "n_train": int, "n_test": int, "n_classes": int, "embedding_dim": int, "task_fingerprint": str,
-    "task_revision": (str, type(None)), "model_identity": dict, "timings": dict, "protocol": str,
-    "versions": dict, "probe_backend": str, "probe": str, "token_budget": (int, type(None)), "suite": str,
+    "model": str,
+    "task_id": str,
+    "category": str,
+    "regime": str,
+    "mean": dict,
+    "std": dict,
+    "per_seed": list,
+    "n_train": int,
+    "n_test": int,
+    "n_classes": int,
+    "embedding_dim": int,
+    "task_fingerprint": str,
+    "task_revision": (str, type(None)),
+    "model_identity": dict,
+    "timings": dict,
+    "protocol": str,
+    "versions": dict,
+    "probe_backend": str,
+    "probe": str,
+    "token_budget": (int, type(None)),
+    "suite": str,
 }
 
 
@@ -110,10 +127,12 @@ def _check_shape(data: dict[str, Any]) -> None:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{name}[{metric!r}] is {value!r}, not a number")
     for i, seed in enumerate(data.get("per_seed", [])):
-        if not isinstance(seed, dict) or isinstance(seed.get("seed"), bool) or not isinstance(seed.get("seed"), int):
+        if (
+            not isinstance(seed, dict)
+            or isinstance(seed.get("seed"), bool)
+            or not isinstance(seed.get("seed"), int)
+        ):
             raise ValueError(f"per_seed[{i}] is {seed!r}, not a seed's record with an integer 'seed'")
-
-
 
 
 def scope_name(suite: str, protocol: str = PROTOCOL_VERSION) -> str:

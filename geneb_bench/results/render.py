@@ -47,7 +47,9 @@ def ranking_note(table: pd.DataFrame) -> str:
     return "ranked by macro where complete; rows without a rank are partial"
 
 
-def render_text(frame: pd.DataFrame, metric: str = "mcc", fmt: str = "simple", transpose: bool = False) -> str:
+def render_text(
+    frame: pd.DataFrame, metric: str = "mcc", fmt: str = "simple", transpose: bool = False
+) -> str:
     """All regimes' leaderboards as one string (``fmt``: tabulate format, e.g. "simple" or "github").
 
     ``transpose`` puts categories in rows and models in columns: 13 categories fit a terminal that way.
@@ -89,12 +91,18 @@ def render_latex(frame: pd.DataFrame, metric: str = "mcc", regime: str = "full")
     if regime not in boards:
         return ""
     shown = _formatted(boards[regime], suite_total(frame)).reset_index()
-    body = tabulate(shown.to_numpy().tolist(), headers=list(shown.columns), tablefmt="latex_booktabs",
-                    disable_numparse=True)
+    body = tabulate(
+        shown.to_numpy().tolist(),
+        headers=list(shown.columns),
+        tablefmt="latex_booktabs",
+        disable_numparse=True,
+    )
     return f"% {metric.upper()} - {regime}; suite {describe_suite(frame)}; needs \\usepackage{{booktabs}}\n{body}\n"
 
 
-def write_reports(frame: pd.DataFrame, results_dir: Path, audits: dict[str, TaskAudit] | None = None) -> list[Path]:
+def write_reports(
+    frame: pd.DataFrame, results_dir: Path, audits: dict[str, TaskAudit] | None = None
+) -> list[Path]:
     """``leaderboard.md`` (MCC, accuracy, F1), ``leaderboard.csv`` (long form), ``leaderboard.tex`` (MCC,
     full data, booktabs) and ``results.csv`` (tidy), each written atomically: concurrent runs on one
     directory or a full disk never leave a torn table.

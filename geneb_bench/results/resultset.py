@@ -66,7 +66,9 @@ class ResultSet:
             wanted = {suite, scope_name(suite)}
             chosen = [(r, p) for r, p in entries if _scope(r) in wanted]
             if entries and not chosen:
-                raise ValueError(f"no results of suite {suite!r} under {directory}; there: {', '.join(scopes)}")
+                raise ValueError(
+                    f"no results of suite {suite!r} under {directory}; there: {', '.join(scopes)}"
+                )
             entries = chosen
         elif len(scopes) > 1:
             raise IncompatibleResults(

@@ -56,7 +56,9 @@ def run(
     started = time.time()
     names = expand_model_names(models)
     # hub branches -> commits through the lock file, as the pytest run does (models.lockfile)
-    specs = pin_specs(resolve_models(names), Path(lock_file).expanduser(), trust_remote_code=trust_remote_code)
+    specs = pin_specs(
+        resolve_models(names), Path(lock_file).expanduser(), trust_remote_code=trust_remote_code
+    )
     settings = Settings(
         suite=suite,
         models=names,

@@ -36,6 +36,9 @@ def run_audits(settings: Settings, results: list[ItemResult]) -> dict[str, TaskA
             data = suite.load(task_id, settings.data_dir)
         except Exception:  # a task that cannot be loaded now simply has no audit column
             continue
-        if data.fingerprint() == fingerprint and (audit := audit_data(data, settings.cache_dir)).status == "ok":
+        if (
+            data.fingerprint() == fingerprint
+            and (audit := audit_data(data, settings.cache_dir)).status == "ok"
+        ):
             found[task_id] = audit
     return found

@@ -46,7 +46,10 @@ def suite_results(settings: Settings, run: ResultSet) -> tuple[ResultSet, str | 
 
 
 def write_run_outputs(
-    settings: Settings, results: ResultSet, resumed: Iterable[str], wall_s: float,
+    settings: Settings,
+    results: ResultSet,
+    resumed: Iterable[str],
+    wall_s: float,
     audits: dict[str, TaskAudit] | None = None,
 ) -> RunOutputs:
     """Write ``leaderboard.md/.csv/.tex``, ``results.csv`` and ``run.json``.

@@ -117,7 +117,9 @@ class GenebSession:
         self.scope = scope_name(self.suite.name, self.protocol)  # this run's results folder and table
 
     def result_path(self, item: BenchItem) -> Path:
-        return result_path(self.settings.results_dir, item.model.key, item.task.task_id, item.regime.name, self.scope)
+        return result_path(
+            self.settings.results_dir, item.model.key, item.task.task_id, item.regime.name, self.scope
+        )
 
     # -- planning ---------------------------------------------------------------------------------
     def plan(self) -> list[BenchItem]:
@@ -133,7 +135,9 @@ class GenebSession:
     def task_data(self, spec: TaskSpec) -> TaskData:
         data_dir = self.settings.data_dir
         if data_dir is not None and not data_dir.is_dir():  # one cause, said once, not once per task
-            raise TaskUnavailable(f"the data directory {data_dir} does not exist (--geneb-data-dir / GENEB_DATA_DIR)")
+            raise TaskUnavailable(
+                f"the data directory {data_dir} does not exist (--geneb-data-dir / GENEB_DATA_DIR)"
+            )
         if spec.task_id not in self._tasks:
             try:
                 self._tasks[spec.task_id] = self.suite.load(spec.task_id, self.settings.data_dir)
@@ -157,7 +161,9 @@ class GenebSession:
                 built = build_embedder(spec, self.device())
                 configure = getattr(built, "configure", None)
                 if configure is not None:  # HF models: long-input policy, progress bar (None = auto)
-                    configure(long_input=self.settings.long_input, progress=True if self.settings.progress else None)
+                    configure(
+                        long_input=self.settings.long_input, progress=True if self.settings.progress else None
+                    )
                 self._embedders[spec.key] = built
             except Exception as exc:
                 self._embedders[spec.key] = exc
@@ -215,7 +221,12 @@ class GenebSession:
             embedder = self._embedders.get(spec.key)  # None when every sequence came from the store
             budget = getattr(embedder, "token_budget", None)  # after any out-of-memory back-off: what fitted
             extra = {"token_budget": np.array([budget])} if isinstance(budget, int) else {}
-            return {"train": vectors[:n_train], "test": vectors[n_train:], **extra, **health.token_arrays(embedder)}
+            return {
+                "train": vectors[:n_train],
+                "test": vectors[n_train:],
+                **extra,
+                **health.token_arrays(embedder),
+            }
 
         if not self._threads_limited:
             _limit_threads()
@@ -224,7 +235,9 @@ class GenebSession:
         if "token_budget" in arrays:  # the budget every vector of the task was computed with (one batch plan)
             self.token_budgets[key] = int(arrays["token_budget"][0])
         self.health[key] = health.assess(
-            arrays, [*data.train_sequences, *data.test_sequences], f"model {spec.key!r}, task {data.spec.task_id!r}",
+            arrays,
+            [*data.train_sequences, *data.test_sequences],
+            f"model {spec.key!r}, task {data.spec.task_id!r}",
             dtype=str(parts["dtype"]),
         )
         self.memory.put(key, arrays["train"], arrays["test"], cached)
@@ -277,7 +290,9 @@ class GenebSession:
             model_identity=self.model_identity(item.model),
             timings={"embed_s": round(t1 - t0, 4), "probe_s": round(t2 - t1, 4)},
             token_budget=self.token_budgets.get((item.model.key, data.spec.task_id)),
-            health=health.with_predictions(self.health.get((item.model.key, data.spec.task_id)), regime_result.seeds),
+            health=health.with_predictions(
+                self.health.get((item.model.key, data.spec.task_id)), regime_result.seeds
+            ),
             protocol=self.protocol,
             suite=self.suite.name,
         )

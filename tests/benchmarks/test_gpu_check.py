@@ -15,15 +15,25 @@ def test_dry_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "check.json"
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--dry", "--json", str(out)],
-        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["dry"] is True
     assert report["device"] == "cpu"
     checks = {row["check"] for row in report["rows"]}
-    assert {"matmul peak", "extract random BERT", "extract HyenaDNA-style", "resident store",
-            "probe |dMCC|", "2 workers"} <= checks
+    assert {
+        "matmul peak",
+        "extract random BERT",
+        "extract HyenaDNA-style",
+        "resident store",
+        "probe |dMCC|",
+        "2 workers",
+    } <= checks
     throughputs = [r["figure"] for r in report["rows"] if r["unit"] == "tok/s"]
     assert len(throughputs) == 4
     assert all(f > 0 for f in throughputs)

@@ -20,8 +20,14 @@ HERE = Path(__file__).resolve().parent
 
 
 def test_scripts_shard_the_sweep_and_merge_after_all_shards(tmp_path: Path) -> None:
-    job = SlurmJob(shards=4, results_dir=tmp_path / "res", cache_dir=tmp_path / "cache",
-                   pytest_args=["-k", "promoters and kmer"], gpus_per_task=1, partition="gpu")
+    job = SlurmJob(
+        shards=4,
+        results_dir=tmp_path / "res",
+        cache_dir=tmp_path / "cache",
+        pytest_args=["-k", "promoters and kmer"],
+        gpus_per_task=1,
+        partition="gpu",
+    )
     array, merge = job.write(tmp_path)
     text = array.read_text()
     assert "#SBATCH --array=0-3" in text
@@ -59,7 +65,9 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         print(f"SKIPPED real Slurm test: {reason}")
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("slurm")
-    started = subprocess.run(["bash", str(HERE / "slurm_localhost.sh"), str(root)], capture_output=True, text=True, timeout=90)
+    started = subprocess.run(
+        ["bash", str(HERE / "slurm_localhost.sh"), str(root)], capture_output=True, text=True, timeout=90
+    )
     if started.returncode != 0:
         print(f"SKIPPED real Slurm test: localhost Slurm did not start: {started.stderr[-2000:]}")
         pytest.skip(f"localhost Slurm did not start: {started.stderr[-500:]}")
@@ -75,12 +83,42 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
 
 @pytest.mark.slurm
 def test_job_array_on_real_slurm_matches_a_local_run(slurm_cluster: dict[str, str], tmp_path: Path) -> None:
-    selection = ["-k", "promoters or tf_binding", "--geneb-model", "kmer-2", "--geneb-seeds", "13,17", "-p", "no:cacheprovider"]
+    selection = [
+        "-k",
+        "promoters or tf_binding",
+        "--geneb-model",
+        "kmer-2",
+        "--geneb-seeds",
+        "13,17",
+        "-p",
+        "no:cacheprovider",
+    ]
     results = tmp_path / "cluster"
     submitted = subprocess.run(
-        [sys.executable, "-m", "geneb_bench.cli", "slurm", "--shards", "2", "--results-dir", str(results),
-         "--cpus", "1", "--mem", "1G", "--time", "00:10:00", "--submit", "--", *selection],
-        env=slurm_cluster, capture_output=True, text=True, check=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "geneb_bench.cli",
+            "slurm",
+            "--shards",
+            "2",
+            "--results-dir",
+            str(results),
+            "--cpus",
+            "1",
+            "--mem",
+            "1G",
+            "--time",
+            "00:10:00",
+            "--submit",
+            "--",
+            *selection,
+        ],
+        env=slurm_cluster,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     assert "submitted array job" in submitted.stdout
     merged = results / "merged" / "results.csv"
@@ -92,12 +130,25 @@ def test_job_array_on_real_slurm_matches_a_local_run(slurm_cluster: dict[str, st
     assert report.exists(), f"merge job did not finish; logs:\n{logs}"
     local = tmp_path / "local"
     subprocess.run(
-        [sys.executable, "-m", "geneb_bench.cli", "run", "--results-dir", str(local), *selection,
-         f"--geneb-cache-dir={tmp_path / 'local-cache'}"],
-        capture_output=True, text=True, check=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "geneb_bench.cli",
+            "run",
+            "--results-dir",
+            str(local),
+            *selection,
+            f"--geneb-cache-dir={tmp_path / 'local-cache'}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
     cluster_frame = pd.read_csv(merged).sort_values(["model", "task_id", "regime"]).reset_index(drop=True)
-    local_frame = pd.read_csv(local / "results.csv").sort_values(["model", "task_id", "regime"]).reset_index(drop=True)
+    local_frame = (
+        pd.read_csv(local / "results.csv").sort_values(["model", "task_id", "regime"]).reset_index(drop=True)
+    )
     assert len(cluster_frame) == 9  # 3 tasks x 3 regimes, each from exactly one shard
     pd.testing.assert_frame_equal(cluster_frame, local_frame)
     shard_items = [len(list((results / f"shard-{i}" / "results").rglob("*.json"))) for i in range(2)]
@@ -106,8 +157,12 @@ def test_job_array_on_real_slurm_matches_a_local_run(slurm_cluster: dict[str, st
 
 
 def test_extra_sbatch_lines_and_a_small_merge_job(tmp_path: Path) -> None:
-    job = SlurmJob(shards=2, results_dir=tmp_path, cache_dir=tmp_path / "cache",
-                   extra_sbatch=("--account=lab", "--qos=short"))
+    job = SlurmJob(
+        shards=2,
+        results_dir=tmp_path,
+        cache_dir=tmp_path / "cache",
+        extra_sbatch=("--account=lab", "--qos=short"),
+    )
     array, merge = job.array_script(), job.merge_script()
     for script in (array, merge):
         assert "#SBATCH --account=lab\n" in script

@@ -56,14 +56,25 @@ def _dinucleotide_shuffle(seq: str, rng: np.random.Generator, swaps: int = 30) -
 
 
 def _task(task_id: str, train: list[str], train_y: list[int], test: list[str], test_y: list[int]) -> TaskData:
-    return TaskData(TaskSpec(task_id, "Promoters"), train, np.array(train_y, dtype=np.int64), test,
-                    np.array(test_y, dtype=np.int64), ("0", "1"))
+    return TaskData(
+        TaskSpec(task_id, "Promoters"),
+        train,
+        np.array(train_y, dtype=np.int64),
+        test,
+        np.array(test_y, dtype=np.int64),
+        ("0", "1"),
+    )
 
 
 def clean_task(seed: int = 0) -> TaskData:
     rng = np.random.default_rng(seed)
-    return _task("clean", _random(rng, 400), [int(v) for v in rng.integers(0, 2, 400)],
-                 _random(rng, 100), [int(v) for v in rng.integers(0, 2, 100)])
+    return _task(
+        "clean",
+        _random(rng, 400),
+        [int(v) for v in rng.integers(0, 2, 400)],
+        _random(rng, 100),
+        [int(v) for v in rng.integers(0, 2, 100)],
+    )
 
 
 def leaky_task(seed: int = 0) -> TaskData:
@@ -73,8 +84,12 @@ def leaky_task(seed: int = 0) -> TaskData:
     positives = _random(rng, 200)
     train = positives + [_dinucleotide_shuffle(s, rng) for s in _random(rng, 200)]
     train_y = [1] * 200 + [0] * 200
-    test = ([positives[i] for i in range(15)] + [_revcomp(positives[i]) for i in range(15, 25)]
-            + [_dinucleotide_shuffle(positives[i], rng) for i in range(25, 65)] + _random(rng, 35))
+    test = (
+        [positives[i] for i in range(15)]
+        + [_revcomp(positives[i]) for i in range(15, 25)]
+        + [_dinucleotide_shuffle(positives[i], rng) for i in range(25, 65)]
+        + _random(rng, 35)
+    )
     test_y = [1] * 25 + [0] * 40 + [1] * 35
     return _task("leaky", train, train_y, test, test_y)
 
@@ -120,8 +135,9 @@ def test_clean_task_passes(audits: tuple[Path, TaskAudit, TaskAudit]) -> None:
     assert clean.baseline_mcc < 0.3
 
 
-def test_cached_per_fingerprint_and_version(audits: tuple[Path, TaskAudit, TaskAudit],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cached_per_fingerprint_and_version(
+    audits: tuple[Path, TaskAudit, TaskAudit], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache, leaky, _ = audits
     path = AuditCache(cache).path_for(leaky.fingerprint, leaky.seqleak_version)
     assert path.is_file()
@@ -135,9 +151,16 @@ def test_cached_per_fingerprint_and_version(audits: tuple[Path, TaskAudit, TaskA
     assert again.cached
     assert again == leaky
     changed = leaky_task()
-    changed = _task("leaky", list(changed.train_sequences), [*changed.train_labels.tolist()[:-1], 1],
-                    list(changed.test_sequences), changed.test_labels.tolist())
-    fresh = audit_data(changed, cache)  # one label changed: another fingerprint, audited afresh (here: refused)
+    changed = _task(
+        "leaky",
+        list(changed.train_sequences),
+        [*changed.train_labels.tolist()[:-1], 1],
+        list(changed.test_sequences),
+        changed.test_labels.tolist(),
+    )
+    fresh = audit_data(
+        changed, cache
+    )  # one label changed: another fingerprint, audited afresh (here: refused)
     assert fresh.status == "error"
     assert "must not run" in fresh.message
     assert AuditCache(cache).read(leaky.fingerprint, "0.0.0") is None
@@ -145,8 +168,12 @@ def test_cached_per_fingerprint_and_version(audits: tuple[Path, TaskAudit, TaskA
 
 def _fake_report(verdict: str) -> dict[str, Any]:
     check = {"status": verdict, "value": 0.3, "statistic": "share", "threshold": {"warn": 0.01, "fail": 0.05}}
-    return {"checks": {"overlap.exact": check}, "verdict": {"status": verdict},
-            "best_rule": {"family": "lookup", "metric": "mcc", "value": 0.42}, "lookup_baseline": {"value": 0.4}}
+    return {
+        "checks": {"overlap.exact": check},
+        "verdict": {"status": verdict},
+        "best_rule": {"family": "lookup", "metric": "mcc", "value": 0.42},
+        "lookup_baseline": {"value": 0.4},
+    }
 
 
 def test_seqleak_failure_stays_with_its_task(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,7 +182,9 @@ def test_seqleak_failure_stays_with_its_task(tmp_path: Path, monkeypatch: pytest
     for name in ("broken", "fine"):
         rows = "".join(f"{s},{i % 2}\n" for i, s in enumerate(_random(rng, 20, 30)))
         (tmp_path / f"{name}.csv").write_text("text,label\n" + rows)
-        entries.append(f'[[task]]\nid = "{name}"\ncategory = "Promoters"\nfile = "{name}.csv"\ntest_fraction = 0.5\n')
+        entries.append(
+            f'[[task]]\nid = "{name}"\ncategory = "Promoters"\nfile = "{name}.csv"\ntest_fraction = 0.5\n'
+        )
     (tmp_path / "suite.toml").write_text("\n".join(entries))
 
     def fake(data: TaskData) -> tuple[dict[str, Any], str, float]:
@@ -172,8 +201,9 @@ def test_seqleak_failure_stays_with_its_task(tmp_path: Path, monkeypatch: pytest
     assert rows["fine"].reason() == "FAIL overlap.exact 0.300 >= 0.05"
 
 
-def test_missing_seqleak_names_the_install_command(monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_seqleak_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import importlib.metadata
 
     def absent(name: str) -> str:
@@ -185,7 +215,9 @@ def test_missing_seqleak_names_the_install_command(monkeypatch: pytest.MonkeyPat
     assert main(["tasks", "--audit"]) == 2
     assert "pip install 'geneb-bench[audit]'" in capsys.readouterr().err
     monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.5.0")
-    with pytest.raises(AuditUnavailable, match=r"seqleak 0.5.0 is installed; .*tested with seqleak>=0.4.1,<0.5"):
+    with pytest.raises(
+        AuditUnavailable, match=r"seqleak 0.5.0 is installed; .*tested with seqleak>=0.4.1,<0.5"
+    ):
         audit_mod.seqleak_version()
 
 
@@ -194,14 +226,25 @@ def test_cli_audit_suite_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     _seqleak()
     entries = []
     for data in (leaky_task(), clean_task()):
-        for split, seqs, labels in (("train", data.train_sequences, data.train_labels),
-                                    ("test", data.test_sequences, data.test_labels)):
+        for split, seqs, labels in (
+            ("train", data.train_sequences, data.train_labels),
+            ("test", data.test_sequences, data.test_labels),
+        ):
             rows = "".join(f"{s},{y}\n" for s, y in zip(seqs, labels.tolist(), strict=True))
             (tmp_path / f"{data.spec.task_id}_{split}.csv").write_text("text,label\n" + rows)
-        entries.append(f'[[task]]\nid = "{data.spec.task_id}"\ncategory = "Promoters"\n'
-                       f'train = "{data.spec.task_id}_train.csv"\ntest = "{data.spec.task_id}_test.csv"\n')
+        entries.append(
+            f'[[task]]\nid = "{data.spec.task_id}"\ncategory = "Promoters"\n'
+            f'train = "{data.spec.task_id}_train.csv"\ntest = "{data.spec.task_id}_test.csv"\n'
+        )
     (tmp_path / "suite.toml").write_text("\n".join(entries))
-    argv = ["tasks", "--audit", "--suite", str(tmp_path / "suite.toml"), "--cache-dir", str(tmp_path / "cache")]
+    argv = [
+        "tasks",
+        "--audit",
+        "--suite",
+        str(tmp_path / "suite.toml"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "FAIL  leaky  no-model MCC" in out
@@ -215,22 +258,59 @@ def test_cli_audit_suite_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task_id", ["leannmlindsey_GUE_mouse_3", "leannmlindsey_GUE_mouse_2",
-                                     "leannmlindsey_GUE_prom_300_tata"])
-def test_verdicts_match_seqleak_cli(task_id: str, shared_data: Path, tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "task_id", ["leannmlindsey_GUE_mouse_3", "leannmlindsey_GUE_mouse_2", "leannmlindsey_GUE_prom_300_tata"]
+)
+def test_verdicts_match_seqleak_cli(
+    task_id: str, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The audit of the task as loaded gives seqleak's own CLI verdict and checks on the same files."""
     _seqleak()
     folder = shared_data / SUBSET / "tasks" / task_id
     out = tmp_path / "cli.json"
-    subprocess.run([sys.executable, "-m", "seqleak", "audit", "--train", str(folder / "train.csv"), "--test",
-                    str(folder / "test.csv"), "--seq-col", "text", "--out", str(out), "--quiet"],
-                   check=True, timeout=300, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seqleak",
+            "audit",
+            "--train",
+            str(folder / "train.csv"),
+            "--test",
+            str(folder / "test.csv"),
+            "--seq-col",
+            "text",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
     cli = json.loads(out.read_text())
-    assert main(["tasks", "--audit", "--suite", "geneb", "--data-dir", str(shared_data / SUBSET), "--task", task_id,
-                 "--cache-dir", str(tmp_path / "cache"), "--json"]) == 0
+    assert (
+        main(
+            [
+                "tasks",
+                "--audit",
+                "--suite",
+                "geneb",
+                "--data-dir",
+                str(shared_data / SUBSET),
+                "--task",
+                task_id,
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                "--json",
+            ]
+        )
+        == 0
+    )
     [ours] = json.loads(capsys.readouterr().out)
     assert ours["verdict"] == cli["verdict"]["status"]
     assert [f["check"] for f in ours["flags"] if f["status"] == "FAIL"] == cli["verdict"]["fail"]
-    assert sorted(f["check"] for f in ours["flags"] if f["status"] == "WARN") == sorted(cli["verdict"]["warn"])
+    assert sorted(f["check"] for f in ours["flags"] if f["status"] == "WARN") == sorted(
+        cli["verdict"]["warn"]
+    )
     assert ours["baseline_mcc"] == pytest.approx(cli["best_rule"]["value"], abs=1e-9)

@@ -28,8 +28,16 @@ def _write(path: Path, text: str) -> Path:
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("a.csv", "csv"), ("a.CSV.gz", "csv"), ("a.tsv", "tsv"), ("a.tsv.gz", "tsv"), ("a.parquet", "parquet"),
-     ("a.fa", "fasta"), ("a.fasta.gz", "fasta"), ("a.fna", "fasta")],
+    [
+        ("a.csv", "csv"),
+        ("a.CSV.gz", "csv"),
+        ("a.tsv", "tsv"),
+        ("a.tsv.gz", "tsv"),
+        ("a.parquet", "parquet"),
+        ("a.fa", "fasta"),
+        ("a.fasta.gz", "fasta"),
+        ("a.fna", "fasta"),
+    ],
 )
 def test_detect_format(name: str, fmt: str) -> None:
     assert detect_format(Path(name)) == fmt
@@ -117,13 +125,19 @@ def test_fasta_labels_in_headers(tmp_path: Path) -> None:
         (">a\nACGT\n>b\nACZT\n", 1, r"record 2 \(>b, line 3\): invalid character 'Z' at position 3"),
         (">a\nACGT\n>empty\n>c\nAC\n", 1, r"record 2 \(>empty, line 3\): empty sequence"),
         (">a label=1\nACGT\n>b\nAC\n", None, r"record 2 \(>b, line 3\): label is missing \(no match for"),
-        (">a label=1\nACGT\n>b label=strong\nAC\n", None, r"record 2 \(>b label=strong, line 3\): label 'strong' is not an integer"),
+        (
+            ">a label=1\nACGT\n>b label=strong\nAC\n",
+            None,
+            r"record 2 \(>b label=strong, line 3\): label 'strong' is not an integer",
+        ),
         ("ACGT\n>a\nAC\n", 1, r"line 1: sequence text before the first '>' header"),
         ("\n\n", 1, r"no FASTA records"),
     ],
     ids=["bad-char", "empty-record", "missing-header-label", "text-header-label", "not-fasta", "no-records"],
 )
-def test_fasta_errors_name_file_record_and_line(tmp_path: Path, body: str, label: int | None, pattern: str) -> None:
+def test_fasta_errors_name_file_record_and_line(
+    tmp_path: Path, body: str, label: int | None, pattern: str
+) -> None:
     path = _write(tmp_path / "x.fa", body)
     with pytest.raises(SequenceError) as info:
         read_fasta(path, label=label)
@@ -140,12 +154,18 @@ def test_missing_file_and_label_on_table(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.text(alphabet="ACGTNacgtu", min_size=1, max_size=30), st.integers(-5, 5)),
-                min_size=1, max_size=20), st.integers(1, 25))
+@given(
+    st.lists(
+        st.tuples(st.text(alphabet="ACGTNacgtu", min_size=1, max_size=30), st.integers(-5, 5)),
+        min_size=1,
+        max_size=20,
+    ),
+    st.integers(1, 25),
+)
 def test_fasta_roundtrip_property(records: list[tuple[str, int]], width: int) -> None:
     """Any wrapping of any records reads back as the normalised sequences with their header labels."""
     text = "".join(
-        f">id{i} label={y}\n" + "\n".join(s[j:j + width] for j in range(0, len(s), width)) + "\n"
+        f">id{i} label={y}\n" + "\n".join(s[j : j + width] for j in range(0, len(s), width)) + "\n"
         for i, (s, y) in enumerate(records)
     )
     import tempfile
@@ -160,7 +180,9 @@ def test_fasta_roundtrip_property(records: list[tuple[str, int]], width: int) ->
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.integers(0, 3), min_size=2, max_size=200), st.floats(0.05, 0.95), st.integers(0, 2**31 - 1))
+@given(
+    st.lists(st.integers(0, 3), min_size=2, max_size=200), st.floats(0.05, 0.95), st.integers(0, 2**31 - 1)
+)
 def test_stratified_split_property(labels: list[int], fraction: float, seed: int) -> None:
     counts = np.bincount(labels)
     if (counts[counts > 0] < 2).any():

@@ -116,8 +116,9 @@ def test_same_data_in_a_fresh_process() -> None:
         "print(json.dumps({t: load_lite_task(t).fingerprint() for t in lite_task_ids()}))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=120
+    )
     assert json.loads(out.stdout) == {t: load_lite_task(t).fingerprint() for t in IDS}
 
 

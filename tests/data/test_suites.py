@@ -40,7 +40,10 @@ def test_registry_has_the_100_tasks_pinned() -> None:
     spec = _spec(TF0)
     assert spec.location is not None
     assert (spec.location.repo_id, spec.location.revision, spec.location.path) == (
-        "darlednik/geneb-tasks", GENEB_REVISION, f"tasks/{TF0}/")
+        "darlednik/geneb-tasks",
+        GENEB_REVISION,
+        f"tasks/{TF0}/",
+    )
     assert spec.n_classes == 2
     assert spec.source
     assert sum((s.n_classes or 0) > 2 for s in GENEB_TASKS) == 9, "nine multi-class tasks"
@@ -52,7 +55,9 @@ def test_registry_rejects_duplicates_and_bad_rows() -> None:
         parse_table(HEADER + row + row)
     with pytest.raises(ValueError, match=r"row 1: unknown GENEB category 'Promotors'"):
         parse_table(HEADER + "t1,Promotors,src,2,,x\n")
-    with pytest.raises(ValueError, match=r"category counts differ from GENEB's: Histone Mod\.: 0 \(expected 30\)"):
+    with pytest.raises(
+        ValueError, match=r"category counts differ from GENEB's: Histone Mod\.: 0 \(expected 30\)"
+    ):
         check_category_counts(parse_table(HEADER + row), "t.csv")
 
 
@@ -75,14 +80,20 @@ def _published(root: Path, task_id: str, train: str, test: str) -> None:
 def test_local_published_copy_and_declared_classes(tmp_path: Path) -> None:
     _published(tmp_path, TF0, "text,label\nAC,0\nGT,1\n", "text,label\nAA,1\nCC,0\n")
     data = load_geneb_task(_spec(TF0), tmp_path)
-    assert data.revision == f"local:{tmp_path / 'tasks' / TF0}", "a local copy is not claimed to be the pinned one"
+    assert data.revision == f"local:{tmp_path / 'tasks' / TF0}", (
+        "a local copy is not claimed to be the pinned one"
+    )
     wrong = TaskSpec(TF0, "TF Binding", n_classes=3)
-    with pytest.raises(SequenceError, match=rf"{TF0}: 2 classes in the data, 3 declared in the GENEB registry"):
+    with pytest.raises(
+        SequenceError, match=rf"{TF0}: 2 classes in the data, 3 declared in the GENEB registry"
+    ):
         load_geneb_task(wrong, tmp_path)
 
 
 def test_flat_layout_with_split_column(tmp_path: Path) -> None:
-    (tmp_path / f"{TF0}.csv").write_text("text,label,split\nAC,0,train\nGT,1,train\nGG,0,dev\nAA,1,test\nCC,0,test\n")
+    (tmp_path / f"{TF0}.csv").write_text(
+        "text,label,split\nAC,0,train\nGT,1,train\nGG,0,dev\nAA,1,test\nCC,0,test\n"
+    )
     data = load_geneb_task(_spec(TF0), tmp_path)
     assert list(data.train_sequences) == ["AC", "GT"]
     assert list(data.test_sequences) == ["AA", "CC"]
@@ -133,22 +144,33 @@ def test_hub_download_pinned_then_cached(fake_hub: list[dict[str, Any]]) -> None
     assert list(data.test_sequences) == ["AA", "CC"]
     online = [c for c in fake_hub if not c["local_files_only"]]
     assert {c["filename"] for c in online} == {f"tasks/{TF0}/train.csv", f"tasks/{TF0}/test.csv"}
-    assert all(c["repo_type"] == "dataset" and c["revision"] == GENEB_REVISION
-               and c["repo_id"] == "darlednik/geneb-tasks" for c in fake_hub)
+    assert all(
+        c["repo_type"] == "dataset"
+        and c["revision"] == GENEB_REVISION
+        and c["repo_id"] == "darlednik/geneb-tasks"
+        for c in fake_hub
+    )
     fake_hub.clear()
     load_geneb_task(_spec(TF0), None)
     assert all(c["local_files_only"] for c in fake_hub), "second load comes from the cache only"
 
 
-def test_hub_offline_unreachable_and_missing(fake_hub: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hub_offline_unreachable_and_missing(
+    fake_hub: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(TaskUnavailable, match=rf"^{TF0}: not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
-                                              r"pass --geneb-data-dir / set GENEB_DATA_DIR"):
+    with pytest.raises(
+        TaskUnavailable,
+        match=rf"^{TF0}: not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
+        r"pass --geneb-data-dir / set GENEB_DATA_DIR",
+    ):
         load_geneb_task(_spec(TF0), None)
     assert all(c["local_files_only"] for c in fake_hub), "offline: the network is never tried"
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setattr(hub, "hub_reachable", lambda timeout=3.0: False)
-    with pytest.raises(TaskUnavailable, match=r"the Hugging Face hub cannot be reached .* huggingface-cli download"):
+    with pytest.raises(
+        TaskUnavailable, match=r"the Hugging Face hub cannot be reached .* huggingface-cli download"
+    ):
         load_geneb_task(_spec(TF0), None)
     monkeypatch.setattr(hub, "hub_reachable", lambda timeout=3.0: True)
     other = _spec("leannmlindsey_GUE_human_tf_1")
@@ -182,7 +204,7 @@ def _toy(tmp_path: Path) -> None:
 
 def test_toml_fasta_per_class_and_tsv_without_test(tmp_path: Path) -> None:
     _toy(tmp_path)
-    (tmp_path / "suite.toml").write_text('''
+    (tmp_path / "suite.toml").write_text("""
 name = "mine"
 
 [[task]]
@@ -199,7 +221,7 @@ file = "all.tsv"
 columns = {text = "seq", label = "y"}
 test_fraction = 0.25
 split_seed = 3
-''')
+""")
     suite = get_suite(str(tmp_path / "suite.toml"))
     assert suite.name == "mine"
     assert [t.task_id for t in suite.tasks] == ["fa_task", "tsv_task"]
@@ -219,11 +241,14 @@ def test_split_column_provenance_seeded_split_and_dropped_rows(tmp_path: Path) -
     (tmp_path / "task.toml").write_text(
         '[[task]]\nid = "dev_rows"\ncategory = "Promoters"\nfile = "rows.csv"\n'
         # 4 distinct sequences in 40 rows: allowed on purpose, the split provenance is what is tested
-        'columns = {text = "seq", label = "y", split = "part"}\nsplit_seed = 4\nallow_overlap = true\n')
+        'columns = {text = "seq", label = "y", split = "part"}\nsplit_seed = 4\nallow_overlap = true\n'
+    )
     suite = get_suite(str(tmp_path / "task.toml"))
     data = suite.load("dev_rows")
-    assert data.revision == ("8 dev/validation rows dropped (split column 'part'); "
-                             "stratified split test_fraction=0.2 seed=4 (26/6)")
+    assert data.revision == (
+        "8 dev/validation rows dropped (split column 'part'); "
+        "stratified split test_fraction=0.2 seed=4 (26/6)"
+    )
     assert f"SPLIT dev_rows: {data.revision}" in render_checks([check_data(data)])
 
 
@@ -231,7 +256,8 @@ def test_yaml_single_task_spec_with_capped_rows(tmp_path: Path) -> None:
     _toy(tmp_path)
     (tmp_path / "task.yaml").write_text(
         "id: capped\ncategory: Promoters\nfile: all.tsv\ncolumns: {text: seq, label: y}\nmax_rows: 10\n"
-        "subsample_seed: 5\n")
+        "subsample_seed: 5\n"
+    )
     suite = get_suite(str(tmp_path / "task.yaml"))
     data = suite.load("capped")
     assert len(data.train_sequences) == 10
@@ -242,17 +268,31 @@ def test_yaml_single_task_spec_with_capped_rows(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "pattern"),
     [
-        ('[[task]]\nid="a"\ncategory="Promoters"\ntrain="x.csv"\ncolums={}\n', r"number 1: unknown key\(s\) \['colums'\]"),
+        (
+            '[[task]]\nid="a"\ncategory="Promoters"\ntrain="x.csv"\ncolums={}\n',
+            r"number 1: unknown key\(s\) \['colums'\]",
+        ),
         ('[[task]]\ncategory="Promoters"\ntrain="x.csv"\n', r"number 1 lacks \['id'\]"),
         ('[[task]]\nid="a"\ncategory="Promoters"\n', r"lacks \['train \(or file\)'\]"),
         ('[[task]]\nid="a"\ncategory="Promoters"\ntrain="x"\nformat="xls"\n', r"format 'xls' is not one of"),
-        ('[[task]]\nid="a"\ncategory="Promoters"\ntrain=[{path="x.fa", label="strong"}]\n',
-         r"label 'strong' of x\.fa is not an integer"),
+        (
+            '[[task]]\nid="a"\ncategory="Promoters"\ntrain=[{path="x.fa", label="strong"}]\n',
+            r"label 'strong' of x\.fa is not an integer",
+        ),
         ('[[task]]\nid="a"\ncategory="Promoters"\ntrain="x"\nfile="y"\n', r"either 'file' .* or 'train'"),
         ('name = "empty"\n', r"no tasks"),
         ("[[task]\n", r"cannot read suite file"),
     ],
-    ids=["unknown-key", "no-id", "no-files", "bad-format", "text-file-label", "train-and-file", "no-tasks", "bad-toml"],
+    ids=[
+        "unknown-key",
+        "no-id",
+        "no-files",
+        "bad-format",
+        "text-file-label",
+        "train-and-file",
+        "no-tasks",
+        "bad-toml",
+    ],
 )
 def test_spec_file_errors(tmp_path: Path, body: str, pattern: str) -> None:
     (tmp_path / "s.toml").write_text(body)
@@ -264,7 +304,9 @@ def test_spec_file_errors(tmp_path: Path, body: str, pattern: str) -> None:
 def test_one_member_class_cannot_be_split(tmp_path: Path) -> None:
     (tmp_path / "d.csv").write_text("text,label\nA,0\nC,0\nG,1\n")
     (tmp_path / "s.toml").write_text('[[task]]\nid="a"\ncategory="Promoters"\nfile="d.csv"\n')
-    with pytest.raises(SequenceError, match=r"d\.csv: class 1 has 1 row; a stratified split needs at least 2"):
+    with pytest.raises(
+        SequenceError, match=r"d\.csv: class 1 has 1 row; a stratified split needs at least 2"
+    ):
         get_suite(str(tmp_path / "s.toml")).load("a")
 
 
@@ -274,13 +316,25 @@ def test_one_member_class_cannot_be_split(tmp_path: Path) -> None:
 def test_check_counts_leaks_and_duplicates(tmp_path: Path) -> None:
     _published(tmp_path, TF0, "text,label\nAC,0\nAC,0\nGT,1\nGG,1\n", "text,label\nAC,0\nGT,0\nTT,1\nTT,1\n")
     check = check_data(load_geneb_task(_spec(TF0), tmp_path))
-    assert (check.n_train, check.n_test, check.train_per_class, check.test_per_class) == (4, 4, (2, 2), (2, 2))
-    assert (check.train_duplicates, check.test_duplicates, check.test_in_train, check.test_in_train_other_label) == (
-        1, 1, 2, 1)
+    assert (check.n_train, check.n_test, check.train_per_class, check.test_per_class) == (
+        4,
+        4,
+        (2, 2),
+        (2, 2),
+    )
+    assert (
+        check.train_duplicates,
+        check.test_duplicates,
+        check.test_in_train,
+        check.test_in_train_other_label,
+    ) == (1, 1, 2, 1)
     assert (check.min_length, check.max_length, check.balance) == (2, 2, 1.0)
     text = render_checks([check])
     assert f"SPLIT {TF0}: {check.revision}" in text if check.revision else "SPLIT" not in text
-    assert f"LEAK {TF0}: 2 of 4 test sequences (50.0%) also occur verbatim in train, 1 with another label" in text
+    assert (
+        f"LEAK {TF0}: 2 of 4 test sequences (50.0%) also occur verbatim in train, 1 with another label"
+        in text
+    )
 
 
 IENHANCER = """
@@ -331,7 +385,9 @@ def test_cli_check_geneb_subset(shared_data: Path, capsys: pytest.CaptureFixture
     prom = ok["leannmlindsey_GUE_prom_300_tata"]
     assert (prom["n_train"], prom["n_test"], prom["classes"]) == (4904, 613, ["0", "1"])
     assert prom["min_length"] == prom["max_length"] == 300
-    assert all(r["message"].startswith(f"{k}: not in the data directory") for k, r in rows.items() if k not in ok)
+    assert all(
+        r["message"].startswith(f"{k}: not in the data directory") for k, r in rows.items() if k not in ok
+    )
 
 
 # ---- raw upstream copies through the bring-your-own path -----------------------------------------------
@@ -361,11 +417,15 @@ test = "{d}/idna_ms/6mA/6mA_T.thermophile/test.tsv"
 ''')
     suite = get_suite(str(tmp_path / "raw.toml"))
     ecoli = suite.load("ecoli_sigma70")
-    assert (len(ecoli.train_sequences), len(ecoli.test_sequences)) == (4576, 1144), "mixed case, no split: 80/20"
+    assert (len(ecoli.train_sequences), len(ecoli.test_sequences)) == (4576, 1144), (
+        "mixed case, no split: 80/20"
+    )
     assert ecoli.revision == "stratified split test_fraction=0.2 seed=0 (4576/1144)"
     assert all(re.fullmatch("[ACGTN]{81}", s) for s in ecoli.test_sequences[:50])
     assert suite.load("gue_tf0").n_classes == 2
     thermo = suite.load("thermophile_6mA")
     assert len(thermo.train_sequences) == 100_000
     assert len(thermo.test_sequences) == 100_000
-    assert thermo.revision == "train subsampled 107600->100000 (seed=0); test subsampled 107600->100000 (seed=0)"
+    assert (
+        thermo.revision == "train subsampled 107600->100000 (seed=0); test subsampled 107600->100000 (seed=0)"
+    )

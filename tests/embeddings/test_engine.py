@@ -69,7 +69,11 @@ def test_oom_error_is_constructible_on_this_build() -> None:
     runtime_error=st.booleans(),
 )
 def test_oom_backs_off_and_vectors_equal_unbatched(
-    bert: HFEmbedder, monkeypatch: pytest.MonkeyPatch, sequences: list[str], budget: int, limit: int,
+    bert: HFEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+    sequences: list[str],
+    budget: int,
+    limit: int,
     runtime_error: bool,
 ) -> None:
     single = np.stack([bert.embed([s])[0] for s in sequences])
@@ -109,7 +113,9 @@ def test_oom_budget_is_remembered_per_embedder(bert: HFEmbedder, monkeypatch: py
     assert other.token_budget == DEFAULT_TOKEN_BUDGET  # another embedder keeps its own
 
 
-def test_oom_on_a_single_sequence_is_a_clear_unavailable(bert: HFEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oom_on_a_single_sequence_is_a_clear_unavailable(
+    bert: HFEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(bert, "_forward", OomAbove(bert, 10))
     with pytest.raises(ModelUnavailable, match=r"single sequence of 22 tokens"):
         bert.embed(["ACGT" * 5])
@@ -141,7 +147,9 @@ def test_window_is_mean_of_windows_and_truncate_is_the_first(sequence: str, limi
     emb.configure(long_input="window")
     windowed = emb.embed([sequence, "C"])
     np.testing.assert_allclose(windowed[0], per_window.mean(0), atol=1e-5)
-    np.testing.assert_allclose(windowed[1], per_window_of("C", emb), atol=1e-6)  # within the limit: one window
+    np.testing.assert_allclose(
+        windowed[1], per_window_of("C", emb), atol=1e-6
+    )  # within the limit: one window
     if len(chunks) > 1:
         assert not np.allclose(windowed[0], truncated, atol=1e-4)
 
@@ -151,7 +159,9 @@ _SMALL: dict[int, HFEmbedder] = {}
 
 def _small(limit: int) -> HFEmbedder:
     if limit not in _SMALL:
-        _SMALL[limit] = HFEmbedder(build_random_model(_TINY), char_tokenizer(), max_tokens=limit, token_budget=64)
+        _SMALL[limit] = HFEmbedder(
+            build_random_model(_TINY), char_tokenizer(), max_tokens=limit, token_budget=64
+        )
     emb = _SMALL[limit]
     emb.configure(long_input="truncate")
     return emb
@@ -207,8 +217,17 @@ def test_effective_dtype() -> None:
 
 
 def _session(tmp_path: Path, **extra: Any) -> GenebSession:
-    settings = Settings(suite="lite", models=("random-bert-tiny",), regimes=REGIMES, seeds=(13,), data_dir=None,
-                        cache_dir=tmp_path / "cache", results_dir=tmp_path / "results", device="cpu", **extra)
+    settings = Settings(
+        suite="lite",
+        models=("random-bert-tiny",),
+        regimes=REGIMES,
+        seeds=(13,),
+        data_dir=None,
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+        device="cpu",
+        **extra,
+    )
     return GenebSession(settings)
 
 

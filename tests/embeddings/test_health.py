@@ -35,8 +35,16 @@ def split(vectors: np.ndarray, n_train: int, embedder: Any = None) -> dict[str, 
 def tiny_bert(vocab_size: int) -> Any:
     from transformers import BertConfig, BertModel
 
-    return BertModel(BertConfig(vocab_size=vocab_size, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                intermediate_size=32), add_pooling_layer=False)
+    return BertModel(
+        BertConfig(
+            vocab_size=vocab_size,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+        ),
+        add_pooling_layer=False,
+    )
 
 
 def test_wordpiece_on_long_dna_fails_with_the_cause(text_bert: Path) -> None:
@@ -57,7 +65,9 @@ def test_wordpiece_on_long_dna_fails_with_the_cause(text_bert: Path) -> None:
         assess(split(vectors, 8, embedder), long, "model 'bert', task 't'")
     message = str(caught.value)
     assert "12 of 12 sequences became unknown tokens only ([UNK])" in message
-    assert "DNA passed as one word over max_input_chars_per_word=100; use [kmer=K] or a DNA tokenizer" in message
+    assert (
+        "DNA passed as one word over max_input_chars_per_word=100; use [kmer=K] or a DNA tokenizer" in message
+    )
     assert message.startswith("model 'bert', task 't'")
 
 
@@ -115,8 +125,10 @@ def test_truncation_is_counted_with_the_fraction_kept() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.text(alphabet="ACGTN", min_size=1, max_size=400), min_size=1, max_size=6),
-       st.integers(min_value=3, max_value=64))
+@given(
+    st.lists(st.text(alphabet="ACGTN", min_size=1, max_size=400), min_size=1, max_size=6),
+    st.integers(min_value=3, max_value=64),
+)
 def test_cutting_on_characters_first_keeps_the_tokens(sequences: list[str], limit: int) -> None:
     """The char bound is exact: the ids equal a whole-sequence tokenisation truncated by the tokenizer."""
     tokenizer = char_tokenizer(512)
@@ -132,9 +144,13 @@ def test_char_bound_only_where_safe(text_bert: Path) -> None:
 
     assert safe_char_bound(char_tokenizer(), {}, 512) == 512 + 64
     assert safe_char_bound(char_tokenizer(), {"kmer": 6}, 512) == 512 + 6 + 64
-    assert safe_char_bound(AutoTokenizer.from_pretrained(text_bert), {}, 20) > 100, "an over-long word stays over the limit"
+    assert safe_char_bound(AutoTokenizer.from_pretrained(text_bert), {}, 20) > 100, (
+        "an over-long word stays over the limit"
+    )
     assert safe_char_bound(char_tokenizer(), {}, 0) == 0
-    bpe = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.BPE({"A": 0, "C": 1, "AC": 2}, [("A", "C")])))
+    bpe = PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer(models.BPE({"A": 0, "C": 1, "AC": 2}, [("A", "C")]))
+    )
     assert safe_char_bound(bpe, {}, 512) == 0, "BPE is not prefix-stable: tokenised whole, in chunks"
 
 

@@ -11,15 +11,22 @@ from geneb_bench.embeddings.cache import cache_key
 from geneb_bench.embeddings.key import embedding_key
 
 PARTS: dict[str, Any] = {
-    "model_identity": {"key": "m", "revision": "r1"}, "task_id": "t", "task_fingerprint": "fp",
-    "dtype": "float32", "long_input": "truncate",
+    "model_identity": {"key": "m", "revision": "r1"},
+    "task_id": "t",
+    "task_fingerprint": "fp",
+    "dtype": "float32",
+    "long_input": "truncate",
 }
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("model_identity", {"key": "m", "revision": "r2"}), ("task_fingerprint", "fp2"), ("dtype", "bfloat16"),
-     ("long_input", "window")],
+    [
+        ("model_identity", {"key": "m", "revision": "r2"}),
+        ("task_fingerprint", "fp2"),
+        ("dtype", "bfloat16"),
+        ("long_input", "window"),
+    ],
 )
 def test_each_part_changes_the_key(field: str, value: Any) -> None:
     assert cache_key(embedding_key(**{**PARTS, field: value})) != cache_key(embedding_key(**PARTS))

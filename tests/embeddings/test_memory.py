@@ -20,8 +20,12 @@ def _pair(rows: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xyz"), st.integers(1, 40)), min_size=1, max_size=30),
-       st.integers(100, 1000))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.sampled_from("xyz"), st.integers(1, 40)), min_size=1, max_size=30
+    ),
+    st.integers(100, 1000),
+)
 def test_store_is_an_lru_bounded_in_bytes(puts: list[tuple[str, str, int]], max_bytes: int) -> None:
     store = EmbeddingStore(max_bytes)
     order: list[tuple[str, str]] = []  # least recently used first, as a model of the store
@@ -32,7 +36,7 @@ def test_store_is_an_lru_bounded_in_bytes(puts: list[tuple[str, str, int]], max_
         assert key in store  # the pair in use is never evicted
         assert store.nbytes <= max_bytes or len(store) == 1
         survivors = [k for k in order if k in store]
-        assert survivors == order[len(order) - len(survivors):]  # only the oldest went
+        assert survivors == order[len(order) - len(survivors) :]  # only the oldest went
         order = survivors
 
 
@@ -63,9 +67,20 @@ def test_device_copy_is_made_once_and_shares_host_memory_on_cpu() -> None:
 
 
 def test_session_keeps_the_torch_probes_inputs_for_the_tasks_regimes(tmp_path: Path) -> None:
-    session = GenebSession(Settings(
-        suite="lite", models=("kmer-2",), regimes=REGIMES, seeds=(13,), data_dir=None, cache_dir=tmp_path / "c",
-        results_dir=tmp_path / "r", device="cpu", probe_backend="torch", rerun=True))
+    session = GenebSession(
+        Settings(
+            suite="lite",
+            models=("kmer-2",),
+            regimes=REGIMES,
+            seeds=(13,),
+            data_dir=None,
+            cache_dir=tmp_path / "c",
+            results_dir=tmp_path / "r",
+            device="cpu",
+            probe_backend="torch",
+            rerun=True,
+        )
+    )
     plan = session.plan()
     first, second, third, next_task = plan[0], plan[1], plan[2], plan[3]
     key = (first.model.key, first.task.task_id)

@@ -120,7 +120,10 @@ def test_across_two_processes_the_shared_half_is_embedded_once(tmp_path: Path) -
     parts = {**PARTS, "task_id": "t2", "task_fingerprint": "b" * 64}
     done = subprocess.run(
         [sys.executable, str(script), str(tmp_path), json.dumps(parts), json.dumps(task_b)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == [f"B{i}" for i in range(20)]
@@ -132,8 +135,12 @@ def test_the_task_does_not_separate_stores_but_the_model_side_does(tmp_path: Pat
     assert model_parts(PARTS).keys() == PARTS.keys() - {"task_id", "task_fingerprint"}
     model = Model()
     store.embed(PARTS, ["ACGT"], model)
-    for change in ({"dtype": "bfloat16"}, {"long_input": "window"}, {"engine": "2"},
-                   {"model": {**PARTS["model"], "revision": "r2"}}):
+    for change in (
+        {"dtype": "bfloat16"},
+        {"long_input": "window"},
+        {"engine": "2"},
+        {"model": {**PARTS["model"], "revision": "r2"}},
+    ):
         store.embed({**PARTS, **change}, ["ACGT"], model)
     assert model.calls == 5  # every recipe change is a new store
 
@@ -165,7 +172,9 @@ def test_a_corrupt_shard_is_dropped_and_recomputed(tmp_path: Path) -> None:
 def test_a_truncated_index_or_an_orphan_vectors_file_is_invisible(tmp_path: Path) -> None:
     SequenceStore(tmp_path).embed(PARTS, ["S1"], Model())
     (index,) = tmp_path.rglob("*.index")
-    index.write_bytes(index.read_bytes()[:20])  # as a SIGKILL mid-write cannot leave it (atomic), but a disk might
+    index.write_bytes(
+        index.read_bytes()[:20]
+    )  # as a SIGKILL mid-write cannot leave it (atomic), but a disk might
     model = Model()
     SequenceStore(tmp_path).embed(PARTS, ["S1"], model)
     assert model.calls == 1
@@ -221,8 +230,18 @@ def test_the_session_embeds_a_sequence_shared_by_two_tasks_once(tmp_path: Path) 
     from geneb_bench.runner.settings import Settings
 
     # a transformer: k-mer spectra are recomputed, not stored (RECOMPUTED_FAMILIES)
-    session = GenebSession(Settings(suite="lite", models=("random-bert-tiny",), regimes=REGIMES, seeds=(13,), data_dir=None,
-                                    cache_dir=tmp_path / "cache", results_dir=tmp_path / "out", device="cpu"))
+    session = GenebSession(
+        Settings(
+            suite="lite",
+            models=("random-bert-tiny",),
+            regimes=REGIMES,
+            seeds=(13,),
+            data_dir=None,
+            cache_dir=tmp_path / "cache",
+            results_dir=tmp_path / "out",
+            device="cpu",
+        )
+    )
     spec = session.models[0]
     embedder = session.embedder(spec)
     direct = embedder.embed
@@ -239,13 +258,17 @@ def test_the_session_embeds_a_sequence_shared_by_two_tasks_once(tmp_path: Path) 
 
     def task(name: str, rows: list[str]) -> TaskData:
         labels = np.arange(len(rows)) % 2
-        return TaskData(TaskSpec(name, "Promoters"), rows[:30], labels[:30], rows[30:], labels[30:], ("0", "1"))
+        return TaskData(
+            TaskSpec(name, "Promoters"), rows[:30], labels[:30], rows[30:], labels[30:], ("0", "1")
+        )
 
     x_a = session.embeddings(spec, task("a", shared + own["a"]))
     x_b = session.embeddings(spec, task("b", own["b"] + shared + shared[:5]))
     assert len(model.seen) == 40 + 20  # b: only its own 20; the shared 20 (and a repeat of 5) are reused
     assert set(model.seen[40:]) == set(own["b"])
-    np.testing.assert_allclose(np.vstack(x_b[:2]), direct([*own["b"], *shared, *shared[:5]]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.vstack(x_b[:2]), direct([*own["b"], *shared, *shared[:5]]), rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_allclose(np.vstack(x_a[:2]), direct([*shared, *own["a"]]), rtol=1e-5, atol=1e-6)
     session.close()
 

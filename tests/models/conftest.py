@@ -20,7 +20,7 @@ import pytest
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
-CONFIGURATION_FIXTURE = '''
+CONFIGURATION_FIXTURE = """
 from transformers import PretrainedConfig
 
 
@@ -37,7 +37,7 @@ class FixtureConfig(PretrainedConfig):
         self.one_hot = one_hot
         self.needs_flash_fix = needs_flash_fix
         super().__init__(**kwargs)
-'''
+"""
 
 MODELING_FIXTURE = '''
 """A remote-code fixture shaped like the DNA families without a built-in class (HyenaDNA, Caduceus, Evo,
@@ -125,8 +125,15 @@ def _fast(core: Any, max_length: int) -> Any:
     from transformers import PreTrainedTokenizerFast
 
     return PreTrainedTokenizerFast(
-        tokenizer_object=core, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
-        mask_token="[MASK]", bos_token="[CLS]", eos_token="[SEP]", model_max_length=max_length,
+        tokenizer_object=core,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        bos_token="[CLS]",
+        eos_token="[SEP]",
+        model_max_length=max_length,
     )
 
 
@@ -183,32 +190,58 @@ def _builtin(name: str, folder: Path) -> None:
         position, _, k = tok_kind.partition("-")
         tok = kmer_tok(int(k[0]))
         config: Any = t.EsmConfig(
-            vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-            intermediate_size=64, max_position_embeddings=160,
+            vocab_size=len(tok),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=160,
             position_embedding_type="absolute" if position == "abs" else "rotary",
-            pad_token_id=tok.pad_token_id, mask_token_id=tok.mask_token_id, token_dropout=False,
+            pad_token_id=tok.pad_token_id,
+            mask_token_id=tok.mask_token_id,
+            token_dropout=False,
         )
         cls: Any = t.EsmForMaskedLM
     else:
         tok = {"bpe": bpe_tok, "6mer": lambda: kmer_tok(6), "char": char_tok}[tok_kind.split("-")[-1]]()
         vocab = len(tok)
         if kind == "bert":
-            config = t.BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                  intermediate_size=64, max_position_embeddings=512, pad_token_id=0)
+            config = t.BertConfig(
+                vocab_size=vocab,
+                hidden_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=64,
+                max_position_embeddings=512,
+                pad_token_id=0,
+            )
             tok.model_max_length = 512
             cls = t.BertForMaskedLM
         elif kind in ("llama", "mistral", "olmo"):
             config_cls = {"llama": t.LlamaConfig, "mistral": t.MistralConfig, "olmo": t.OlmoConfig}[kind]
-            config = config_cls(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=1024,
-                                pad_token_id=0, tie_word_embeddings=False)
-            cls = {"llama": t.LlamaForCausalLM, "mistral": t.MistralForCausalLM, "olmo": t.OlmoForCausalLM}[kind]
+            config = config_cls(
+                vocab_size=vocab,
+                hidden_size=32,
+                intermediate_size=64,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                num_key_value_heads=1,
+                max_position_embeddings=1024,
+                pad_token_id=0,
+                tie_word_embeddings=False,
+            )
+            cls = {"llama": t.LlamaForCausalLM, "mistral": t.MistralForCausalLM, "olmo": t.OlmoForCausalLM}[
+                kind
+            ]
         elif kind == "gpt2":
-            config = t.GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=256, pad_token_id=0)
+            config = t.GPT2Config(
+                vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=256, pad_token_id=0
+            )
             cls = t.GPT2LMHeadModel
         elif kind == "mamba":
-            config = t.MambaConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, state_size=4,
-                                   pad_token_id=0)
+            config = t.MambaConfig(
+                vocab_size=vocab, hidden_size=32, num_hidden_layers=2, state_size=4, pad_token_id=0
+            )
             cls = t.MambaForCausalLM
         else:
             raise ValueError(f"unknown stand-in {name!r}")

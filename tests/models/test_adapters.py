@@ -129,7 +129,9 @@ def test_preprocess() -> None:
     assert preprocess("ACGT", {**r, "case": "lower", "prefix": "<+>"}) == "<+>acgt"
     assert preprocess("acgtac", {**r, "kmer": 3}) == "ACG CGT GTA TAC"
     assert preprocess("ACGTACG", {**r, "multiple_of": 6, "multiple_mode": "trim"}) == "ACGTAC"
-    assert preprocess("ACG", {**r, "multiple_of": 6, "multiple_mode": "trim"}) == "ACGNNN", "never trim to empty"
+    assert preprocess("ACG", {**r, "multiple_of": 6, "multiple_mode": "trim"}) == "ACGNNN", (
+        "never trim to empty"
+    )
     assert preprocess("A" * 130, {**r, "multiple_of": 128}) == "A" * 130 + "N" * 126
     assert preprocess("A" * 128, {**r, "multiple_of": 128}) == "A" * 128
 
@@ -160,8 +162,9 @@ def test_overlapping_kmer_bert(tmp_path: Path, hf_offline: None) -> None:
     kmers = ["".join(p) for p in itertools.product("ACGT", repeat=3)]
     (tmp_path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *kmers]))
     tok = transformers.BertTokenizer(str(tmp_path / "vocab.txt"), do_lower_case=False)
-    config = transformers.BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=64)
+    config = transformers.BertConfig(
+        vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64
+    )
     model = transformers.BertModel(config)
     emb = HFEmbedder(model, tok, recipe={"kmer": 3})
     ids = emb.encode(["acgta"])[0]
@@ -199,7 +202,9 @@ def test_local_mamba_checkpoint_default_recipe(stand_in: Callable[[str], Path], 
     np.testing.assert_allclose(batched, singles, atol=1e-5)
 
 
-def test_remote_code_without_mask_batches_equal_lengths(stand_in: Callable[[str], Path], hf_offline: None) -> None:
+def test_remote_code_without_mask_batches_equal_lengths(
+    stand_in: Callable[[str], Path], hf_offline: None
+) -> None:
     """No attention_mask in forward: decided from the signature at load, no padding ever reaches it."""
     spec = resolve_model(f"{stand_in('fixture-nomask')}[trust_remote_code=true]")
     assert spec.options["accepts_mask"] == "auto"

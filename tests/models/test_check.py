@@ -34,7 +34,9 @@ def test_offline_check_pins_every_hub_model_and_names_each_skip(
     for row in rows.values():
         assert row["verdict"] in ("runs", "skips")
         if row["verdict"] == "skips":
-            assert re.match(r"(package missing|weights not local|hub unreachable|no GPU|served by its own)", row["why"])
+            assert re.match(
+                r"(package missing|weights not local|hub unreachable|no GPU|served by its own)", row["why"]
+            )
     assert rows["kmer-3"]["verdict"] == "runs"
     assert rows["DNABERT-S"]["why"].startswith("hub unreachable")
     assert rows["deepgene"]["why"].startswith("weights not local")
@@ -53,7 +55,9 @@ def test_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
     assert check.availability(spec, never, never).why.startswith("hub unreachable")
     monkeypatch.setattr(check, "_hub_cached", lambda repo, revision: True)
     assert check.availability(spec, never, never).verdict == "runs"
-    gpu_only = dataclasses.replace(spec, requires=("json",))  # an importable module standing for a GPU package
+    gpu_only = dataclasses.replace(
+        spec, requires=("json",)
+    )  # an importable module standing for a GPU package
     monkeypatch.setattr(check, "GPU_PACKAGES", frozenset({"json"}))
     assert check.availability(gpu_only, always, never).why.startswith("no GPU")
     broken = dataclasses.replace(spec, requires=("geneb_no_such_module",))
@@ -71,7 +75,9 @@ def test_broken_install_is_named_with_its_cause(monkeypatch: pytest.MonkeyPatch,
     root = Path(str(tmp_path))
     (root / "fake_mamba").mkdir()
     (root / "fake_mamba" / "__init__.py").write_text("", encoding="utf-8")
-    (root / "fake_broken.py").write_text("raise ImportError('libcudart.so.12: cannot open')\n", encoding="utf-8")
+    (root / "fake_broken.py").write_text(
+        "raise ImportError('libcudart.so.12: cannot open')\n", encoding="utf-8"
+    )
     monkeypatch.syspath_prepend(str(root))
     monkeypatch.setitem(CUDA_EXTENSIONS, "fake_mamba", "fake_selective_scan_cuda")
     assert import_problem("fake_mamba") == "fake_selective_scan_cuda missing: fake_mamba needs a CUDA build"

@@ -33,8 +33,10 @@ def _write_task(root: Path) -> Path:
             rows.append(f"{seq},{label}\n")
         (root / f"{split}.csv").write_text("text,label\n" + "".join(rows))
     suite = root / "suite.toml"
-    suite.write_text('name = "tiny"\n\n[[task]]\nid = "prom_x"\ncategory = "Promoters"\n'
-                     'train = "train.csv"\ntest = "test.csv"\n')
+    suite.write_text(
+        'name = "tiny"\n\n[[task]]\nid = "prom_x"\ncategory = "Promoters"\n'
+        'train = "train.csv"\ntest = "test.csv"\n'
+    )
     return suite
 
 
@@ -47,16 +49,25 @@ def test_local_checkpoints_run_through_the_suite(
     bert = stand_in("bert-mlm-bpe")
     remote = stand_in("fixture-nomask-mlm-rc")
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",
         f"--geneb-suite={suite}",
         f"--geneb-model={bert}",
         f"--geneb-model={remote}[trust_remote_code=true,rc_pooling=true]",
-        "--geneb-regimes=full,1shot", "--geneb-seeds=13,17",
-        f"--geneb-cache-dir={pytester.path / 'cache'}", f"--geneb-results-dir={pytester.path / 'out'}",
+        "--geneb-regimes=full,1shot",
+        "--geneb-seeds=13,17",
+        f"--geneb-cache-dir={pytester.path / 'cache'}",
+        f"--geneb-results-dir={pytester.path / 'out'}",
     )
     result.assert_outcomes(passed=4)
-    records = {p.relative_to(pytester.path / "out" / "results" / "tiny+seeds__13__17").as_posix(): json.loads(p.read_text())
-               for p in (pytester.path / "out" / "results").rglob("*.json")}
+    records = {
+        p.relative_to(pytester.path / "out" / "results" / "tiny+seeds__13__17").as_posix(): json.loads(
+            p.read_text()
+        )
+        for p in (pytester.path / "out" / "results").rglob("*.json")
+    }
     bert_key = resolve_model(str(bert)).key
     remote_key = resolve_model(f"{remote}[trust_remote_code=true,rc_pooling=true]").key
     assert bert_key.startswith(f"{bert.parent.name}__{bert.name}-")

@@ -22,7 +22,9 @@ HYENA_KEY = "hyenadna-medium-160k-seqlen-hf"  # recipe: bfloat16, max_tokens 160
 
 
 def saved_bert(folder: Path, **tokenizer_edits: Any) -> Path:
-    build_random_model({"arch": "bert", "hidden_size": 32, "num_layers": 1, "num_heads": 2, "seed": 3}).save_pretrained(folder)
+    build_random_model(
+        {"arch": "bert", "hidden_size": 32, "num_layers": 1, "num_heads": 2, "seed": 3}
+    ).save_pretrained(folder)
     char_tokenizer(256).save_pretrained(folder)
     if tokenizer_edits:
         config = json.loads((folder / "tokenizer_config.json").read_text())
@@ -43,13 +45,16 @@ def test_bf16_recipe_on_cpu_computes_and_records_float32(hyena_folder: Path, hf_
     sequences = ["ACGTTGCA" * 30, "GATTACA" * 11]
     got = embedder.embed(sequences)
 
-    reference = transformers.AutoModel.from_pretrained(str(hyena_folder), trust_remote_code=True,
-                                                       dtype=torch.float32)
+    reference = transformers.AutoModel.from_pretrained(
+        str(hyena_folder), trust_remote_code=True, dtype=torch.float32
+    )
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(hyena_folder), trust_remote_code=True)
     expected = HFEmbedder(reference, tokenizer, recipe=validate_recipe({**spec.options, "dtype": "float32"}))
     np.testing.assert_allclose(got, expected.embed(sequences), rtol=1e-5, atol=1e-6)
 
-    bf16 = transformers.AutoModel.from_pretrained(str(hyena_folder), trust_remote_code=True, dtype=torch.bfloat16)
+    bf16 = transformers.AutoModel.from_pretrained(
+        str(hyena_folder), trust_remote_code=True, dtype=torch.bfloat16
+    )
     half = HFEmbedder(bf16, tokenizer, recipe=validate_recipe(dict(spec.options))).embed(sequences)
     assert np.abs(half - got).max() > 1e-3, "the test can tell bfloat16 from float32"
 
@@ -90,20 +95,34 @@ def test_vocabulary_larger_than_the_embedding_table_is_a_skip(tmp_path: Path, hf
     folder = saved_bert(tmp_path / "overflow")
     config = json.loads((folder / "config.json").read_text())
     vocab = json.loads((folder / "tokenizer.json").read_text())
-    vocab["added_tokens"].append({"id": 12, "content": "[EXTRA]", "single_word": False, "lstrip": False,
-                                  "rstrip": False, "normalized": False, "special": True})
+    vocab["added_tokens"].append(
+        {
+            "id": 12,
+            "content": "[EXTRA]",
+            "single_word": False,
+            "lstrip": False,
+            "rstrip": False,
+            "normalized": False,
+            "special": True,
+        }
+    )
     (folder / "tokenizer.json").write_text(json.dumps(vocab))
     tok_config = json.loads((folder / "tokenizer_config.json").read_text())
     tok_config["additional_special_tokens"] = ["[EXTRA]"]
     (folder / "tokenizer_config.json").write_text(json.dumps(tok_config))
-    with pytest.raises(ModelUnavailable, match=rf"ids up to 1\d but the model's embedding table has "
-                                               rf"{config['vocab_size']} rows"):
+    with pytest.raises(
+        ModelUnavailable,
+        match=rf"ids up to 1\d but the model's embedding table has "
+        rf"{config['vocab_size']} rows",
+    ):
         build_embedder(resolve_model(str(folder)), "cpu")
 
 
 def test_missing_tokenizer_files_are_a_skip(tmp_path: Path, hf_offline: None) -> None:
     folder = tmp_path / "weights-only"
-    build_random_model({"arch": "bert", "hidden_size": 32, "num_layers": 1, "num_heads": 2}).save_pretrained(folder)
+    build_random_model({"arch": "bert", "hidden_size": 32, "num_layers": 1, "num_heads": 2}).save_pretrained(
+        folder
+    )
     with pytest.raises(ModelUnavailable, match="no tokenizer files"):
         build_embedder(resolve_model(str(folder)), "cpu")
 

@@ -67,8 +67,10 @@ def test_trust_remote_code_agrees_with_the_checkpoint_files() -> None:
         model_code, tokenizer_code = _ships_code(spec.key)
         needs = model_code or tokenizer_code
         if bool(spec.options.get("trust_remote_code")) != needs:
-            wrong.append(f"{spec.key}: model code {model_code}, tokenizer code {tokenizer_code}, "
-                         f"trust_remote_code {spec.options.get('trust_remote_code')}")
+            wrong.append(
+                f"{spec.key}: model code {model_code}, tokenizer code {tokenizer_code}, "
+                f"trust_remote_code {spec.options.get('trust_remote_code')}"
+            )
     assert not wrong, "\n".join(wrong)
     assert _ships_code("GENERator-eukaryote-3b-base") == (True, True)
 
@@ -97,7 +99,9 @@ def test_branch_is_resolved_once_printed_and_locked(tmp_path: Path, monkeypatch:
     assert pinned[1:] == specs[1:], "built-ins and pinned zoo entries are left alone"
     assert any(COMMIT_A in line and "recorded" in line for line in lines)
     assert LockFile(lock).get("someorg/dna-model", "main") == COMMIT_A
-    again = pin_specs(specs[:1], lock, trust_remote_code=False, resolver=lambda r, v: COMMIT_B, log=lines.append)
+    again = pin_specs(
+        specs[:1], lock, trust_remote_code=False, resolver=lambda r, v: COMMIT_B, log=lines.append
+    )
     assert again[0].revision == COMMIT_A, "a later run reuses the lock, not today's branch head"
 
 
@@ -123,8 +127,9 @@ def test_offline_never_calls_the_resolver(tmp_path: Path, monkeypatch: pytest.Mo
     def resolver(repo: str, revision: str) -> str:
         raise AssertionError("network call offline")
 
-    kept = pin_specs((_hub("someorg/dna-model"),), tmp_path / "l", trust_remote_code=True, resolver=resolver,
-                     log=print)
+    kept = pin_specs(
+        (_hub("someorg/dna-model"),), tmp_path / "l", trust_remote_code=True, resolver=resolver, log=print
+    )
     assert kept[0].revision == "main"
 
 
@@ -146,9 +151,22 @@ def test_plugin_option_pins_through_the_lock(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "--geneb-model", "someorg/dna-model", "-p", "no:cacheprovider",
-         f"--rootdir={tmp_path}", str(tmp_path / "test_nothing.py")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--geneb-model",
+            "someorg/dna-model",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={tmp_path}",
+            str(tmp_path / "test_nothing.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"someorg/dna-model@{COMMIT_A}" in run.stdout
@@ -170,9 +188,17 @@ def test_cache_and_results_of_one_commit_are_not_reused_at_another(tmp_path: Pat
 
     def session(commit: str) -> tuple[GenebSession, BenchItem]:
         spec = dataclasses.replace(base, revision=commit)
-        settings = Settings(suite="lite", models=("kmer-3",), specs=(spec,), regimes=(get_regime("1shot"),),
-                            seeds=(13,), data_dir=None, cache_dir=tmp_path / "cache",
-                            results_dir=tmp_path / "results", device="cpu")
+        settings = Settings(
+            suite="lite",
+            models=("kmer-3",),
+            specs=(spec,),
+            regimes=(get_regime("1shot"),),
+            seeds=(13,),
+            data_dir=None,
+            cache_dir=tmp_path / "cache",
+            results_dir=tmp_path / "results",
+            device="cpu",
+        )
         return GenebSession(settings), BenchItem(spec, task, get_regime("1shot"))
 
     first, item_a = session(COMMIT_A)

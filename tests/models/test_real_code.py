@@ -57,10 +57,20 @@ def _add_mutbert_tokenizer(folder: Path) -> None:
     )
     tok.save(str(folder / "tokenizer.json"))
     (folder / "vocab.txt").write_text("\n".join(MUTBERT_VOCAB), encoding="utf-8")
-    (folder / "tokenizer_config.json").write_text(json.dumps({
-        "tokenizer_class": "PreTrainedTokenizerFast", "unk_token": "[UNK]", "pad_token": "[PAD]",
-        "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]", "model_max_length": 512,
-    }), encoding="utf-8")
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "tokenizer_class": "PreTrainedTokenizerFast",
+                "unk_token": "[UNK]",
+                "pad_token": "[PAD]",
+                "cls_token": "[CLS]",
+                "sep_token": "[SEP]",
+                "mask_token": "[MASK]",
+                "model_max_length": 512,
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 # ---- each family's documented usage, written out (not through the harness) -----------------------------
@@ -103,13 +113,20 @@ def _documented(family: str, folder: Path, seq: str) -> np.ndarray:
 
 # shared/models folder -> extra preparation of the copy; these families run on CPU
 PREPARE: dict[str, Callable[[Path], None] | None] = {
-    "dnabert2": None, "dnabert_s": None, "gena_lm": None, "hyenadna": None, "mutbert": _add_mutbert_tokenizer,
+    "dnabert2": None,
+    "dnabert_s": None,
+    "gena_lm": None,
+    "hyenadna": None,
+    "mutbert": _add_mutbert_tokenizer,
 }
 ZOO = {s.key: s for s in geneb_models()}
 ON_REAL_CODE = [s.key for s in geneb_models() if s.real_code in PREPARE]  # every zoo entry naming one
 FAMILY = {  # one entry per family for the slower checks
-    "DNABERT-2": "dnabert2-no-flashattention", "DNABERT-S": "DNABERT-S", "GENA-LM": "gena-lm-bert-large-t2t",
-    "HyenaDNA": "hyenadna-medium-160k-seqlen-hf", "MutBERT": "MutBERT",
+    "DNABERT-2": "dnabert2-no-flashattention",
+    "DNABERT-S": "DNABERT-S",
+    "GENA-LM": "gena-lm-bert-large-t2t",
+    "HyenaDNA": "hyenadna-medium-160k-seqlen-hf",
+    "MutBERT": "MutBERT",
 }
 # Code files of a folder that are not the pinned revision's bytes (shared/models/README.md says which)
 OLDER_CODE = {("DNABERT-S", "bert_layers.py")}
@@ -148,7 +165,9 @@ def test_real_code_folders_hold_the_pinned_code() -> None:
             local = SHARED / spec.real_code / name
             if local.is_file() and sha256_file(local) != digest:
                 differ.add((spec.key, name))
-    evo = {(k, n) for k, n in differ if k == "evo-1-131k-base"}  # not run here (flash_attn); README lists them
+    evo = {
+        (k, n) for k, n in differ if k == "evo-1-131k-base"
+    }  # not run here (flash_attn); README lists them
     assert differ - evo == OLDER_CODE
 
 
@@ -168,8 +187,12 @@ def test_entry_on_real_code(family_folder: tuple[str, str, Path], hf_offline: No
     assert np.abs(together).max() > 0
     np.testing.assert_allclose(together, alone, **TOL, err_msg="a sequence's vector depends on its batch")
     for seq, vector in zip(SEQS, together, strict=True):
-        np.testing.assert_allclose(vector, _documented(name, folder, seq), **TOL,
-                                   err_msg=f"{key}: harness != documented forward on {seq!r}")
+        np.testing.assert_allclose(
+            vector,
+            _documented(name, folder, seq),
+            **TOL,
+            err_msg=f"{key}: harness != documented forward on {seq!r}",
+        )
 
 
 @pytest.mark.parametrize("family_folder", list(FAMILY), indirect=True)
@@ -182,11 +205,17 @@ def test_two_fresh_loads_agree(family_folder: tuple[str, str, Path], hf_offline:
 
 @pytest.mark.parametrize(
     ("family_folder", "broken"),
-    [("DNABERT-S", ",pooling=mean"), ("GENA-LM", ",states=hidden_states,layer=0"), ("HyenaDNA", ",pooling=last"),
-     ("MutBERT", ",input_mode=ids")],
+    [
+        ("DNABERT-S", ",pooling=mean"),
+        ("GENA-LM", ",states=hidden_states,layer=0"),
+        ("HyenaDNA", ",pooling=last"),
+        ("MutBERT", ",input_mode=ids"),
+    ],
     indirect=["family_folder"],
 )
-def test_broken_recipe_field_is_caught(family_folder: tuple[str, str, Path], broken: str, hf_offline: None) -> None:
+def test_broken_recipe_field_is_caught(
+    family_folder: tuple[str, str, Path], broken: str, hf_offline: None
+) -> None:
     """The documented-usage comparison can fail: one wrong recipe field gives other vectors (or no load)."""
     key, name, folder = family_folder
     expected = np.stack([_documented(name, folder, s) for s in SEQS[:2]])
@@ -199,7 +228,10 @@ def test_broken_recipe_field_is_caught(family_folder: tuple[str, str, Path], bro
 
 def test_caduceus_is_a_skip_naming_mamba_ssm(tmp_path: Path, hf_offline: None) -> None:
     folder = _copy("caduceus", tmp_path)
-    for key in ("caduceus-ps_seqlen-131k_d_model-256_n_layer-16", "caduceus-ph_seqlen-1k_d_model-256_n_layer-4_lr-8e-3"):
+    for key in (
+        "caduceus-ps_seqlen-131k_d_model-256_n_layer-16",
+        "caduceus-ph_seqlen-1k_d_model-256_n_layer-4_lr-8e-3",
+    ):
         spec = resolve_model(f"{key}[path={folder}]")
         with pytest.raises(ModelUnavailable, match=r"mamba_ssm|selective_scan_cuda") as info:
             build_embedder(spec, "cpu")  # on a CUDA machine with mamba_ssm: still no weights in this folder
@@ -216,14 +248,18 @@ def test_evo1_real_layout_is_a_skip_naming_flash_attn(tmp_path: Path, hf_offline
     pytest.skip(f"Evo-1 real layout (attention blocks) needs flash_attn: {info.value}")
 
 
-def test_nested_local_modules_are_fetched(tmp_path: Path, hf_offline: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nested_local_modules_are_fetched(
+    tmp_path: Path, hf_offline: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Evo-1's model.py -> layers.py -> utils.py: transformers copies only direct imports of a local folder."""
     import transformers
 
     from geneb_bench.models.loading import prefetch_local_modules
 
     folder = _copy("evo1_hyena_only", tmp_path)
-    monkeypatch.syspath_prepend(str(folder))  # this copy's older engine.py has an absolute `from utils import`
+    monkeypatch.syspath_prepend(
+        str(folder)
+    )  # this copy's older engine.py has an absolute `from utils import`
     fresh = _copy("evo1_hyena_only", tmp_path)  # control: without the prefetch transformers misses a module
     with pytest.raises(FileNotFoundError, match=r"transformers_modules/.*\.py"):
         transformers.dynamic_module_utils.get_class_from_dynamic_module(

@@ -87,7 +87,9 @@ def test_resolve_models_rejects_duplicates() -> None:
 
 
 def test_unknown_family() -> None:
-    with pytest.raises(ValueError, match="model 'x': unknown model family 'nope'; known: kmer, random-transformer"):
+    with pytest.raises(
+        ValueError, match="model 'x': unknown model family 'nope'; known: kmer, random-transformer"
+    ):
         build_embedder(ModelSpec(key="x", family="nope"), "cpu")
 
 

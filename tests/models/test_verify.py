@@ -15,10 +15,17 @@ from geneb_bench.models.registry import build_embedder, resolve_model
 from geneb_bench.models.zoo import geneb_models
 
 
-def _release(folder: Path, key: str = "deepgene", provider: str = "google-drive", revision: str = "") -> verify.Release:
-    files = tuple(verify.FileRecord(p.name, verify.sha256_file(p), p.stat().st_size)
-                  for p in sorted(folder.iterdir()) if p.is_file())
-    return verify.Release(key, provider, "org/model" if revision else "https://example.org/r", revision, files)
+def _release(
+    folder: Path, key: str = "deepgene", provider: str = "google-drive", revision: str = ""
+) -> verify.Release:
+    files = tuple(
+        verify.FileRecord(p.name, verify.sha256_file(p), p.stat().st_size)
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    )
+    return verify.Release(
+        key, provider, "org/model" if revision else "https://example.org/r", revision, files
+    )
 
 
 @pytest.fixture
@@ -30,7 +37,9 @@ def folder(tmp_path: Path) -> Path:
     return out
 
 
-def test_matching_folder_passes_and_is_stamped(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_matching_folder_passes_and_is_stamped(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     release = _release(folder)
     stamp = tmp_path / "stamps.json"
     verify.verify_folder(release, folder, verify.Stamps(stamp))

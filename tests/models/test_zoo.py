@@ -57,7 +57,9 @@ def test_forty_entries_with_the_leaderboard_keys() -> None:
         assert all((spec.architecture, spec.tokenization, spec.pretraining_data))
         if spec.weights == "hub":
             assert spec.revision is not None
-            assert re.fullmatch(r"[0-9a-f]{40}", spec.revision), "every hub entry is pinned (tests/models/test_pins.py)"
+            assert re.fullmatch(r"[0-9a-f]{40}", spec.revision), (
+                "every hub entry is pinned (tests/models/test_pins.py)"
+            )
             assert "/" in str(spec.source)
         else:
             assert spec.source is None
@@ -69,7 +71,12 @@ def test_recipes_match_the_authors_table() -> None:
     opt = {k: s.options for k, s in ZOO.items()}
     assert opt["DNABERT-S"]["pooling"] == "cls"
     assert opt["genomics-fm"]["pooling"] == "cls"
-    for key in ("hyenadna-large-1m-seqlen-hf", "hyenadna-medium-160k-seqlen-hf", "METAGENE-1", "evo-1-131k-base"):
+    for key in (
+        "hyenadna-large-1m-seqlen-hf",
+        "hyenadna-medium-160k-seqlen-hf",
+        "METAGENE-1",
+        "evo-1-131k-base",
+    ):
         assert opt[key]["pooling"] == "mean_unmasked", key
     assert opt["Omni-DNA-1B"]["max_tokens"] == 250
     assert opt["GenomeOcean-4B"]["max_tokens"] == 1024
@@ -91,7 +98,12 @@ def test_recipes_match_the_authors_table() -> None:
     for key in ("DNABERT-S", "dnabert2-no-flashattention"):  # their real bert_layers.py imports einops
         assert "einops" in ZOO[key].requires, key
     assert {k for k, s in ZOO.items() if s.weights == "local"} == {
-        "dna_gpt3b_m", "dna_gpt0.1b_h", "genomics-fm", "deepgene", "JanusDNA_72_w", "JanusDNA_72_wo"
+        "dna_gpt3b_m",
+        "dna_gpt0.1b_h",
+        "genomics-fm",
+        "deepgene",
+        "JanusDNA_72_w",
+        "JanusDNA_72_wo",
     }
 
 
@@ -103,7 +115,9 @@ _RESULTS: dict[tuple[str, str], None] = {}
 def _sequences() -> list[str]:
     rng = random.Random(5)
     lengths = [7, 30, 61, 12, 90, 30, 45]
-    return ["".join(rng.choice("ACGTN" if i == 3 else "ACGT") for _ in range(n)) for i, n in enumerate(lengths)]
+    return [
+        "".join(rng.choice("ACGTN" if i == 3 else "ACGT") for _ in range(n)) for i, n in enumerate(lengths)
+    ]
 
 
 def _direct(folder: Path, recipe: dict[str, Any], seq: str, limit: int | None) -> np.ndarray:
@@ -111,14 +125,22 @@ def _direct(folder: Path, recipe: dict[str, Any], seq: str, limit: int | None) -
     text = seq
     k = recipe["multiple_of"]
     if k and len(text) % k:
-        text = text[: len(text) - len(text) % k] if recipe["multiple_mode"] == "trim" else text + "N" * (k - len(text) % k)
+        text = (
+            text[: len(text) - len(text) % k]
+            if recipe["multiple_mode"] == "trim"
+            else text + "N" * (k - len(text) % k)
+        )
     text = recipe["prefix"] + text.upper()
     tok = transformers.AutoTokenizer.from_pretrained(folder)
-    ids = tok(text, truncation=limit is not None, max_length=limit, add_special_tokens=recipe["add_special_tokens"])
+    ids = tok(
+        text, truncation=limit is not None, max_length=limit, add_special_tokens=recipe["add_special_tokens"]
+    )
     input_ids = torch.tensor([ids["input_ids"]])
-    model = getattr(transformers, recipe["auto_class"]).from_pretrained(
-        folder, trust_remote_code=True, dtype=getattr(torch, recipe["dtype"])
-    ).eval()
+    model = (
+        getattr(transformers, recipe["auto_class"])
+        .from_pretrained(folder, trust_remote_code=True, dtype=getattr(torch, recipe["dtype"]))
+        .eval()
+    )
     if recipe["submodule"] and hasattr(model, recipe["submodule"]):
         model = getattr(model, recipe["submodule"])
     inputs: Any = input_ids
@@ -134,7 +156,13 @@ def _direct(folder: Path, recipe: dict[str, Any], seq: str, limit: int | None) -
             out = model(**kwargs)
             states = out[0] if recipe["states"] == "tuple0" else out.last_hidden_state
     states = states[0].float()
-    vec = states[0] if recipe["pooling"] == "cls" else states[-1] if recipe["pooling"] == "last" else states.mean(0)
+    vec = (
+        states[0]
+        if recipe["pooling"] == "cls"
+        else states[-1]
+        if recipe["pooling"] == "last"
+        else states.mean(0)
+    )
     if recipe["rc_pooling"]:
         d = vec.shape[0] // 2
         vec = (vec[:d] + vec[d:].flip(0)) / 2
@@ -186,8 +214,10 @@ def test_entry_recipe_on_stand_in(key: str, stand_in: Callable[[str], Path], hf_
         with pytest.raises(ModelUnavailable) as info:
             build_embedder(spec, "cpu")
         pytest.skip(f"no offline stand-in: {info.value}")
-    memo = (spec.stand_in, json.dumps({k: v for k, v in spec.options.items() if k != "trust_remote_code"},
-                                      sort_keys=True))
+    memo = (
+        spec.stand_in,
+        json.dumps({k: v for k, v in spec.options.items() if k != "trust_remote_code"}, sort_keys=True),
+    )
     if memo not in _RESULTS:  # entries that share a recipe and a stand-in are checked once
         _check_recipe(spec, stand_in(spec.stand_in))
         _RESULTS[memo] = None
@@ -197,8 +227,12 @@ def test_entry_recipe_on_stand_in(key: str, stand_in: Callable[[str], Path], hf_
 
 
 def test_missing_cuda_packages_are_a_clean_skip() -> None:
-    for key in ("caduceus-ps_seqlen-131k_d_model-256_n_layer-16", "PlantCaduceus_l32", "eccdnamamba_weights",
-                "evo-1-131k-base"):
+    for key in (
+        "caduceus-ps_seqlen-131k_d_model-256_n_layer-16",
+        "PlantCaduceus_l32",
+        "eccdnamamba_weights",
+        "evo-1-131k-base",
+    ):
         spec = ZOO[key]
         pkg = spec.requires[0]
         try:
@@ -233,8 +267,11 @@ def test_local_weights_through_path_override(
     from geneb_bench.models import verify
 
     folder = stand_in("fixture-mask")
-    files = tuple(verify.FileRecord(p.name, verify.sha256_file(p), p.stat().st_size)
-                  for p in sorted(folder.iterdir()) if p.is_file())
+    files = tuple(
+        verify.FileRecord(p.name, verify.sha256_file(p), p.stat().st_size)
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    )
     release = verify.Release("deepgene", "google-drive", "https://example.org/release", "", files)
     monkeypatch.setattr(verify, "releases", lambda: {"deepgene": release})
     spec = resolve_model(f"deepgene[path={folder}]")

@@ -27,7 +27,9 @@ except ImportError:
 
 def _copied_rows(seed: int) -> str:
     rng = np.random.default_rng(seed)
-    return "text,label\n" + "".join(f"{''.join(rng.choice(list('ACGT'), size=60))},{i % 2}\n" for i in range(60))
+    return "text,label\n" + "".join(
+        f"{''.join(rng.choice(list('ACGT'), size=60))},{i % 2}\n" for i in range(60)
+    )
 
 
 @pytest.fixture
@@ -40,9 +42,13 @@ def two_tasks(sweep: Sweep) -> Sweep:
     sweep.regimes = "full"
     sweep.good_task("good")
     train = _copied_rows(7)
-    sweep.task("leaky", {"train.csv": train, "test.csv": "\n".join(train.splitlines()[:31]) + "\n"},
-               # allowed on purpose (the overlap check would refuse it first): the audit is what is tested
-               'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"\nallow_overlap = true', "Enhancers")
+    sweep.task(
+        "leaky",
+        {"train.csv": train, "test.csv": "\n".join(train.splitlines()[:31]) + "\n"},
+        # allowed on purpose (the overlap check would refuse it first): the audit is what is tested
+        'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"\nallow_overlap = true',
+        "Enhancers",
+    )
     return sweep
 
 
@@ -51,8 +57,10 @@ def test_gate_fails_items_of_failing_tasks_and_publishes_no_number(two_tasks: Sw
     result.assert_outcomes(passed=1, failed=1)
     reports = type(two_tasks).reports(result)
     leaky = next(r for k, r in reports.items() if "leaky" in k)
-    assert "geneb audit gate (--geneb-audit fail-on=fail): task leaky is FAIL: FAIL overlap.exact 1.000 >= 0.05" \
+    assert (
+        "geneb audit gate (--geneb-audit fail-on=fail): task leaky is FAIL: FAIL overlap.exact 1.000 >= 0.05"
         in str(leaky.longrepr)
+    )
     assert list(two_tasks.results()) == ["kmer-3/good/full"]
     audits = json.loads((two_tasks.root / "out" / "audit.json").read_text())
     assert [a["task_id"] for a in audits] == ["good"]
@@ -66,16 +74,33 @@ def test_audits_only_when_asked_or_cached(two_tasks: Sweep) -> None:
 
     result = two_tasks.run("--geneb-audit=on", results="on")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["Task audit (seqleak) - MCC - full", "*leaky*FAIL*overlap.exact*",
-                                 "MCC without FAIL tasks - not the official GENEB number (1 left out: leaky)"])
+    result.stdout.fnmatch_lines(
+        [
+            "Task audit (seqleak) - MCC - full",
+            "*leaky*FAIL*overlap.exact*",
+            "MCC without FAIL tasks - not the official GENEB number (1 left out: leaky)",
+        ]
+    )
     markdown = (two_tasks.root / "on" / "leaderboard.md").read_text()
     assert markdown.startswith((two_tasks.root / "out" / "leaderboard.md").read_text())
 
     from geneb_bench.cli import main
 
     root = two_tasks.root
-    assert main(["report", str(root / "out"), "-o", str(root / "rep"), "--cache-dir", str(root / "cache"),
-                 "--html"]) == 0  # a results dir without audit.json: the cached audits of its task data
+    assert (
+        main(
+            [
+                "report",
+                str(root / "out"),
+                "-o",
+                str(root / "rep"),
+                "--cache-dir",
+                str(root / "cache"),
+                "--html",
+            ]
+        )
+        == 0
+    )  # a results dir without audit.json: the cached audits of its task data
     page = (root / "rep" / "report.html").read_text()
     assert "<h2>Task audit (seqleak)</h2>" in page
     assert 'class="audit-FAIL"><td>leaky</td>' in page
@@ -98,4 +123,7 @@ def test_missing_seqleak_is_a_usage_error(sweep: Sweep, monkeypatch: pytest.Monk
     sweep.good_task("good")
     result = sweep.run("--geneb-audit=on")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "geneb: --geneb-audit on: the task audit needs seqleak: pip install 'geneb-bench[audit]'" in result.stderr.str()
+    assert (
+        "geneb: --geneb-audit on: the task audit needs seqleak: pip install 'geneb-bench[audit]'"
+        in result.stderr.str()
+    )

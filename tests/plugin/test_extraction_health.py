@@ -12,13 +12,13 @@ if TYPE_CHECKING:
     from conftest import Sweep
 
 
-CONSTANT_EXTRACTOR = '''
+CONSTANT_EXTRACTOR = """
 import numpy as np
 
 
 def embed(sequences, batch_size):
     return np.ones((len(sequences), 8), dtype=np.float32)
-'''
+"""
 
 
 def long_task(sweep: Sweep, task_id: str, length: int) -> None:
@@ -27,18 +27,23 @@ def long_task(sweep: Sweep, task_id: str, length: int) -> None:
 
     def rows(n: int) -> str:
         seqs = ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
-        return "text,label\n" + "".join(f"{'TATAAAT' * (i % 2)}{s[: length - 7 * (i % 2)]},{i % 2}\n"
-                                          for i, s in enumerate(seqs))
+        return "text,label\n" + "".join(
+            f"{'TATAAAT' * (i % 2)}{s[: length - 7 * (i % 2)]},{i % 2}\n" for i, s in enumerate(seqs)
+        )
 
-    sweep.task(task_id, {"train.csv": rows(40), "test.csv": rows(20)},
-               'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"')
+    sweep.task(
+        task_id,
+        {"train.csv": rows(40), "test.csv": rows(20)},
+        'train = "{dir}/train.csv"\ntest = "{dir}/test.csv"',
+    )
 
 
 def random_bert_folder(folder: Path, seed: int) -> Path:
     from geneb_bench.models.random_init import build_random_model, char_tokenizer
 
-    build_random_model({"arch": "bert", "hidden_size": 16, "num_layers": 1, "num_heads": 2, "seed": seed}
-                       ).save_pretrained(folder)
+    build_random_model(
+        {"arch": "bert", "hidden_size": 16, "num_layers": 1, "num_heads": 2, "seed": seed}
+    ).save_pretrained(folder)
     char_tokenizer(256).save_pretrained(folder)
     return folder
 
@@ -48,8 +53,10 @@ def test_wordpiece_text_tokenizer_fails_the_item_with_the_cause(sweep: Sweep, te
     sweep.regimes = "full"
     done = sweep.subprocess(models=(str(text_bert),), timeout=300)  # fresh interpreter: loads a checkpoint
     assert "1 failed" in done.stdout, done.stdout[-3000:]
-    assert ("degenerate embeddings, 60 of 60 sequences became unknown tokens only ([UNK]): DNA passed as one word "
-            "over max_input_chars_per_word=100; use [kmer=K] or a DNA tokenizer") in done.stdout
+    assert (
+        "degenerate embeddings, 60 of 60 sequences became unknown tokens only ([UNK]): DNA passed as one word "
+        "over max_input_chars_per_word=100; use [kmer=K] or a DNA tokenizer"
+    ) in done.stdout
     assert sweep.results() == {}, "nothing was scored"
 
 
@@ -65,7 +72,9 @@ def test_constant_vectors_fail_the_item(sweep: Sweep) -> None:
 def test_tokenizer_clash_is_a_skip_with_the_reason(sweep: Sweep, tmp_path: Path) -> None:
     folder = random_bert_folder(tmp_path / "clash", 1)
     config = json.loads((folder / "tokenizer_config.json").read_text())
-    (folder / "tokenizer_config.json").write_text(json.dumps({**config, "tokenizer_class": "CharacterTokenizer"}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({**config, "tokenizer_class": "CharacterTokenizer"})
+    )
     (folder / "tokenizer.json").unlink()
     sweep.good_task("good_a")
     sweep.regimes = "full"
@@ -99,8 +108,10 @@ def test_run_summary_prints_truncation_and_task_provenance(sweep: Sweep) -> None
     done = sweep.subprocess(models=("random-bert-tiny",), timeout=300)
     assert "1 passed" in done.stdout, done.stdout[-3000:]
     assert "GENEB notes" in done.stdout
-    assert ("geneb: random-bert-tiny / long_dna: 60 of 60 sequences cut to 512 tokens (recipe max_tokens), "
-            "mean 85% kept") in done.stdout
+    assert (
+        "geneb: random-bert-tiny / long_dna: 60 of 60 sequences cut to 512 tokens (recipe max_tokens), "
+        "mean 85% kept"
+    ) in done.stdout
 
 
 def test_hyena_1k_folder_under_the_160k_recipe_runs_at_its_own_limit_in_float32(
@@ -114,7 +125,11 @@ def test_hyena_1k_folder_under_the_160k_recipe_runs_at_its_own_limit_in_float32(
     (result,) = sweep.results().values()
     assert result["model"].startswith("hyenadna-medium-160k-seqlen-hf+local-")
     health = result["health"]
-    assert (health["dtype"], health["token_limit"], health["limit_source"]) == ("float32", 1026, "config max_seq_len")
+    assert (health["dtype"], health["token_limit"], health["limit_source"]) == (
+        "float32",
+        1026,
+        "config max_seq_len",
+    )
     assert health["truncated"] == 60
     assert 0.6 < health["mean_kept"] < 0.75  # ~1,024 of 1,500 bases
     assert "cut to 1026 tokens (config max_seq_len)" in done.stdout

@@ -42,10 +42,17 @@ def test_a_model_registered_in_conftest_runs_as_a_geneb_item(sweep: Sweep) -> No
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["*my-dna-model*"])
     results = sweep.results()
-    assert sorted(results) == [f"{m}/good_a/{r}" for m in ("kmer-3", "my-dna-model") for r in ("1shot", "full")]
+    assert sorted(results) == [
+        f"{m}/good_a/{r}" for m in ("kmer-3", "my-dna-model") for r in ("1shot", "full")
+    ]
     mine = results["my-dna-model/good_a/full"]
-    assert mine["model_identity"] == {"key": "my-dna-model", "family": "my-lab", "source": None, "revision": None,
-                                      "options": {"dim": 16}}
+    assert mine["model_identity"] == {
+        "key": "my-dna-model",
+        "family": "my-lab",
+        "source": None,
+        "revision": None,
+        "options": {"dim": 16},
+    }
     assert mine["embedding_dim"] == 16
     assert len(sweep.cache_entries()) == 2
 
@@ -90,8 +97,11 @@ def test_suites_and_result_fields_from_hooks(sweep: Sweep) -> None:
     result = sweep.run("--geneb-suite=reliability")
     result.assert_outcomes(passed=2)
     full = sweep.results()["kmer-3/good_a/full"]
-    assert full["extra"] == {"lab_run": "run-7", "item": "test_geneb[kmer-3-promoters-good_a-full]",
-                             "mcc_x100": round(full["mean"]["mcc"] * 100)}
+    assert full["extra"] == {
+        "lab_run": "run-7",
+        "item": "test_geneb[kmer-3-promoters-good_a-full]",
+        "mcc_x100": round(full["mean"]["mcc"] * 100),
+    }
     # resumed: the file (and its extra) is kept as written
     again = sweep.run("--geneb-suite=reliability")
     again.stdout.fnmatch_lines(["geneb: 2 of 2 items loaded from earlier results*"])
@@ -102,7 +112,9 @@ def test_suites_and_result_fields_from_hooks(sweep: Sweep) -> None:
 def test_result_fields_that_are_not_json_fail_the_item_and_write_nothing(sweep: Sweep) -> None:
     sweep.good_task("good_a")
     sweep.regimes = "full"
-    sweep.pytester.makeconftest("def pytest_geneb_result_fields(result, item):\n    return {'when': object()}\n")
+    sweep.pytester.makeconftest(
+        "def pytest_geneb_result_fields(result, item):\n    return {'when': object()}\n"
+    )
     result = sweep.run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*TypeError: pytest_geneb_result_fields: the fields must be JSON values*"])
@@ -116,7 +128,9 @@ def test_unknown_probe_is_a_usage_error(sweep: Sweep) -> None:
     result.stderr.fnmatch_lines(["*geneb: unknown probe 'ridge'; known: logistic-regression*"])
     result = sweep.run("--geneb-probe-backend=jax")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown implementation 'jax' of probe 'logistic-regression'; known: sklearn, torch*"])
+    result.stderr.fnmatch_lines(
+        ["*unknown implementation 'jax' of probe 'logistic-regression'; known: sklearn, torch*"]
+    )
 
 
 def test_the_readme_probe_module_runs_and_is_recorded(sweep: Sweep) -> None:
@@ -148,7 +162,7 @@ def test_non_geneb_runs_only_gain_the_hookspecs(pytester: pytest.Pytester) -> No
     pytester.makepyfile(test_lab="def test_a():\n    pass\n")
     result = pytester.runpytest("-s", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines([
-        "HOOKS=pytest_geneb_register_models,pytest_geneb_register_tasks,pytest_geneb_result_fields"
-    ])
+    result.stdout.fnmatch_lines(
+        ["HOOKS=pytest_geneb_register_models,pytest_geneb_register_tasks,pytest_geneb_result_fields"]
+    )
     assert "GENEB" not in result.stdout.str()

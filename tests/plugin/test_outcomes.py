@@ -52,7 +52,10 @@ def test_a_model_that_cannot_load_fails_the_run(bench: Sweep, broken_model: None
 def test_allow_skips_accepts_it(bench: Sweep, broken_model: None) -> None:
     result = bench.run("--geneb-allow-skips", models=("kmer-3", "kmer-6"))
     assert result.ret == pytest.ExitCode.OK
-    assert "geneb: accepted (--geneb-allow-skips): 1 selected model(s) could not be loaded" in result.stdout.str()
+    assert (
+        "geneb: accepted (--geneb-allow-skips): 1 selected model(s) could not be loaded"
+        in result.stdout.str()
+    )
 
 
 def test_all_skipped_fails_and_allow_skips_accepts(bench: Sweep, broken_model: None) -> None:
@@ -62,7 +65,9 @@ def test_all_skipped_fails_and_allow_skips_accepts(bench: Sweep, broken_model: N
     assert bench.run("--geneb-allow-skips", models=("kmer-6",)).ret == pytest.ExitCode.OK
 
 
-def test_missing_data_dir_fails_with_one_cause(sweep: Sweep, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_missing_data_dir_fails_with_one_cause(
+    sweep: Sweep, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     task = geneb_task_specs()[0].task_id
     missing = tmp_path_factory.mktemp("x") / "no-such-dir"
     args = (f"--geneb-data-dir={missing}", "-k", task)

@@ -77,12 +77,14 @@ def test_keyword_and_marker_selection(bench: Sweep, selection: list[str], wanted
 
 def test_category_markers_are_registered(bench: Sweep) -> None:
     result = bench.pytester.runpytest("--markers", *bench.args())
-    result.stdout.fnmatch_lines([  # in GENEB category order
-        "@pytest.mark.histone_modification: GENEB category Histone Mod.",
-        "@pytest.mark.tf_binding: GENEB category TF Binding",
-        "@pytest.mark.chromatin_accessibility: GENEB category Chromatin Acc.",
-        "@pytest.mark.geneb: *",
-    ])
+    result.stdout.fnmatch_lines(
+        [  # in GENEB category order
+            "@pytest.mark.histone_modification: GENEB category Histone Mod.",
+            "@pytest.mark.tf_binding: GENEB category TF Binding",
+            "@pytest.mark.chromatin_accessibility: GENEB category Chromatin Acc.",
+            "@pytest.mark.geneb: *",
+        ]
+    )
 
 
 # -- 2. a run writes results, JUnit properties and tables ------------------------------------------------
@@ -136,8 +138,9 @@ def test_xdist_gives_the_same_tables_as_a_serial_run(bench: Sweep) -> None:
     pytest.importorskip("xdist")
     serial = bench.pytester.runpytest(*bench.args(cache="cache-serial", results="serial"))
     serial.assert_outcomes(passed=6)
-    parallel = bench.pytester.runpytest_subprocess("-n", "2", *bench.args(cache="cache-xdist", results="xdist"),
-                                                   timeout=300)
+    parallel = bench.pytester.runpytest_subprocess(
+        "-n", "2", *bench.args(cache="cache-xdist", results="xdist"), timeout=300
+    )
     parallel.assert_outcomes(passed=6)
     parallel.stdout.fnmatch_lines(["*2 workers*", "*GENEB results (mean over seeds)*"])
 
@@ -185,7 +188,9 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
 
 def cache_files(cache: Path) -> dict[str, tuple[int, bytes]]:
     """Inode and bytes: a rewrite (temp file + rename) changes the inode; a read only touches the mtime (LRU)."""
-    return {str(p.relative_to(cache)): (p.stat().st_ino, p.read_bytes()) for p in sorted(cache.rglob("*.npz"))}
+    return {
+        str(p.relative_to(cache)): (p.stat().st_ino, p.read_bytes()) for p in sorted(cache.rglob("*.npz"))
+    }
 
 
 def test_second_run_reads_embeddings_from_the_cache(bench: Sweep, probe: dict[str, list[Any]]) -> None:
@@ -208,11 +213,18 @@ def test_second_run_reads_embeddings_from_the_cache(bench: Sweep, probe: dict[st
     assert a.keys() == b.keys()
     for key in a:
         assert (b[key]["per_seed"], b[key]["mean"], b[key]["task_fingerprint"]) == (
-            a[key]["per_seed"], a[key]["mean"], a[key]["task_fingerprint"]), key
-    assert (bench.root / "second" / "results.csv").read_text() == (bench.root / "first" / "results.csv").read_text()
+            a[key]["per_seed"],
+            a[key]["mean"],
+            a[key]["task_fingerprint"],
+        ), key
+    assert (bench.root / "second" / "results.csv").read_text() == (
+        bench.root / "first" / "results.csv"
+    ).read_text()
 
 
-def test_changing_one_base_changes_the_fingerprint_and_recomputes(bench: Sweep, probe: dict[str, list[Any]]) -> None:
+def test_changing_one_base_changes_the_fingerprint_and_recomputes(
+    bench: Sweep, probe: dict[str, list[Any]]
+) -> None:
     bench.pytester.runpytest(*bench.args(results="before")).assert_outcomes(passed=6)
     before = bench.results(bench.root / "before")
 
@@ -243,8 +255,12 @@ def test_models_run_one_after_another_and_are_released(bench: Sweep, probe: dict
     """Model-major order; the teardown hook closes a model as soon as the next item belongs to another."""
     bench.pytester.runpytest(*bench.args(models=("kmer-2", "kmer-3"))).assert_outcomes(passed=12)
     assert probe["events"] == [
-        ("embed", "kmer-2"), ("embed", "kmer-2"), ("close", "kmer-2"),  # one embedding pass per task
-        ("embed", "kmer-3"), ("embed", "kmer-3"), ("close", "kmer-3"),
+        ("embed", "kmer-2"),
+        ("embed", "kmer-2"),
+        ("close", "kmer-2"),  # one embedding pass per task
+        ("embed", "kmer-3"),
+        ("embed", "kmer-3"),
+        ("close", "kmer-3"),
     ]
     assert len(bench.results(bench.root / "out")) == 12
 
@@ -264,7 +280,8 @@ def test_bad_task_fails_its_items_and_the_rest_still_runs(bench: Sweep) -> None:
     reports = list(bench.reports(result).values())
     failed = [r for r in reports if r.failed]
     assert sorted(r.nodeid.split("[")[1] for r in failed) == sorted(
-        f"kmer-3-tf_binding-tf_a-{regime}]" for regime in REGIMES)
+        f"kmer-3-tf_binding-tf_a-{regime}]" for regime in REGIMES
+    )
     for report in failed:
         assert f"{bad} row 5: invalid character 'X' at position 8" in report.longreprtext
     assert all("prom_a" in r.nodeid for r in reports if r.passed)
@@ -332,7 +349,11 @@ def test_shards_partition_the_items_by_model_and_task(bench: Sweep) -> None:
     models = ("kmer-2", "kmer-3")
     full = collected_ids(bench.pytester.runpytest(*bench.args("--collect-only", "-q", models=models)))
     shards = [
-        collected_ids(bench.pytester.runpytest(*bench.args("--collect-only", "-q", f"--geneb-shard={i}/3", models=models)))
+        collected_ids(
+            bench.pytester.runpytest(
+                *bench.args("--collect-only", "-q", f"--geneb-shard={i}/3", models=models)
+            )
+        )
         for i in range(3)
     ]
     flat = [item for shard in shards for item in shard]
@@ -357,14 +378,18 @@ def test_baseline_gate_fails_a_planted_regression_and_passes_otherwise(bench: Sw
     assert first.ret == 0
     ok = bench.pytester.runpytest(*bench.args(f"--geneb-baseline={bench.root / 'base'}", results="again"))
     assert ok.ret == 0  # same numbers: no regression
-    planted = bench.root / "base" / "results" / "reliability+seeds__13__17" / "kmer-3" / "prom_a" / "full.json"
+    planted = (
+        bench.root / "base" / "results" / "reliability+seeds__13__17" / "kmer-3" / "prom_a" / "full.json"
+    )
     data = json.loads(planted.read_text())
     data["mean"]["mcc"] += 0.5
     planted.write_text(json.dumps(data))
     gated = bench.pytester.runpytest(*bench.args(f"--geneb-baseline={bench.root / 'base'}", results="gated"))
     assert gated.ret == pytest.ExitCode.TESTS_FAILED
     gated.assert_outcomes(passed=5, failed=1)
-    gated.stdout.fnmatch_lines(["*MCC regression on kmer-3 / prom_a / full: * vs baseline * (difference -0.*"])
+    gated.stdout.fnmatch_lines(
+        ["*MCC regression on kmer-3 / prom_a / full: * vs baseline * (difference -0.*"]
+    )
     gated.stdout.fnmatch_lines(["*FAILED macro-MCC regression for kmer-3 (full*"])
     assert next((bench.root / "gated" / "results").rglob("kmer-3/prom_a/full.json")).exists()  # numbers kept
 
@@ -373,7 +398,9 @@ def test_baseline_gate_refuses_a_baseline_measured_with_other_seeds(bench: Sweep
     assert bench.pytester.runpytest(*bench.args("--geneb-seeds=17", results="base")).ret == 0
     gated = bench.pytester.runpytest(*bench.args(f"--geneb-baseline={bench.root / 'base'}", results="gated"))
     assert gated.ret == pytest.ExitCode.TESTS_FAILED
-    gated.stdout.fnmatch_lines(["*not comparable with the baseline on kmer-3 / prom_a / full: *seeds ((17,) vs (13, 17))"])
+    gated.stdout.fnmatch_lines(
+        ["*not comparable with the baseline on kmer-3 / prom_a / full: *seeds ((17,) vs (13, 17))"]
+    )
 
 
 SCHEDULER_PROBE = (
@@ -392,7 +419,9 @@ SCHEDULER_PROBE = (
 @pytest.mark.slow
 def test_plain_n_uses_loadgroup(bench: Sweep) -> None:
     bench.pytester.makeconftest(SCHEDULER_PROBE)
-    plain = bench.pytester.runpytest_subprocess(*bench.args("-n", "2", "-v", models=("kmer-2", "kmer-3")), timeout=300)
+    plain = bench.pytester.runpytest_subprocess(
+        *bench.args("-n", "2", "-v", models=("kmer-2", "kmer-3")), timeout=300
+    )
     plain.stdout.fnmatch_lines(["SCHEDULER=CrashSafeLoadGroupScheduling"])
     plain.assert_outcomes(passed=12)
     workers: dict[str, set[str]] = {}
@@ -407,7 +436,9 @@ def test_plain_n_uses_loadgroup(bench: Sweep) -> None:
 
 
 @pytest.mark.slow
-def test_dist_from_ini_is_honoured_and_an_unrelated_project_gets_no_session(pytester: pytest.Pytester) -> None:
+def test_dist_from_ini_is_honoured_and_an_unrelated_project_gets_no_session(
+    pytester: pytest.Pytester,
+) -> None:
     """A lab's own test suite, with geneb-bench installed: xdist as configured, no GENEB session or table."""
     pytester.makeconftest(SCHEDULER_PROBE)
     pytester.makeini("[pytest]\naddopts = --dist load\n")
@@ -472,8 +503,14 @@ def test_sigkill_mid_sweep_loses_no_finished_item(sweep: Sweep) -> None:
     sweep.pytester.makeconftest(PAUSE)
     marker = sweep.root / "paused"
     env = {**os.environ, "GENEB_PAUSE_AT": "5", "GENEB_PAUSE_MARKER": str(marker)}
-    proc = subprocess.Popen(sweep.command(models=("kmer-2", "kmer-3")), cwd=sweep.root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        sweep.command(models=("kmer-2", "kmer-3")),
+        cwd=sweep.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:

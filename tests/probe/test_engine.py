@@ -29,8 +29,12 @@ def blobs(n_classes: int, n: int = 300, d: int = 8, seed: int = 0) -> tuple[np.n
     rng = np.random.RandomState(seed)
     centers = rng.normal(size=(n_classes, d))
     y_tr, y_te = rng.randint(0, n_classes, n), rng.randint(0, n_classes, n // 2)
-    return (centers[y_tr] + rng.normal(scale=1.5, size=(n, d)), y_tr,
-            centers[y_te] + rng.normal(scale=1.5, size=(n // 2, d)), y_te)
+    return (
+        centers[y_tr] + rng.normal(scale=1.5, size=(n, d)),
+        y_tr,
+        centers[y_te] + rng.normal(scale=1.5, size=(n // 2, d)),
+        y_te,
+    )
 
 
 # -- metrics: sklearn's numbers to the bit ----------------------------------------------------------------
@@ -137,8 +141,9 @@ def test_blas_cap_is_applied_during_fits_and_restored(monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("backend", ["sklearn", "torch"])
 def test_one_class_draw_is_a_constant_prediction(backend: str) -> None:
     x = np.arange(20, dtype=float).reshape(10, 2)
-    got = evaluate_regime(x, np.zeros(10, dtype=int), x[:4], np.array([0, 1, 0, 1]), FULL, (13,),
-                          backend=backend)
+    got = evaluate_regime(
+        x, np.zeros(10, dtype=int), x[:4], np.array([0, 1, 0, 1]), FULL, (13,), backend=backend
+    )
     s = got.seeds[0]
     assert (s.mcc, s.accuracy, s.n_iter) == (0.0, 0.5, 0)
     assert s.note == ev.ONE_CLASS_NOTE
@@ -157,18 +162,34 @@ def test_constant_predictions_score_mcc_zero() -> None:
 
 def test_class_with_fewer_than_k_rows_gives_all_its_rows() -> None:
     x_tr, y_tr, x_te, y_te = blobs(3)
-    keep = np.flatnonzero(y_tr != 2)[:100].tolist() + np.flatnonzero(y_tr == 2)[:4].tolist()  # class 2: 4 rows
+    keep = (
+        np.flatnonzero(y_tr != 2)[:100].tolist() + np.flatnonzero(y_tr == 2)[:4].tolist()
+    )  # class 2: 4 rows
     got = evaluate_regime(x_tr[keep], y_tr[keep], x_te, y_te, TEN, SEEDS)
     assert [s.n_train for s in got.seeds] == [10 + 10 + 4] * 5
     rng = np.random.RandomState(13)
-    assert got.seeds[0].mcc == pytest.approx(_by_hand(x_tr[keep], y_tr[keep], x_te, y_te, 10, 13, rng), abs=1e-12)
+    assert got.seeds[0].mcc == pytest.approx(
+        _by_hand(x_tr[keep], y_tr[keep], x_te, y_te, 10, 13, rng), abs=1e-12
+    )
 
 
-def _by_hand(x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.ndarray, k: int, seed: int,
-             rng: np.random.RandomState) -> float:
-    idx = np.concatenate([rng.choice(np.flatnonzero(y == c), min(k, int((y == c).sum())), replace=False)
-                          for c in np.unique(y)])
-    return float(matthews_corrcoef(yt, LogisticRegression(max_iter=1000, random_state=seed).fit(x[idx], y[idx]).predict(xt)))
+def _by_hand(
+    x: np.ndarray,
+    y: np.ndarray,
+    xt: np.ndarray,
+    yt: np.ndarray,
+    k: int,
+    seed: int,
+    rng: np.random.RandomState,
+) -> float:
+    idx = np.concatenate(
+        [rng.choice(np.flatnonzero(y == c), min(k, int((y == c).sum())), replace=False) for c in np.unique(y)]
+    )
+    return float(
+        matthews_corrcoef(
+            yt, LogisticRegression(max_iter=1000, random_state=seed).fit(x[idx], y[idx]).predict(xt)
+        )
+    )
 
 
 @pytest.mark.filterwarnings("ignore:The number of unique classes:UserWarning")  # sklearn, on 40 rows
@@ -194,7 +215,9 @@ def test_non_finite_embeddings_are_refused(split: str, bad: float, backend: str)
 
 def test_unknown_backend() -> None:
     x_tr, y_tr, x_te, y_te = blobs(2)
-    with pytest.raises(ValueError, match="unknown implementation 'jax' of probe 'logistic-regression'; known: sklearn, torch"):
+    with pytest.raises(
+        ValueError, match="unknown implementation 'jax' of probe 'logistic-regression'; known: sklearn, torch"
+    ):
         evaluate_regime(x_tr, y_tr, x_te, y_te, FULL, SEEDS, backend="jax")
 
 
@@ -206,8 +229,13 @@ def _sklearn(x: np.ndarray, y: np.ndarray, **kwargs: Any) -> LogisticRegression:
 
 
 @settings(max_examples=20, deadline=None)
-@given(n_classes=st.integers(2, 6), d=st.integers(1, 12), scale=st.sampled_from([0.01, 1.0, 30.0]),
-       seed=st.integers(0, 99), max_iter=st.sampled_from([1, 2, 5, 1000]))
+@given(
+    n_classes=st.integers(2, 6),
+    d=st.integers(1, 12),
+    scale=st.sampled_from([0.01, 1.0, 30.0]),
+    seed=st.integers(0, 99),
+    max_iter=st.sampled_from([1, 2, 5, 1000]),
+)
 def test_torch_runs_sklearns_solver(n_classes: int, d: int, scale: float, seed: int, max_iter: int) -> None:
     """float64 input: sklearn's iterates, so the same coefficients after the same number of iterations.
 
@@ -246,7 +274,9 @@ def test_torch_batched_equals_one_at_a_time(n_classes: int) -> None:
 
 def test_lockstep_driver_is_scipys_minimize() -> None:
     """The private ``setulb`` route is checked against the public one; the fallback gives the same fits."""
-    assert torch_lr.lockstep_available()  # a scipy release that changes setulb makes this fail, not the numbers
+    assert (
+        torch_lr.lockstep_available()
+    )  # a scipy release that changes setulb makes this fail, not the numbers
     x_tr, y_tr, x_te, _ = blobs(4)
     rows = [kshot_indices(y_tr, 10, s) for s in SEEDS]
     lockstep = torch_lr.fit_predict(x_tr, y_tr, rows, x_te)
@@ -301,8 +331,18 @@ def test_backend_is_recorded_in_results() -> None:
     for backend in backends:
         r = evaluate_regime(x_tr, y_tr, x_te, y_te, ONE, SEEDS, backend=backend)
         item = ItemResult.from_regime(
-            r, model="m", task_id="t", category="Promoters", n_train=300, n_test=150, n_classes=2,
-            embedding_dim=8, task_fingerprint="f", task_revision=None, model_identity={}, timings={},
+            r,
+            model="m",
+            task_id="t",
+            category="Promoters",
+            n_train=300,
+            n_test=150,
+            n_classes=2,
+            embedding_dim=8,
+            task_fingerprint="f",
+            task_revision=None,
+            model_identity={},
+            timings={},
         )
         assert r.backend == item.probe_backend == backend
         assert ItemResult.from_dict(item.to_dict()).probe_backend == backend
@@ -315,9 +355,18 @@ def test_session_passes_the_backend_and_names_model_and_task(tmp_path: Path) -> 
     from geneb_bench.runner.session import BenchItem, GenebSession
     from geneb_bench.runner.settings import Settings
 
-    settings_ = Settings(suite="lite", models=("kmer-2",), regimes=(ONE,), seeds=(13, 17), data_dir=None,
-                         cache_dir=tmp_path / "cache", results_dir=tmp_path / "out", device="cpu",
-                         probe_backend="torch", rerun=True)
+    settings_ = Settings(
+        suite="lite",
+        models=("kmer-2",),
+        regimes=(ONE,),
+        seeds=(13, 17),
+        data_dir=None,
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "out",
+        device="cpu",
+        probe_backend="torch",
+        rerun=True,
+    )
     session = GenebSession(settings_)
     item = next(i for i in session.plan())
     outcome = session.run_item(item)

@@ -35,7 +35,11 @@ def test_kshot_fixed_indices() -> None:
     # Independently derived by hand from RandomState(13): class 0 rows {0,2,4,8}, class 1 {1,3,5,9}, class 2 {6,7}.
     rng = np.random.RandomState(13)
     expected = np.concatenate(
-        [rng.choice([0, 2, 4, 8], 2, replace=False), rng.choice([1, 3, 5, 9], 2, replace=False), rng.choice([6, 7], 2, replace=False)]
+        [
+            rng.choice([0, 2, 4, 8], 2, replace=False),
+            rng.choice([1, 3, 5, 9], 2, replace=False),
+            rng.choice([6, 7], 2, replace=False),
+        ]
     )
     np.testing.assert_array_equal(kshot_indices(y, 2, 13), expected)
     assert sorted(kshot_indices(y, 10, 42)) == list(range(10))  # k > n_c takes every row of the class
@@ -76,7 +80,12 @@ def test_metrics_of_known_predictions() -> None:
 
 
 def _reference_regime(
-    x_tr: np.ndarray, y_tr: np.ndarray, x_te: np.ndarray, y_te: np.ndarray, shots: int | None, seeds: tuple[int, ...]
+    x_tr: np.ndarray,
+    y_tr: np.ndarray,
+    x_te: np.ndarray,
+    y_te: np.ndarray,
+    shots: int | None,
+    seeds: tuple[int, ...],
 ) -> np.ndarray:
     rows = []
     for seed in seeds:

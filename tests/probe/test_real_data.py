@@ -46,8 +46,13 @@ def task(request: pytest.FixtureRequest, shared_data: Path) -> Task:
     spec = {s.task_id: s for s in geneb_task_specs()}[request.param]
     data = load_published_layout(spec, shared_data / "geneb-tasks-subset", None)
     kmer = KmerEmbedder(3)
-    return Task(request.param, kmer.embed(data.train_sequences), data.train_labels,
-                kmer.embed(data.test_sequences), data.test_labels)
+    return Task(
+        request.param,
+        kmer.embed(data.train_sequences),
+        data.train_labels,
+        kmer.embed(data.test_sequences),
+        data.test_labels,
+    )
 
 
 def protocol_by_hand(t: Task, shots: int | None) -> np.ndarray:
@@ -58,16 +63,25 @@ def protocol_by_hand(t: Task, shots: int | None) -> np.ndarray:
             idx = np.arange(len(t.y_train))
         else:
             rng = np.random.RandomState(seed)
-            idx = np.concatenate([
-                rng.choice(np.where(t.y_train == c)[0], min(shots, int((t.y_train == c).sum())), replace=False)
-                for c in np.unique(t.y_train)
-            ])
+            idx = np.concatenate(
+                [
+                    rng.choice(
+                        np.where(t.y_train == c)[0], min(shots, int((t.y_train == c).sum())), replace=False
+                    )
+                    for c in np.unique(t.y_train)
+                ]
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             clf = LogisticRegression(max_iter=1000, random_state=seed).fit(t.x_train[idx], t.y_train[idx])
             pred = clf.predict(t.x_test)
-            rows.append([matthews_corrcoef(t.y_test, pred), accuracy_score(t.y_test, pred),
-                         f1_score(t.y_test, pred, average="macro")])
+            rows.append(
+                [
+                    matthews_corrcoef(t.y_test, pred),
+                    accuracy_score(t.y_test, pred),
+                    f1_score(t.y_test, pred, average="macro"),
+                ]
+            )
     return np.array(rows)
 
 
@@ -76,8 +90,13 @@ def test_default_path_is_the_protocol_exactly(task: Task) -> None:
     for regime in REGIMES:
         ref = protocol_by_hand(task, regime.shots)
         for col, metric in enumerate(("mcc", "accuracy", "f1")):
-            np.testing.assert_allclose(got[regime.name].values(metric), ref[:, col], rtol=0, atol=1e-9,
-                                       err_msg=f"{task.task_id} {regime.name} {metric}")
+            np.testing.assert_allclose(
+                got[regime.name].values(metric),
+                ref[:, col],
+                rtol=0,
+                atol=1e-9,
+                err_msg=f"{task.task_id} {regime.name} {metric}",
+            )
 
 
 def test_torch_backend_is_sklearns_probe(task: Task) -> None:
@@ -90,7 +109,11 @@ def test_torch_backend_is_sklearns_probe(task: Task) -> None:
     x_train, x_test = task.x_train.astype(np.float64), task.x_test.astype(np.float64)
     for regime in REGIMES:
         for seed in SEEDS:
-            rows = np.arange(len(task.y_train)) if regime.shots is None else kshot_indices(task.y_train, regime.shots, seed)
+            rows = (
+                np.arange(len(task.y_train))
+                if regime.shots is None
+                else kshot_indices(task.y_train, regime.shots, seed)
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ref = LogisticRegression(max_iter=1000).fit(x_train[rows], task.y_train[rows])

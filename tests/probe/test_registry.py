@@ -54,7 +54,12 @@ def centroid() -> Iterator[list[int]]:
 def blobs() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     y_tr, y_te = np.arange(60) % 2, np.arange(30) % 2
-    return rng.normal(y_tr[:, None] * 10.0, 1.0, (60, 4)), y_tr, rng.normal(y_te[:, None] * 10.0, 1.0, (30, 4)), y_te
+    return (
+        rng.normal(y_tr[:, None] * 10.0, 1.0, (60, 4)),
+        y_tr,
+        rng.normal(y_te[:, None] * 10.0, 1.0, (30, 4)),
+        y_te,
+    )
 
 
 def test_builtins_are_the_protocol_probe_with_sklearn_first() -> None:
@@ -71,9 +76,18 @@ def test_a_registered_probe_runs_and_is_recorded(centroid: list[int], tmp_path: 
     assert centroid == [2]  # both seeds' draws in one call
     assert all(s.mcc == 1.0 for s in r.seeds)  # well-separated blobs
 
-    settings = Settings(suite="lite", models=("kmer-2",), regimes=(FULL,), seeds=(13,), data_dir=None,
-                        cache_dir=tmp_path / "cache", results_dir=tmp_path / "out", device="cpu",
-                        probe=CENTROID, probe_backend="numpy")
+    settings = Settings(
+        suite="lite",
+        models=("kmer-2",),
+        regimes=(FULL,),
+        seeds=(13,),
+        data_dir=None,
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "out",
+        device="cpu",
+        probe=CENTROID,
+        probe_backend="numpy",
+    )
     session = GenebSession(settings)
     item = session.plan()[0]
     outcome = session.run_item(item)
@@ -89,23 +103,40 @@ def test_a_registered_probe_runs_and_is_recorded(centroid: list[int], tmp_path: 
 
 def test_one_class_draws_never_reach_the_implementation(centroid: list[int]) -> None:
     x_tr, _, x_te, y_te = blobs()
-    r = evaluate_regime(x_tr, np.zeros(60, dtype=int), x_te, y_te, FULL, (13,), backend="numpy", probe=CENTROID)
+    r = evaluate_regime(
+        x_tr, np.zeros(60, dtype=int), x_te, y_te, FULL, (13,), backend="numpy", probe=CENTROID
+    )
     assert centroid == []
     assert r.seeds[0].note is not None
 
 
 def test_unknown_probe_or_implementation_is_an_error_naming_the_known_ones(centroid: list[int]) -> None:
-    with pytest.raises(ValueError, match=rf"unknown probe 'ridge'; known: .*{CENTROID}.*{PROBE}|{PROBE}.*{CENTROID}"):
+    with pytest.raises(
+        ValueError, match=rf"unknown probe 'ridge'; known: .*{CENTROID}.*{PROBE}|{PROBE}.*{CENTROID}"
+    ):
         get_probe("ridge")
-    with pytest.raises(ValueError, match=rf"unknown implementation 'sklearn' of probe '{CENTROID}'; known: numpy"):
+    with pytest.raises(
+        ValueError, match=rf"unknown implementation 'sklearn' of probe '{CENTROID}'; known: numpy"
+    ):
         get_probe(CENTROID, "sklearn")
     with pytest.raises(ValueError, match="unknown probe 'ridge'"):
-        Settings(suite="lite", models=("kmer-2",), regimes=(FULL,), seeds=(13,), data_dir=None,
-                 cache_dir=Path("c"), results_dir=Path("r"), device="cpu", probe="ridge")
+        Settings(
+            suite="lite",
+            models=("kmer-2",),
+            regimes=(FULL,),
+            seeds=(13,),
+            data_dir=None,
+            cache_dir=Path("c"),
+            results_dir=Path("r"),
+            device="cpu",
+            probe="ridge",
+        )
 
 
 def test_a_second_registration_under_a_taken_name_is_refused(centroid: list[int]) -> None:
-    with pytest.raises(ValueError, match=rf"probe '{CENTROID}.numpy' is already registered .*nearest_centroid"):
+    with pytest.raises(
+        ValueError, match=rf"probe '{CENTROID}.numpy' is already registered .*nearest_centroid"
+    ):
         register_probe(CENTROID, "numpy")(nearest_centroid)
     with pytest.raises(ValueError, match=r"with a '\.'"):
         register_probe(CENTROID, "np.v2")
@@ -134,8 +165,9 @@ def test_a_probe_from_an_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.syspath_prepend(tmp_path)
     ep = metadata.EntryPoint("majority-test.numpy", "my_probe_pkg:majority", "geneb_bench.probes")
     real = metadata.entry_points
-    monkeypatch.setattr(metadata, "entry_points",
-                        lambda **kw: [ep] if kw.get("group") == "geneb_bench.probes" else real(**kw))
+    monkeypatch.setattr(
+        metadata, "entry_points", lambda **kw: [ep] if kw.get("group") == "geneb_bench.probes" else real(**kw)
+    )
     monkeypatch.setattr(PROBES, "_scanned_entry_points", False)
     try:
         x_tr, y_tr, x_te, y_te = blobs()

@@ -53,7 +53,10 @@ def _refused(sweep: Sweep, *extra: str, **kwargs: Any) -> str:
     [
         ("results-dir-is-a-file", "--geneb-results-dir: {root}/out is a file, not a directory"),
         ("cache-dir-is-a-file", "--geneb-cache-dir: {root}/cache is a file, not a directory"),
-        ("results-dir-under-a-file", "--geneb-results-dir: cannot create {root}/blocker/out: {root}/blocker is a file"),
+        (
+            "results-dir-under-a-file",
+            "--geneb-results-dir: cannot create {root}/blocker/out: {root}/blocker is a file",
+        ),
         ("seed-negative", "--geneb-seeds: -5 is not a valid probe seed"),
         ("seed-too-large", "--geneb-seeds: 4294967296 is not a valid probe seed"),
         ("override-of-the-wrong-type", "model 'kmer-3[k=abc]': k='abc' is not int (the default is 3)"),
@@ -131,8 +134,11 @@ with cache._locked(path):
 
 def _hold(tmp_path: Path, sig: str) -> subprocess.Popen[str]:
     """A process that takes an entry's lock (as a run would) and then stops (Ctrl-Z) or dies (SIGKILL)."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER.format(signal=sig), str(tmp_path / "cache")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER.format(signal=sig), str(tmp_path / "cache")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout is not None
     assert holder.stdout.readline().strip() == "held"
     return holder
@@ -195,8 +201,11 @@ def test_unwritable_cache_turns_caching_off_once(tmp_path: Path) -> None:
 def test_failing_table_write_is_one_line_after_the_summary(sweep: Sweep) -> None:
     """Was: ~100 lines of pluggy traceback from pytest_sessionfinish and no failure summary."""
     sweep.good_task("good_a")
-    sweep.task("bad", {"tr.csv": "text,label\nACGT,0\n", "te.csv": "text,label\nACGT,0\n"},
-               'train = "{dir}/tr.csv"\ntest = "{dir}/te.csv"')
+    sweep.task(
+        "bad",
+        {"tr.csv": "text,label\nACGT,0\n", "te.csv": "text,label\nACGT,0\n"},
+        'train = "{dir}/tr.csv"\ntest = "{dir}/te.csv"',
+    )
     sweep.regimes = "full"
 
     (sweep.root / "out" / "leaderboard.md").mkdir(parents=True)  # a real fault: the table cannot be replaced
@@ -243,15 +252,34 @@ def test_corrupt_result_file_is_recomputed_by_its_item(sweep: Sweep) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("per_seed", 5), ("per_seed", [{"seed": "13"}]), ("mean", {"mcc": "high"}), ("n_test", "30"), ("model", None)],
+    [
+        ("per_seed", 5),
+        ("per_seed", [{"seed": "13"}]),
+        ("mean", {"mcc": "high"}),
+        ("n_test", "30"),
+        ("model", None),
+    ],
 )
 def test_result_of_the_wrong_shape_is_unreadable(tmp_path: Path, field: str, value: Any) -> None:
     from geneb_bench.results.record import ItemResult, write_result
 
-    result = ItemResult(model="m", task_id="t", category="Promoters", regime="full", mean=dict.fromkeys(METRICS, 0.5),
-                        std=dict.fromkeys(METRICS, 0.0), per_seed=[{"seed": 13, "mcc": 0.5}], n_train=60, n_test=30,
-                        n_classes=2, embedding_dim=8, task_fingerprint="f", task_revision=None,
-                        model_identity={"key": "m"}, timings={})
+    result = ItemResult(
+        model="m",
+        task_id="t",
+        category="Promoters",
+        regime="full",
+        mean=dict.fromkeys(METRICS, 0.5),
+        std=dict.fromkeys(METRICS, 0.0),
+        per_seed=[{"seed": 13, "mcc": 0.5}],
+        n_train=60,
+        n_test=30,
+        n_classes=2,
+        embedding_dim=8,
+        task_fingerprint="f",
+        task_revision=None,
+        model_identity={"key": "m"},
+        timings={},
+    )
     path = write_result(tmp_path, result)
     assert read_result(path) == result
     path.write_text(json.dumps({**json.loads(path.read_text()), field: value}))
@@ -259,7 +287,9 @@ def test_result_of_the_wrong_shape_is_unreadable(tmp_path: Path, field: str, val
         read_result(path)
 
 
-def test_report_skips_a_corrupt_result_with_a_warning(sweep: Sweep, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_skips_a_corrupt_result_with_a_warning(
+    sweep: Sweep, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Was: one corrupt result JSON aborted ``geneb report`` entirely."""
     sweep.good_task("good_a")
     sweep.good_task("good_b", seed=2)
@@ -280,8 +310,10 @@ def test_cache_verify_finds_a_byte_flipped_entry(tmp_path: Path, capsys: pytest.
     cache = EmbeddingCache(tmp_path)
     rng = np.random.default_rng(0)
     for task in ("a", "b"):
-        cache.write({"model": {"key": "m"}, "task_id": task},
-                    {"train": rng.normal(size=(50, 8)).astype(np.float32), "test": np.ones((3, 8), np.float32)})
+        cache.write(
+            {"model": {"key": "m"}, "task_id": task},
+            {"train": rng.normal(size=(50, 8)).astype(np.float32), "test": np.ones((3, 8), np.float32)},
+        )
     flipped = cache.path_for(cache_key({"model": {"key": "m"}, "task_id": "b"}))
     data = bytearray(flipped.read_bytes())
     data[len(data) // 3] ^= 0xFF  # inside the stored arrays (uncompressed npz)
@@ -310,7 +342,11 @@ def test_train_and_test_sharing_their_sequences_fail_the_task(sweep: Sweep, case
         (good.test.parent / "leaky.csv").write_text("\n".join([train[0], *train[1:7], *held_out]) + "\n")
     test = "leaky.csv" if case == "mostly-shared" else "train.csv"
     allow = "allow_overlap = true\n" if case.endswith("allowed") else ""
-    sweep.task("leak", {}, f'train = "{good.train.parent.name}/train.csv"\ntest = "{good.train.parent.name}/{test}"\n{allow}')
+    sweep.task(
+        "leak",
+        {},
+        f'train = "{good.train.parent.name}/train.csv"\ntest = "{good.train.parent.name}/{test}"\n{allow}',
+    )
     suite = get_suite(str(sweep.suite))
     if case.endswith("allowed"):
         assert len(suite.load("leak").test_sequences) == 60
@@ -326,8 +362,10 @@ def test_renamed_task_is_reported_once(sweep: Sweep, capsys: pytest.CaptureFixtu
     sweep.regimes = "full"
     sweep.run().assert_outcomes(passed=1)
     folder = good.train.parent.name
-    sweep.suite.write_text(f'[[task]]\nid = "new_name"\ncategory = "Promoters"\ntrain = "{folder}/train.csv"\n'
-                           f'test = "{folder}/test.csv"\n')
+    sweep.suite.write_text(
+        f'[[task]]\nid = "new_name"\ncategory = "Promoters"\ntrain = "{folder}/train.csv"\n'
+        f'test = "{folder}/test.csv"\n'
+    )
     time.sleep(0.05)  # the renamed run's files are the newer ones
     sweep.run().assert_outcomes(passed=1)
     capsys.readouterr()
@@ -344,8 +382,13 @@ def test_renamed_task_is_reported_once(sweep: Sweep, capsys: pytest.CaptureFixtu
 
 def test_a_library_upgrade_misses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def parts() -> dict[str, Any]:
-        return key_module.embedding_key(model_identity={"key": "m"}, task_id="t", task_fingerprint="f",
-                                        dtype="float32", long_input="truncate")
+        return key_module.embedding_key(
+            model_identity={"key": "m"},
+            task_id="t",
+            task_fingerprint="f",
+            dtype="float32",
+            long_input="truncate",
+        )
 
     cache = EmbeddingCache(tmp_path)
     cache.write(parts(), {"train": np.ones((2, 2), np.float32), "test": np.ones((1, 2), np.float32)})
@@ -427,7 +470,7 @@ def test_lock_notice_is_shown_live_in_a_sweep(sweep: Sweep, tmp_path: Path) -> N
         import os, signal
         from pathlib import Path
         from geneb_bench.embeddings.cache import EmbeddingCache
-        cache = EmbeddingCache(Path({str(sweep.root / 'cache')!r}))
+        cache = EmbeddingCache(Path({str(sweep.root / "cache")!r}))
         path = Path({str(path)!r})
         path.parent.mkdir(parents=True, exist_ok=True)
         with cache._locked(path):
@@ -453,8 +496,16 @@ def _sweep_cache_parts(sweep: Sweep) -> dict[str, Any]:
     from geneb_bench.runner.session import GenebSession
     from geneb_bench.runner.settings import Settings
 
-    settings = Settings(suite=str(sweep.suite), models=("kmer-3",), regimes=(get_regime("full"),), seeds=(13,),
-                        data_dir=None, cache_dir=sweep.root / "cache", results_dir=sweep.root / "out", device="cpu")
+    settings = Settings(
+        suite=str(sweep.suite),
+        models=("kmer-3",),
+        regimes=(get_regime("full"),),
+        seeds=(13,),
+        data_dir=None,
+        cache_dir=sweep.root / "cache",
+        results_dir=sweep.root / "out",
+        device="cpu",
+    )
     session = GenebSession(settings)
     spec = settings.specs[0]
     return session.cache_parts(spec, session.task_data(session.suite.tasks[0]))

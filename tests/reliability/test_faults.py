@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from conftest import Sweep
 
 
-
 # ---- out of memory -------------------------------------------------------------------------------------
 
 
@@ -56,7 +55,8 @@ class Allocator:
         if ids.numel() > self.limit:
             self.ooms += 1
             raise torch.OutOfMemoryError(
-                f"CUDA out of memory. Tried to allocate {ids.numel() * 256} bytes (limit {self.limit} tokens)")
+                f"CUDA out of memory. Tried to allocate {ids.numel() * 256} bytes (limit {self.limit} tokens)"
+            )
         self.largest_ok = max(self.largest_ok, ids.numel())
         return self.embedding(ids, *args, **kwargs)
 
@@ -81,12 +81,16 @@ def test_oom_backs_off_and_gives_the_same_vectors(sweep: Sweep, monkeypatch: pyt
     assert allocator.ooms >= 1, "the fault never happened"
     assert 0 < allocator.largest_ok <= allocator.limit
     assert allocator.ooms <= 8, "the budget that fitted is kept: no out-of-memory per batch"
-    np.testing.assert_allclose(_vectors(sweep.root / "cache-oom"), _vectors(sweep.root / "cache-ref"), atol=1e-5)
+    np.testing.assert_allclose(
+        _vectors(sweep.root / "cache-oom"), _vectors(sweep.root / "cache-ref"), atol=1e-5
+    )
     assert sweep.results("oom").keys() == sweep.results("ref").keys()
 
 
 @pytest.mark.usefixtures("transformers_imported")
-def test_oom_on_a_single_sequence_skips_the_model_with_the_reason(sweep: Sweep, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oom_on_a_single_sequence_skips_the_model_with_the_reason(
+    sweep: Sweep, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sweep.good_task("good_a")
     allocator = Allocator(limit=10)  # not even one sequence (62 tokens) fits
     monkeypatch.setattr(torch.nn.functional, "embedding", allocator)
@@ -96,7 +100,9 @@ def test_oom_on_a_single_sequence_skips_the_model_with_the_reason(sweep: Sweep, 
     for item, report in sweep.reports(result).items():
         if item.startswith("random-bert-tiny"):
             assert report.skipped
-            assert "out of memory on cpu embedding a single sequence of 62 tokens" in str(report.longrepr), item
+            assert "out of memory on cpu embedding a single sequence of 62 tokens" in str(report.longrepr), (
+                item
+            )
             assert "this model does not fit here" in str(report.longrepr)
     assert sorted(sweep.results()) == ["kmer-3/good_a/1shot", "kmer-3/good_a/full"]
     assert len(sweep.cache_entries()) == 1, "nothing cached for the model that did not fit"
@@ -110,7 +116,9 @@ def test_oom_on_a_single_sequence_skips_the_model_with_the_reason(sweep: Sweep, 
 def disk_quota(limit: int) -> Iterator[None]:
     """This process may not grow a file past ``limit`` bytes: the soft limit, restored afterwards."""
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    assert signal.getsignal(signal.SIGXFSZ) == signal.SIG_IGN, "Python ignores SIGXFSZ: writes fail, not the process"
+    assert signal.getsignal(signal.SIGXFSZ) == signal.SIG_IGN, (
+        "Python ignores SIGXFSZ: writes fail, not the process"
+    )
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
     try:
         yield
@@ -125,11 +133,21 @@ def _quota(limit: int) -> None:
 
 def _result(regime: str, n_seeds: int) -> ItemResult:
     return ItemResult(
-        model="kmer-3", task_id="good_a", category="Promoters", regime=regime,
-        mean={"mcc": 0.5, "accuracy": 0.75, "f1": 0.7}, std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
-        per_seed=[{"seed": s, "mcc": 0.5, "note": "x" * 200} for s in range(n_seeds)], n_train=60, n_test=30,
-        n_classes=2, embedding_dim=64, task_fingerprint="f" * 64, task_revision=None,
-        model_identity={"key": "kmer-3"}, timings={},
+        model="kmer-3",
+        task_id="good_a",
+        category="Promoters",
+        regime=regime,
+        mean={"mcc": 0.5, "accuracy": 0.75, "f1": 0.7},
+        std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
+        per_seed=[{"seed": s, "mcc": 0.5, "note": "x" * 200} for s in range(n_seeds)],
+        n_train=60,
+        n_test=30,
+        n_classes=2,
+        embedding_dim=64,
+        task_fingerprint="f" * 64,
+        task_revision=None,
+        model_identity={"key": "kmer-3"},
+        timings={},
     )
 
 
@@ -154,7 +172,9 @@ def test_disk_full_while_writing_result_cache_and_tables_keeps_the_old_files(tmp
     with disk_quota(limit):
         with pytest.raises(OSError, match=rf"cannot write {re.escape(str(small))}: File too large"):
             write_result(tmp_path, _result("full", 60))
-        with pytest.raises(OSError, match=rf"cannot write embedding cache entry {re.escape(str(entry))}: File too"):
+        with pytest.raises(
+            OSError, match=rf"cannot write embedding cache entry {re.escape(str(entry))}: File too"
+        ):
             cache.write(parts, {"train": np.ones((2000, 2), np.float32), "test": np.ones((1, 2), np.float32)})
         with pytest.raises(OSError, match=r"cannot write .*\.(md|csv): File too large"):
             write_reports(big_frame, tmp_path)
@@ -237,18 +257,22 @@ def test_worker_killed_mid_item_the_sweep_goes_on_and_resume_completes(sweep: Sw
     markers = sweep.root / "markers"
     markers.mkdir()
     env = {**os.environ, "GENEB_KILL_MARKERS": str(markers)}
-    killed = subprocess.run(sweep.command("-n", "2"), cwd=sweep.root, capture_output=True, text=True,
-                            timeout=120, env=env)  # xdist 3.8's own loadgroup scheduler hangs here
+    killed = subprocess.run(
+        sweep.command("-n", "2"), cwd=sweep.root, capture_output=True, text=True, timeout=120, env=env
+    )  # xdist 3.8's own loadgroup scheduler hangs here
     out = killed.stdout
     assert sorted(p.name for p in markers.iterdir()) == ["cache", "result"], "both kills happened"
-    crashed = re.findall(r"crashed while running 'test_bench.py::test_geneb\[kmer-3-promoters-(\w+)-(\w+)\]'", out)
+    crashed = re.findall(
+        r"crashed while running 'test_bench.py::test_geneb\[kmer-3-promoters-(\w+)-(\w+)\]'", out
+    )
     assert len(set(crashed)) == 2, out[-3000:]
     assert ("tf_a", "full") in crashed
     assert "2 failed, 2 passed" in out, out[-3000:]  # the sweep went on after each kill
     root = sweep.root / "out" / "results" / "reliability+seeds__13"
     finished = {p: p.read_bytes() for p in root.rglob("*.json")}
     assert sorted(str(p.relative_to(root)) for p in finished) == sorted(
-        f"kmer-3/{t}/{r}.json" for t in ("prom_a", "tf_a") for r in ("full", "1shot") if (t, r) not in crashed)
+        f"kmer-3/{t}/{r}.json" for t in ("prom_a", "tf_a") for r in ("full", "1shot") if (t, r) not in crashed
+    )
     for content in finished.values():
         json.loads(content)  # complete, not torn
 
@@ -256,7 +280,9 @@ def test_worker_killed_mid_item_the_sweep_goes_on_and_resume_completes(sweep: Sw
     resumed.assert_outcomes(passed=4)
     resumed.stdout.fnmatch_lines(["geneb: 2 of 4 items loaded from earlier results*"])
     assert len(sweep.results()) == 4
-    assert all(p.read_bytes() == content for p, content in finished.items()), "finished results kept as they were"
+    assert all(p.read_bytes() == content for p, content in finished.items()), (
+        "finished results kept as they were"
+    )
     assert len(sweep.cache_entries()) == 2
     # what the kills left: temporary files, never read as a result or a cache entry
     assert all(p.suffix == ".tmp" for p in sweep.leftovers())
@@ -293,8 +319,14 @@ def test_two_concurrent_runs_on_one_results_directory(sweep: Sweep) -> None:
     barrier.mkdir()
     env = {**os.environ, "GENEB_BARRIER": str(barrier), "PYTHONDONTWRITEBYTECODE": "1"}
     runs = [
-        subprocess.Popen(sweep.command("--geneb-rerun", models=models), cwd=sweep.root, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen(
+            sweep.command("--geneb-rerun", models=models),
+            cwd=sweep.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for models in (("kmer-2", "kmer-3"), ("kmer-3", "kmer-4"))
     ]
     outputs = [run.communicate(timeout=180)[0] for run in runs]

@@ -47,8 +47,9 @@ def scratch() -> Iterator[Path]:
 
 # ---- parsers -----------------------------------------------------------------------------------------------
 
-_raw_sequence = st.text(alphabet="ACGTNUacgtnu", min_size=1, max_size=40).map(lambda s: s[:1] + " " + s[1:]
-                                                                               if len(s) > 3 else s)
+_raw_sequence = st.text(alphabet="ACGTNUacgtnu", min_size=1, max_size=40).map(
+    lambda s: s[:1] + " " + s[1:] if len(s) > 3 else s
+)
 _rows = st.lists(st.tuples(_raw_sequence, st.integers(-3, 1_000_000)), min_size=1, max_size=25)
 
 
@@ -75,8 +76,11 @@ def test_tables_read_back_exactly(rows: list[tuple[str, int]], suffix: str, bom:
         if suffix == "parquet":
             frame.to_parquet(path)
         else:
-            text = frame.to_csv(index=False, sep="\t" if suffix.startswith("tsv") else ",",
-                                lineterminator="\r\n" if crlf else "\n")
+            text = frame.to_csv(
+                index=False,
+                sep="\t" if suffix.startswith("tsv") else ",",
+                lineterminator="\r\n" if crlf else "\n",
+            )
             data = (("\ufeff" if bom else "") + text).encode()
             path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
         got = read_file(path)
@@ -123,10 +127,15 @@ def test_near_miss_tables_give_valid_rows_or_a_located_error(body: str, suffix: 
 
 
 @FAST
-@given(st.lists(st.integers(0, 4), min_size=1, max_size=60), st.integers(1, 12), st.integers(0, 2**31 - 1),
-       st.lists(st.integers(-1000, 1000), min_size=5, max_size=5, unique=True))
-def test_kshot_draw_is_the_same_for_any_order_preserving_relabelling(labels: list[int], k: int, seed: int,
-                                                                     values: list[int]) -> None:
+@given(
+    st.lists(st.integers(0, 4), min_size=1, max_size=60),
+    st.integers(1, 12),
+    st.integers(0, 2**31 - 1),
+    st.lists(st.integers(-1000, 1000), min_size=5, max_size=5, unique=True),
+)
+def test_kshot_draw_is_the_same_for_any_order_preserving_relabelling(
+    labels: list[int], k: int, seed: int, values: list[int]
+) -> None:
     """Tasks map labels to 0..C-1 in sorted order; the draw must not depend on the original label values,
     only on their order (else a task and its published copy would draw different rows)."""
     mapping = dict(zip(range(5), sorted(values), strict=True))
@@ -179,9 +188,11 @@ def test_metric_invariants(data: st.DataObject, n_classes: int, n: int) -> None:
 
 # ---- cache keys and result paths -------------------------------------------------------------------------------
 
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                     max_leaves=8)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 @FAST
@@ -193,8 +204,11 @@ def test_cache_entry_paths_stay_in_the_cache(parts: dict[str, Any]) -> None:
     assert path.name == f"{cache_key(parts)}.npz"
 
 
-_hostile = st.text(max_size=30) | st.text(alphabet="./\\_- a~$", max_size=12) | st.sampled_from(
-    ["..", "../..", "/etc/passwd", "..\\..\\x", "~/x", "a/../../b", "\x00", "."])
+_hostile = (
+    st.text(max_size=30)
+    | st.text(alphabet="./\\_- a~$", max_size=12)
+    | st.sampled_from(["..", "../..", "/etc/passwd", "..\\..\\x", "~/x", "a/../../b", "\x00", "."])
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -223,17 +237,32 @@ def test_accepted_task_ids_never_share_a_result_file(ids: list[str]) -> None:
 
 # ---- merger ---------------------------------------------------------------------------------------------------
 
-_keys = st.tuples(st.sampled_from(["m1", "m2", "m3"]), st.sampled_from(["t1", "t2", "t3"]),
-                  st.sampled_from(["full", "1shot"]))
+_keys = st.tuples(
+    st.sampled_from(["m1", "m2", "m3"]),
+    st.sampled_from(["t1", "t2", "t3"]),
+    st.sampled_from(["full", "1shot"]),
+)
 
 
 def _result(key: tuple[str, str, str], mcc: float = 0.5, fingerprint: str = "fp") -> ItemResult:
     model, task, regime = key
     return ItemResult(
-        model=model, task_id=task, category="Promoters", regime=regime,
-        mean={"mcc": mcc, "accuracy": 0.5, "f1": 0.5}, std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
-        per_seed=[], n_train=1, n_test=1, n_classes=2, embedding_dim=2, task_fingerprint=f"{fingerprint}-{task}",
-        task_revision=None, model_identity={"key": model, "revision": "r"}, timings={}, versions={},
+        model=model,
+        task_id=task,
+        category="Promoters",
+        regime=regime,
+        mean={"mcc": mcc, "accuracy": 0.5, "f1": 0.5},
+        std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
+        per_seed=[],
+        n_train=1,
+        n_test=1,
+        n_classes=2,
+        embedding_dim=2,
+        task_fingerprint=f"{fingerprint}-{task}",
+        task_revision=None,
+        model_identity={"key": model, "revision": "r"},
+        timings={},
+        versions={},
     )
 
 
@@ -243,8 +272,9 @@ def _contents(root: Path) -> dict[str, str]:
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(_keys, max_size=6), min_size=1, max_size=4), st.randoms(use_true_random=False))
-def test_merge_is_the_union_whatever_the_split_and_order(shards: list[list[tuple[str, str, str]]],
-                                                         rng: Any) -> None:
+def test_merge_is_the_union_whatever_the_split_and_order(
+    shards: list[list[tuple[str, str, str]]], rng: Any
+) -> None:
     """Results spread over directories (with identical duplicates) merge into exactly their union, the
     same bytes in any argument order, and merging again changes nothing."""
     with scratch() as tmp:
@@ -270,7 +300,9 @@ def test_merge_is_the_union_whatever_the_split_and_order(shards: list[list[tuple
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(_keys, min_size=1, max_size=6, unique=True), st.data())
-def test_merge_refuses_any_conflict_and_writes_nothing(keys: list[tuple[str, str, str]], data: st.DataObject) -> None:
+def test_merge_refuses_any_conflict_and_writes_nothing(
+    keys: list[tuple[str, str, str]], data: st.DataObject
+) -> None:
     conflict = data.draw(st.sampled_from(keys))
     with scratch() as tmp:
         for key in keys:

@@ -46,24 +46,38 @@ class Payload:
     "revision", [None, "main", "v1.0", "abc1234", "ABCDEF0123456789ABCDEF0123456789ABCDEF01", "refs/pr/1"]
 )
 def test_remote_code_at_an_unpinned_revision_is_refused_with_the_fix(revision: str | None) -> None:
-    spec = ModelSpec(key="dna", family="hf", source="someorg/dna-model", revision=revision,
-                     options={"trust_remote_code": True})
+    spec = ModelSpec(
+        key="dna",
+        family="hf",
+        source="someorg/dna-model",
+        revision=revision,
+        options={"trust_remote_code": True},
+    )
     with pytest.raises(ModelUnavailable) as info:
         check_loadable(spec)
     message = str(info.value)
-    assert f"refused to run remote code from 'someorg/dna-model' at revision {revision or 'unpinned'}" in message
+    assert (
+        f"refused to run remote code from 'someorg/dna-model' at revision {revision or 'unpinned'}" in message
+    )
     assert "trust_remote_code executes the repository's Python" in message
     assert "[revision=<40-hex commit you reviewed>]" in message
 
 
 def test_remote_code_at_a_pinned_commit_passes_the_check() -> None:
-    spec = ModelSpec(key="dna", family="hf", source="someorg/dna-model", revision="0123456789abcdef" * 2 + "01234567",
-                     options={"trust_remote_code": True})
+    spec = ModelSpec(
+        key="dna",
+        family="hf",
+        source="someorg/dna-model",
+        revision="0123456789abcdef" * 2 + "01234567",
+        options={"trust_remote_code": True},
+    )
     check_loadable(spec)  # no error: the load itself is what decides next
 
 
 @pytest.mark.usefixtures("transformers_imported")
-def test_sweep_refuses_unpinned_remote_code_before_any_download(sweep: Sweep, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sweep_refuses_unpinned_remote_code_before_any_download(
+    sweep: Sweep, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Refused per model: its items are skipped with the reason, the other model runs, and transformers is
     never asked to fetch or import anything for the refused one."""
     import transformers
@@ -74,8 +88,13 @@ def test_sweep_refuses_unpinned_remote_code_before_any_download(sweep: Sweep, mo
     for auto in ("AutoTokenizer", "AutoModel", "AutoModelForMaskedLM", "AutoConfig"):
         monkeypatch.setattr(getattr(transformers, auto), "from_pretrained", forbidden)
     sweep.good_task("good_a")
-    result = sweep.run(models=("kmer-3", "someorg/dna-model[trust_remote_code=true]",
-                               "hyenadna-medium-160k-seqlen-hf[revision=main]"))  # the zoo pin moved to a branch
+    result = sweep.run(
+        models=(
+            "kmer-3",
+            "someorg/dna-model[trust_remote_code=true]",
+            "hyenadna-medium-160k-seqlen-hf[revision=main]",
+        )
+    )  # the zoo pin moved to a branch
     result.assert_outcomes(passed=2, skipped=4)
     for item, report in sweep.reports(result).items():
         if item.startswith("kmer-3"):
@@ -103,7 +122,9 @@ def hf_offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def _checkpoint(folder: Path, marker: Path | None) -> tuple[Path, Any]:
     """A tiny BERT checkpoint (safetensors) plus a ``pytorch_model.bin`` of the same weights; with
     ``marker``, the .bin also carries a pickled payload."""
-    model = build_random_model({"arch": "bert", "hidden_size": 16, "num_layers": 1, "num_heads": 2, "seed": 3})
+    model = build_random_model(
+        {"arch": "bert", "hidden_size": 16, "num_layers": 1, "num_heads": 2, "seed": 3}
+    )
     model.save_pretrained(folder)
     char_tokenizer(64).save_pretrained(folder)
     state: dict[str, Any] = dict(model.state_dict())
@@ -122,11 +143,15 @@ def test_pickled_payload_in_weights_never_runs(tmp_path: Path) -> None:
 
     (folder / "model.safetensors").unlink()  # only the pickle left: torch.load(weights_only=True) refuses it
     # named as what it is (was: "Unable to load weights ... from a TF 2.0 checkpoint, please set from_tf=True")
-    with pytest.raises(ModelUnavailable, match=r"pytorch_model\.bin' is a pickle checkpoint .*could execute code"):
+    with pytest.raises(
+        ModelUnavailable, match=r"pytorch_model\.bin' is a pickle checkpoint .*could execute code"
+    ):
         build_embedder(resolve_model(str(folder)), "cpu")
     assert not marker.exists()
 
-    torch.save(dict(model.state_dict()), folder / "pytorch_model.bin")  # a plain state dict loads weights-only
+    torch.save(
+        dict(model.state_dict()), folder / "pytorch_model.bin"
+    )  # a plain state dict loads weights-only
     got = build_embedder(resolve_model(str(folder)), "cpu").embed(["ACGTAC", "GG"])
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
@@ -144,8 +169,13 @@ def test_pickle_planted_in_the_cache_is_not_loaded(tmp_path: Path) -> None:
     planted = np.empty(1, dtype=object)
     planted[0] = Payload(marker)
     with path.open("wb") as handle:
-        np.savez(handle, train=planted, test=planted, __key__=np.array(json.dumps(parts, sort_keys=True)),
-                 __checksum__=np.array("x"))
+        np.savez(
+            handle,
+            train=planted,
+            test=planted,
+            __key__=np.array(json.dumps(parts, sort_keys=True)),
+            __checksum__=np.array("x"),
+        )
     assert cache.read(parts) is None
     assert not path.exists(), "the planted file is removed"
     arrays, cached = cache.get_or_compute(parts, lambda: {"train": np.ones((2, 2)), "test": np.ones((1, 2))})
@@ -167,8 +197,11 @@ def test_a_sweep_writes_no_pickle_and_no_path_outside_its_folders(sweep: Sweep) 
     result.assert_outcomes(passed=8)
 
     created = {p for p in sweep.root.rglob("*")} - before
-    outside = [p for p in created if sweep.root / deep not in p.parents and p != sweep.root / deep
-               and p != sweep.root / "deep"]
+    outside = [
+        p
+        for p in created
+        if sweep.root / deep not in p.parents and p != sweep.root / deep and p != sweep.root / "deep"
+    ]
     assert outside == []
     assert not any(part == "escape" for p in created for part in p.relative_to(sweep.root).parts)
     results_root = sweep.root / deep / "out" / "results" / "reliability+seeds__13" / "kmer-3"
@@ -201,9 +234,13 @@ def test_yaml_suite_cannot_run_code(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     (tmp_path / "s.yaml").write_text(
         f"task:\n  - id: !!python/object/apply:os.system ['touch {marker}']\n    category: Promoters\n"
-        "    train: x.csv\n")
-    with pytest.raises(ValueError, match=r"s\.yaml: cannot read suite file: could not determine a constructor for "
-                                         r"the tag 'tag:yaml\.org,2002:python/object/apply:os\.system'"):
+        "    train: x.csv\n"
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"s\.yaml: cannot read suite file: could not determine a constructor for "
+        r"the tag 'tag:yaml\.org,2002:python/object/apply:os\.system'",
+    ):
         get_suite(str(tmp_path / "s.yaml"))
     assert not marker.exists()
 
@@ -212,16 +249,23 @@ def test_parquet_with_a_pickled_extension_type_is_read_as_data(tmp_path: Path) -
     """pyarrow 14.0.0 unpickled ``arrow.py_extension_type`` metadata on read (CVE-2023-47248); the
     dependency floor is 14.0.1, and the column comes back as plain data."""
     marker = tmp_path / "ran"
-    hostile = pa.field("extra", pa.int64(), metadata={
-        b"ARROW:extension:name": b"arrow.py_extension_type",
-        b"ARROW:extension:metadata": pickle.dumps(Payload(marker)),
-    })
+    hostile = pa.field(
+        "extra",
+        pa.int64(),
+        metadata={
+            b"ARROW:extension:name": b"arrow.py_extension_type",
+            b"ARROW:extension:metadata": pickle.dumps(Payload(marker)),
+        },
+    )
     table = pa.table({"text": ["ACGT", "GGCC"], "label": [0, 1], "extra": [1, 2]})
-    pq.write_table(table.cast(pa.schema([table.schema.field("text"), table.schema.field("label"), hostile])),
-                   tmp_path / "train.parquet")
+    pq.write_table(
+        table.cast(pa.schema([table.schema.field("text"), table.schema.field("label"), hostile])),
+        tmp_path / "train.parquet",
+    )
     (tmp_path / "test.csv").write_text("text,label\nAC,0\nGT,1\n")
-    (tmp_path / "s.toml").write_text('[[task]]\nid = "t"\ncategory = "Promoters"\ntrain = "train.parquet"\n'
-                                     'test = "test.csv"\n')
+    (tmp_path / "s.toml").write_text(
+        '[[task]]\nid = "t"\ncategory = "Promoters"\ntrain = "train.parquet"\ntest = "test.csv"\n'
+    )
     data = get_suite(str(tmp_path / "s.toml")).load("t")
     assert list(data.train_sequences) == ["ACGT", "GGCC"]
     assert not marker.exists()
@@ -231,7 +275,10 @@ def test_parquet_with_a_pickled_extension_type_is_read_as_data(tmp_path: Path) -
 def test_files_that_could_hold_code_are_not_task_formats(tmp_path: Path, name: str) -> None:
     (tmp_path / name).write_bytes(pickle.dumps(Payload(tmp_path / "ran")))
     (tmp_path / "s.toml").write_text(f'[[task]]\nid = "t"\ncategory = "Promoters"\nfile = "{name}"\n')
-    with pytest.raises(ValueError, match=rf"{name}: cannot tell the format from the name; set format = one of "
-                                         r"\['csv', 'tsv', 'parquet', 'fasta'\]"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name}: cannot tell the format from the name; set format = one of "
+        r"\['csv', 'tsv', 'parquet', 'fasta'\]",
+    ):
         get_suite(str(tmp_path / "s.toml")).load("t")
     assert not (tmp_path / "ran").exists()

@@ -16,26 +16,42 @@ RunWriter = Callable[..., Path]
 
 def make_result(model: str, task_id: str, category: str, regime: str, mcc: float) -> ItemResult:
     return ItemResult(
-        model=model, task_id=task_id, category=category, regime=regime,
+        model=model,
+        task_id=task_id,
+        category=category,
+        regime=regime,
         mean={"mcc": mcc, "accuracy": (mcc + 1) / 2, "f1": (mcc + 1) / 2 - 0.01},
         std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
-        per_seed=[{"seed": s, "mcc": mcc, "accuracy": (mcc + 1) / 2, "f1": (mcc + 1) / 2 - 0.01} for s in SEEDS],
-        n_train=10, n_test=10, n_classes=2,
-        embedding_dim=4, task_fingerprint=f"fp-{task_id}", task_revision="test-rev",
+        per_seed=[
+            {"seed": s, "mcc": mcc, "accuracy": (mcc + 1) / 2, "f1": (mcc + 1) / 2 - 0.01} for s in SEEDS
+        ],
+        n_train=10,
+        n_test=10,
+        n_classes=2,
+        embedding_dim=4,
+        task_fingerprint=f"fp-{task_id}",
+        task_revision="test-rev",
         model_identity={"key": model, "family": "kmer", "source": None, "revision": None, "options": {}},
-        timings={}, versions={"python": "3.11", "geneb-bench": "0.1.0"}, suite="geneb",
+        timings={},
+        versions={"python": "3.11", "geneb-bench": "0.1.0"},
+        suite="geneb",
     )
 
 
-def write_run(root: Path, model: str, tasks: Iterable[str] | None = None,
-              regimes: Iterable[str] = ("full", "10shot", "1shot"),
-              score: Callable[[str, str], float] = lambda task, regime: 0.5) -> Path:
+def write_run(
+    root: Path,
+    model: str,
+    tasks: Iterable[str] | None = None,
+    regimes: Iterable[str] = ("full", "10shot", "1shot"),
+    score: Callable[[str, str], float] = lambda task, regime: 0.5,
+) -> Path:
     """Write results of ``model`` for the given GENEB tasks (default: all 100) and regimes."""
     specs = {s.task_id: s for s in geneb_task_specs()}
     for task_id in tasks if tasks is not None else specs:
         for regime in regimes:
-            write_result(root, make_result(model, task_id, specs[task_id].category, regime,
-                                           score(task_id, regime)))
+            write_result(
+                root, make_result(model, task_id, specs[task_id].category, regime, score(task_id, regime))
+            )
     return root
 
 

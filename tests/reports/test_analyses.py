@@ -102,8 +102,19 @@ def test_bootstrap_over_tasks(tmp_path: Path, run_writer: RunWriter) -> None:
 
 
 def test_rankable_drops_partial_and_self_reported() -> None:
-    local = pd.DataFrame([{"regime": "full", "model": "mine", "provenance": "local", "status": "partial: 5/100 tasks",
-                           "suite": "geneb", "Promoters": 0.99, "macro": 0.99}])
+    local = pd.DataFrame(
+        [
+            {
+                "regime": "full",
+                "model": "mine",
+                "provenance": "local",
+                "status": "partial: 5/100 tasks",
+                "suite": "geneb",
+                "Promoters": 0.99,
+                "macro": 0.99,
+            }
+        ]
+    )
     table = pd.concat([published_table(), local], ignore_index=True)
     kept = analyses.rankable(table)
     assert "mine" not in set(kept["model"])
@@ -126,8 +137,9 @@ def test_cli_prints_the_paper_numbers(capsys: pytest.CaptureFixture[str]) -> Non
     assert "over the 13 categories" in capsys.readouterr().out
 
 
-def test_cli_bootstrap_on_results_dir(tmp_path: Path, run_writer: RunWriter,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bootstrap_on_results_dir(
+    tmp_path: Path, run_writer: RunWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
     run_writer(tmp_path, "m1", regimes=("full",))
     assert main(["analyze", "bootstrap", str(tmp_path), "--n-boot", "20"]) == 0
     assert "Bootstrap over tasks" in capsys.readouterr().out

@@ -17,8 +17,9 @@ from geneb_bench.results.record import iter_results
 RunWriter = Callable[..., Path]
 
 
-def test_complete_category_gets_a_would_rank_partial_run_no_rank(tmp_path: Path, run_writer: RunWriter,
-                                                    tf_tasks: list[str]) -> None:
+def test_complete_category_gets_a_would_rank_partial_run_no_rank(
+    tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str]
+) -> None:
     run_writer(tmp_path, "mine", tasks=tf_tasks, regimes=("full",), score=lambda t, r: 0.6)
     placement = compare_to_published(tidy(iter_results(tmp_path))).set_index("category")
     tf = placement.loc["TF Binding"]
@@ -37,8 +38,9 @@ def test_complete_category_gets_a_would_rank_partial_run_no_rank(tmp_path: Path,
     assert set(placement.index) == {"TF Binding", "macro", "micro"}
 
 
-def test_partial_row_is_listed_after_ranked_rows(tmp_path: Path, run_writer: RunWriter,
-                                                 tf_tasks: list[str]) -> None:
+def test_partial_row_is_listed_after_ranked_rows(
+    tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str]
+) -> None:
     run_writer(tmp_path, "mine", tasks=tf_tasks, regimes=("full",), score=lambda t, r: 0.99)
     board = combined_leaderboard(results_table(tmp_path), "full")
     mine = board[board["model"] == "mine"].iloc[0]
@@ -55,8 +57,9 @@ def test_complete_run_is_ranked(tmp_path: Path, run_writer: RunWriter) -> None:
     assert board.iloc[0]["rank"] == 1
 
 
-def test_cli_report_compare_published(tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str],
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_compare_published(
+    tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     run_writer(tmp_path, "mine", tasks=tf_tasks, regimes=("full",))
     assert main(["report", str(tmp_path), "--compare-published"]) == 0
     out = capsys.readouterr().out

@@ -22,8 +22,11 @@ def test_the_four_known_defects_with_their_evidence() -> None:
     defects = published_defects()
     assert set(defects) == DEFECTIVE
     assert "78,342,144 of 89,187,072" in defects["DNABERT-S"][1]
-    for key, figure in [("hyenadna-medium-160k-seqlen-hf", "0.554"), ("hyenadna-large-1m-seqlen-hf", "0.222"),
-                        ("BioFM-265M", "5.31")]:
+    for key, figure in [
+        ("hyenadna-medium-160k-seqlen-hf", "0.554"),
+        ("hyenadna-large-1m-seqlen-hf", "0.222"),
+        ("BioFM-265M", "5.31"),
+    ]:
         assert "left padding without an attention mask" in defects[key][1]
         assert figure in defects[key][1]
     table = published_table()
@@ -32,8 +35,9 @@ def test_the_four_known_defects_with_their_evidence() -> None:
     assert (table.groupby("model")["defect"].nunique() == 1).all(), "same mark in every regime"
 
 
-def test_placement_of_a_defective_published_model_says_why(tmp_path: Path, run_writer: RunWriter,
-                                                           tf_tasks: list[str]) -> None:
+def test_placement_of_a_defective_published_model_says_why(
+    tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str]
+) -> None:
     run_writer(tmp_path, "DNABERT-S", tasks=tf_tasks, regimes=("full",), score=lambda t, r: 0.6)
     run_writer(tmp_path, "mine", tasks=tf_tasks, regimes=("full",), score=lambda t, r: 0.6)
     placement = compare_to_published(tidy(iter_results(tmp_path)))
@@ -42,11 +46,14 @@ def test_placement_of_a_defective_published_model_says_why(tmp_path: Path, run_w
     board = combined_leaderboard(results_table(tmp_path), "full")
     official = board[board["provenance"] == "official"]
     assert set(official.loc[official["defect"] != "", "model"]) == DEFECTIVE
-    assert (board.loc[board["provenance"] == "local", "defect"] == "").all(), "the user's own row is not marked"
+    assert (board.loc[board["provenance"] == "local", "defect"] == "").all(), (
+        "the user's own row is not marked"
+    )
 
 
-def test_reports_show_the_defects(tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str],
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_reports_show_the_defects(
+    tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     run_writer(tmp_path, "mine", tasks=tf_tasks, regimes=("full",))
     assert main(["report", str(tmp_path), "--compare-published"]) == 0
     out = capsys.readouterr().out

@@ -16,8 +16,9 @@ RunWriter = Callable[..., Path]
 
 
 @pytest.fixture(scope="module")
-def small_table(tmp_path_factory: pytest.TempPathFactory, session_writer: RunWriter,
-                tf_tasks: list[str]) -> pd.DataFrame:
+def small_table(
+    tmp_path_factory: pytest.TempPathFactory, session_writer: RunWriter, tf_tasks: list[str]
+) -> pd.DataFrame:
     write_run = session_writer
     root = tmp_path_factory.mktemp("fig")
     write_run(root, "kmer-3", tasks=tf_tasks, score=lambda t, r: 0.4)
@@ -51,6 +52,8 @@ def test_scaling_title_carries_rho() -> None:
 
 
 def test_registering_another_figure_under_a_taken_name_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"figure 'heatmap' is already registered \(by geneb_bench\.reports\.figures"):
+    with pytest.raises(
+        ValueError, match=r"figure 'heatmap' is already registered \(by geneb_bench\.reports\.figures"
+    ):
         figures.register_figure("heatmap", "mine")(lambda table, regime: figures.heatmap(table, regime))
     assert list(figures.FIGURES.names())[:4] == ["heatmap", "scaling", "regimes", "winners"]

@@ -54,8 +54,16 @@ def test_report_is_self_contained_with_tables_and_figures(report: Path) -> None:
     assert parser.tags.get("svg", 0) >= 2
     assert parser.tags.get("script", 0) == 0
     assert parser.external == []
-    for needle in ("partial: 5/100 tasks", "protocol", "geneb-1.0", "task data revision", "machine", "git commit",
-                   "Ledneva", "GenomeOcean-4B"):
+    for needle in (
+        "partial: 5/100 tasks",
+        "protocol",
+        "geneb-1.0",
+        "task data revision",
+        "machine",
+        "git commit",
+        "Ledneva",
+        "GenomeOcean-4B",
+    ):
         assert needle in text, needle
 
 
@@ -72,9 +80,17 @@ def test_git_commit_reads_dot_git(tmp_path: Path) -> None:
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed (headless render test)")
 def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     shot = tmp_path / "shot.png"
-    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,3000", f"--screenshot={shot}",
-               report.as_uri()]
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1400,3000",
+        f"--screenshot={shot}",
+        report.as_uri(),
+    ]
     try:
         subprocess.run(command, check=True, capture_output=True, timeout=60)
     except FileNotFoundError:

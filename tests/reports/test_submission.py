@@ -25,15 +25,23 @@ def good(complete_run: Path) -> dict[str, Any]:
 def test_complete_run_gives_a_valid_submission(good: dict[str, Any]) -> None:
     assert good["schema_version"] == "1.0"
     assert good["harness"] == f"geneb-bench-{__version__}"  # this harness, not the authors'
-    assert good["protocol"] == {"version": "geneb-1.0", "seeds": [13, 17, 42, 123, 997],
-                                "probe": "logistic-regression", "probe_implementation": "sklearn"}
+    assert good["protocol"] == {
+        "version": "geneb-1.0",
+        "seeds": [13, 17, 42, 123, 997],
+        "probe": "logistic-regression",
+        "probe_implementation": "sklearn",
+    }
     assert good["model"]["name"] == "kmer-3"
     assert list(good["results"]) == ["full", "10shot", "1shot"]
     tasks = geneb_task_ids()
     for regime in good["results"].values():
         assert list(regime) == tasks
     first = good["results"]["full"][tasks[0]]
-    assert first == {"MCC": 0.1235, "Acc": round((0.123456789 + 1) / 2, 4), "F1": round((0.123456789 + 1) / 2 - 0.01, 4)}
+    assert first == {
+        "MCC": 0.1235,
+        "Acc": round((0.123456789 + 1) / 2, 4),
+        "F1": round((0.123456789 + 1) / 2 - 0.01, 4),
+    }
     assert "partial" not in good
     assert validate_submission(good) == []
 
@@ -48,12 +56,14 @@ def _set(path: list[str], value: Any) -> Callable[[dict[str, Any]], None]:
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return change
 
 
 def _first_task(metric: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def change(data: dict[str, Any]) -> None:
         data["results"]["full"][next(iter(data["results"]["full"]))][metric] = value
+
     return change
 
 
@@ -74,17 +84,22 @@ def _first_task(metric: str, value: Any) -> Callable[[dict[str, Any]], None]:
         (_first_task("AUC", 0.5), "should be exactly"),
     ],
 )
-def test_bad_submissions_are_rejected(good: dict[str, Any], change: Callable[[dict[str, Any]], None],
-                                      expected: str) -> None:
+def test_bad_submissions_are_rejected(
+    good: dict[str, Any], change: Callable[[dict[str, Any]], None], expected: str
+) -> None:
     data = copy.deepcopy(good)
     change(data)
     errors = validate_submission(data)
     assert any(expected in e for e in errors), errors
 
 
-def test_incomplete_run_is_refused_unless_allowed(tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str]) -> None:
+def test_incomplete_run_is_refused_unless_allowed(
+    tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str]
+) -> None:
     run_writer(tmp_path, "mine", tasks=tf_tasks)
-    with pytest.raises(ValueError, match=r"incomplete run for mine: 285 of 300 items missing.*--allow-partial"):
+    with pytest.raises(
+        ValueError, match=r"incomplete run for mine: 285 of 300 items missing.*--allow-partial"
+    ):
         build_submission(tmp_path, "mine")
     partial = build_submission(tmp_path, "mine", allow_partial=True)
     assert partial["partial"] is True
@@ -93,13 +108,16 @@ def test_incomplete_run_is_refused_unless_allowed(tmp_path: Path, run_writer: Ru
     assert validate_submission(partial, allow_partial=True) == []
 
 
-def test_cli_write_and_validate(tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str],
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_write_and_validate(
+    tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     run_writer(tmp_path / "run", "mine", tasks=tf_tasks)
     out = tmp_path / "sub.json"
     assert main(["submission", str(tmp_path / "run"), "--model", "mine", "-o", str(out)]) == 2
     assert "incomplete run" in capsys.readouterr().err
-    assert main(["submission", str(tmp_path / "run"), "--model", "mine", "-o", str(out), "--allow-partial"]) == 0
+    assert (
+        main(["submission", str(tmp_path / "run"), "--model", "mine", "-o", str(out), "--allow-partial"]) == 0
+    )
     assert main(["submission", "--validate", str(out)]) == 1
     assert "tasks missing" in capsys.readouterr().err
     assert main(["submission", "--validate", str(out), "--allow-partial"]) == 0

@@ -21,20 +21,41 @@ def frame() -> pd.DataFrame:
     for model, shift in (("m1", 0.0), ("m2", 0.1)):
         for task, (category, mcc) in TASKS.items():
             for regime in ("full", "10shot"):
-                rows.append({"model": model, "task_id": task, "category": category, "regime": regime,
-                             "mcc": mcc + shift, "accuracy": 0.5, "f1": 0.5, "mcc_std": 0.0, "accuracy_std": 0.0,
-                             "f1_std": 0.0})
+                rows.append(
+                    {
+                        "model": model,
+                        "task_id": task,
+                        "category": category,
+                        "regime": regime,
+                        "mcc": mcc + shift,
+                        "accuracy": 0.5,
+                        "f1": 0.5,
+                        "mcc_std": 0.0,
+                        "accuracy_std": 0.0,
+                        "f1_std": 0.0,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def audit(task: str, verdict: str, baseline: float) -> TaskAudit:
     flags = () if verdict == "PASS" else (Flag("overlap.exact", verdict, 0.2, 0.005, 0.05),)
-    return TaskAudit(task, TASKS[task][0], verdict=verdict, flags=flags, baseline_mcc=baseline,
-                     fingerprint=f"fp-{task}", seqleak_version="0.4.1")
+    return TaskAudit(
+        task,
+        TASKS[task][0],
+        verdict=verdict,
+        flags=flags,
+        baseline_mcc=baseline,
+        fingerprint=f"fp-{task}",
+        seqleak_version="0.4.1",
+    )
 
 
-AUDITS = {"t_leak": audit("t_leak", "FAIL", 0.88), "t_ok": audit("t_ok", "PASS", 0.05),
-          "t_warn": audit("t_warn", "WARN", 0.4)}
+AUDITS = {
+    "t_leak": audit("t_leak", "FAIL", 0.88),
+    "t_ok": audit("t_ok", "PASS", 0.05),
+    "t_warn": audit("t_warn", "WARN", 0.4),
+}
 
 
 def test_task_table_puts_verdict_and_baseline_beside_each_model() -> None:
@@ -85,8 +106,9 @@ def test_write_reports_unchanged_without_audits_and_labelled_with(tmp_path: Path
 def test_find_audits_by_fingerprint(tmp_path: Path) -> None:
     (tmp_path / AUDIT_FILE).write_text(json.dumps([AUDITS["t_ok"].to_json()]))
     AuditCache(tmp_path / "cache").write(AUDITS["t_leak"], {"schema": "seqleak.audit/1"})
-    found = find_audits({"t_ok": "fp-t_ok", "t_leak": "fp-t_leak", "t_warn": "fp-t_warn"}, tmp_path,
-                        tmp_path / "cache")
+    found = find_audits(
+        {"t_ok": "fp-t_ok", "t_leak": "fp-t_leak", "t_warn": "fp-t_warn"}, tmp_path, tmp_path / "cache"
+    )
     assert {t: a.verdict for t, a in found.items()} == {"t_ok": "PASS", "t_leak": "FAIL"}
     assert found["t_leak"].cached
     assert find_audits({"t_ok": "other-data"}, tmp_path, tmp_path / "cache") == {}

@@ -22,9 +22,12 @@ from tests.reports.conftest import make_result, write_run
 TASK_A, TASK_B = "lite_promoter_tata", "lite_enhancer_tf_cluster"
 
 
-def _lite(out: Path, cache: Path, tasks: list[str], seeds: tuple[int, ...] = (13, 17, 42, 123, 997)) -> ResultSet:
-    return geneb_bench.run(["kmer-2"], suite="lite", tasks=tasks, regimes=["full"], seeds=seeds,
-                           cache_dir=cache, results_dir=out)
+def _lite(
+    out: Path, cache: Path, tasks: list[str], seeds: tuple[int, ...] = (13, 17, 42, 123, 997)
+) -> ResultSet:
+    return geneb_bench.run(
+        ["kmer-2"], suite="lite", tasks=tasks, regimes=["full"], seeds=seeds, cache_dir=cache, results_dir=out
+    )
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +40,9 @@ def lite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_results_are_stored_per_suite(lite_dir: Path) -> None:
-    assert sorted(p.relative_to(lite_dir / "results").parts[0] for p in (lite_dir / "results").rglob("*.json")) \
-        == ["lite", "lite"]
+    assert sorted(
+        p.relative_to(lite_dir / "results").parts[0] for p in (lite_dir / "results").rglob("*.json")
+    ) == ["lite", "lite"]
 
 
 def test_a_subset_run_rebuilds_the_tables_from_every_result_of_the_suite(lite_dir: Path) -> None:
@@ -106,9 +110,13 @@ def test_a_variant_cannot_be_submitted(tmp_path: Path) -> None:
     for spec in geneb_task_specs():
         for regime in ("full", "10shot", "1shot"):
             result = make_result("mine", spec.task_id, spec.category, regime, 0.5)
-            write_result(tmp_path, replace(result, protocol="geneb-1.0+seeds=1,2,3",
-                                           per_seed=result.per_seed[:3]))
-    with pytest.raises(ValueError, match=r"protocol variants only \(geneb\+seeds__1__2__3\).*only protocol runs can be submitted"):
+            write_result(
+                tmp_path, replace(result, protocol="geneb-1.0+seeds=1,2,3", per_seed=result.per_seed[:3])
+            )
+    with pytest.raises(
+        ValueError,
+        match=r"protocol variants only \(geneb\+seeds__1__2__3\).*only protocol runs can be submitted",
+    ):
         build_submission(tmp_path, "mine")
 
 

@@ -14,10 +14,22 @@ from geneb_bench.results.record import ItemResult, iter_results, write_result
 
 def _result(model: str = "m", task: str = "t1", regime: str = "full", mcc: float = 0.5) -> ItemResult:
     return ItemResult(
-        model=model, task_id=task, category="Promoters", regime=regime,
-        mean={"mcc": mcc, "accuracy": 0.7, "f1": 0.7}, std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
-        per_seed=[], n_train=1, n_test=1, n_classes=2, embedding_dim=2, task_fingerprint="fp1",
-        task_revision=None, model_identity={"key": model, "revision": "r1"}, timings={}, versions={},
+        model=model,
+        task_id=task,
+        category="Promoters",
+        regime=regime,
+        mean={"mcc": mcc, "accuracy": 0.7, "f1": 0.7},
+        std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
+        per_seed=[],
+        n_train=1,
+        n_test=1,
+        n_classes=2,
+        embedding_dim=2,
+        task_fingerprint="fp1",
+        task_revision=None,
+        model_identity={"key": model, "revision": "r1"},
+        timings={},
+        versions={},
     )
 
 
@@ -36,7 +48,11 @@ def test_merge_is_a_deterministic_union(tmp_path: Path) -> None:
     assert report.duplicates == 1
     assert len(report.written) == 3
     assert _files(tmp_path / "ab") == _files(tmp_path / "ba")
-    assert {(r.model, r.task_id) for r in iter_results(tmp_path / "ab")} == {("m", "t1"), ("m", "t2"), ("other", "t1")}
+    assert {(r.model, r.task_id) for r in iter_results(tmp_path / "ab")} == {
+        ("m", "t1"),
+        ("m", "t2"),
+        ("other", "t1"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -49,8 +65,9 @@ def test_merge_is_a_deterministic_union(tmp_path: Path) -> None:
         ({"per_seed": [{"seed": 13}]}, "seeds"),
     ],
 )
-def test_conflicting_provenance_is_refused_and_names_both_files(tmp_path: Path, change: dict[str, object],
-                                                                field: str) -> None:
+def test_conflicting_provenance_is_refused_and_names_both_files(
+    tmp_path: Path, change: dict[str, object], field: str
+) -> None:
     a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
     path_a = write_result(a, _result())
     path_b = write_result(b, dataclasses.replace(_result(), **change))  # type: ignore[arg-type]

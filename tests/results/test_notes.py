@@ -10,19 +10,34 @@ from geneb_bench.results.record import ItemResult
 
 def _result(task: str, revision: str | None, notes: list[str | None]) -> ItemResult:
     return ItemResult(
-        model="m", task_id=task, category="Promoters", regime="1shot",
-        mean={"mcc": 0.0, "accuracy": 0.5, "f1": 0.3}, std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
-        per_seed=[{"seed": s, "note": n} for s, n in zip((13, 17), notes, strict=True)], n_train=2, n_test=2,
-        n_classes=2, embedding_dim=2, task_fingerprint="fp", task_revision=revision, model_identity={"key": "m"},
-        timings={}, versions={},
+        model="m",
+        task_id=task,
+        category="Promoters",
+        regime="1shot",
+        mean={"mcc": 0.0, "accuracy": 0.5, "f1": 0.3},
+        std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
+        per_seed=[{"seed": s, "note": n} for s, n in zip((13, 17), notes, strict=True)],
+        n_train=2,
+        n_test=2,
+        n_classes=2,
+        embedding_dim=2,
+        task_fingerprint="fp",
+        task_revision=revision,
+        model_identity={"key": "m"},
+        timings={},
+        versions={},
     )
 
 
 def test_a_bare_revision_is_not_a_note_but_a_split_is() -> None:
     plain = _result("lite_a", "lite-1", [None, None])
-    split = _result("mine", "8 dev rows dropped; stratified split test_fraction=0.2 seed=4 (26/6)", [None, None])
+    split = _result(
+        "mine", "8 dev rows dropped; stratified split test_fraction=0.2 seed=4 (26/6)", [None, None]
+    )
     assert run_notes([plain, dataclasses.replace(plain, regime="full")]) == []
-    assert run_notes([split, dataclasses.replace(split, regime="full")]) == [f"task mine: {split.task_revision}"]
+    assert run_notes([split, dataclasses.replace(split, regime="full")]) == [
+        f"task mine: {split.task_revision}"
+    ]
 
 
 def test_seed_notes_are_grouped_by_text() -> None:

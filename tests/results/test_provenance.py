@@ -13,20 +13,43 @@ from geneb_bench.results.provenance import IncompatibleResults, Provenance, chec
 from geneb_bench.results.record import ItemResult
 
 BASE = Provenance(
-    model_identity='{"key": "m"}', task_fingerprint="fp", task_revision=None, protocol="geneb-1.0",
-    seeds=(13, 17), probe="logistic-regression", probe_implementation="sklearn", harness="0.1.0",
+    model_identity='{"key": "m"}',
+    task_fingerprint="fp",
+    task_revision=None,
+    protocol="geneb-1.0",
+    seeds=(13, 17),
+    probe="logistic-regression",
+    probe_implementation="sklearn",
+    harness="0.1.0",
 )
 FIELDS = [f.name for f in dataclasses.fields(Provenance)]
 
 
-def _result(model: str = "m", task: str = "t", revision: str = "r1", seeds: tuple[int, ...] = (13, 17),
-            backend: str = "sklearn") -> ItemResult:
+def _result(
+    model: str = "m",
+    task: str = "t",
+    revision: str = "r1",
+    seeds: tuple[int, ...] = (13, 17),
+    backend: str = "sklearn",
+) -> ItemResult:
     return ItemResult(
-        model=model, task_id=task, category="Promoters", regime="full",
-        mean={"mcc": 0.5, "accuracy": 0.7, "f1": 0.7}, std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
-        per_seed=[{"seed": s} for s in seeds], n_train=1, n_test=1, n_classes=2, embedding_dim=2,
-        task_fingerprint="fp", task_revision=None, model_identity={"key": model, "revision": revision},
-        timings={}, versions={"geneb-bench": "0.1.0"}, probe_backend=backend,
+        model=model,
+        task_id=task,
+        category="Promoters",
+        regime="full",
+        mean={"mcc": 0.5, "accuracy": 0.7, "f1": 0.7},
+        std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
+        per_seed=[{"seed": s} for s in seeds],
+        n_train=1,
+        n_test=1,
+        n_classes=2,
+        embedding_dim=2,
+        task_fingerprint="fp",
+        task_revision=None,
+        model_identity={"key": model, "revision": revision},
+        timings={},
+        versions={"geneb-bench": "0.1.0"},
+        probe_backend=backend,
     )
 
 

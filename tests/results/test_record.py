@@ -13,10 +13,21 @@ from geneb_bench.results.record import ItemResult, read_result, write_result
 
 def _result(**fields: Any) -> ItemResult:
     return ItemResult(
-        model="kmer-3", task_id="good_a", category="Promoters", regime="full",
-        mean={"mcc": 0.5, "accuracy": 0.75, "f1": 0.7}, std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
-        per_seed=[{"seed": 13, "mcc": 0.5}], n_train=60, n_test=30, n_classes=2, embedding_dim=64,
-        task_fingerprint="f" * 64, task_revision=None, model_identity={"key": "kmer-3"}, timings={},
+        model="kmer-3",
+        task_id="good_a",
+        category="Promoters",
+        regime="full",
+        mean={"mcc": 0.5, "accuracy": 0.75, "f1": 0.7},
+        std={"mcc": 0.0, "accuracy": 0.0, "f1": 0.0},
+        per_seed=[{"seed": 13, "mcc": 0.5}],
+        n_train=60,
+        n_test=30,
+        n_classes=2,
+        embedding_dim=64,
+        task_fingerprint="f" * 64,
+        task_revision=None,
+        model_identity={"key": "kmer-3"},
+        timings={},
         **fields,
     )
 

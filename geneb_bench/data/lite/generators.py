@@ -176,7 +176,15 @@ def gen_splice(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
     x[acceptor, :b] = background(rng, acceptor.size, b, intron_gc[acceptor])
     x[acceptor, b:] = background(rng, acceptor.size, length - b, exon_gc[acceptor])
     # donor: MAG|GTRAGT with the GT invariant
-    implant(rng, x, donor, sample_motif(rng, "MAGGTRAGT", donor.size, 0.05), full, fixed_starts(donor, b - 3), False)
+    implant(
+        rng,
+        x,
+        donor,
+        sample_motif(rng, "MAGGTRAGT", donor.size, 0.05),
+        full,
+        fixed_starts(donor, b - 3),
+        False,
+    )
     # acceptor: branch point YTNAY 22-40 nt upstream, polypyrimidine tract, then YAG|G with the AG invariant
     bp = subset(rng, acceptor, 0.7)
     pos = b - rng.integers(26, 41, bp.size)
@@ -186,7 +194,13 @@ def gen_splice(rng: Rng, y: Labels, lo: int, hi: int) -> Generated:
     pyrimidines = np.array([C, T, T], dtype=np.uint8)[rng.integers(0, 3, tract.shape)]
     x[acceptor, b - 21 : b - 3] = np.where(tract, pyrimidines, x[acceptor, b - 21 : b - 3])
     implant(
-        rng, x, acceptor, sample_motif(rng, "YAGG", acceptor.size, 0.1), full, fixed_starts(acceptor, b - 3), False
+        rng,
+        x,
+        acceptor,
+        sample_motif(rng, "YAGG", acceptor.size, 0.1),
+        full,
+        fixed_starts(acceptor, b - 3),
+        False,
     )
     nuisance(rng, x, full, drift=0.05)
     # the invariant GT and AG, set last so no noise touches them; negatives get a decoy GT or AG there

@@ -20,6 +20,7 @@ IUPAC: dict[str, str] = {
     "K": "GT", "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
 }  # fmt: skip
 
+
 def background(rng: Rng, n: int, length: int, gc: Floats | float) -> Codes:
     """i.i.d. bases with a per-row GC fraction (A = T, C = G): one uniform draw per base, no loops."""
     gc_col = np.clip(np.broadcast_to(np.asarray(gc, dtype=np.float64), (n,)), 0.05, 0.95)[:, None]
