@@ -104,7 +104,7 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "bench":
         return _run([python, *BENCH, *extra], check=False)
-    for lint in (["-m", "ruff", "check", "."], ["-m", "mypy"]):
+    for lint in (["-m", "ruff", "check", "."], ["-m", "ruff", "format", "--check", "."], ["-m", "mypy"]):
         if _run([python, *lint], check=False) != 0:
             return 1
     return _run([python, *TEST, *extra], check=False)
