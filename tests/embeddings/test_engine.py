@@ -150,7 +150,7 @@ def test_window_is_mean_of_windows_and_truncate_is_the_first(sequence: str, limi
     np.testing.assert_allclose(
         windowed[1], per_window_of("C", emb), atol=1e-6
     )  # within the limit: one window
-    if len(chunks) > 1:
+    if len(set(chunks)) > 1:  # identical windows ("AA", limit 3) average to the first one
         assert not np.allclose(windowed[0], truncated, atol=1e-4)
 
 
