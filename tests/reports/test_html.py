@@ -7,10 +7,12 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from geneb_bench.cli import main
-from geneb_bench.reports.html import git_commit
+from geneb_bench.environment import git_commit
 
 RunWriter = Callable[..., Path]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -122,7 +124,7 @@ def test_a_figure_registered_once_appears_in_report_html(
     monkeypatch.delitem(__import__("sys").modules, "my_figure", raising=False)
     __import__("my_figure")
 
-    def broken(table: object, regime: str) -> object:
+    def broken(table: pd.DataFrame, regime: str) -> Figure:
         raise RuntimeError("no data for this one")
 
     figures.register_figure("broken", "never drawn")(broken)
