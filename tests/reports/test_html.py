@@ -6,13 +6,16 @@ import subprocess
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pytest
-from matplotlib.figure import Figure
 
 from geneb_bench.cli import main
 from geneb_bench.environment import git_commit
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 RunWriter = Callable[..., Path]
 CHROMIUM = Path("/usr/bin/chromium")
