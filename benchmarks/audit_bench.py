@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, cast
 
 CHILD = """
 import json, sys
@@ -65,7 +66,7 @@ def main() -> None:
         rows = []
         for task_id in tasks:
             r = run_one(task_id, args.data_dir, cache)
-            flags = r.get("flags") or []
+            flags = cast("list[dict[str, Any]]", r.get("flags") or [])
             mcc = r.get("baseline_mcc")
             rows.append(
                 [

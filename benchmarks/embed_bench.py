@@ -28,8 +28,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -119,7 +120,7 @@ def compare(embedder: Any, task: str, sequences: list[str], repeats: int) -> tup
     t_engine, ours, peak_engine = best_of(repeats, lambda: embedder.embed(sequences))
     rows: list[Row] = [("engine", t_engine, computed, 0.0, peak_engine)]
     for name, padding in (("authors/longest", True), ("authors/max_len", "max_length")):
-        t, (theirs, tokens), peak = best_of(repeats, lambda p=padding: authors_loop(embedder, sequences, p))
+        t, (theirs, tokens), peak = best_of(repeats, partial(authors_loop, embedder, sequences, padding))
         diff = float(np.abs(theirs - ours).max())
         assert np.allclose(theirs, ours, rtol=1e-4, atol=1e-5), f"{name}: vectors differ by {diff}"
         rows.append((name, t, tokens, diff, peak))
@@ -217,10 +218,11 @@ def main() -> None:
 
     import torch
 
+    from geneb_bench.models.hf import HFEmbedder
     from geneb_bench.models.registry import build_embedder, resolve_model
 
     torch.manual_seed(0)
-    embedder = build_embedder(resolve_model(args.model), "cpu")
+    embedder = cast(HFEmbedder, build_embedder(resolve_model(args.model), "cpu"))  # an HF (engine) model
     embedder.configure(progress=False)
     if args.budget:
         embedder.token_budget = args.budget

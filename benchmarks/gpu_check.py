@@ -290,10 +290,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rows.append(("matmul peak", f"{label}, n={512 if args.dry else 8192}", peaks[label], "TFLOP/s"))
 
     probe_vectors = None
-    for model_name, build, size in (
+    # random_bert or hyena_style: different arities, called by model name below
+    Build = Callable[..., tuple[Any, int]]
+    builders: tuple[tuple[str, Build, tuple[int, int]], ...] = (
         ("random BERT", random_bert, bert),
         ("HyenaDNA-style", hyena_style, hyena),
-    ):
+    )
+    for model_name, build, size in builders:
         for label, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
             if model_name == "random BERT":
                 model, params = build(size[0], size[1], device, dtype)

@@ -33,7 +33,8 @@ def main() -> None:
                 embed_s += time.perf_counter() - t0
                 n = len(data.train_sequences)
                 arrays = {"train": vectors[:n], "test": vectors[n:]}
-                np.savez(dense_dir / f"{spec.task_id}.npz", **arrays)
+                # numpy's stub matches **dict values against savez's allow_pickle: bool keyword
+                np.savez(dense_dir / f"{spec.task_id}.npz", **arrays)  # type: ignore[arg-type]
                 cache.write({"model": f"kmer-{k}", "task": spec.task_id}, arrays)
             dense = sum(p.stat().st_size for p in dense_dir.iterdir())
             stored = sum(p.stat().st_size for p in Path(cache.root).rglob("*.npz"))

@@ -180,8 +180,8 @@ def test_seqleak_failure_stays_with_its_task(tmp_path: Path, monkeypatch: pytest
     rng = np.random.default_rng(1)
     entries = []
     for name in ("broken", "fine"):
-        rows = "".join(f"{s},{i % 2}\n" for i, s in enumerate(_random(rng, 20, 30)))
-        (tmp_path / f"{name}.csv").write_text("text,label\n" + rows)
+        lines = "".join(f"{s},{i % 2}\n" for i, s in enumerate(_random(rng, 20, 30)))
+        (tmp_path / f"{name}.csv").write_text("text,label\n" + lines)
         entries.append(
             f'[[task]]\nid = "{name}"\ncategory = "Promoters"\nfile = "{name}.csv"\ntest_fraction = 0.5\n'
         )

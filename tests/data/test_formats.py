@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -212,5 +213,5 @@ def test_subsample() -> None:
     assert keep is not None
     assert len(keep) == len(set(keep.tolist())) == 100
     assert (np.diff(keep) > 0).all(), "original order kept"
-    assert (subsample(1000, 100, 7) == keep).all()
-    assert not (subsample(1000, 100, 8) == keep).all(), "the seed matters"
+    assert (cast(np.ndarray, subsample(1000, 100, 7)) == keep).all()
+    assert not (cast(np.ndarray, subsample(1000, 100, 8)) == keep).all(), "the seed matters"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,7 @@ def test_hub_reachability_is_remembered(monkeypatch: pytest.MonkeyPatch) -> None
         tries.append(args)
         raise OSError("no network")
 
-    monkeypatch.setattr(hub.socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)  # the module hub uses
     monkeypatch.setattr(hub, "_reachable", {})
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
     assert not hub.hub_reachable()

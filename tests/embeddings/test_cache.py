@@ -85,7 +85,8 @@ def test_round_trip(tmp_path: Path) -> None:
 
 def test_get_or_compute_stores_float32(tmp_path: Path) -> None:
     cache = EmbeddingCache(tmp_path)
-    out, _ = cache.get_or_compute(BASE_KEY, lambda: {"x": np.arange(6, dtype=np.float64).reshape(2, 3)})
+    # float64 on purpose (the cache stores float32): outside the declared float32 type, hence the ignore
+    out, _ = cache.get_or_compute(BASE_KEY, lambda: {"x": np.arange(6, dtype=np.float64).reshape(2, 3)})  # type: ignore[dict-item]
     assert out["x"].dtype == np.float32
     again = cache.read(BASE_KEY)
     assert again is not None
@@ -168,7 +169,7 @@ def test_file_with_other_key_is_not_used(tmp_path: Path) -> None:
 
 def _variants() -> list[tuple[str, dict[str, Any]]]:
     def with_part(section: str, field: str, value: Any) -> dict[str, Any]:
-        key = json.loads(json.dumps(BASE_KEY))
+        key: dict[str, Any] = json.loads(json.dumps(BASE_KEY))
         key[section][field] = value
         return key
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -252,6 +252,6 @@ def test_session_long_input_in_key_identity_and_embedder(tmp_path: Path) -> None
 def per_window_of(sequence: str, emb: HFEmbedder) -> np.ndarray:
     emb.configure(long_input="truncate")
     try:
-        return emb.embed([sequence])[0]
+        return cast(np.ndarray, emb.embed([sequence])[0])
     finally:
         emb.configure(long_input="window")

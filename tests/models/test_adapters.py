@@ -114,7 +114,8 @@ def test_dnabert2_fix_bundle(stand_in: Callable[[str], Path], hf_offline: None) 
     assert sys.modules[type(emb.model).__module__].flash_attn_qkvpacked_func is None
     assert emb.embed(SEQS).shape == (3, 32)
     # without the fix the (simulated) Triton kernel fails
-    sys.modules[type(emb.model).__module__].flash_attn_qkvpacked_func = "triton-kernel"
+    remote: Any = sys.modules[type(emb.model).__module__]  # the model's own (remote-code) module
+    remote.flash_attn_qkvpacked_func = "triton-kernel"
     unfixed = resolve_model(f"dnabert2-no-flashattention[path={folder},fix=]")
     with pytest.raises(RuntimeError, match="triton"):
         build_embedder(unfixed, "cpu").embed(SEQS)

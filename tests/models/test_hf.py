@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -139,7 +139,7 @@ def test_same_key_same_vectors_across_builds(embedders: dict[str, Any]) -> None:
     seqs = ["ACGTACGTNNACGT", "GGGGCCCCAAAATTTT" * 3, "ACG"]
     for key in ("random-bert-tiny", "random-gpt2-tiny"):
         state = torch.random.get_rng_state()
-        fresh = build_embedder(resolve_model(key), "cpu")
+        fresh = cast(HFEmbedder, build_embedder(resolve_model(key), "cpu"))
         assert torch.equal(torch.random.get_rng_state(), state), "building must not touch the global RNG"
         assert not fresh.model.training, "eval mode: no dropout"
         a = fresh.embed(seqs)

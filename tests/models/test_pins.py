@@ -86,7 +86,9 @@ def _hub(name: str, **options: object) -> ModelSpec:
 def test_branch_is_resolved_once_printed_and_locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr("geneb_bench.models.lockfile.cached_commit", lambda repo, rev: None)
-    lock, calls, lines = tmp_path / "geneb.lock", [], []
+    lock = tmp_path / "geneb.lock"
+    calls: list[tuple[str, str]] = []
+    lines: list[str] = []
 
     def resolver(repo: str, revision: str) -> str:
         calls.append((repo, revision))

@@ -15,7 +15,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import numpy as np
 import pytest
@@ -31,7 +31,14 @@ if not SHARED.is_dir():  # the clone sits next to shared/ on the project machine
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=f"real-code folders not found at {SHARED}")
 
 SEQS = ["ACGTACGTAGCTAGCTAGGATCCA", "TTGACA", "GGGCCCATATATGCGCAATTACGATCGATCGGCTA", "CATG"]
-TOL = {"rtol": 1e-4, "atol": 1e-5}
+
+
+class _Tol(TypedDict):
+    rtol: float
+    atol: float
+
+
+TOL: _Tol = {"rtol": 1e-4, "atol": 1e-5}
 
 # The MutBERT hub tokenizer.json was not found publicly; its vocab.txt is 9 characters whose sha256
 # (57fb2e0c...) equals the published file's for exactly this order, so the test rebuilds a character
@@ -108,7 +115,7 @@ def _documented(family: str, folder: Path, seq: str) -> np.ndarray:
             vector = model(one_hot).last_hidden_state[0].mean(0)
         else:  # pragma: no cover - a family without a documented forward here
             raise AssertionError(family)
-    return vector.float().numpy()
+    return cast(np.ndarray, vector.float().numpy())
 
 
 # shared/models folder -> extra preparation of the copy; these families run on CPU

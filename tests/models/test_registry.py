@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geneb_bench.io import safe_key
-from geneb_bench.models.base import ModelSpec
+from geneb_bench.models.base import Embeddings, ModelSpec
 from geneb_bench.models.kmer import KmerEmbedder
 from geneb_bench.models.registry import (
     BUILTIN_MODELS,
@@ -107,7 +108,7 @@ def test_a_family_and_a_model_registered_in_a_few_lines(monkeypatch: pytest.Monk
         def __init__(self, spec: ModelSpec, device: str) -> None:
             self.scale = float(spec.options["scale"])
 
-        def embed(self, sequences: list[str]) -> np.ndarray:
+        def embed(self, sequences: Sequence[str]) -> Embeddings:
             return np.array([[len(s) * self.scale] for s in sequences], dtype=np.float32)
 
         def close(self) -> None:

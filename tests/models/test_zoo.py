@@ -15,7 +15,7 @@ import random
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import numpy as np
 import pytest
@@ -31,6 +31,11 @@ from geneb_bench.models.zoo import geneb_models
 
 LEADERBOARD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "geneb_leaderboard_mcc.csv"
 ZOO = {spec.key: spec for spec in geneb_models()}
+
+
+class _Tol(TypedDict):
+    rtol: float
+    atol: float
 
 
 def _official_keys() -> set[str]:
@@ -166,7 +171,7 @@ def _direct(folder: Path, recipe: dict[str, Any], seq: str, limit: int | None) -
     if recipe["rc_pooling"]:
         d = vec.shape[0] // 2
         vec = (vec[:d] + vec[d:].flip(0)) / 2
-    return vec.numpy()
+    return cast(np.ndarray, vec.numpy())
 
 
 def _check_recipe(spec: ModelSpec, folder: Path) -> None:
@@ -176,7 +181,7 @@ def _check_recipe(spec: ModelSpec, folder: Path) -> None:
     assert not emb.model.training
     recipe = emb.recipe
     bf16 = recipe["dtype"] != "float32"
-    tol: dict[str, float] = {"rtol": 5e-2, "atol": 5e-2} if bf16 else {"rtol": 1e-4, "atol": 1e-5}
+    tol: _Tol = {"rtol": 5e-2, "atol": 5e-2} if bf16 else {"rtol": 1e-4, "atol": 1e-5}
     seqs = _sequences()
 
     emb.token_budget = 10**9

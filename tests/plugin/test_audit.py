@@ -12,7 +12,7 @@ from geneb_bench.data import audit as audit_mod
 from geneb_bench.data.audit import AuditUnavailable
 
 if TYPE_CHECKING:
-    from conftest import Sweep
+    from tests.conftest import Sweep
 
 pytest_plugins = ["pytester"]
 

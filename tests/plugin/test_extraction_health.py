@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from conftest import Sweep
+    from tests.conftest import Sweep
 
 
 CONSTANT_EXTRACTOR = """

@@ -13,7 +13,7 @@ from geneb_bench.data import suites
 from geneb_bench.models import registry
 
 if TYPE_CHECKING:
-    from conftest import Sweep
+    from tests.conftest import Sweep
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -14,7 +14,7 @@ from geneb_bench.data.suites import geneb_task_specs
 from geneb_bench.models.base import ModelUnavailable
 
 if TYPE_CHECKING:
-    from conftest import Sweep
+    from tests.conftest import Sweep
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from geneb_bench.models.kmer import KmerEmbedder
 from geneb_bench.runner.session import BenchItem, GenebSession, Outcome
 
 if TYPE_CHECKING:
-    from conftest import Sweep
+    from tests.conftest import Sweep
 
 # -- the tiny project (tests/conftest.py: Sweep) ----------------------------------------------------------
 SEEDS = (13, 17)

@@ -5,13 +5,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
 
 from geneb_bench.probe.evaluate import evaluate_regime
-from geneb_bench.probe.registry import PROBES, Fit, FitJob, get_probe, known_probes, register_probe
+from geneb_bench.probe.registry import (
+    PROBES,
+    Fit,
+    FitJob,
+    FitPredict,
+    get_probe,
+    known_probes,
+    register_probe,
+)
 from geneb_bench.protocol import PROBE, get_regime
 from geneb_bench.results.record import read_result
 from geneb_bench.runner.session import GenebSession
@@ -44,7 +52,7 @@ def centroid() -> Iterator[list[int]]:
         seen.append(len(jobs))
         return nearest_centroid(jobs, *args)
 
-    register_probe(CENTROID, "numpy")(counted)
+    register_probe(CENTROID, "numpy")(cast(FitPredict, counted))
     try:
         yield seen
     finally:

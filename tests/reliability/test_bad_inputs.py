@@ -33,7 +33,7 @@ from geneb_bench.runner.session import BenchItem, GenebSession
 from geneb_bench.runner.settings import Settings
 
 if TYPE_CHECKING:
-    from conftest import Sweep
+    from tests.conftest import Sweep
 
 GOOD = "text,label\nACGT,0\nGGCC,1\nACGA,0\nGGCA,1\n"
 PAIR = 'train = "{dir}/tr.csv"\ntest = "{dir}/te.csv"'
@@ -388,7 +388,7 @@ def _checkpoint(tmp_path: Path, name: str, weights: bool = True, tokenizer: obje
         model.save_pretrained(folder)
     else:
         model.config.save_pretrained(folder)
-    (tokenizer or char_tokenizer(64)).save_pretrained(folder)  # type: ignore[attr-defined]
+    (tokenizer or char_tokenizer(64)).save_pretrained(folder)  # type: ignore[union-attr]
     return folder
 
 

@@ -31,7 +31,7 @@ from geneb_bench.results.record import METRICS, read_result, result_path
 from tests.conftest import SWEEP_SCOPE
 
 if TYPE_CHECKING:
-    from conftest import Sweep
+    from tests.conftest import Sweep
 
 pytest_plugins = ["pytester"]
 
@@ -45,7 +45,7 @@ def _refused(sweep: Sweep, *extra: str, **kwargs: Any) -> str:
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-2000:]
     assert not list(sweep.root.rglob("*.npz")), "nothing embedded"
     assert not list(sweep.root.rglob("results/**/*.json")), "nothing probed"
-    return result.stderr.str()
+    return str(result.stderr.str())
 
 
 @pytest.mark.parametrize(

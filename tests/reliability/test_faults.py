@@ -36,7 +36,7 @@ from geneb_bench.results.render import write_reports
 from tests.conftest import SWEEP_SCOPE
 
 if TYPE_CHECKING:
-    from conftest import Sweep
+    from tests.conftest import Sweep
 
 
 # ---- out of memory -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,12 @@ from geneb_bench.reports import analyses
 from geneb_bench.reports.published import published_table
 from geneb_bench.results.aggregate import tidy
 from geneb_bench.results.record import iter_results
+
+
+def _num(value: object) -> float:
+    """A numeric ``DataFrame.loc`` cell as a float (pandas-stubs type a cell as a union of every scalar)."""
+    return float(cast(SupportsFloat, value))
+
 
 RunWriter = Callable[..., Path]
 
@@ -40,7 +47,7 @@ def test_scaling_reproduces_the_paper(official: pd.DataFrame) -> None:
 def test_category_scaling_has_every_category(official: pd.DataFrame) -> None:
     frame = analyses.category_scaling(official)
     assert len(frame) == 15
-    assert round(float(frame.set_index("category").loc["macro", "rho"]), 3) == 0.573
+    assert round(_num(frame.set_index("category").loc["macro", "rho"]), 3) == 0.573
 
 
 def test_winner_changes_between_regimes(official: pd.DataFrame) -> None:
@@ -96,7 +103,11 @@ def test_bootstrap_over_tasks(tmp_path: Path, run_writer: RunWriter) -> None:
     boot = analyses.bootstrap_tasks(frame, n_boot=100, seed=0).set_index("model")
     assert boot.loc["good", "rank_hi"] == 1
     assert boot.loc["bad", "rank_lo"] == 2
-    assert boot.loc["good", "macro_lo"] < boot.loc["good", "macro"] < boot.loc["good", "macro_hi"]
+    assert (
+        _num(boot.loc["good", "macro_lo"])
+        < _num(boot.loc["good", "macro"])
+        < _num(boot.loc["good", "macro_hi"])
+    )
     again = analyses.bootstrap_tasks(frame, n_boot=100, seed=0).set_index("model")
     pd.testing.assert_frame_equal(boot, again)
 

@@ -6,11 +6,16 @@ import subprocess
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from geneb_bench.cli import main
-from geneb_bench.reports.html import git_commit
+from geneb_bench.environment import git_commit
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 RunWriter = Callable[..., Path]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -122,7 +127,7 @@ def test_a_figure_registered_once_appears_in_report_html(
     monkeypatch.delitem(__import__("sys").modules, "my_figure", raising=False)
     __import__("my_figure")
 
-    def broken(table: object, regime: str) -> object:
+    def broken(table: pd.DataFrame, regime: str) -> Figure:
         raise RuntimeError("no data for this one")
 
     figures.register_figure("broken", "never drawn")(broken)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -55,7 +56,7 @@ def _result(
 
 @given(st.sampled_from(FIELDS), st.text(min_size=1, max_size=5))
 def test_differences_name_exactly_the_changed_field(name: str, text: str) -> None:
-    value: object = (len(text),) if name == "seeds" else f"x{text}"
+    value: Any = (len(text),) if name == "seeds" else f"x{text}"
     other = dataclasses.replace(BASE, **{name: value})
     diff = BASE.differences(other)
     assert [d.split(" (")[0] for d in diff] == [name]
