@@ -87,7 +87,8 @@ def cache_key(parts: Mapping[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _checksum(arrays: Mapping[str, Array]) -> str:
+def array_checksum(arrays: Mapping[str, Any]) -> str:
+    """sha256 over the named arrays (names, dtypes, shapes and bytes): a torn or flipped file never matches."""
     digest = hashlib.sha256()
     for name in sorted(arrays):
         arr = np.ascontiguousarray(arrays[name])
@@ -156,7 +157,7 @@ class EmbeddingCache:
             _remove(path)
             return None
         expected = json.loads(json.dumps(parts, sort_keys=True, default=str))
-        if stored_key != expected or stored_sum != _checksum(arrays):
+        if stored_key != expected or stored_sum != array_checksum(arrays):
             _remove(path)
             return None
         with suppress(OSError):  # a read-only cache is still a cache
@@ -167,7 +168,7 @@ class EmbeddingCache:
         path = self.path_for(cache_key(parts))
         payload: dict[str, Any] = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
         payload["__key__"] = np.array(json.dumps(parts, sort_keys=True, default=str))
-        payload["__checksum__"] = np.array(_checksum(arrays))
+        payload["__checksum__"] = np.array(array_checksum(arrays))
         save = np.savez_compressed if _mostly_zeros(arrays) else np.savez
         atomic_write(path, lambda handle: save(handle, **payload), "embedding cache entry")
         return path
@@ -223,7 +224,7 @@ class EmbeddingCache:
             except Exception as exc:
                 yield entry, f"unreadable: {type(exc).__name__}: {exc}"
                 continue
-            if stored_sum != _checksum(arrays):
+            if stored_sum != array_checksum(arrays):
                 yield entry, "checksum mismatch: the arrays changed after they were written"
             elif cache_key(key) != entry.path.stem:
                 yield entry, "stored key does not match the file name"

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from geneb_bench.embeddings.cache import cache_key
+from geneb_bench.embeddings.cache import array_checksum, cache_key
 from geneb_bench.io import atomic_write, atomic_write_text
 
 Array = npt.NDArray[np.float32]
@@ -72,11 +72,7 @@ class Distinct:
 
 
 def _checksum(hashes: npt.NDArray[Any], vectors: Array) -> str:
-    digest = hashlib.sha256()
-    digest.update(f"{vectors.dtype.str}:{vectors.shape}".encode())
-    digest.update(np.ascontiguousarray(hashes).tobytes())
-    digest.update(np.ascontiguousarray(vectors).tobytes())
-    return digest.hexdigest()
+    return array_checksum({"hashes": hashes, "vectors": vectors})  # the per-task cache's checksum rule
 
 
 @dataclass(frozen=True)
