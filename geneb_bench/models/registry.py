@@ -335,9 +335,21 @@ def _resolve_base(name: str) -> ModelSpec:
         )
     known = ", ".join(sorted(_REGISTRY))
     raise ValueError(
-        f"unknown model {name!r}: not a registry key ({known}), not an existing directory, "
-        "and not a hub id of the form org/name[@revision]"
+        f"unknown model {name!r}: {did_you_mean(name, _REGISTRY)}not a registry key ({known}), not an existing "
+        "directory, and not a hub id of the form org/name[@revision]"
     )
+
+
+def did_you_mean(name: str, keys: Iterable[str]) -> str:
+    """``"did you mean 'kmer-3'? "`` for the closest keys (case and punctuation ignored), or ``""``."""
+    import difflib
+
+    def plain(text: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", text.lower())
+
+    by_plain = {plain(k): k for k in keys}
+    close = difflib.get_close_matches(plain(name), list(by_plain), n=3, cutoff=0.75) if plain(name) else []
+    return f"did you mean {', '.join(repr(by_plain[c]) for c in close)}? " if close else ""
 
 
 Builder = Callable[[ModelSpec, str], Embedder]

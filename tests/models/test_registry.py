@@ -81,6 +81,22 @@ def test_unknown_name(name: str) -> None:
     assert "org/name[@revision]" in message
 
 
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [("kmer3", "'kmer-3'"), ("dnabert-s", "'DNABERT-S'"), ("random_bert_tiny", "'random-bert-tiny'")],
+)
+def test_an_unknown_name_close_to_a_key_gets_did_you_mean(typed: str, suggested: str) -> None:
+    with pytest.raises(ValueError, match="did you mean") as info:
+        resolve_model(typed)
+    assert suggested in str(info.value).split("?")[0]
+
+
+def test_a_name_far_from_every_key_gets_no_suggestion() -> None:
+    with pytest.raises(ValueError, match="unknown model") as info:
+        resolve_model("no-such-model-anywhere")
+    assert "did you mean" not in str(info.value)
+
+
 def test_resolve_models_rejects_duplicates() -> None:
     assert [s.key for s in resolve_models(["kmer-3", "kmer-4"])] == ["kmer-3", "kmer-4"]
     with pytest.raises(ValueError, match="given twice"):
