@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -125,6 +125,25 @@ def _mostly_zeros(arrays: Mapping[str, Array]) -> bool:
     return total > 0 and zeros / total > SPARSE_FRACTION
 
 
+class Sized(Protocol):
+    @property
+    def size(self) -> int: ...
+
+
+SizedT = TypeVar("SizedT", bound=Sized)
+
+
+def over_budget(newest_first: list[SizedT], max_bytes: int) -> list[SizedT]:
+    """Pop the least recently used items off ``newest_first`` until the rest fit ``max_bytes``; return them."""
+    total = sum(e.size for e in newest_first)
+    dropped = []
+    while newest_first and total > max_bytes:
+        oldest = newest_first.pop()
+        total -= oldest.size
+        dropped.append(oldest)
+    return dropped
+
+
 class EmbeddingCache:
     def __init__(
         self,
@@ -200,11 +219,7 @@ class EmbeddingCache:
             else:
                 kept.append(entry)
         if max_bytes is not None:
-            total = sum(e.size for e in kept)
-            while kept and total > max_bytes:
-                oldest = kept.pop()
-                total -= oldest.size
-                removed.append(oldest)
+            removed += over_budget(kept, max_bytes)
         for entry in removed:
             entry.path.unlink(missing_ok=True)
         for leftover in (self.root / CACHE_FORMAT).glob("*/*.tmp"):

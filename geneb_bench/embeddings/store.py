@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from geneb_bench.embeddings.cache import array_checksum, cache_key
+from geneb_bench.embeddings.cache import array_checksum, cache_key, over_budget
 from geneb_bench.io import atomic_write, atomic_write_text
 
 Array = npt.NDArray[np.float32]
@@ -338,11 +338,7 @@ class SequenceStore:
             else:
                 kept.append(entry)
         if max_bytes is not None:
-            total = sum(e.size for e in kept)
-            while kept and total > max_bytes:
-                oldest = kept.pop()
-                total -= oldest.size
-                removed.append(oldest)
+            removed += over_budget(kept, max_bytes)
         for entry in removed:
             entry.remove()
         for leftover in self.root.glob("*/*.tmp"):
