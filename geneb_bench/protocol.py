@@ -24,13 +24,19 @@ def protocol_label(
     seeds: tuple[int, ...] | list[int] = SEEDS,
     probe_implementation: str = "sklearn",
     long_input: str = "truncate",
+    probe: str = PROBE,
 ) -> str:
     """The protocol a run measured under: ``geneb-1.0`` only when seeds, probe and input policy are the
-    protocol's; otherwise a named variant (``geneb-1.0+seeds=1,2,3+probe=torch``), never the protocol's name."""
+    protocol's; otherwise a named variant (``geneb-1.0+seeds=1,2,3+probe=torch``; another registered probe:
+    ``probe=ridge``, or ``probe=ridge.torch`` in another implementation), never the protocol's name."""
     parts = []
     if tuple(int(s) for s in seeds) != SEEDS:
         parts.append("seeds=" + ",".join(str(int(s)) for s in seeds))
-    if probe_implementation != "sklearn":
+    if probe != PROBE:
+        parts.append(
+            f"probe={probe}" + (f".{probe_implementation}" if probe_implementation != "sklearn" else "")
+        )
+    elif probe_implementation != "sklearn":
         parts.append(f"probe={probe_implementation}")
     if long_input != "truncate":
         parts.append(f"long_input={long_input}")

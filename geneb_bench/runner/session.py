@@ -113,7 +113,9 @@ class GenebSession:
         self.embed_stats: list[tuple[str, str, EmbedStats]] = []  # (model, task, what was computed)
         self._threads_limited = False
         self.token_budgets: dict[tuple[str, str], int] = {}  # (model, task) -> token budget of its vectors
-        self.protocol = protocol_label(settings.seeds, settings.probe_backend, settings.long_input)
+        self.protocol = protocol_label(
+            settings.seeds, settings.probe_backend, settings.long_input, settings.probe
+        )
         self.scope = scope_name(self.suite.name, self.protocol)  # this run's results folder and table
 
     def result_path(self, item: BenchItem) -> Path:
@@ -195,21 +197,30 @@ class GenebSession:
         )
 
     def embeddings(self, spec: ModelSpec, data: TaskData) -> tuple[np.ndarray, np.ndarray, bool]:
+        """A task's train and test vectors: from memory, the per-task cache, the sequence store, or the model.
+
+        For a stored family the per-task cache entry is a view: it keeps the task's token counts and batch
+        plan, while the vectors live once in the model's sequence store and are gathered from there by content
+        hash (a sequence pruned from the store meanwhile is recomputed). K-mer spectra are kept whole.
+        """
         key = (spec.key, data.spec.task_id)
         held = self.memory.get(key)
         if held is not None:
             return held.train, held.test, held.cached
 
         parts = self.cache_parts(spec, data)
+        sequences = [*data.train_sequences, *data.test_sequences]
+        n_train = len(data.train_sequences)
+        persist = spec.family not in RECOMPUTED_FAMILIES
+        computed: list[np.ndarray] = []  # the vectors computed in this call, when the entry is a view
+
+        def from_store() -> tuple[np.ndarray, EmbedStats]:  # the model is loaded only if a sequence is new
+            return self.sequences.embed(
+                parts, sequences, lambda new: self.embedder(spec).embed(new), persist=persist
+            )
 
         def compute() -> dict[str, np.ndarray]:
-            n_train = len(data.train_sequences)
-            vectors, stats = self.sequences.embed(  # the model is loaded only if a sequence is new to it
-                parts,
-                [*data.train_sequences, *data.test_sequences],
-                lambda new: self.embedder(spec).embed(new),
-                persist=spec.family not in RECOMPUTED_FAMILIES,
-            )
+            vectors, stats = from_store()
             self.embed_stats.append((spec.key, data.spec.task_id, stats))
             if not np.isfinite(vectors).all():
                 bad = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
@@ -221,22 +232,29 @@ class GenebSession:
             embedder = self._embedders.get(spec.key)  # None when every sequence came from the store
             budget = getattr(embedder, "token_budget", None)  # after any out-of-memory back-off: what fitted
             extra = {"token_budget": np.array([budget])} if isinstance(budget, int) else {}
-            return {
-                "train": vectors[:n_train],
-                "test": vectors[n_train:],
-                **extra,
-                **health.token_arrays(embedder),
-            }
+            if persist:
+                computed.append(vectors)
+                matrices = {"store_view": np.ones(1)}  # the vectors are in the sequence store
+            else:
+                matrices = {"train": vectors[:n_train], "test": vectors[n_train:]}
+            return {**matrices, **extra, **health.token_arrays(embedder)}
 
         if not self._threads_limited:
             _limit_threads()
             self._threads_limited = True
         arrays, cached = self.cache.get_or_compute(parts, compute)
+        if "train" not in arrays:  # a view: gather the vectors from the sequence store
+            if computed:
+                vectors = computed[0]
+            else:
+                vectors, stats = from_store()
+                cached = stats.computed == 0
+            arrays = {**arrays, "train": vectors[:n_train], "test": vectors[n_train:]}
         if "token_budget" in arrays:  # the budget every vector of the task was computed with (one batch plan)
             self.token_budgets[key] = int(arrays["token_budget"][0])
         self.health[key] = health.assess(
             arrays,
-            [*data.train_sequences, *data.test_sequences],
+            sequences,
             f"model {spec.key!r}, task {data.spec.task_id!r}",
             dtype=str(parts["dtype"]),
         )

@@ -222,48 +222,64 @@ def test_empty_input_is_an_error(tmp_path: Path) -> None:
         SequenceStore(tmp_path).embed(PARTS, [], Model())
 
 
-def test_the_session_embeds_a_sequence_shared_by_two_tasks_once(tmp_path: Path) -> None:
-    """The call site: ``GenebSession.embeddings`` goes through the store (counted at the embedder)."""
-    from geneb_bench.data.task import TaskData, TaskSpec
+def _session(cache: Path, model: str = "random-bert-tiny") -> Any:
     from geneb_bench.protocol import REGIMES
     from geneb_bench.runner.session import GenebSession
     from geneb_bench.runner.settings import Settings
 
-    # a transformer: k-mer spectra are recomputed, not stored (RECOMPUTED_FAMILIES)
-    session = GenebSession(
+    return GenebSession(
         Settings(
             suite="lite",
-            models=("random-bert-tiny",),
+            models=(model,),
             regimes=REGIMES,
             seeds=(13,),
             data_dir=None,
-            cache_dir=tmp_path / "cache",
-            results_dir=tmp_path / "out",
+            cache_dir=cache,
+            results_dir=cache.parent / "out",
             device="cpu",
         )
     )
-    spec = session.models[0]
-    embedder = session.embedder(spec)
-    direct = embedder.embed
-    model = Model()
+
+
+def _counted(session: Any) -> tuple[Model, Any]:
+    """Count the sequences the session's (only) model embeds; returns the counter and the uncounted embed."""
+    embedder = session.embedder(session.models[0])
+    direct, model = embedder.embed, Model()
 
     def counted(sequences: Sequence[str]) -> np.ndarray:
         model(sequences)
-        return direct(sequences)
+        vectors: np.ndarray = direct(sequences)
+        return vectors
 
-    embedder.embed = counted  # type: ignore[method-assign]
-    rng = np.random.default_rng(0)
-    shared = ["".join(rng.choice(list("ACGT"), 30)) for _ in range(20)]
-    own = {t: ["".join(rng.choice(list("ACGT"), 30)) for _ in range(20)] for t in ("a", "b")}
+    embedder.embed = counted
+    return model, direct
 
-    def task(name: str, rows: list[str]) -> TaskData:
-        labels = np.arange(len(rows)) % 2
-        return TaskData(
-            TaskSpec(name, "Promoters"), rows[:30], labels[:30], rows[30:], labels[30:], ("0", "1")
-        )
 
-    x_a = session.embeddings(spec, task("a", shared + own["a"]))
-    x_b = session.embeddings(spec, task("b", own["b"] + shared + shared[:5]))
+def _task(name: str, rows: list[str]) -> Any:
+    from geneb_bench.data.task import TaskData, TaskSpec
+
+    labels = np.arange(len(rows)) % 2
+    cut = len(rows) * 3 // 4
+    return TaskData(
+        TaskSpec(name, "Promoters"), rows[:cut], labels[:cut], rows[cut:], labels[cut:], ("0", "1")
+    )
+
+
+def _rows(n: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("ACGT"), 30)) for _ in range(n)]
+
+
+def test_the_session_embeds_a_sequence_shared_by_two_tasks_once(tmp_path: Path) -> None:
+    """The call site: ``GenebSession.embeddings`` goes through the store (counted at the embedder)."""
+    # a transformer: k-mer spectra are recomputed, not stored (RECOMPUTED_FAMILIES)
+    session = _session(tmp_path / "cache")
+    spec = session.models[0]
+    model, direct = _counted(session)
+    shared, own = _rows(20, 0), {"a": _rows(20, 1), "b": _rows(20, 2)}
+
+    x_a = session.embeddings(spec, _task("a", shared + own["a"]))
+    x_b = session.embeddings(spec, _task("b", own["b"] + shared + shared[:5]))
     assert len(model.seen) == 40 + 20  # b: only its own 20; the shared 20 (and a repeat of 5) are reused
     assert set(model.seen[40:]) == set(own["b"])
     np.testing.assert_allclose(
@@ -271,6 +287,53 @@ def test_the_session_embeds_a_sequence_shared_by_two_tasks_once(tmp_path: Path) 
     )
     np.testing.assert_allclose(np.vstack(x_a[:2]), direct([*shared, *own["a"]]), rtol=1e-5, atol=1e-6)
     session.close()
+
+
+def _entry_arrays(cache: Path) -> list[set[str]]:
+    """The array names of each per-task cache entry (the store's shards are .npy/.index, not .npz)."""
+    names = []
+    for entry in sorted(cache.rglob("*.npz")):
+        with np.load(entry, allow_pickle=False) as data:
+            names.append(set(data.files))
+    return names
+
+
+def test_the_per_task_cache_is_a_view_over_the_store(tmp_path: Path) -> None:
+    """Vectors are stored once (in the store); a later run reads the task without the model."""
+    cache, rows = tmp_path / "cache", _rows(30, 3) + _rows(10, 3)[:6]  # with repeated rows
+    first = _session(cache)
+    x = first.embeddings(first.models[0], _task("a", rows))
+    first.close()
+    (arrays,) = _entry_arrays(cache)
+    assert "store_view" in arrays
+    assert not {"train", "test"} & arrays, arrays
+
+    again = _session(cache)  # a new run: empty memory, the per-task entry and the store on disk
+    model, _ = _counted(again)
+    y = again.embeddings(again.models[0], _task("a", rows))
+    assert model.seen == [], "read back without the model"
+    assert y[2] is True, "reported as cached"
+    np.testing.assert_array_equal(np.vstack(y[:2]), np.vstack(x[:2]))  # the same stored float32 rows
+    again.close()
+
+    for shard in cache.rglob("geneb-sequences-1/*/*.index"):  # the store pruned behind the view's back
+        shard.unlink()
+    third = _session(cache)
+    model, _ = _counted(third)
+    z = third.embeddings(third.models[0], _task("a", rows))
+    assert len(model.seen) == 30, "the distinct sequences are recomputed, once each"
+    assert z[2] is False
+    np.testing.assert_allclose(np.vstack(z[:2]), np.vstack(x[:2]), rtol=1e-5, atol=1e-6)
+    third.close()
+
+
+def test_k_mer_entries_keep_their_vectors(tmp_path: Path) -> None:
+    """Recomputed families are not in the store, so their per-task entry holds the vectors."""
+    session = _session(tmp_path / "cache", model="kmer-3")
+    session.embeddings(session.models[0], _task("a", _rows(20, 4)))
+    session.close()
+    assert [{"train", "test"} <= names for names in _entry_arrays(tmp_path / "cache")] == [True]
+    assert not list((tmp_path / "cache").rglob("geneb-sequences-1/*/*.npy"))
 
 
 def test_geneb_cache_commands_cover_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

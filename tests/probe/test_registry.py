@@ -20,7 +20,7 @@ from geneb_bench.probe.registry import (
     known_probes,
     register_probe,
 )
-from geneb_bench.protocol import PROBE, get_regime
+from geneb_bench.protocol import PROBE, SEEDS, get_regime, protocol_label
 from geneb_bench.results.record import read_result
 from geneb_bench.runner.session import GenebSession
 from geneb_bench.runner.settings import Settings
@@ -101,6 +101,7 @@ def test_a_registered_probe_runs_and_is_recorded(centroid: list[int], tmp_path: 
     outcome = session.run_item(item)
     on_disk = read_result(outcome.path)
     assert (on_disk.probe, on_disk.probe_backend) == (CENTROID, "numpy")
+    assert on_disk.protocol == f"geneb-1.0+seeds=13+probe={CENTROID}.numpy", "another probe is a variant"
     assert outcome.result.per_seed[0]["n_iter"] == 0
 
     # the probe is part of the provenance: a logistic-regression run does not resume the centroid result
@@ -184,3 +185,18 @@ def test_a_probe_from_an_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert r.seeds[0].mcc == 0.0  # a constant prediction
     finally:
         PROBES.unregister("majority-test.numpy")
+
+
+@pytest.mark.parametrize(
+    ("probe", "implementation", "label"),
+    [
+        (PROBE, "sklearn", "geneb-1.0"),
+        (PROBE, "torch", "geneb-1.0+probe=torch"),
+        ("ridge", "sklearn", "geneb-1.0+probe=ridge"),
+        ("ridge", "torch", "geneb-1.0+probe=ridge.torch"),
+    ],
+)
+def test_only_the_protocol_probe_in_sklearn_earns_the_protocol_label(
+    probe: str, implementation: str, label: str
+) -> None:
+    assert protocol_label(SEEDS, implementation, "truncate", probe) == label
