@@ -190,6 +190,14 @@ def main() -> None:
         print(
             f"wall time ratio current / distinct: {t_current / t_distinct:.2f}; max |diff| of the vectors: {diff:.2e}"
         )
+        cache = Path(tmp) / "cache"
+        in_store = sum(f.stat().st_size for f in cache.rglob("geneb-sequences-1/*/*") if f.is_file())
+        per_task = sum(f.stat().st_size for f in cache.rglob("*.npz") if "geneb-sequences-1" not in f.parts)
+        dense = sum(a.nbytes + b.nbytes for a, b in distinct.values())
+        print(
+            f"disk: sequence store {in_store / 2**20:.1f} MB + per-task entries (views) {per_task / 2**20:.1f} MB; "
+            f"the task matrices themselves hold {dense / 2**20:.1f} MB"
+        )
 
         # -- MCC tables --------------------------------------------------------------------------------
         mcc_current, t_fit = mcc_table(current, data, regimes, seeds)
