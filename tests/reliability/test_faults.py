@@ -64,7 +64,8 @@ class Allocator:
 def _vectors(cache: Path) -> np.ndarray:
     """The task's distinct vectors, in first-seen order: one shard of the model's sequence store."""
     (shard,) = sorted(cache.rglob("geneb-sequences-1/*/*.npy"))
-    return np.load(shard, allow_pickle=False)
+    vectors: np.ndarray = np.load(shard, allow_pickle=False)
+    return vectors
 
 
 @pytest.mark.slow
