@@ -445,6 +445,11 @@ EXIT_CASES: list[tuple[str, Callable[[Path, Path], list[str]], int]] = [
     ("merge-conflict", lambda tmp, res: ["merge", *conflicting_dirs(tmp), "-o", str(tmp / "merged")], 2),
     ("merge-missing-dir", lambda tmp, res: ["merge", str(tmp / "nosuch"), "-o", str(tmp / "merged")], 2),
     ("merge-no-results", lambda tmp, res: ["merge", str(tmp / "empty"), "-o", str(tmp / "merged")], 2),
+    (
+        "merge-one-empty-shard",
+        lambda tmp, res: ["merge", str(res), str(tmp / "empty"), "-o", str(tmp / "m")],
+        0,
+    ),
     ("analyze", lambda tmp, res: ["analyze", "winners"], 0),
     ("analyze-missing-dir", lambda tmp, res: ["analyze", "scaling", str(tmp / "nosuch")], 2),
     ("submission-invalid", lambda tmp, res: ["submission", "--validate", str(res / "results.json")], 1),

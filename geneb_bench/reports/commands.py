@@ -181,10 +181,11 @@ def merge(args: argparse.Namespace) -> int:
     from geneb_bench.io import results_root
     from geneb_bench.results.merge import merge_dirs
 
-    empty = [d for d in args.dirs if Path(d).is_dir() and not any(results_root(Path(d)).rglob("*.json"))]
-    if empty:  # a mistyped path merges nothing: say so rather than "0 files written"
-        raise ValueError(f"no result files under {', '.join(empty)}")
-    report = merge_dirs([Path(d) for d in args.dirs], Path(args.output))
+    dirs = [Path(d) for d in args.dirs]
+    if all(d.is_dir() and not any(results_root(d).rglob("*.json")) for d in dirs):
+        # mistyped paths merge nothing: say so rather than "0 files written" (one empty shard is fine)
+        raise ValueError(f"no result files under {', '.join(args.dirs)}")
+    report = merge_dirs(dirs, Path(args.output))
     for note in report.differing_scores:
         print(f"note: {note}", file=sys.stderr)
     print(
