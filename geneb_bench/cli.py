@@ -9,6 +9,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from geneb_bench.embeddings.cache import EmbeddingCache
+    from geneb_bench.embeddings.store import SequenceStore
 
 
 def _run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -229,69 +234,86 @@ def _cache(args: argparse.Namespace) -> int:
     """``geneb cache ls|du|verify|prune``: see, check and trim the embedding cache (verify reads every byte);
     ls, du and prune cover the per-model sequence store too (``--max-size-gb`` drops the least recently used
     of both until the total fits). ``--json``: the same as one JSON document (sizes in bytes)."""
-    from functools import partial
-
-    from tabulate import tabulate
-
     from geneb_bench.embeddings.cache import EmbeddingCache
     from geneb_bench.embeddings.store import SequenceStore
-    from geneb_bench.reports.commands import print_json
     from geneb_bench.runner.settings import default_cache_dir
 
     root = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     cache, store = EmbeddingCache(root), SequenceStore(root)
     doc: dict[str, object] = {"action": args.action, "root": str(root)}
     if args.action == "prune":
-        older = args.older_than_days * 86400 if args.older_than_days is not None else None
-        removed = [e.size for e in cache.prune(older_than_s=older, model=args.model)]
-        removed += [e.size for e in store.prune(older_than_s=older, model=args.model)]
-        if args.max_size_gb is not None:
-            kept: list[tuple[float, int, Callable[[], None]]] = sorted(
-                [(e.last_used, e.size, partial(e.path.unlink, missing_ok=True)) for e in cache.entries()]
-                + [(e.last_used, e.size, e.remove) for e in store.shards()],
-                key=lambda item: item[0],
-            )
-            total = sum(size for _, size, _ in kept)
-            for _, size, remove in kept:  # oldest use first
-                if total <= int(args.max_size_gb * 1e9):
-                    break
-                remove()
-                removed.append(size)
-                total -= size
-        if args.json:
-            print_json(doc | {"removed": len(removed), "removed_bytes": sum(removed)})
-        else:
-            print(f"removed {len(removed)} entries and shards ({sum(removed) / 1e6:.1f} MB) from {root}")
-        return 0
+        return _cache_prune(args, cache, store, doc)
     if args.action == "verify":
-        problems = []
-        checked = 0
-        for entry, problem in cache.verify():
-            checked += 1
-            if problem is not None:
-                if args.remove:
-                    entry.path.unlink(missing_ok=True)
-                problems.append(
-                    {"path": str(entry.path), "model": entry.model, "task": entry.task, "problem": problem}
-                )
-        bad = len(problems)
-        if args.json:
-            print_json(doc | {"checked": checked, "bad": problems, "removed": bool(args.remove)})
-        else:
-            for item in problems:
-                print(
-                    f"{'removed' if args.remove else 'BAD'} {item['path']} ({item['model']}, {item['task']}): "
-                    f"{item['problem']}"
-                )
-            print(
-                f"{checked} entries checked, {bad} bad in {cache.root}"
-                + (
-                    ""
-                    if not bad or args.remove
-                    else "; --remove deletes them (they would be recomputed anyway)"
-                )
+        return _cache_verify(args, cache, doc)
+    return _cache_list(args, cache, store, doc)
+
+
+def _cache_prune(
+    args: argparse.Namespace, cache: EmbeddingCache, store: SequenceStore, doc: dict[str, object]
+) -> int:
+    from functools import partial
+
+    from geneb_bench.reports.commands import print_json
+
+    older = args.older_than_days * 86400 if args.older_than_days is not None else None
+    removed = [e.size for e in cache.prune(older_than_s=older, model=args.model)]
+    removed += [e.size for e in store.prune(older_than_s=older, model=args.model)]
+    if args.max_size_gb is not None:
+        kept: list[tuple[float, int, Callable[[], None]]] = sorted(
+            [(e.last_used, e.size, partial(e.path.unlink, missing_ok=True)) for e in cache.entries()]
+            + [(e.last_used, e.size, e.remove) for e in store.shards()],
+            key=lambda item: item[0],
+        )
+        total = sum(size for _, size, _ in kept)
+        for _, size, remove in kept:  # oldest use first
+            if total <= int(args.max_size_gb * 1e9):
+                break
+            remove()
+            removed.append(size)
+            total -= size
+    if args.json:
+        print_json(doc | {"removed": len(removed), "removed_bytes": sum(removed)})
+    else:
+        print(f"removed {len(removed)} entries and shards ({sum(removed) / 1e6:.1f} MB) from {doc['root']}")
+    return 0
+
+
+def _cache_verify(args: argparse.Namespace, cache: EmbeddingCache, doc: dict[str, object]) -> int:
+    """Exit 1 when an entry is corrupt (0 once ``--remove`` deleted them)."""
+    from geneb_bench.reports.commands import print_json
+
+    problems = []
+    checked = 0
+    for entry, problem in cache.verify():
+        checked += 1
+        if problem is not None:
+            if args.remove:
+                entry.path.unlink(missing_ok=True)
+            problems.append(
+                {"path": str(entry.path), "model": entry.model, "task": entry.task, "problem": problem}
             )
-        return 1 if bad and not args.remove else 0
+    bad = len(problems)
+    if args.json:
+        print_json(doc | {"checked": checked, "bad": problems, "removed": bool(args.remove)})
+    else:
+        for item in problems:
+            print(
+                f"{'removed' if args.remove else 'BAD'} {item['path']} ({item['model']}, {item['task']}): "
+                f"{item['problem']}"
+            )
+        hint = "" if not bad or args.remove else "; --remove deletes them (they would be recomputed anyway)"
+        print(f"{checked} entries checked, {bad} bad in {cache.root}{hint}")
+    return 1 if bad and not args.remove else 0
+
+
+def _cache_list(
+    args: argparse.Namespace, cache: EmbeddingCache, store: SequenceStore, doc: dict[str, object]
+) -> int:
+    """``ls`` (every entry and store shard) and ``du`` (per model), each ending with the totals."""
+    from tabulate import tabulate
+
+    from geneb_bench.reports.commands import print_json
+
     entries, shards = cache.entries(), store.shards()
     if args.action == "ls":
         if args.json:
@@ -351,20 +373,15 @@ def _cache(args: argparse.Namespace) -> int:
                 for m, (c, b, n) in sorted(per_model.items())
             ]
         else:
-            print(
-                tabulate(
-                    sorted(
-                        [m, f"{c / 1e6:.1f}", f"{b / 1e6:.1f}", f"{n:,}"]
-                        for m, (c, b, n) in per_model.items()
-                    ),
-                    headers=["model", "task cache MB", "store MB", "stored sequences"],
-                )
+            table = sorted(
+                [m, f"{c / 1e6:.1f}", f"{b / 1e6:.1f}", f"{n:,}"] for m, (c, b, n) in per_model.items()
             )
+            print(tabulate(table, headers=["model", "task cache MB", "store MB", "stored sequences"]))
     total = sum(c + b for c, b, _ in per_model.values())
     if args.json:
         print_json(doc | {"n_entries": len(entries), "n_store_shards": len(shards), "total_bytes": total})
     else:
-        print(f"{len(entries)} entries, {len(shards)} store shards, {total / 1e6:.1f} MB in {root}")
+        print(f"{len(entries)} entries, {len(shards)} store shards, {total / 1e6:.1f} MB in {doc['root']}")
     return 0
 
 
