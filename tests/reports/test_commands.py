@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from geneb_bench.categories import CATEGORY_NAMES
 from geneb_bench.cli import main
-from geneb_bench.reports.commands import ANALYSES
+from geneb_bench.reports.commands import ANALYSES, jsonable
 
 from .conftest import RunWriter
 
@@ -99,3 +102,26 @@ def test_report_json_of_a_complete_run_ranks_it(
     assert len(official) == 40
     assert board["kmer-3"]["macro"] == pytest.approx(0.1235, abs=1e-4)
     assert board["kmer-3"]["rank"] > max(r["rank"] for r in official)  # 0.12: below every published model
+
+
+@given(
+    st.recursive(
+        st.floats() | st.integers() | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    )
+)
+def test_jsonable_is_always_strict_json(value: Any) -> None:
+    """NaN and infinities become null (JSON has neither); everything else survives a round trip."""
+    strict = json.dumps(jsonable(value), allow_nan=False)  # raises on any NaN or infinity left
+    if finite(value):
+        assert json.loads(strict) == json.loads(json.dumps(value))
+
+
+def finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(map(finite, value.values()))
+    if isinstance(value, list):
+        return all(map(finite, value))
+    return True
