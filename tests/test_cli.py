@@ -233,6 +233,34 @@ def test_report_json_holds_the_tables_on_stdout(
     assert (tmp_path / "json" / "results.csv").read_text() == (tmp_path / "text" / "results.csv").read_text()
 
 
+def test_report_json_carries_the_task_audits(
+    capsys: pytest.CaptureFixture[str], results_dir: Path, tmp_path: Path
+) -> None:
+    from geneb_bench.data.audit import Flag, TaskAudit
+    from geneb_bench.results.audited import AUDIT_FILE
+
+    leak = TaskAudit(
+        "p1",
+        "Promoters",
+        verdict="FAIL",
+        flags=(Flag("overlap.exact", "FAIL", 0.2, 0.005, 0.05),),
+        baseline_mcc=0.9,
+        fingerprint=hashlib.sha256(b"p1").hexdigest(),  # make_result's fingerprint of p1
+        seqleak_version="0.4.1",
+    )
+    (results_dir / AUDIT_FILE).write_text(json.dumps([leak.to_json()]))
+    code, out, _ = run_cli(capsys, "report", str(results_dir), "--json", "-o", str(tmp_path))
+    assert code == 0
+    audit = json.loads(out)["audit"]
+    assert [(a["task_id"], a["verdict"]) for a in audit["tasks"]] == [("p1", "FAIL")]
+    assert audit["regime"] == "full"
+    per_task = {row["task_id"]: row for row in audit["per_task"]}
+    assert per_task["p1"]["kmer-3"] == pytest.approx(0.8)
+    assert per_task["p2"]["kmer-3"] == pytest.approx(0.4)
+    without = {row["model"]: row for row in audit["without_fail"]}
+    assert without["kmer-3"]["macro (no FAIL)"] == pytest.approx((0.4 + 0.2) / 2)  # p1 out: Promoters = p2
+
+
 def test_report_json_warnings_go_to_stderr(
     capsys: pytest.CaptureFixture[str], results_dir: Path, tmp_path: Path
 ) -> None:
