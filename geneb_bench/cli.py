@@ -9,6 +9,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from geneb_bench.embeddings.cache import EmbeddingCache
+    from geneb_bench.embeddings.store import SequenceStore
 
 
 def _run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -29,7 +34,13 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         f"--junitxml={results_dir / 'junit.xml'}",
         *extra,
     ]
-    return int(pytest.main(argv))
+    status = int(pytest.main(argv))
+    return _RUN_STATUS.get(status, status)
+
+
+# pytest's exit statuses as geneb's (README, "Exit statuses"): its usage error (4) and a selection that
+# matches nothing (5) are usage errors, 2; 0, 1 (a failed item or run) and 2 (interrupted) are already so.
+_RUN_STATUS = {4: 2, 5: 2}
 
 
 def _tasks(args: argparse.Namespace) -> int:
@@ -43,6 +54,11 @@ def _tasks(args: argparse.Namespace) -> int:
         return run_check(suite, Path(data_dir) if data_dir else None, args.json)
     if args.audit:
         from geneb_bench.data.audit import run_audit_command
+
+        known = {t.task_id for t in suite.tasks}
+        unknown = [t for t in args.task or [] if t not in known]
+        if unknown:  # a bad argument (2), not a task that failed its audit (1)
+            raise ValueError(f"suite {suite.name!r} has no task {', '.join(map(repr, unknown))}")
 
         data_dir = args.data_dir or os.environ.get("GENEB_DATA_DIR")
         return run_audit_command(
@@ -104,9 +120,16 @@ def _models(args: argparse.Namespace) -> int:
             return 0
         from tabulate import tabulate
 
-        print(tabulate([c.row() for c in checked], headers=["key", "here", "why", "pinned revision"]))
+        from geneb_bench.text import clip
+
+        # 120 columns, as `geneb models`: the full reasons and revisions are in --json
+        rows = [[clip(c.key, 28), c.verdict, clip(c.why, 66), clip(c.revision, 12)] for c in checked]
+        print(tabulate(rows, headers=["key", "here", "why", "revision"]))
         runs = sum(c.verdict == "runs" for c in checked)
-        print(f"\n{runs} of {len(checked)} models would run here, {len(checked) - runs} would be skipped")
+        print(
+            f"\n{runs} of {len(checked)} models would run here, {len(checked) - runs} would be skipped; "
+            "full reasons: geneb models --check --json"
+        )
         return 0
     if args.json:
         print(json.dumps([s.metadata() | {"recipe": describe_recipe(s)} for s in specs], indent=2))
@@ -148,9 +171,9 @@ def _report(args: argparse.Namespace) -> int:
     results = ResultSet.of_suite(report_results(Path(args.results_dir)), args.results_dir, args.suite)
     frame = results.frame
     if frame.empty:
-        print(f"geneb report: no result files under {args.results_dir}", file=sys.stderr)
-        return 1
-    print(render_text(frame, args.metric, transpose=True))
+        raise ValueError(f"no result files under {args.results_dir}")
+    if not args.json:
+        print(render_text(frame, args.metric, transpose=True))
     from geneb_bench.results.audited import audited_regimes, find_audits, fingerprints, render_audit_text
 
     args.audit_cache_dir = None if args.no_audit else _cache_dir(args.cache_dir)
@@ -159,11 +182,16 @@ def _report(args: argparse.Namespace) -> int:
         if args.no_audit
         else find_audits(fingerprints(results), Path(args.results_dir), args.audit_cache_dir)
     )
-    if audits:
+    if audits and not args.json:
         print(render_audit_text(frame, audits, regimes=audited_regimes(frame)[:1]))
-    for path in write_reports(frame, Path(args.output or args.results_dir), audits):
-        print(f"wrote {path}")
-    report_extras(args, frame, results.results)
+    written = write_reports(frame, Path(args.output or args.results_dir), audits)
+    if not args.json:
+        print("\n".join(f"wrote {path}" for path in written))
+    extras = report_extras(args, frame, results.results)
+    if args.json:
+        from geneb_bench.reports.commands import print_json, report_document
+
+        print_json(report_document(args, frame, audits) | {"written": [str(p) for p in written]} | extras)
     return 0
 
 
@@ -192,7 +220,10 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
     array, merge = job.write(Path(args.scripts_dir).resolve() if args.scripts_dir else results)
     print(f"wrote {array}\nwrote {merge}")
     if args.submit:
-        array_id, merge_id = submit(array, merge)
+        try:
+            array_id, merge_id = submit(array, merge)
+        except RuntimeError as exc:  # sbatch refused the job (an unknown account, partition...): input
+            raise ValueError(f"{exc}; the scripts are written: fix and submit them yourself") from None
         print(f"submitted array job {array_id} ({args.shards} shards) and merge job {merge_id}")
     else:
         print(f"submit with: jid=$(sbatch --parsable {array}) && sbatch --dependency=afterany:$jid {merge}")
@@ -202,75 +233,132 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
 def _cache(args: argparse.Namespace) -> int:
     """``geneb cache ls|du|verify|prune``: see, check and trim the embedding cache (verify reads every byte);
     ls, du and prune cover the per-model sequence store too (``--max-size-gb`` drops the least recently used
-    of both until the total fits)."""
-    from functools import partial
-
-    from tabulate import tabulate
-
+    of both until the total fits). ``--json``: the same as one JSON document (sizes in bytes)."""
     from geneb_bench.embeddings.cache import EmbeddingCache
     from geneb_bench.embeddings.store import SequenceStore
     from geneb_bench.runner.settings import default_cache_dir
 
     root = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     cache, store = EmbeddingCache(root), SequenceStore(root)
+    doc: dict[str, object] = {"action": args.action, "root": str(root)}
     if args.action == "prune":
-        older = args.older_than_days * 86400 if args.older_than_days is not None else None
-        removed = [e.size for e in cache.prune(older_than_s=older, model=args.model)]
-        removed += [e.size for e in store.prune(older_than_s=older, model=args.model)]
-        if args.max_size_gb is not None:
-            kept: list[tuple[float, int, Callable[[], None]]] = sorted(
-                [(e.last_used, e.size, partial(e.path.unlink, missing_ok=True)) for e in cache.entries()]
-                + [(e.last_used, e.size, e.remove) for e in store.shards()],
-                key=lambda item: item[0],
-            )
-            total = sum(size for _, size, _ in kept)
-            for _, size, remove in kept:  # oldest use first
-                if total <= int(args.max_size_gb * 1e9):
-                    break
-                remove()
-                removed.append(size)
-                total -= size
-        print(f"removed {len(removed)} entries and shards ({sum(removed) / 1e6:.1f} MB) from {root}")
-        return 0
+        return _cache_prune(args, cache, store, doc)
     if args.action == "verify":
-        checked = bad = 0
-        for entry, problem in cache.verify():
-            checked += 1
-            if problem is not None:
-                bad += 1
-                if args.remove:
-                    entry.path.unlink(missing_ok=True)
-                print(
-                    f"{'removed' if args.remove else 'BAD'} {entry.path} ({entry.model}, {entry.task}): {problem}"
-                )
-        print(
-            f"{checked} entries checked, {bad} bad in {cache.root}"
-            + ("" if not bad or args.remove else "; --remove deletes them (they would be recomputed anyway)")
+        return _cache_verify(args, cache, doc)
+    return _cache_list(args, cache, store, doc)
+
+
+def _cache_prune(
+    args: argparse.Namespace, cache: EmbeddingCache, store: SequenceStore, doc: dict[str, object]
+) -> int:
+    from functools import partial
+
+    from geneb_bench.reports.commands import print_json
+
+    older = args.older_than_days * 86400 if args.older_than_days is not None else None
+    removed = [e.size for e in cache.prune(older_than_s=older, model=args.model)]
+    removed += [e.size for e in store.prune(older_than_s=older, model=args.model)]
+    if args.max_size_gb is not None:
+        kept: list[tuple[float, int, Callable[[], None]]] = sorted(
+            [(e.last_used, e.size, partial(e.path.unlink, missing_ok=True)) for e in cache.entries()]
+            + [(e.last_used, e.size, e.remove) for e in store.shards()],
+            key=lambda item: item[0],
         )
-        return 1 if bad and not args.remove else 0
+        total = sum(size for _, size, _ in kept)
+        for _, size, remove in kept:  # oldest use first
+            if total <= int(args.max_size_gb * 1e9):
+                break
+            remove()
+            removed.append(size)
+            total -= size
+    if args.json:
+        print_json(doc | {"removed": len(removed), "removed_bytes": sum(removed)})
+    else:
+        print(f"removed {len(removed)} entries and shards ({sum(removed) / 1e6:.1f} MB) from {doc['root']}")
+    return 0
+
+
+def _cache_verify(args: argparse.Namespace, cache: EmbeddingCache, doc: dict[str, object]) -> int:
+    """Exit 1 when an entry is corrupt (0 once ``--remove`` deleted them)."""
+    from geneb_bench.reports.commands import print_json
+
+    problems = []
+    checked = 0
+    for entry, problem in cache.verify():
+        checked += 1
+        if problem is not None:
+            if args.remove:
+                entry.path.unlink(missing_ok=True)
+            problems.append(
+                {"path": str(entry.path), "model": entry.model, "task": entry.task, "problem": problem}
+            )
+    bad = len(problems)
+    if args.json:
+        print_json(doc | {"checked": checked, "bad": problems, "removed": bool(args.remove)})
+    else:
+        for item in problems:
+            print(
+                f"{'removed' if args.remove else 'BAD'} {item['path']} ({item['model']}, {item['task']}): "
+                f"{item['problem']}"
+            )
+        hint = "" if not bad or args.remove else "; --remove deletes them (they would be recomputed anyway)"
+        print(f"{checked} entries checked, {bad} bad in {cache.root}{hint}")
+    return 1 if bad and not args.remove else 0
+
+
+def _cache_list(
+    args: argparse.Namespace, cache: EmbeddingCache, store: SequenceStore, doc: dict[str, object]
+) -> int:
+    """``ls`` (every entry and store shard) and ``du`` (per model), each ending with the totals."""
+    from tabulate import tabulate
+
+    from geneb_bench.reports.commands import print_json
+
     entries, shards = cache.entries(), store.shards()
     if args.action == "ls":
-        rows = [
-            [
-                e.model,
-                e.task,
-                f"{e.size / 1e6:.2f}",
-                time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used)),
-                e.path.name[:16],
+        if args.json:
+            doc["entries"] = [
+                {
+                    "model": e.model,
+                    "task": e.task,
+                    "bytes": e.size,
+                    "last_used": _iso(e.last_used),
+                    "path": str(e.path),
+                }
+                for e in entries
             ]
-            for e in entries
-        ]
-        rows += [
-            [
-                s.model,
-                f"(store: {s.sequences:,} sequences)",
-                f"{s.size / 1e6:.2f}",
-                time.strftime("%Y-%m-%d %H:%M", time.localtime(s.last_used)),
-                s.vectors.name[:16],
+            doc["store_shards"] = [
+                {
+                    "model": s.model,
+                    "sequences": s.sequences,
+                    "bytes": s.size,
+                    "last_used": _iso(s.last_used),
+                    "path": str(s.vectors),
+                }
+                for s in shards
             ]
-            for s in shards
-        ]
-        print(tabulate(rows, headers=["model", "task", "MB", "last used", "entry"]))
+        else:
+            rows = [
+                [
+                    e.model,
+                    e.task,
+                    f"{e.size / 1e6:.2f}",
+                    time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used)),
+                    e.path.name[:16],
+                ]
+                for e in entries
+            ]
+            rows += [
+                [
+                    s.model,
+                    f"(store: {s.sequences:,} sequences)",
+                    f"{s.size / 1e6:.2f}",
+                    time.strftime("%Y-%m-%d %H:%M", time.localtime(s.last_used)),
+                    s.vectors.name[:16],
+                ]
+                for s in shards
+            ]
+            print(tabulate(rows, headers=["model", "task", "MB", "last used", "entry"]))
     per_model: dict[str, list[int]] = {}  # model -> [cache bytes, store bytes, stored sequences]
     for e in entries:
         per_model.setdefault(e.model, [0, 0, 0])[0] += e.size
@@ -279,17 +367,29 @@ def _cache(args: argparse.Namespace) -> int:
         counts[1] += s.size
         counts[2] += s.sequences
     if args.action == "du":
-        print(
-            tabulate(
-                sorted(
-                    [m, f"{c / 1e6:.1f}", f"{b / 1e6:.1f}", f"{n:,}"] for m, (c, b, n) in per_model.items()
-                ),
-                headers=["model", "task cache MB", "store MB", "stored sequences"],
+        if args.json:
+            doc["models"] = [
+                {"model": m, "cache_bytes": c, "store_bytes": b, "stored_sequences": n}
+                for m, (c, b, n) in sorted(per_model.items())
+            ]
+        else:
+            table = sorted(
+                [m, f"{c / 1e6:.1f}", f"{b / 1e6:.1f}", f"{n:,}"] for m, (c, b, n) in per_model.items()
             )
-        )
+            print(tabulate(table, headers=["model", "task cache MB", "store MB", "stored sequences"]))
     total = sum(c + b for c, b, _ in per_model.values())
-    print(f"{len(entries)} entries, {len(shards)} store shards, {total / 1e6:.1f} MB in {root}")
+    if args.json:
+        print_json(doc | {"n_entries": len(entries), "n_store_shards": len(shards), "total_bytes": total})
+    else:
+        print(f"{len(entries)} entries, {len(shards)} store shards, {total / 1e6:.1f} MB in {doc['root']}")
     return 0
+
+
+def _iso(timestamp: float) -> str:
+    """A file time as ISO 8601 in UTC (the text form shows local minutes)."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, tz=UTC).isoformat(timespec="seconds")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,7 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--results-dir", default="reports", help="results directory (default: ./reports)")
     tasks = sub.add_parser("tasks", help="list the tasks of a suite")
-    tasks.add_argument("--suite", default="lite", help="lite, geneb or a suite file")
+    tasks.add_argument(
+        "--suite", default="lite", help="lite, geneb or a path to a .toml suite file (default: lite)"
+    )
     tasks.add_argument("--json", action="store_true", help="machine-readable output")
     tasks.add_argument(
         "--check",
@@ -322,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         metavar="TASK_ID",
-        help="--audit: only this task (repeatable)",
+        help="--audit: only this task, repeatable (default: every task of the suite)",
     )
     tasks.add_argument(
         "--cache-dir", default=None, help="--audit: cache (default: $GENEB_CACHE_DIR or the user cache dir)"
@@ -359,38 +461,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--no-audit", action="store_true", help="leave task audits out of the tables")
     report.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON document (tables, notes, files written) instead of the text",
+    )
+    report.add_argument(
         "--suite",
         default=None,
         help="which suite's results (lite, geneb, a custom suite or a variant folder such as "
-        "lite+seeds__1__2__3), when the directory holds several: they never share a table",
+        "lite+seeds__1__2__3), when the directory holds several: they never share a table "
+        "(default: the only suite there)",
     )
     slurm = sub.add_parser(
         "slurm", help="write (and --submit) a Slurm job array over shards plus a merge job"
     )
     slurm.add_argument("--shards", type=int, required=True, help="number of array tasks (>= 1)")
     slurm.add_argument(
-        "--results-dir", default="reports", help="where shard results and the merged report go"
+        "--results-dir",
+        default="reports",
+        help="where shard results and the merged report go (default: ./reports)",
     )
     slurm.add_argument("--cache-dir", default=None, help="shared embedding cache (default: RESULTS/cache)")
     slurm.add_argument("--scripts-dir", default=None, help="where the .sbatch files go (default: RESULTS)")
-    slurm.add_argument("--partition", default=None, help="#SBATCH --partition")
-    slurm.add_argument("--account", default=None, help="#SBATCH --account")
-    slurm.add_argument("--qos", default=None, help="#SBATCH --qos")
-    slurm.add_argument("--constraint", default=None, help="#SBATCH --constraint (e.g. a GPU type)")
-    slurm.add_argument("--gres", default=None, help="#SBATCH --gres (e.g. gpu:a100:1)")
+    slurm.add_argument(
+        "--partition", default=None, help="#SBATCH --partition (default: none, the cluster's default)"
+    )
+    slurm.add_argument("--account", default=None, help="#SBATCH --account (default: none)")
+    slurm.add_argument("--qos", default=None, help="#SBATCH --qos (default: none)")
+    slurm.add_argument(
+        "--constraint", default=None, help="#SBATCH --constraint, e.g. a GPU type (default: none)"
+    )
+    slurm.add_argument("--gres", default=None, help="#SBATCH --gres, e.g. gpu:a100:1 (default: none)")
     slurm.add_argument(
         "--sbatch",
         action="append",
         metavar="OPTION",
-        help="any other #SBATCH line, repeatable (e.g. --sbatch=--mail-type=END)",
+        help="any other #SBATCH line, repeatable, e.g. --sbatch=--mail-type=END (default: none)",
     )
     slurm.add_argument(
-        "--time", default="24:00:00", help="time limit of each shard (the merge job asks 30 min)"
+        "--time",
+        default="24:00:00",
+        help="time limit of each shard (default: 24:00:00; the merge job asks 30 min)",
     )
-    slurm.add_argument("--cpus", type=int, default=4, help="CPUs per shard (the merge job asks 1)")
-    slurm.add_argument("--mem", default="32G", help="memory per shard (the merge job asks 4G)")
-    slurm.add_argument("--gpus", type=int, default=0, help="GPUs per array task")
-    slurm.add_argument("--python", default=sys.executable, help="interpreter on the compute nodes")
+    slurm.add_argument(
+        "--cpus", type=int, default=4, help="CPUs per shard (default: 4; the merge job asks 1)"
+    )
+    slurm.add_argument("--mem", default="32G", help="memory per shard (default: 32G; the merge job asks 4G)")
+    slurm.add_argument("--gpus", type=int, default=0, help="GPUs per array task (default: 0)")
+    slurm.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter on the compute nodes (default: this one, %(default)s)",
+    )
     slurm.add_argument("--submit", action="store_true", help="call sbatch now")
     cache = sub.add_parser(
         "cache", help="list (ls), size up (du), check (verify) or trim (prune) the embedding cache"
@@ -401,11 +523,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="ls: entries; du: size per model; verify: check checksums; prune: remove",
     )
     cache.add_argument("--remove", action="store_true", help="verify: delete the bad entries")
-    cache.add_argument("--cache-dir", default=None, help="default: $GENEB_CACHE_DIR or the user cache dir")
-    cache.add_argument("--older-than-days", type=float, default=None, help="prune: entries unused this long")
-    cache.add_argument("--model", default=None, help="prune: every entry of this model key")
     cache.add_argument(
-        "--max-size-gb", type=float, default=None, help="prune: least recently used first until under"
+        "--json", action="store_true", help="print one JSON document (sizes in bytes) instead of the text"
+    )
+    cache.add_argument(
+        "--cache-dir", default=None, help="the cache (default: $GENEB_CACHE_DIR or the user cache dir)"
+    )
+    cache.add_argument(
+        "--older-than-days",
+        type=float,
+        default=None,
+        help="prune: entries unused this long (default: any age)",
+    )
+    cache.add_argument(
+        "--model", default=None, help="prune: every entry of this model key (default: all models)"
+    )
+    cache.add_argument(
+        "--max-size-gb",
+        type=float,
+        default=None,
+        help="prune: least recently used first until under (default: no size bound)",
     )
     from geneb_bench.reports.commands import add_parsers
 
@@ -445,7 +582,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if args.command == "slurm":
             return _slurm(args, extra)
         return handlers[args.command](args)
-    except ValueError as exc:
+    except BrokenPipeError:
+        raise
+    except (ValueError, OSError) as exc:  # refused input, a missing or unreadable file: a usage error
         print(f"geneb {args.command}: {exc}", file=sys.stderr)
         return 2
 

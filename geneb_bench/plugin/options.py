@@ -65,7 +65,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--geneb-data-dir",
         default=os.environ.get("GENEB_DATA_DIR"),
-        help="local copy of the GENEB data, tasks/<task_id>/{train,test}.csv (env GENEB_DATA_DIR)",
+        help="local copy of the GENEB data, tasks/<task_id>/{train,test}.csv (default: env GENEB_DATA_DIR, else the hub)",
     )
     group.addoption(
         "--geneb-cache-dir",
@@ -87,13 +87,13 @@ def add_options(parser: pytest.Parser) -> None:
         "--geneb-shard",
         default=None,
         metavar="I/N",
-        help="run shard I of N (0-based): a deterministic, balanced share of the (model, task) groups",
+        help="run shard I of N (0-based): a deterministic, balanced share of the (model, task) groups (default: all)",
     )
     group.addoption(
         "--geneb-baseline",
         default=None,
         metavar="RESULTS",
-        help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail",
+        help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail (default: no comparison)",
     )
     group.addoption(
         "--geneb-baseline-tolerance",
@@ -158,7 +158,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--geneb-device",
         default="auto",
         choices=("auto", "cpu", "cuda"),
-        help="where models run (auto: cuda when available)",
+        help="where models run (default: auto, cuda when available)",
     )
     group.addoption(
         "--geneb-lock-timeout",

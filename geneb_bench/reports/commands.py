@@ -1,16 +1,21 @@
 """``geneb`` subcommands for reports and analyses (merge, analyze, submission, figures, report extras).
 
 Kept apart from :mod:`geneb_bench.cli` so the command module stays a thin argparse table; every handler
-prints plain text tables and returns an exit status (2 for refused input, via ValueError in the caller).
+prints plain text tables (or, with ``--json``, one JSON document holding the same information) and returns
+an exit status: 0 done, 1 the thing checked failed (an invalid submission), 2 refused or unusable input
+(raised as ValueError and turned into 2 by the caller).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geneb_bench.protocol import REGIMES
 
@@ -18,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 if TYPE_CHECKING:
+    from geneb_bench.data.audit import TaskAudit
     from geneb_bench.results.record import ItemResult
 
 ANALYSES = ("scaling", "winners", "category-corr", "smaller-beats-larger", "groups", "bootstrap")
@@ -40,6 +46,30 @@ def _print(frame: pd.DataFrame, floatfmt: str = ".3f", index: bool = False) -> N
     )
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` with NaN and infinities as None, recursively: JSON has no NaN (``json.dumps`` would write
+    an invalid document)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def records(frame: pd.DataFrame, index: bool = False) -> list[dict[str, Any]]:
+    """A table as JSON rows (pandas' own writer: numpy scalars as numbers, missing values as null)."""
+    shown = frame.reset_index() if index else frame
+    rows: list[dict[str, Any]] = json.loads(shown.to_json(orient="records", double_precision=15))
+    return rows
+
+
+def print_json(document: dict[str, Any]) -> None:
+    """The one JSON document a ``--json`` command writes to stdout (strict JSON: no NaN)."""
+    print(json.dumps(jsonable(document), indent=2, allow_nan=False))
+
+
 def _source_table(source: str) -> tuple[pd.DataFrame, bool]:
     """(table, is_published); for the published table only the 40 official rows are analysed."""
     from geneb_bench.reports import analyses
@@ -55,63 +85,107 @@ def analyze(args: argparse.Namespace) -> int:
 
     table, published = _source_table(args.source)
     label = "official published models" if published else f"models in {args.source}"
+    as_json = getattr(args, "json", False)
+    say = _silent if as_json else print
+    doc: dict[str, Any] = {"analysis": args.analysis, "source": args.source, "regime": args.regime}
     if args.analysis == "scaling":
         c = analyses.scaling(table, args.regime)
-        print(f"Spearman(log10 params, {args.regime} macro-MCC) over {c.n} {label}: {c}")
+        say(f"Spearman(log10 params, {args.regime} macro-MCC) over {c.n} {label}: {c}")
+        doc["spearman"] = asdict(c)
+        doc["without"] = {}
         for key in args.without or (["evo-1-131k-base"] if published else []):
             if key in set(table["model"]):
-                print(f"  without {key}: {analyses.scaling(table, args.regime, exclude=[key])}")
-        print("\nPer category:")
-        _print(analyses.category_scaling(table, args.regime), floatfmt=".3g")
+                without = analyses.scaling(table, args.regime, exclude=[key])
+                say(f"  without {key}: {without}")
+                doc["without"][key] = asdict(without)
+        per_category = analyses.category_scaling(table, args.regime)
+        doc["per_category"] = records(per_category)
+        if not as_json:
+            print("\nPer category:")
+            _print(per_category, floatfmt=".3g")
     elif args.analysis == "winners":
         frame = analyses.winners(table)
-        _print(frame)
+        doc["winners"] = records(frame)
+        doc["winner_changes"] = []
+        if not as_json:
+            _print(frame)
         for other in ("10shot", "1shot"):
             if f"{other}_winner" in frame.columns:
                 changed, total = analyses.winner_changes(table, "full", other)
-                print(f"full vs {other}: the winner differs in {changed} of {total} categories")
+                say(f"full vs {other}: the winner differs in {changed} of {total} categories")
+                doc["winner_changes"].append(
+                    {"regimes": ["full", other], "changed": changed, "categories": total}
+                )
     elif args.analysis == "category-corr":
         corr = analyses.category_correlations(table, args.regime)
-        print(f"Spearman correlation between categories over {label} ({args.regime}):")
-        _print(corr.round(2), floatfmt=".2f", index=True)
+        doc["spearman"] = records(corr.rename_axis("category"), index=True)
+        if not as_json:
+            print(f"Spearman correlation between categories over {label} ({args.regime}):")
+            _print(corr.round(2), floatfmt=".2f", index=True)
     elif args.analysis == "smaller-beats-larger":
         pairs = analyses.smaller_beats_larger(table, args.ratio, args.regime, min_gap=args.min_gap)
-        print(
-            f"{len(pairs)} pairs where a model >= {args.ratio:g}x smaller beats a larger one by > "
-            f"{args.min_gap:g} macro-MCC ({args.regime}):"
-        )
-        _print(pairs.head(args.top), floatfmt=".3g")
+        doc |= {"ratio": args.ratio, "min_gap": args.min_gap, "n_pairs": len(pairs)}
+        doc["pairs"] = records(pairs.head(args.top))
+        if not as_json:
+            print(
+                f"{len(pairs)} pairs where a model >= {args.ratio:g}x smaller beats a larger one by > "
+                f"{args.min_gap:g} macro-MCC ({args.regime}):"
+            )
+            _print(pairs.head(args.top), floatfmt=".3g")
     elif args.analysis == "groups":
         groups, test = analyses.group_comparison(table, args.by, args.regime, coarse=not args.raw_labels)
-        _print(groups, index=True)
-        print(test if test else "too few groups with >= 2 models for a test")
+        doc |= {"by": args.by, "groups": records(groups.rename_axis(args.by), index=True)}
+        doc["kruskal_wallis"] = asdict(test) if test else None
+        if not as_json:
+            _print(groups, index=True)
+            print(test if test else "too few groups with >= 2 models for a test")
     else:
         if published:
-            print("The published table has category scores only: bootstrap over the 13 categories.")
+            say("The published table has category scores only: bootstrap over the 13 categories.")
             boot = analyses.bootstrap_categories(table, args.regime, args.n_boot, args.seed)
         else:
             from geneb_bench.results.resultset import ResultSet
 
-            print("Bootstrap over tasks, stratified by category, paired across models.")
+            say("Bootstrap over tasks, stratified by category, paired across models.")
             boot = analyses.bootstrap_tasks(
                 ResultSet.load(Path(args.source)).frame, args.regime, args.n_boot, args.seed
             )
-        print(f"{args.n_boot} replicates, seed {args.seed}, 95% percentile intervals ({args.regime}):")
-        _print(boot, floatfmt=".3f")
+        doc |= {
+            "resampled": "categories" if published else "tasks (stratified by category)",
+            "n_boot": args.n_boot,
+            "seed": args.seed,
+            "level": 0.95,
+            "intervals": records(boot),
+        }
+        if not as_json:
+            print(f"{args.n_boot} replicates, seed {args.seed}, 95% percentile intervals ({args.regime}):")
+            _print(boot, floatfmt=".3f")
+    doc["defects"] = []
     if published:
         from geneb_bench.reports.published import defect_notes
 
-        notes = defect_notes(table["model"])
-        if notes:
+        doc["defects"] = notes = defect_notes(table["model"])
+        if notes and not as_json:
             print("\nKnown defects of published rows analysed here:")
             print("\n".join(f"  {line}" for line in notes))
+    if as_json:
+        print_json(doc)
     return 0
 
 
+def _silent(*_: object) -> None:
+    """``print`` for ``--json`` runs: the text lines' information is in the document instead."""
+
+
 def merge(args: argparse.Namespace) -> int:
+    from geneb_bench.io import results_root
     from geneb_bench.results.merge import merge_dirs
 
-    report = merge_dirs([Path(d) for d in args.dirs], Path(args.output))
+    dirs = [Path(d) for d in args.dirs]
+    if all(d.is_dir() and not any(results_root(d).rglob("*.json")) for d in dirs):
+        # mistyped paths merge nothing: say so rather than "0 files written" (one empty shard is fine)
+        raise ValueError(f"no result files under {', '.join(args.dirs)}")
+    report = merge_dirs(dirs, Path(args.output))
     for note in report.differing_scores:
         print(f"note: {note}", file=sys.stderr)
     print(
@@ -125,6 +199,8 @@ def submission(args: argparse.Namespace) -> int:
     from geneb_bench.reports import submission as sub
 
     if args.validate:
+        if not Path(args.validate).is_file():
+            raise ValueError(f"--validate: no such file: {args.validate}")
         errors = sub.validate_file(Path(args.validate), allow_partial=args.allow_partial)
         for error in errors[:50]:
             print(f"invalid: {error}", file=sys.stderr)
@@ -198,85 +274,173 @@ def report_results(results_dir: Path) -> list[tuple[ItemResult, Path]]:
     return sorted(((result, path) for _, result, path in newest.values()), key=lambda entry: entry[1])
 
 
-def report_extras(args: argparse.Namespace, frame: pd.DataFrame, results: Sequence[ItemResult]) -> None:
-    """Completeness lines for every report, then the published comparison and the HTML file if asked."""
+def report_document(
+    args: argparse.Namespace, frame: pd.DataFrame, audits: dict[str, TaskAudit]
+) -> dict[str, Any]:
+    """``geneb report --json``: what the text tables show, as data -- per regime the leaderboard rows
+    (rank null where a row is not ranked), and the task audits when there are any."""
+    from geneb_bench.results.aggregate import describe_suite, leaderboards, suite_total
+    from geneb_bench.results.audited import audit_json, audited_regimes, task_table, without_fail
+    from geneb_bench.results.render import ranking_note
+
+    doc: dict[str, Any] = {
+        "results_dir": str(args.results_dir),
+        "suite": describe_suite(frame),
+        "suite_tasks": suite_total(frame),
+        "metric": args.metric,
+        "leaderboards": [
+            {"regime": regime, "ranking": ranking_note(table), "rows": records(table, index=True)}
+            for regime, table in leaderboards(frame, args.metric).items()
+        ],
+        "audit": None,
+    }
+    if audits:
+        regime = audited_regimes(frame)[0]
+        doc["audit"] = {
+            "tasks": json.loads(audit_json(audits)),
+            "regime": regime,
+            "per_task": records(task_table(frame, audits, regime)),
+            "without_fail": records(without_fail(frame, audits, regime), index=True),
+        }
+    return doc
+
+
+def report_extras(
+    args: argparse.Namespace, frame: pd.DataFrame, results: Sequence[ItemResult]
+) -> dict[str, Any]:
+    """Completeness lines for every report, then the published comparison and the HTML file if asked;
+    printed, or (``--json``) returned as data only."""
     import pandas as pd
 
     from geneb_bench.reports.published import results_table
     from geneb_bench.results.notes import run_notes
 
+    as_json = getattr(args, "json", False)
+    say = _silent if as_json else print
     suite = getattr(args, "suite", None)
     local = results_table(frame)
     partial = local[local["status"] != "complete"]
-    for _, row in partial.iterrows():
-        print(f"{row['model']} ({row['regime']}): not ranked: {row['status']} ({row['coverage']})")
-    for line in run_notes(results):  # the results already read: a corrupt file was skipped once
-        print(f"note: {line}")
+    data: dict[str, Any] = {
+        "not_ranked": records(partial[["model", "regime", "status", "coverage"]]),
+        "notes": run_notes(results),  # the results already read: a corrupt file was skipped once
+        "published": None,
+        "html": None,
+    }
+    for row in data["not_ranked"]:
+        say(f"{row['model']} ({row['regime']}): not ranked: {row['status']} ({row['coverage']})")
+    for line in data["notes"]:
+        say(f"note: {line}")
     if args.compare_published:
         from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
-
-        placement = compare_to_published(frame)
-        for column in ("rank", "would_rank"):
-            placement[column] = placement[column].map(lambda v: "" if pd.isna(v) else str(v))
-        print(
-            "\nAmong the 40 published models (rank: complete run; would_rank: complete category; "
-            "both empty = not comparable, see status):"
-        )
-        _print(placement.drop(columns=["of"]), floatfmt=".3f")
-        board = combined_leaderboard(local, "full")
-        print("\nFull-data leaderboard with your models:")
-        _print(board[["rank", "model", "provenance", "macro", "status", "defect"]], floatfmt=".4f")
         from geneb_bench.reports.published import defect_notes
 
-        print("\nKnown defects of published rows (a correct run of these models is expected to differ):")
-        for line in defect_notes(board.loc[board["defect"] != "", "model"]):
-            print(f"  {line}")
+        placement = compare_to_published(frame)
+        board = combined_leaderboard(local, "full")
+        shown = board[["rank", "model", "provenance", "macro", "status", "defect"]]
+        defects = defect_notes(board.loc[board["defect"] != "", "model"])
+        data["published"] = {
+            "placement": records(placement),
+            "leaderboard": records(shown),
+            "defects": defects,
+        }
+        if not as_json:
+            for column in ("rank", "would_rank"):
+                placement[column] = placement[column].map(lambda v: "" if pd.isna(v) else str(v))
+            print(
+                "\nAmong the 40 published models (rank: complete run; would_rank: complete category; "
+                "both empty = not comparable, see status):"
+            )
+            _print(placement.drop(columns=["of"]), floatfmt=".3f")
+            print("\nFull-data leaderboard with your models:")
+            _print(shown, floatfmt=".4f")
+            print("\nKnown defects of published rows (a correct run of these models is expected to differ):")
+            for line in defects:
+                print(f"  {line}")
     if args.html:
         from geneb_bench.reports.html import write_html
 
         out = Path(args.output) / "report.html" if args.output else None
         cache = getattr(args, "audit_cache_dir", None)
-        print(
-            f"wrote {write_html(Path(args.results_dir), out, compare_published=True, cache_dir=cache, suite=suite)}"
+        data["html"] = str(
+            write_html(Path(args.results_dir), out, compare_published=True, cache_dir=cache, suite=suite)
         )
+        say(f"wrote {data['html']}")
+    return data
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     merge_p = sub.add_parser(
         "merge", help="merge result dirs; refuses mixed protocols, task data or revisions"
     )
-    merge_p.add_argument("dirs", nargs="+")
-    merge_p.add_argument("-o", "--output", required=True)
+    merge_p.add_argument("dirs", nargs="+", help="results directories (e.g. one per shard or machine)")
+    merge_p.add_argument(
+        "-o", "--output", required=True, help="directory the merged results and tables go to"
+    )
 
     an = sub.add_parser("analyze", help="GENEB analyses on the published table or a results dir")
-    an.add_argument("analysis", choices=ANALYSES)
-    an.add_argument("source", nargs="?", default="published", help="'published' (default) or a results dir")
-    an.add_argument("--regime", default="full", choices=REGIME_NAMES)
-    an.add_argument("--without", action="append", help="scaling: also report rho without this model")
-    an.add_argument("--ratio", type=float, default=6.0, help="smaller-beats-larger: minimum size ratio")
-    an.add_argument("--min-gap", type=float, default=0.0, help="smaller-beats-larger: minimum macro gap")
-    an.add_argument("--top", type=int, default=20, help="smaller-beats-larger: rows shown")
     an.add_argument(
-        "--by", default="architecture", choices=("architecture", "tokenization", "pretraining_data")
+        "analysis",
+        choices=ANALYSES,
+        help="scaling: rank correlation of size and macro; winners: best model per category; "
+        "category-corr: correlations between categories; smaller-beats-larger: such pairs; groups: "
+        "macro by architecture/tokenization/data; bootstrap: confidence intervals of the macro",
+    )
+    an.add_argument("source", nargs="?", default="published", help="'published' (default) or a results dir")
+    an.add_argument("--regime", default="full", choices=REGIME_NAMES, help="data regime (default: full)")
+    an.add_argument(
+        "--without",
+        action="append",
+        help="scaling: also report rho without this model, repeatable "
+        "(default: evo-1-131k-base on the published table)",
+    )
+    an.add_argument(
+        "--ratio", type=float, default=6.0, help="smaller-beats-larger: minimum size ratio (default: 6)"
+    )
+    an.add_argument(
+        "--min-gap", type=float, default=0.0, help="smaller-beats-larger: minimum macro gap (default: 0)"
+    )
+    an.add_argument("--top", type=int, default=20, help="smaller-beats-larger: rows shown (default: 20)")
+    an.add_argument(
+        "--by",
+        default="architecture",
+        choices=("architecture", "tokenization", "pretraining_data"),
+        help="groups: the model property to group by (default: architecture)",
     )
     an.add_argument("--raw-labels", action="store_true", help="groups: do not fold labels to families")
-    an.add_argument("--n-boot", type=int, default=1000)
-    an.add_argument("--seed", type=int, default=0)
+    an.add_argument(
+        "--n-boot", type=int, default=1000, help="bootstrap: number of replicates (default: 1000)"
+    )
+    an.add_argument("--seed", type=int, default=0, help="bootstrap: random seed (default: 0)")
+    an.add_argument("--json", action="store_true", help="print one JSON document instead of the text")
 
     subm = sub.add_parser("submission", help="write or validate a GENEB leaderboard submission JSON")
-    subm.add_argument("results_dir", nargs="?")
-    subm.add_argument("--model")
-    subm.add_argument("-o", "--output")
-    subm.add_argument("--allow-partial", action="store_true")
-    subm.add_argument("--validate", metavar="FILE")
+    subm.add_argument(
+        "results_dir", nargs="?", help="results of a GENEB-suite run (default: none; give it or --validate)"
+    )
+    subm.add_argument("--model", help="the model key whose results are submitted (default: none, required)")
+    subm.add_argument("-o", "--output", help="the submission file to write (default: none, required)")
+    subm.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="write or accept a partial submission: not all 100 tasks x 3 regimes (marked partial in the file)",
+    )
+    subm.add_argument(
+        "--validate",
+        metavar="FILE",
+        help="check FILE against the submission schema instead of writing one (default: write)",
+    )
 
     fig = sub.add_parser(
         "figures", help="every registered figure (heatmap, scaling, regimes, winners, yours) as PNG + SVG"
     )
-    fig.add_argument("source", nargs="?", default="published", help="'published' or a results dir")
-    fig.add_argument("-o", "--output", default="figures")
-    fig.add_argument("--regime", default="full", choices=REGIME_NAMES)
-    fig.add_argument("--suite", default=None, help="which suite's results (when the directory holds several)")
+    fig.add_argument("source", nargs="?", default="published", help="'published' (default) or a results dir")
+    fig.add_argument("-o", "--output", default="figures", help="output directory (default: ./figures)")
+    fig.add_argument("--regime", default="full", choices=REGIME_NAMES, help="data regime (default: full)")
+    fig.add_argument(
+        "--suite",
+        default=None,
+        help="which suite's results, when the directory holds several (default: the only one there)",
+    )
 
 
 HANDLERS = {"merge": merge, "analyze": analyze, "submission": submission, "figures": figures_cmd}

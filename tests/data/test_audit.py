@@ -250,8 +250,8 @@ def test_cli_audit_suite_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "FAIL  leaky  no-model MCC" in out
     assert "PASS  clean  no-model MCC" in out
     assert "2 audited (1 PASS, 0 WARN, 1 FAIL; 0 from the cache)" in out
-    assert main([*argv, "--task", "nope"]) == 1
-    assert "ERROR nope: suite 'suite' has no task 'nope'" in capsys.readouterr().out
+    assert main([*argv, "--task", "nope"]) == 2  # a bad argument, refused before any audit
+    assert "geneb tasks: suite 'suite' has no task 'nope'" in capsys.readouterr().err
     assert main([*argv, "--json", "--task", "clean"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["task_id"], r["verdict"], r["cached"]) for r in rows] == [("clean", "PASS", True)]
