@@ -2,12 +2,16 @@
 
 The engine draws its tqdm bar through the process's ``ProgressOutput`` (``embeddings.engine``). pytest
 captures stderr during a test, so in a serial run the bar is written through the terminal reporter with the
-capture suspended around each write (what pytest's own live logging does). An xdist worker has no terminal:
-its stderr is not the controller's reporter, and the only channel to the controller while an item runs is
-the report stream. So a worker sends, every ``HEARTBEAT_S`` of a long extraction, one extra report for the
-running item: a passed ``setup`` report (which pytest's terminal, JUnit XML, last-failed and xdist all pass
-over) carrying the progress in ``user_properties``; the controller's run report prints it as one line
-(``heartbeat_line``). ``config.workeroutput`` would arrive only when the worker ends.
+capture suspended around each write (what pytest's own live logging does).
+
+An xdist worker has no terminal, and while an item runs the only stable way to the controller is the report
+stream: ``config.workeroutput`` arrives when the worker ends; an event xdist does not know drops the worker;
+a forwarded warning lands in the warnings summary, a ``logstart``/``logfinish`` in the progress count; the
+worker's own stderr reaches the terminal only for local workers, past the controller's reporter, mid-line.
+So every ``HEARTBEAT_S`` of a running extraction a worker sends one extra report for the running item: a
+passed ``setup`` report (which pytest's terminal, JUnit XML, last-failed, stepwise and xdist all pass over)
+with the progress in ``user_properties``; the controller's run report prints it as one line
+(``heartbeat_line``).
 """
 
 from __future__ import annotations
@@ -157,9 +161,9 @@ class _Discard:
 
 
 class WorkerProgress:
-    """An xdist worker's output: extractions send heartbeats for the item running now. Every extraction
-    (auto: from ``HEARTBEAT_S`` on, so short ones say nothing); ``--geneb-progress`` also after the first
-    batch; ``False`` (never asked for today) none."""
+    """An xdist worker's output: every extraction of the running item sends heartbeats, from ``HEARTBEAT_S``
+    on (short ones say nothing; lines, so CI logs take them too); forced (``--geneb-progress``) also after
+    its first batch."""
 
     def __init__(self, plugin: ExtractionProgress) -> None:
         self.plugin = plugin
