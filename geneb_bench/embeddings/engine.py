@@ -5,14 +5,19 @@ that returns token states (batch, tokens, dim); the engine owns everything betwe
 vectors: token-budget batching with right padding, out-of-memory back-off, the long-input window policy,
 pooling (incl. reverse-complement averaging) and the progress bar. One place, so every model gets the same
 arithmetic, and ``ENGINE_VERSION`` (part of the embedding cache key) changes whenever that arithmetic does.
+
+Where the bar goes is the process's ``ProgressOutput``: a tqdm bar on stderr by default (the pytest-free
+runner, scripts, notebooks); the pytest plugin installs its own (``set_progress_output``), because pytest
+captures stderr during a test and xdist workers have no terminal at all.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -25,10 +30,15 @@ __all__ = [
     "LONG_INPUT_POLICIES",
     "POOLINGS",
     "EmbeddingEngine",
+    "ProgressBar",
+    "ProgressOutput",
+    "StderrProgress",
     "is_out_of_memory",
+    "open_progress",
     "pool",
     "progress_wanted",
     "rc_average",
+    "set_progress_output",
     "token_budget_batches",
 ]
 
@@ -53,13 +63,61 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError | MemoryError) and "out of memory" in str(exc).lower()
 
 
-def progress_wanted(n_sequences: int, progress: bool | None) -> bool:
-    """``True``/``False`` as asked; ``None`` (auto): large tasks only, never under xdist workers or in CI."""
+def progress_wanted(n_sequences: int, progress: bool | None, interactive: bool = True) -> bool:
+    """``True``/``False`` as asked; ``None`` (auto): large tasks in runs a person watches (``interactive``: a
+    terminal), never under xdist workers or in CI."""
     if progress is not None:
         return progress
-    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("CI"):
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("CI") or not interactive:
         return False
     return n_sequences >= PROGRESS_MIN_SEQUENCES
+
+
+class ProgressBar(Protocol):
+    """What the engine drives: a tqdm bar, or anything with its ``update``/``reset``/``close``."""
+
+    def update(self, n: int = 1) -> object: ...
+
+    def reset(self, total: int | None = None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ProgressOutput(Protocol):
+    """Where extraction progress goes: decides whether an extraction of ``total`` sequences gets a bar
+    (``progress``: forced, off, or None = auto) and makes it."""
+
+    def open(self, total: int, progress: bool | None) -> ProgressBar | None: ...
+
+
+class StderrProgress:
+    """The default: tqdm (``tqdm.auto``, so a notebook gets its widget) on stderr, by ``progress_wanted``."""
+
+    def open(self, total: int, progress: bool | None) -> ProgressBar | None:
+        interactive = sys.stderr.isatty() or "ipykernel" in sys.modules
+        if not progress_wanted(total, progress, interactive):
+            return None
+        from tqdm.auto import tqdm
+
+        bar: ProgressBar = tqdm(total=total, desc="embedding", unit="seq", leave=False, mininterval=1.0)
+        return bar
+
+
+_progress_output: ProgressOutput = StderrProgress()
+
+
+def set_progress_output(output: ProgressOutput | None) -> ProgressOutput:
+    """Send every later extraction's progress to ``output`` (None: back to stderr); returns the output it
+    replaces, so the caller can put it back."""
+    global _progress_output
+    previous = _progress_output
+    _progress_output = output if output is not None else StderrProgress()
+    return previous
+
+
+def open_progress(total: int, progress: bool | None) -> ProgressBar | None:
+    """A bar for an extraction of ``total`` sequences from the process's output, or None."""
+    return _progress_output.open(total, progress)
 
 
 def pool(hidden: Any, mask: Any, method: str) -> Any:
@@ -191,11 +249,7 @@ class EmbeddingEngine:
             raise ValueError(
                 f"the tokenizer produced no tokens for sequence {bad} ({sequences[bad][:20]!r}...)"
             )
-        bar = None
-        if progress_wanted(len(encoded), self.progress):
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(encoded), desc="embedding", unit="seq", leave=False, mininterval=1.0)
+        bar = open_progress(len(encoded), self.progress)
         try:
             while True:
                 try:
@@ -208,7 +262,9 @@ class EmbeddingEngine:
             if bar is not None:
                 bar.close()
 
-    def _embed_plan(self, encoded: list[list[int]], lengths: list[int], bar: Any) -> Embeddings:
+    def _embed_plan(
+        self, encoded: list[list[int]], lengths: list[int], bar: ProgressBar | None
+    ) -> Embeddings:
         """Every row from one batch plan at the current budget; out of memory aborts the whole plan, so a
         sequence's vector never depends on which batches failed before (batch composition moves vectors in
         the last float bits, and the probe's fit with them)."""

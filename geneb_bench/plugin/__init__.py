@@ -207,6 +207,10 @@ def get_session(config: pytest.Config) -> GenebSession:
         except ValueError as exc:
             raise pytest.UsageError(f"geneb: {exc}") from None
         config.stash[_SESSION].cache.notify = _live_notice(config)
+        from geneb_bench.plugin.progress import ExtractionProgress
+
+        # the extraction bar past pytest's capture; under xdist, heartbeats to the controller
+        config.pluginmanager.register(ExtractionProgress(config), "geneb-extraction-progress")
     return config.stash[_SESSION]
 
 

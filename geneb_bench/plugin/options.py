@@ -122,7 +122,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--geneb-progress",
         action="store_true",
         default=False,
-        help="show the extraction progress bar even under xdist workers and CI (default: large tasks only, interactive runs only)",
+        help="show the extraction progress bar for every task, also off a terminal and in CI (default: tasks of 2,000+ sequences on a terminal); under xdist, the controller also gets a line after an extraction's first batch; and one line per finished (model, task)",
     )
     group.addoption(
         "--geneb-memory-gb",

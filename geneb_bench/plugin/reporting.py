@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from geneb_bench.plugin.progress import PROGRESS_KEY, fresh_line, heartbeat_line
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -85,15 +87,26 @@ class RunReport:
         left = max(0, self.total - self.done)
         elapsed = time.time() - self.started
         eta = f", ETA {_duration(elapsed / self.done * left)}" if self.done and left else ""
-        self._terminal.ensure_newline()
+        fresh_line(self._terminal)
         self._terminal.write_line(
             f"geneb: {model} x {task}: {first['n_train']}+{first['n_test']} sequences, dim {first['embedding_dim']}, "
             f"embed {embed:.1f}s, probe {probe:.1f}s; {left} items left{eta}"
         )
 
     # -- collecting -----------------------------------------------------------------------------------
+    def _heartbeat(self, payload: dict[str, Any]) -> None:
+        """A worker's report of a running extraction (``plugin.progress``): one line now."""
+        if self._terminal is not None:
+            fresh_line(self._terminal)
+            self._terminal.write_line(heartbeat_line(payload))
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
+        if PROGRESS_KEY in props:
+            payload = props[PROGRESS_KEY]
+            if isinstance(payload, dict):
+                self._heartbeat(payload)
+            return
         if report.when == "call" and report.skipped and "geneb_skip" in props:
             cause = str(props["geneb_skip"])
             subject = str(props["geneb_model"] if cause == "model" else props["geneb_task"])

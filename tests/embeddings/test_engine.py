@@ -184,6 +184,8 @@ def test_progress_auto_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     assert progress_wanted(5000, None)
     assert not progress_wanted(100, None)
+    assert not progress_wanted(5000, None, interactive=False)  # nobody watches (not a terminal)
+    assert progress_wanted(5000, True, interactive=False)
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
     assert not progress_wanted(5000, None)
     assert progress_wanted(5000, True)
