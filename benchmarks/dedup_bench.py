@@ -14,6 +14,8 @@ contender:
   on the first ``--authors-n`` rows of ``--authors-tasks``; their pipeline runs it once per fit (3 regimes x 5
   seeds = 15 separate extractions per task), so the projection to the full workload is printed as such.
 
+The two engines are timed task by task, interleaved, so a loaded machine slows both alike.
+
 Printed: rows and distinct sequences (per task and over all tasks), sequences and padded tokens computed, wall
 time and ratio, max |diff| of the vectors, and the MCC tables of both engines (the same probe on each), which
 must be identical.
@@ -152,25 +154,34 @@ def main() -> None:
             f"task (summed), {all_distinct:,} distinct over all tasks"
         )
 
-        # -- today's engine: every row ----------------------------------------------------------------
+        # -- both engines, task by task (interleaved, so a loaded machine slows both alike) ----------------
+        # current: every row through the embedder (what the session did before the sequence store);
+        # distinct: the session's path on a fresh cache, each distinct sequence once over all tasks so far
         current: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        start = time.perf_counter()
-        for task, d in data.items():
-            vectors = counter(rows[task])
-            current[task] = (vectors[: len(d.train_sequences)], vectors[len(d.train_sequences) :])
-        t_current = time.perf_counter() - start
-        seq_current, tok_current = counter.sequences, counter.tokens
-
-        # -- the distinct-sequence engine: the session's path on a fresh cache ----------------------------
-        counter.sequences = counter.tokens = counter.calls = 0
         distinct: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        start = time.perf_counter()
+        t_current = t_distinct = 0.0
+        seq_current = tok_current = seq_distinct = tok_distinct = 0
         for task, d in data.items():
+            n_train = len(d.train_sequences)
+            before = counter.sequences, counter.tokens
+            start = time.perf_counter()
+            vectors = counter(rows[task])
+            t_current += time.perf_counter() - start
+            current[task] = (vectors[:n_train], vectors[n_train:])
+            seq_current += counter.sequences - before[0]
+            tok_current += counter.tokens - before[1]
+
+            before = counter.sequences, counter.tokens
+            start = time.perf_counter()
             x_train, x_test, _ = session.embeddings(spec, d)
+            t_distinct += time.perf_counter() - start
             distinct[task] = (x_train, x_test)
             session.memory.release(spec.key, task)
-        t_distinct = time.perf_counter() - start
-        seq_distinct, tok_distinct = counter.sequences, counter.tokens
+            seq_distinct += counter.sequences - before[0]
+            tok_distinct += counter.tokens - before[1]
+            print(
+                f"  {task}: current {seq_current:,} / distinct {seq_distinct:,} sequences so far", flush=True
+            )
         stored = sum(s.computed for _, _, s in session.embed_stats)
         diff = max(
             float(np.abs(a - b).max()) for t in tasks for a, b in zip(current[t], distinct[t], strict=True)
