@@ -124,7 +124,7 @@ def _ci_errors(part: pd.DataFrame, centre: str = "macro") -> np.ndarray | None:
     centre_values = part[centre].to_numpy(dtype=float)
     low = centre_values - part["macro_ci_low"].to_numpy(dtype=float)
     high = part["macro_ci_high"].to_numpy(dtype=float) - centre_values
-    return np.nan_to_num(np.vstack([low, high]).clip(min=0.0))  # rows without a CI: no bar
+    return np.asarray(np.nan_to_num(np.vstack([low, high]).clip(min=0.0)), dtype=float)  # no CI: no bar
 
 
 def own_models(part: pd.DataFrame) -> pd.Series:
@@ -240,9 +240,10 @@ def regimes_plot(table: pd.DataFrame) -> Figure:
     if "macro_ci_low" in table.columns:  # local rows only carry a CI; one per (model, regime)
         with_ci = table[table["macro_ci_low"].notna()].drop_duplicates(["model", "regime"])
         cis = with_ci.set_index(["model", "regime"]) if len(with_ci) else None
-    for regime, marker in zip(REGIME_NAMES, ("o", "s", "^"), strict=True):
+    for i, (regime, marker) in enumerate(zip(REGIME_NAMES, ("o", "s", "^"), strict=True)):
+        colour = f"C{i}"  # the colour cycle's, named so the regime's error bars match its markers
         if regime in wide.columns:
-            points = ax.scatter(wide.loc[order, regime], y, marker=marker, label=regime, s=22, zorder=3)
+            ax.scatter(wide.loc[order, regime], y, c=colour, marker=marker, label=regime, s=22, zorder=3)
             if cis is not None:  # the 95% bootstrap CI of each local row's macro, in the regime's colour
                 keys = [(m, regime) for m in order]
                 found = cis.reindex(keys)
@@ -259,7 +260,7 @@ def regimes_plot(table: pd.DataFrame) -> Figure:
                         y,
                         xerr=np.nan_to_num(errors).clip(min=0.0),
                         fmt="none",
-                        ecolor=points.get_facecolor()[0],
+                        ecolor=colour,
                         elinewidth=1,
                         capsize=2,
                         zorder=2,

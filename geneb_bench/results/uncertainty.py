@@ -60,7 +60,9 @@ def _aggregate(values: npt.NDArray[np.float64], categories: Sequence[str]) -> np
     """Macro over the last axis (tasks): the mean of the category means, as ``aggregate.leaderboard``."""
     names = sorted(set(categories))
     labels = np.asarray(categories)
-    return np.mean([values[..., labels == c].mean(axis=-1) for c in names], axis=0)
+    return np.asarray(
+        np.mean([values[..., labels == c].mean(axis=-1) for c in names], axis=0), dtype=np.float64
+    )
 
 
 def _seed_macro_std(group: Sequence[ItemResult]) -> float:
@@ -82,9 +84,9 @@ def macro_uncertainty(results: Iterable[ItemResult]) -> pd.DataFrame:
     rows = []
     for (model, regime), group in groups.items():
         group = sorted(group, key=lambda r: r.task_id)
-        draws = [item_draws(r) for r in group]
+        draws = [d for d in (item_draws(r) for r in group) if d is not None]
         low = high = float("nan")
-        if all(d is not None for d in draws):
+        if len(draws) == len(group):  # every task has outcomes; else no interval (never a partial one)
             replicates = _aggregate(np.column_stack(draws), [r.category for r in group])
             low, high = mcc_interval(replicates)
         rows.append((model, regime, _seed_macro_std(group), low, high))
