@@ -4,9 +4,13 @@ Why here and at run time: a user's model (a local checkpoint, a hub id, a random
 published table, and a report must not reload a model to learn its size. The count is recorded in each
 result (``ItemResult.n_params``), taken from the first source that knows it:
 
-1. the loaded model: the sum of ``numel`` over its parameters (tied weights counted once, as torch does);
-2. the checkpoint's safetensors headers (a local folder, or the hub cache; never a download): the sum of the
-   tensor sizes, read from the headers without loading any weight;
+1. the checkpoint's safetensors headers (a local folder, or the hub cache; never a download): the sum of the
+   tensor sizes, read from the headers without loading any weight -- the whole checkpoint, as the hub's
+   "model size" counts it, and the same whether or not this run had to load the model (embeddings from the
+   cache need no model). The loaded module can be smaller: a HyenaDNA checkpoint holds its LM head
+   (33,784 values in the tiny test folder) that ``AutoModel`` leaves out (20,832);
+2. the loaded model: the sum of ``numel`` over its parameters (tied weights counted once, as torch does),
+   for models without a safetensors checkpoint (random controls, pickled weights);
 3. the registry's declared count (``ModelSpec.params``; 0 for k-mer baselines).
 """
 
@@ -83,10 +87,10 @@ def checkpoint_parameters(spec: ModelSpec) -> int | None:
 
 
 def parameter_count(spec: ModelSpec, embedder: object | None = None) -> int | None:
-    """The model's parameter count: loaded module, else checkpoint headers, else the registry's figure."""
-    counted = module_parameters(getattr(embedder, "model", None)) if embedder is not None else None
-    if counted is None:
-        counted = checkpoint_parameters(spec)
+    """The model's parameter count: checkpoint headers, else the loaded module, else the registry's figure."""
+    counted = checkpoint_parameters(spec)
+    if counted is None and embedder is not None:
+        counted = module_parameters(getattr(embedder, "model", None))
     if counted is None and spec.params is not None:
         counted = int(spec.params)
     return counted

@@ -172,8 +172,8 @@ def _scaling_panel(ax: Axes, sub: pd.DataFrame, mine: pd.Series, annotate_all: b
             else:  # the user's rows: name, parameter count, and coverage when not complete
                 text = f"{label.split(' [')[0]} ({human_count(float(row['params']))})"
                 status = row.get("status")
-                if isinstance(status, str) and status != COMPLETE:
-                    text += f"\n{row.get('coverage', status)}"
+                if isinstance(status, str) and status != COMPLETE:  # why it is apart: coverage or suite
+                    text += f"\n{row.get('coverage', status) if status.startswith('partial') else status}"
             ax.annotate(
                 text,
                 (row["params"], row["macro"]),
@@ -210,7 +210,7 @@ def scaling_scatter(table: pd.DataFrame, regime: str = "full") -> Figure:
     ax.set_xlabel("parameters (log scale)")
     ax.set_ylabel(f"macro-MCC ({regime})")
     missing = len(at_regime) - len(placed)
-    note = f"\n{missing} rows without a parameter count > 0 not shown" if missing else ""
+    note = f"\n{missing} row{'s' * (missing != 1)} without a parameter count > 0 not shown" if missing else ""
     ax.set_title(f"Scale vs GENEB macro-MCC: Spearman {rho}{note}", fontsize=10)
     if not sub.empty:
         ax.legend(fontsize=7, loc="lower right")

@@ -61,7 +61,7 @@ def test_a_shared_checkpoint_folder_counts_its_tensors(tmp_path: Path) -> None:
     assert parameter_count(resolve_model(str(folder))) == expected > 0
 
 
-def test_a_loaded_model_is_counted_by_numel_and_wins() -> None:
+def test_a_loaded_model_is_counted_by_numel_when_there_are_no_headers(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     module = torch.nn.Linear(5, 3)  # 15 weights + 3 biases
 
@@ -71,6 +71,11 @@ def test_a_loaded_model_is_counted_by_numel_and_wins() -> None:
     spec = ModelSpec(key="mine", family="hf", source="/nonexistent", params=999)
     assert module_parameters(module) == 18
     assert parameter_count(spec, Loaded()) == 18
+    assert parameter_count(spec) == 999, "not loaded (embeddings cached): the registry's figure"
+    # with a checkpoint, its headers count, loaded or not: one figure per model whatever the cache held
+    folder = _folder_with_weights(tmp_path, {"w": np.zeros((4, 5), np.float32)})
+    with_weights = ModelSpec(key="mine", family="hf", source=str(folder))
+    assert parameter_count(with_weights, Loaded()) == parameter_count(with_weights) == 20
 
 
 def test_random_control_counts_what_the_registry_declares() -> None:
