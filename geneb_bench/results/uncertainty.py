@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -39,11 +40,19 @@ def task_rng(task_id: str) -> np.random.Generator:
     return np.random.default_rng([BOOTSTRAP_SEED, zlib.crc32(task_id.encode("utf-8"))])
 
 
+@lru_cache(maxsize=4096)
+def _draws(task_id: str, cells: tuple[tuple[int, ...], ...], n_resamples: int) -> npt.NDArray[np.float64]:
+    """Memoised: a report asks for each item's replicates twice (its own CI, then the macro's)."""
+    draws = bootstrap_mcc(np.array(cells, dtype=np.int64), n_resamples, task_rng(task_id))
+    draws.flags.writeable = False  # shared between callers
+    return draws
+
+
 def item_draws(result: ItemResult, n_resamples: int = BOOTSTRAP_RESAMPLES) -> npt.NDArray[np.float64] | None:
     """Bootstrap replicates of the item's seed-mean MCC; None when the file has no outcomes."""
     if not result.outcomes:
         return None
-    return bootstrap_mcc(result.outcomes["cells"], n_resamples, task_rng(result.task_id))
+    return _draws(result.task_id, tuple(tuple(row) for row in result.outcomes["cells"]), n_resamples)
 
 
 def item_intervals(results: Iterable[ItemResult]) -> pd.DataFrame:
