@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from geneb_bench.embeddings.health import constant_prediction_note
-from geneb_bench.probe.metrics import Scores, score
+from geneb_bench.probe.metrics import Scores, outcome_cells, score
 from geneb_bench.probe.registry import FitJob, ProbeImplementation, get_probe
 from geneb_bench.probe.sampling import kshot_indices
 from geneb_bench.protocol import PROBE, Regime
@@ -61,6 +61,9 @@ class RegimeResult:
     seeds: tuple[SeedResult, ...]
     backend: str = "sklearn"  # the probe's implementation
     probe: str = PROBE
+    # Test outcomes, one row [true, prediction of each seed (seed order), count] per distinct tuple
+    # (``metrics.outcome_cells``): what a bootstrap over test rows needs. Not part of any score.
+    outcomes: tuple[tuple[int, ...], ...] = ()
 
     def values(self, metric: str) -> npt.NDArray[np.float64]:
         return np.array([getattr(s, metric) for s in self.seeds], dtype=np.float64)
@@ -80,6 +83,7 @@ class _Fit:
     converged: bool
     warnings: int
     note: str | None
+    predictions: npt.NDArray[np.integer]
 
 
 def check_finite(x_train: Matrix | Any, x_test: Matrix | Any) -> None:
@@ -122,7 +126,7 @@ def _plan(
 
 def _constant(y_fit: Labels, y_test: Labels) -> _Fit:
     pred = np.full(y_test.shape, np.unique(y_fit)[0])
-    return _Fit(score(y_test, pred), 0, True, 0, ONE_CLASS_NOTE)
+    return _Fit(score(y_test, pred), 0, True, 0, ONE_CLASS_NOTE, pred)
 
 
 def _fit_all(
@@ -155,7 +159,9 @@ def _fit_all(
             y_fit = jobs[i].select(y_train, y_train)[1]
             # a probe's own note (e.g. not converged) first; else why every test row got one class, if so
             note = fit.note or constant_prediction_note(predictions, y_fit)
-            fits[i] = _Fit(score(y_test, predictions), fit.n_iter, fit.converged, fit.warnings, note)
+            fits[i] = _Fit(
+                score(y_test, predictions), fit.n_iter, fit.converged, fit.warnings, note, predictions
+            )
     return [fits[i] for i in range(len(jobs))]
 
 
@@ -199,8 +205,13 @@ def evaluate_task(
                     note=fit.note,
                 )
             )
+        cells = outcome_cells(np.asarray(y_test), [fits[j].predictions for _, j, _, _ in layout[regime.name]])
         out[regime.name] = RegimeResult(
-            regime.name, tuple(results), implementation.implementation, implementation.probe
+            regime.name,
+            tuple(results),
+            implementation.implementation,
+            implementation.probe,
+            tuple(tuple(int(v) for v in row) for row in cells),
         )
     return out
 

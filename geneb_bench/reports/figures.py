@@ -7,7 +7,8 @@ in ``report.html``; :func:`write_figures` writes every registered one.
 
 Only rankable rows (published, complete GENEB-suite protocol runs: ``status == "complete"``) take part in
 the published order and the scaling plot; partial, lite/custom-suite and variant rows go in a separate,
-titled panel below, each labelled with its status.
+titled panel, each labelled with its status. Where the table carries ``macro_ci_low``/``macro_ci_high``
+(local rows read from result files, ``results.uncertainty``), plotted macros get 95% CI error bars.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from matplotlib.image import AxesImage
 
 from geneb_bench.extension import Registry
 from geneb_bench.reports.analyses import REGIME_NAMES, categories_in, rankable, scaling, winners
-from geneb_bench.reports.published import COMPLETE
+from geneb_bench.reports.published import COMPLETE, published_models
+from geneb_bench.text import human_count
 
 FORMATS = ("png", "svg")
 LOCAL_COLOUR = "#d62728"
@@ -115,48 +117,112 @@ def heatmap(table: pd.DataFrame, regime: str = "full") -> Figure:
     return fig
 
 
+def _ci_errors(part: pd.DataFrame, centre: str = "macro") -> np.ndarray | None:
+    """Asymmetric error bars (2 x n) from ``macro_ci_low``/``macro_ci_high``; None when no row has a CI."""
+    if "macro_ci_low" not in part.columns or part["macro_ci_low"].isna().all():
+        return None
+    centre_values = part[centre].to_numpy(dtype=float)
+    low = centre_values - part["macro_ci_low"].to_numpy(dtype=float)
+    high = part["macro_ci_high"].to_numpy(dtype=float) - centre_values
+    return np.asarray(np.nan_to_num(np.vstack([low, high]).clip(min=0.0)), dtype=float)  # no CI: no bar
+
+
+def own_models(part: pd.DataFrame) -> pd.Series:
+    """Local rows of a model that is not in the published table (the user's own model): drawn apart."""
+    published = set(published_models().index)
+    return (part.get("provenance", pd.Series("", index=part.index)) == "local") & ~part["model"].isin(
+        published
+    )
+
+
+def _scatter_with_ci(ax: Axes, part: pd.DataFrame, colour: str, marker: str, size: int, label: str) -> None:
+    ax.scatter(part["params"], part["macro"], c=colour, marker=marker, s=size, label=label, zorder=3)
+    errors = _ci_errors(part)
+    if errors is not None:
+        ax.errorbar(
+            part["params"],
+            part["macro"],
+            yerr=errors,
+            fmt="none",
+            ecolor=colour,
+            elinewidth=1,
+            capsize=2,
+            zorder=2,
+        )
+
+
+# (provenance or "own", colour, marker, size, legend label): the user's own model is a red diamond
+_SCALING_STYLES = (
+    ("official", "#1f77b4", "o", 30, "official"),
+    ("self-reported", "#ff7f0e", "s", 30, "self-reported"),
+    ("local", LOCAL_COLOUR, "*", 80, "local run of a published model"),
+    ("own", LOCAL_COLOUR, "D", 45, "your model (params from its checkpoint)"),
+)
+
+
+def _scaling_panel(ax: Axes, sub: pd.DataFrame, mine: pd.Series, annotate_all: bool) -> None:
+    for kind, colour, marker, size, legend in _SCALING_STYLES:
+        part = sub[mine] if kind == "own" else sub[(sub["provenance"] == kind) & ~mine]
+        if part.empty:
+            continue
+        _scatter_with_ci(ax, part, colour, marker, size, legend)
+        for label, (_, row) in zip(_labels(part), part.iterrows(), strict=True):
+            if kind in ("official", "self-reported"):
+                text = label.split(" [")[0]
+            else:  # the user's rows: name, parameter count, and coverage when not complete
+                text = f"{label.split(' [')[0]} ({human_count(float(row['params']))})"
+                status = row.get("status")
+                if isinstance(status, str) and status != COMPLETE:  # why it is apart: coverage or suite
+                    text += f"\n{row.get('coverage', status) if status.startswith('partial') else status}"
+            ax.annotate(
+                text,
+                (row["params"], row["macro"]),
+                fontsize=7 if kind in ("local", "own") or annotate_all else 6,
+                color=colour if kind in ("local", "own") else "black",
+                xytext=(4, 3),
+                textcoords="offset points",
+            )
+    ax.set_xscale("log")
+    ax.grid(alpha=0.3)
+
+
 def scaling_scatter(table: pd.DataFrame, regime: str = "full") -> Figure:
-    """log10 params vs macro-MCC with the Spearman rho of the official rows (all rows if none are official)."""
-    sub, unranked = split_ranked(table[(table["regime"] == regime) & table["params"].notna()])
+    """log10 params vs macro-MCC with the Spearman rho of the official rows (all rows if none are official).
+
+    The user's own model (not in the published table) is a labelled red diamond at the parameter count its
+    run recorded; a local run of a published model a red star. Error bars are the macro's 95% bootstrap CI
+    over test rows where the results have one (published rows have none). Only rankable rows share the main
+    panel; partial, lite/custom-suite and variant rows are drawn in a second, titled panel, labelled with
+    their coverage. Rows without a positive parameter count (k-mer baselines: 0) cannot sit on a log axis and
+    are counted in the title.
+    """
+    at_regime = table[table["regime"] == regime]
+    placed = at_regime[at_regime["params"].notna() & (at_regime["params"] > 0)]
+    sub, unranked = split_ranked(placed)
     ref = sub[sub["provenance"] == "official"] if (sub["provenance"] == "official").any() else sub
     rho = scaling(ref, regime)
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    for prov, colour, marker in (
-        ("official", "#1f77b4", "o"),
-        ("self-reported", "#ff7f0e", "s"),
-        ("local", LOCAL_COLOUR, "*"),
-    ):
-        part = sub[sub["provenance"] == prov]
-        if not part.empty:
-            ax.scatter(
-                part["params"],
-                part["macro"],
-                c=colour,
-                marker=marker,
-                s=60 if prov == "local" else 30,
-                label=prov,
-                zorder=3,
-            )
-            for label, (_, row) in zip(_labels(part), part.iterrows(), strict=True):
-                ax.annotate(
-                    label.split(" [")[0],
-                    (row["params"], row["macro"]),
-                    fontsize=6,
-                    xytext=(3, 2),
-                    textcoords="offset points",
-                )
-    ax.set_xscale("log")
+    panels = 2 if len(unranked) else 1
+    fig, axes = plt.subplots(
+        1, panels, figsize=(7.5 + 4.5 * (panels - 1), 5), squeeze=False, sharey=True, layout="constrained"
+    )
+    ax = axes[0, 0]
+    _scaling_panel(ax, sub, own_models(sub), annotate_all=False)
     ax.set_xlabel("parameters (log scale)")
     ax.set_ylabel(f"macro-MCC ({regime})")
-    left_out = (
-        f"\n{len(unranked)} unranked rows (partial, other suite or variant) not shown"
-        if len(unranked)
-        else ""
-    )
-    ax.set_title(f"Scale vs GENEB macro-MCC: Spearman {rho}{left_out}", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    missing = len(at_regime) - len(placed)
+    note = f"\n{missing} row{'s' * (missing != 1)} without a parameter count > 0 not shown" if missing else ""
+    ax.set_title(f"Scale vs GENEB macro-MCC: Spearman {rho}{note}", fontsize=10)
+    if not sub.empty:
+        ax.legend(fontsize=7, loc="lower right")
+    if len(unranked):
+        apart = axes[0, 1]
+        _scaling_panel(apart, unranked, own_models(unranked), annotate_all=True)
+        apart.set_xlabel("parameters (log scale)")
+        apart.set_title(
+            "Not ranked: partial, synthetic or custom suite, or protocol variant\n(not comparable, not in rho)",
+            fontsize=9,
+        )
+        apart.legend(fontsize=7, loc="lower right")
     return fig
 
 
@@ -170,9 +236,35 @@ def regimes_plot(table: pd.DataFrame) -> Figure:
     first = table.drop_duplicates("model").set_index("model").loc[order].reset_index()
     fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.22 * len(order)))
     y = np.arange(len(order))
-    for regime, marker in zip(REGIME_NAMES, ("o", "s", "^"), strict=True):
+    cis = None
+    if "macro_ci_low" in table.columns:  # local rows only carry a CI; one per (model, regime)
+        with_ci = table[table["macro_ci_low"].notna()].drop_duplicates(["model", "regime"])
+        cis = with_ci.set_index(["model", "regime"]) if len(with_ci) else None
+    for i, (regime, marker) in enumerate(zip(REGIME_NAMES, ("o", "s", "^"), strict=True)):
+        colour = f"C{i}"  # the colour cycle's, named so the regime's error bars match its markers
         if regime in wide.columns:
-            ax.scatter(wide.loc[order, regime], y, marker=marker, label=regime, s=22, zorder=3)
+            ax.scatter(wide.loc[order, regime], y, c=colour, marker=marker, label=regime, s=22, zorder=3)
+            if cis is not None:  # the 95% bootstrap CI of each local row's macro, in the regime's colour
+                keys = [(m, regime) for m in order]
+                found = cis.reindex(keys)
+                centre = wide.loc[order, regime].to_numpy(dtype=float)
+                errors = np.vstack(
+                    [
+                        centre - found["macro_ci_low"].to_numpy(dtype=float),
+                        found["macro_ci_high"].to_numpy(dtype=float) - centre,
+                    ]
+                )
+                if np.isfinite(errors).any():
+                    ax.errorbar(
+                        centre,
+                        y,
+                        xerr=np.nan_to_num(errors).clip(min=0.0),
+                        fmt="none",
+                        ecolor=colour,
+                        elinewidth=1,
+                        capsize=2,
+                        zorder=2,
+                    )
     ax.hlines(y, wide.loc[order].min(axis=1), wide.loc[order].max(axis=1), color="grey", lw=0.8)
     ax.set_yticks(y, _labels(first), fontsize=7)
     if unranked:  # the unranked rows sit below a line, apart from the published order

@@ -25,6 +25,7 @@ from geneb_bench.reports.published import CITATION, published_defects, published
 from geneb_bench.results.aggregate import describe_suite
 from geneb_bench.results.record import ItemResult
 from geneb_bench.results.resultset import ResultSet
+from geneb_bench.results.uncertainty import item_intervals
 from geneb_bench.text import human_count
 
 if TYPE_CHECKING:
@@ -168,16 +169,59 @@ def _audit_section(frame: pd.DataFrame, audits: dict[str, TaskAudit]) -> list[st
 
 def _lead(frame: pd.DataFrame, first: list[str]) -> pd.DataFrame:
     """``frame`` with the ``first`` columns moved to the front (what a reader needs before scrolling)."""
+    first = [c for c in first if c in frame.columns]
     return frame[[*first, *(c for c in frame.columns if c not in first)]]
 
 
-def per_task_table(frame: pd.DataFrame, regime: str = "full", metric: str = "mcc") -> pd.DataFrame:
-    """Task x model: seed mean +- seed std of ``metric`` for one regime (the numbers behind each category)."""
+MACRO_CI = "macro 95% CI"
+UNCERTAINTY_NOTE = (
+    "± is the standard deviation over the probe's seeds (same test rows); [low, high] is the 95% bootstrap "
+    "confidence interval over test rows (1,000 resamples of each task's test split; for the macro, every "
+    "task resampled independently and aggregated as the table is). Blank: results recorded before test "
+    "outcomes were kept (rerun with --geneb-rerun to get them), or a published row (no per-task data)."
+)
+
+
+def _with_ci(table: pd.DataFrame) -> pd.DataFrame:
+    """``macro_ci_low``/``macro_ci_high`` as one readable column ``macro 95% CI`` (``[0.39, 0.43]``)."""
+    if "macro_ci_low" not in table.columns:
+        return table
+    shown = table.copy()
+    shown[MACRO_CI] = [
+        _interval(lo, hi)
+        for lo, hi in zip(shown.pop("macro_ci_low"), shown.pop("macro_ci_high"), strict=True)
+    ]
+    return shown
+
+
+def _interval(low: object, high: object) -> str:
+    """``[0.39, 0.43]``; blank when there is no interval (results recorded without test outcomes)."""
+    if not isinstance(low, float | int) or not isinstance(high, float | int) or pd.isna(low) or pd.isna(high):
+        return ""
+    return f"[{low:.2f}, {high:.2f}]"
+
+
+def per_task_table(
+    frame: pd.DataFrame, regime: str = "full", metric: str = "mcc", intervals: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Task x model: seed mean ± seed std of ``metric`` for one regime (the numbers behind each category),
+    followed by the 95% bootstrap CI over test rows where ``intervals`` (``uncertainty.item_intervals``,
+    MCC only) has one: ``0.4120 ± 0.0100 [0.39, 0.43]``."""
     sub = frame[frame["regime"] == regime]
     if sub.empty:
         return pd.DataFrame()
+    if intervals is not None and metric == "mcc" and not intervals.empty:
+        sub = sub.merge(intervals, on=["model", "task_id", "regime"], how="left")
+    cis = (
+        [_interval(lo, hi) for lo, hi in zip(sub["mcc_ci_low"], sub["mcc_ci_high"], strict=True)]
+        if "mcc_ci_low" in sub.columns
+        else [""] * len(sub)
+    )
     cells = sub.assign(
-        value=[f"{m:.4f} ± {s:.4f}" for m, s in zip(sub[metric], sub[f"{metric}_std"], strict=True)]
+        value=[
+            f"{m:.4f} ± {s:.4f} {ci}".rstrip()
+            for m, s, ci in zip(sub[metric], sub[f"{metric}_std"], cis, strict=True)
+        ]
     )
     wide = cells.pivot_table(index=["category", "task_id"], columns="model", values="value", aggfunc="first")
     return wide.reset_index().rename_axis(columns=None)
@@ -195,7 +239,7 @@ def build_html(
     audits = find_audits(fingerprints(results), Path(results_dir), cache_dir)
     if frame.empty:
         raise ValueError(f"no result files under {results_dir}")
-    local = results_table(frame)
+    local = results_table(loaded)  # with recorded parameter counts and macro seed std / CI
     meta = run_metadata(results, recorded_run(Path(results_dir)))
     described = describe_suite(frame)
     out = [
@@ -212,18 +256,24 @@ def build_html(
             "<table>", '<table class="meta">'
         ),
     ]
-    out.append("<h2>Your models (MCC)</h2>")
+    out += ["<h2>Your models (MCC)</h2>", f'<p class="note">{html.escape(UNCERTAINTY_NOTE)}</p>']
     for regime in [r.name for r in REGIMES]:
         sub = local[local["regime"] == regime]
         if sub.empty:
             continue
-        shown = sub.drop(
+        shown = _with_ci(sub).drop(
             columns=["regime", "architecture", "tokenization", "pretraining_data", "display"], errors="ignore"
         )
-        out += [f"<h3>{regime}</h3>", _table(_lead(shown, ["model", "status", "coverage"]))]
-    tasks = per_task_table(frame)
+        out += [
+            f"<h3>{regime}</h3>",
+            _table(_lead(shown, ["model", "status", "coverage", "macro", "macro_std", MACRO_CI])),
+        ]
+    tasks = per_task_table(frame, intervals=item_intervals(results))
     if not tasks.empty:
-        out += ["<h2>Per task (MCC, full data, mean ± std over seeds)</h2>", _table(tasks)]
+        out += [
+            "<h2>Per task (MCC, full data: mean ± std over seeds [95% bootstrap CI over test rows])</h2>",
+            _table(tasks),
+        ]
     if audits:
         out += _audit_section(frame, audits)
     table = local
@@ -231,6 +281,15 @@ def build_html(
         published = published_table()
         table = pd.concat([published, local], ignore_index=True)
         board = combined_leaderboard(local, "full", published)
+        spread = local[local["regime"] == "full"].set_index("model")
+        mine = board["provenance"] == "local"
+        for column in ("macro_std", "macro_ci_low", "macro_ci_high"):  # published rows: no per-task data
+            board[column] = (
+                board["model"].map(spread[column]).where(mine) if column in spread else float("nan")
+            )
+        board = _lead(
+            _with_ci(board), ["rank", "model", "provenance", "params", "macro", "macro_std", MACRO_CI]
+        )
         ranked = board[board["status"] == "complete"]
         others = board[board["status"] != "complete"]
         ranked_classes = ["local" if p == "local" else "" for p in ranked["provenance"]]

@@ -30,6 +30,7 @@ from geneb_bench.categories import CATEGORY_NAMES
 from geneb_bench.protocol import REGIMES
 from geneb_bench.results.aggregate import coverage_text, frame_suite, leaderboard, rankable_run
 from geneb_bench.results.aggregate import suite_category_sizes as _suite_sizes
+from geneb_bench.results.record import ItemResult
 from geneb_bench.results.resultset import ResultSet
 
 CITATION = (
@@ -172,13 +173,32 @@ def model_metadata(model: str) -> dict[str, object]:
     return {"params": np.nan, "display": model} | dict.fromkeys(META_COLUMNS, "")
 
 
-def results_table(source: Path | pd.DataFrame, metric: str = "mcc", suite: str | None = None) -> pd.DataFrame:
-    """A results dir (or a tidy frame) as a wide table, with completeness per row.
+def recorded_params(results: Iterable[ItemResult]) -> dict[str, float]:
+    """Per model, the parameter count its results recorded at run time (the largest, if they differ)."""
+    counts: dict[str, float] = {}
+    for result in results:
+        if result.n_params is not None:
+            counts[result.model] = max(counts.get(result.model, 0.0), float(result.n_params))
+    return counts
+
+
+def results_table(
+    source: Path | pd.DataFrame | ResultSet, metric: str = "mcc", suite: str | None = None
+) -> pd.DataFrame:
+    """A results dir (or a ``ResultSet``, or a tidy frame) as a wide table, with completeness per row.
 
     ``n_tasks``/``status`` compare each (model, regime) against the whole suite the tasks come from, so a run
-    of 14 of the 100 GENEB tasks is "partial: 14/100 tasks" even though its macro is computable.
+    of 14 of the 100 GENEB tasks is "partial: 14/100 tasks" even though its macro is computable. From result
+    files (not a bare frame) two things are added: a model outside the published table gets the parameter
+    count its run recorded (read from the checkpoint, ``models.size``), and every row gets ``macro_std``,
+    ``macro_ci_low`` and ``macro_ci_high`` at the end (``results.uncertainty``).
     """
-    frame = source if isinstance(source, pd.DataFrame) else ResultSet.load(Path(source), suite=suite).frame
+    loaded: ResultSet | None = None
+    if isinstance(source, pd.DataFrame):
+        frame = source
+    else:
+        loaded = source if isinstance(source, ResultSet) else ResultSet.load(Path(source), suite=suite)
+        frame = loaded.frame
     if frame.empty:
         raise ValueError(f"no result files under {source}")
     suite, protocol, sizes = _frame_sizes(frame)
@@ -197,7 +217,15 @@ def results_table(source: Path | pd.DataFrame, metric: str = "mcc", suite: str |
             row["protocol"] = protocol
             row["status"] = run_status(suite, protocol, int(values["n_tasks"]), total)
             rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if loaded is None:
+        return table
+    from geneb_bench.results.uncertainty import with_uncertainty
+
+    measured = recorded_params(loaded.results)
+    own = [m not in _published_models().index and m in measured for m in table["model"]]
+    table.loc[own, "params"] = [measured[m] for m, o in zip(table["model"], own, strict=True) if o]
+    return with_uncertainty(table, loaded.results)
 
 
 def category_status(frame: pd.DataFrame, model: str, regime: str) -> dict[str, str]:

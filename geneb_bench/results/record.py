@@ -63,6 +63,13 @@ class ItemResult:
     # files written before the checks existed
     health: dict[str, Any] | None = None
     suite: str = ""  # the suite the task belongs to (lite, geneb, a custom suite's name); older files: ""
+    # Test outcomes for a bootstrap over test rows: {"seeds": [...], "cells": [[true, pred per seed..., count],
+    # ...]} (``probe.metrics.outcome_cells``); each seed's confusion matrix is a marginal. None in older files
+    # (their reports show no interval). Written only when present, like ``n_params``.
+    outcomes: dict[str, Any] | None = None
+    # The model's parameter count as loaded (or read from its checkpoint's headers) at run time, so reports
+    # never reload a model to place it on the scaling plot; None when unknown or in older files.
+    n_params: int | None = None
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:
@@ -71,6 +78,14 @@ class ItemResult:
             mean={m: regime_result.mean(m) for m in METRICS},
             std={m: regime_result.std(m) for m in METRICS},
             per_seed=[s.to_dict() for s in regime_result.seeds],
+            outcomes=(
+                {
+                    "seeds": [s.seed for s in regime_result.seeds],
+                    "cells": [list(c) for c in regime_result.outcomes],
+                }
+                if regime_result.outcomes
+                else None
+            ),
             **{"probe_backend": regime_result.backend, "probe": regime_result.probe, **fields},
         )
 
@@ -78,6 +93,9 @@ class ItemResult:
         data = asdict(self)
         if not data["extra"]:
             del data["extra"]
+        for optional in ("outcomes", "n_params"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
     @classmethod
@@ -114,6 +132,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "probe": str,
     "token_budget": (int, type(None)),
     "suite": str,
+    "outcomes": (dict, type(None)),
+    "n_params": (int, type(None)),
 }
 
 
@@ -133,6 +153,30 @@ def _check_shape(data: dict[str, Any]) -> None:
             or not isinstance(seed.get("seed"), int)
         ):
             raise ValueError(f"per_seed[{i}] is {seed!r}, not a seed's record with an integer 'seed'")
+    if data.get("outcomes") is not None:
+        _check_outcomes(data["outcomes"], data.get("n_test"))
+
+
+def _check_outcomes(outcomes: dict[str, Any], n_test: object) -> None:
+    """Rows ``[true, one prediction per seed, count]`` of integers, counts adding up to ``n_test``."""
+    seeds, cells = outcomes.get("seeds"), outcomes.get("cells")
+    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise ValueError(f"outcomes['seeds'] is {seeds!r}, not a list of integer seeds")
+    if not isinstance(cells, list) or not cells:
+        raise ValueError(f"outcomes['cells'] is {cells!r}, not a list of rows")
+    for i, row in enumerate(cells):
+        if (
+            not isinstance(row, list)
+            or len(row) != len(seeds) + 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in row)
+            or row[-1] < 0
+        ):
+            raise ValueError(
+                f"outcomes['cells'][{i}] is {row!r}, not [true, {len(seeds)} predictions, count] of integers"
+            )
+    total = sum(row[-1] for row in cells)
+    if isinstance(n_test, int) and total != n_test:
+        raise ValueError(f"outcomes count {total} test rows, n_test is {n_test}")
 
 
 def scope_name(suite: str, protocol: str = PROTOCOL_VERSION) -> str:

@@ -107,6 +107,7 @@ class GenebSession:
         self.cache = EmbeddingCache(settings.cache_dir, lock_timeout=settings.lock_timeout_s)
         self._tasks: dict[str, TaskData | Exception] = {}
         self._embedders: dict[str, Embedder | Exception] = {}
+        self._n_params: dict[str, int | None] = {}
         self.health: dict[tuple[str, str], dict[str, Any]] = {}  # (model, task) -> embeddings.health record
         self.memory = EmbeddingStore(int(settings.memory_gb * 2**30))
         self.sequences = SequenceStore(settings.cache_dir)  # per model: each distinct sequence embedded once
@@ -178,6 +179,17 @@ class GenebSession:
         model = self._embedders.pop(key, None)
         if model is not None and not isinstance(model, Exception):
             model.close()
+
+    def parameter_count(self, spec: ModelSpec) -> int | None:
+        """The model's parameter count for its results (``models.size``), measured once per model."""
+        if spec.key not in self._n_params:
+            from geneb_bench.models.size import parameter_count
+
+            embedder = self._embedders.get(spec.key)
+            self._n_params[spec.key] = parameter_count(
+                spec, None if isinstance(embedder, Exception) else embedder
+            )
+        return self._n_params[spec.key]
 
     def model_identity(self, spec: ModelSpec) -> dict[str, Any]:
         """The model identity recorded in results: the spec's, plus a non-default long-input policy."""
@@ -313,6 +325,7 @@ class GenebSession:
             ),
             protocol=self.protocol,
             suite=self.suite.name,
+            n_params=self.parameter_count(item.model),
         )
         if extra_fields is not None and (extra := dict(extra_fields(result))):
             result = dataclasses.replace(result, extra=extra)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,27 @@ from geneb_bench.results.record import ItemResult, write_result
 RunWriter = Callable[..., Path]
 
 
-def make_result(model: str, task_id: str, category: str, regime: str, mcc: float) -> ItemResult:
+def outcomes_for(mcc: float, n: int = 200) -> dict[str, Any]:
+    """Test outcomes of a balanced binary task of ``n`` rows whose MCC is about ``mcc`` (every seed alike)."""
+    wrong = round((1 - mcc) / 2 * n)
+    w0, w1, half = wrong // 2, wrong - wrong // 2, n // 2
+    rows = [(0, 0, half - w0), (0, 1, w0), (1, 1, half - w1), (1, 0, w1)]
+    return {
+        "seeds": list(SEEDS),
+        "cells": [[t, *([p] * len(SEEDS)), c] for t, p, c in rows if c],
+    }
+
+
+def make_result(
+    model: str,
+    task_id: str,
+    category: str,
+    regime: str,
+    mcc: float,
+    *,
+    outcomes: bool = False,
+    n_params: int | None = None,
+) -> ItemResult:
     return ItemResult(
         model=model,
         task_id=task_id,
@@ -26,7 +47,7 @@ def make_result(model: str, task_id: str, category: str, regime: str, mcc: float
             {"seed": s, "mcc": mcc, "accuracy": (mcc + 1) / 2, "f1": (mcc + 1) / 2 - 0.01} for s in SEEDS
         ],
         n_train=10,
-        n_test=10,
+        n_test=200 if outcomes else 10,
         n_classes=2,
         embedding_dim=4,
         task_fingerprint=f"fp-{task_id}",
@@ -35,6 +56,8 @@ def make_result(model: str, task_id: str, category: str, regime: str, mcc: float
         timings={},
         versions={"python": "3.11", "geneb-bench": "0.1.0"},
         suite="geneb",
+        outcomes=outcomes_for(mcc) if outcomes else None,
+        n_params=n_params,
     )
 
 
@@ -44,13 +67,18 @@ def write_run(
     tasks: Iterable[str] | None = None,
     regimes: Iterable[str] = ("full", "10shot", "1shot"),
     score: Callable[[str, str], float] = lambda task, regime: 0.5,
+    **fields: Any,
 ) -> Path:
-    """Write results of ``model`` for the given GENEB tasks (default: all 100) and regimes."""
+    """Write results of ``model`` for the given GENEB tasks (default: all 100) and regimes; ``fields``:
+    ``outcomes=True`` (record test outcomes) and ``n_params`` (the count a run recorded)."""
     specs = {s.task_id: s for s in geneb_task_specs()}
     for task_id in tasks if tasks is not None else specs:
         for regime in regimes:
             write_result(
-                root, make_result(model, task_id, specs[task_id].category, regime, score(task_id, regime))
+                root,
+                make_result(
+                    model, task_id, specs[task_id].category, regime, score(task_id, regime), **fields
+                ),
             )
     return root
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
 from geneb_bench.reports import figures
@@ -57,3 +61,73 @@ def test_registering_another_figure_under_a_taken_name_is_refused() -> None:
     ):
         figures.register_figure("heatmap", "mine")(lambda table, regime: figures.heatmap(table, regime))
     assert list(figures.FIGURES.names())[:4] == ["heatmap", "scaling", "regimes", "winners"]
+
+
+# -- the user's model on the scaling plot, with its recorded parameter count and CI ---------------------------
+OWN = "my-dna-model"  # neither a published nor a registry model: only its run knows its size
+
+
+def _own_points(ax: Axes) -> tuple[list[tuple[float, float]], list[str]]:
+    """The plotted (params, macro) of the user's-model series, and the annotation texts of the axes."""
+    series = [c for c in ax.collections if str(c.get_label()).startswith("your model")]
+    points = [(float(x), float(y)) for c in series for x, y in np.asarray(c.get_offsets())]
+    return points, [t.get_text() for t in ax.texts]
+
+
+def _bars(ax: Axes, axis: str) -> list[np.ndarray]:
+    """The segments of every error bar drawn along ``axis`` ("x" or "y")."""
+    containers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    chosen = [c for c in containers if (c.has_xerr if axis == "x" else c.has_yerr)]
+    return [np.asarray(seg) for c in chosen for seg in c.lines[2][0].get_segments()]
+
+
+def test_the_users_complete_run_is_on_the_scaling_plot_at_its_recorded_size(
+    tmp_path: Path, session_writer: RunWriter
+) -> None:
+    session_writer(
+        tmp_path, OWN, regimes=("full",), score=lambda t, r: 0.6, outcomes=True, n_params=2_500_000
+    )
+    local = results_table(tmp_path)
+    table = pd.concat([published_table(), local], ignore_index=True)
+    fig = figures.scaling_scatter(table)
+    assert len(fig.axes) == 1, "a complete GENEB run needs no 'not ranked' panel"
+    points, texts = _own_points(fig.axes[0])
+    macro = float(local.loc[local["model"] == OWN, "macro"].iloc[0])
+    assert points == [pytest.approx((2_500_000.0, macro))]
+    assert f"{OWN} (2.5M)" in texts
+    # its 95% CI as an error bar around the point; published rows have none
+    low, high = local.loc[local["model"] == OWN, ["macro_ci_low", "macro_ci_high"]].iloc[0]
+    assert low < macro < high
+    segments = _bars(fig.axes[0], "y")
+    assert [[tuple(p) for p in seg] for seg in segments] == [
+        [pytest.approx((2_500_000.0, low)), pytest.approx((2_500_000.0, high))]
+    ]
+    plt.close(fig)
+
+
+def test_a_partial_run_of_the_users_model_goes_to_the_not_ranked_panel(
+    tmp_path: Path, session_writer: RunWriter, tf_tasks: list[str]
+) -> None:
+    session_writer(tmp_path, OWN, tasks=tf_tasks, regimes=("full",), n_params=134_000)
+    table = pd.concat([published_table(), results_table(tmp_path)], ignore_index=True)
+    fig = figures.scaling_scatter(table)
+    main, apart = fig.axes
+    assert _own_points(main)[0] == []
+    points, texts = _own_points(apart)
+    assert [p[0] for p in points] == [134_000.0]
+    assert any(t.startswith(f"{OWN} (134K)") and "5/100 tasks" in t for t in texts)
+    assert "Not ranked" in apart.get_title()
+    assert not _bars(main, "y"), "no outcomes recorded: no error bars"
+    plt.close(fig)
+
+
+def test_regimes_plot_draws_each_local_rows_interval(tmp_path: Path, session_writer: RunWriter) -> None:
+    session_writer(tmp_path, OWN, tasks=["iDNA_ABF_6mA"], score=lambda t, r: 0.5, outcomes=True)
+    local = results_table(tmp_path)
+    fig = figures.regimes_plot(local)
+    segments = _bars(fig.axes[0], "x")
+    assert len(segments) == 3  # full, 10shot, 1shot: one bar each
+    spans = sorted(tuple(seg[:, 0]) for seg in segments)
+    expected = sorted(tuple(v) for v in local[["macro_ci_low", "macro_ci_high"]].to_numpy())
+    assert spans == [pytest.approx(e) for e in expected]
+    plt.close(fig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -144,3 +145,64 @@ def test_a_figure_registered_once_appears_in_report_html(
     figures.FIGURES.unregister("broken")
     assert main(["figures", str(root), "-o", str(tmp_path / "figs")]) == 0
     assert (tmp_path / "figs" / "macro-hist.png").read_bytes().startswith(b"\x89PNG")
+
+
+# -- uncertainty: seed std and bootstrap CIs ------------------------------------------------------------------
+class _Tables(HTMLParser):
+    """Every ``<table>`` as a list of rows of cell texts (header row first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _tables(text: str) -> list[dict[str, list[str]]]:
+    parser = _Tables()
+    parser.feed(text)
+    return [{h: [row[i] for row in t[1:]] for i, h in enumerate(t[0])} for t in parser.tables if t]
+
+
+def test_tables_show_seed_std_and_bootstrap_intervals(
+    tmp_path: Path, session_writer: RunWriter, tf_tasks: list[str]
+) -> None:
+    from geneb_bench.reports.html import build_html
+
+    session_writer(tmp_path, "kmer-3", tasks=tf_tasks, score=lambda t, r: 0.6, outcomes=True)
+    tables = _tables(build_html(tmp_path, compare_published=True))
+    per_task = next(t for t in tables if "task_id" in t)
+    assert len(per_task["kmer-3"]) == len(tf_tasks)
+    assert all(re.fullmatch(r"0\.6000 ± 0\.0000 \[0\.\d\d, 0\.\d\d\]", c) for c in per_task["kmer-3"])
+    ours = next(t for t in tables if "macro 95% CI" in t and "coverage" in t)
+    assert list(ours)[:6] == ["model", "status", "coverage", "macro", "macro_std", "macro 95% CI"]
+    low, high = map(float, re.findall(r"-?\d\.\d\d", ours["macro 95% CI"][0]))
+    assert low < 0.6 < high
+    boards = [t for t in tables if "provenance" in t and "macro 95% CI" in t]
+    rows = [(p, ci) for t in boards for p, ci in zip(t["provenance"], t["macro 95% CI"], strict=True)]
+    published = {ci for p, ci in rows if p == "official"}
+    assert published == {""}, "published rows have no per-task data: blank"
+    not_ranked = next(t for t in boards if "rank" not in t and "regime" not in t)  # the "Not ranked" board
+    assert not_ranked["macro 95% CI"] == ours["macro 95% CI"]
+
+
+def test_results_without_outcomes_show_no_interval(report: Path) -> None:
+    per_task = next(t for t in _tables(report.read_text(encoding="utf-8")) if "task_id" in t)
+    assert per_task["kmer-3"]
+    assert all(re.fullmatch(r"0\.5000 ± 0\.0000", c) for c in per_task["kmer-3"])

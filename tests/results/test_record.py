@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from geneb_bench.results.record import ItemResult, read_result, write_result
 
 
@@ -54,3 +56,43 @@ def test_extra_fields_round_trip_and_are_absent_when_empty(tmp_path: Path) -> No
     mine = write_result(tmp_path / "b", _result(extra={"lab_run": "run-7", "gpu_hours": 0.25}))
     assert json.loads(mine.read_text())["extra"] == {"lab_run": "run-7", "gpu_hours": 0.25}
     assert read_result(mine) == _result(extra={"lab_run": "run-7", "gpu_hours": 0.25})
+
+
+def _outcomes(n_test: int = 30) -> dict[str, Any]:
+    return {"seeds": [13], "cells": [[0, 0, n_test - 10], [1, 1, 8], [1, 0, 2]]}
+
+
+def test_outcomes_and_parameter_count_round_trip(tmp_path: Path) -> None:
+    result = _result(outcomes=_outcomes(), n_params=133_632)
+    assert read_result(write_result(tmp_path, result)) == result
+
+
+def test_files_without_outcomes_or_parameter_count_load_and_keep_their_shape(tmp_path: Path) -> None:
+    """Older files have neither field; writing a record without them adds no key (their bytes stay)."""
+    path = write_result(tmp_path, _result())
+    data = json.loads(path.read_text())
+    assert "outcomes" not in data
+    assert "n_params" not in data
+    loaded = read_result(path)
+    assert (loaded.outcomes, loaded.n_params) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "message"),
+    [
+        ({"seeds": [13], "cells": [[0, 0, 20], [1, 1, 9]]}, "outcomes count 29 test rows, n_test is 30"),
+        ({"seeds": [13], "cells": [[0, 0, 30, 1]]}, r"outcomes\['cells'\]\[0\]"),
+        ({"seeds": ["13"], "cells": [[0, 0, 30]]}, r"outcomes\['seeds'\]"),
+        ({"seeds": [13], "cells": []}, r"outcomes\['cells'\]"),
+        ({"seeds": [13], "cells": [[0, 0, -30]]}, r"outcomes\['cells'\]\[0\]"),
+    ],
+)
+def test_malformed_outcomes_are_refused_naming_the_file(
+    tmp_path: Path, outcomes: dict[str, Any], message: str
+) -> None:
+    path = write_result(tmp_path, _result())
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "outcomes": outcomes}))
+    with pytest.raises(ValueError, match=message) as caught:
+        read_result(path)
+    assert str(path) in str(caught.value)
