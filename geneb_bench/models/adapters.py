@@ -36,8 +36,8 @@ def _split_target(target: str) -> tuple[str, str]:
 
 def extractor_target(target: str) -> str:
     """``module:function`` or ``file.py:function``, checked before any run: the file or module exists and
-    binds ``function``. A module that is not importable but is a ``.py`` file in the working directory
-    becomes that file's absolute path (so pytest workers and ``geneb run`` load the same file).
+    binds ``function``. A top-level module that is a ``.py`` file in the working directory becomes that
+    file's absolute path (found whether or not the directory is on sys.path; every worker loads that file).
     A missing file, module or function is a ``ValueError`` naming it (the import itself happens at load)."""
     module, function = _split_target(target)
     if module.endswith(".py"):
@@ -45,10 +45,11 @@ def extractor_target(target: str) -> str:
         if not path.is_file():
             raise ValueError(f"extractor {target!r}: file {path} does not exist")
     else:
-        local = Path.cwd() / f"{module}.py"
+        local = Path.cwd() / f"{module.replace('.', '/')}.py"
         found = _find_module(module)
         origin = Path(found.origin).resolve() if found is not None and found.origin else None
-        if local.is_file() and (found is None or origin == local.resolve()):
+        top_level = "." not in module  # a package's module keeps its import (relative imports need it)
+        if top_level and local.is_file() and (found is None or origin == local.resolve()):
             path = local.resolve()
             target = f"{path}:{function}"
         elif found is None:

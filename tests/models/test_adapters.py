@@ -367,6 +367,8 @@ def test_extractor_errors_name_the_file_and_what_is_wrong(
         ValueError, match=rf"no module .absent_mod. on the Python path and no {re.escape(str(tmp_path))}"
     ):
         resolve_model("python:absent_mod:extract")
+    with pytest.raises(ValueError, match=rf"no module 'pkg.absent' .* no {re.escape(str(tmp_path / 'pkg'))}"):
+        resolve_model("python:pkg.absent:extract")
     with pytest.raises(ValueError, match=rf"file {re.escape(str(tmp_path / 'absent.py'))} does not exist"):
         resolve_model("python:absent.py:extract")
     (tmp_path / "dynamic.py").write_text("from numpy import *\n")

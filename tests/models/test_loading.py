@@ -190,3 +190,23 @@ def test_offline_and_not_cached_is_a_skip_saying_so(
     message = str(info.value)
     assert f"{spec.source}@{spec.revision}" in message
     assert f"huggingface-cli download {spec.source} --revision {spec.revision}" in message
+
+
+def test_another_revision_is_not_checked_against_the_published_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """model_files.csv lists the published commit's files: another commit loads as given, never compared
+    with (and never refused for) hashes that are not its own."""
+    import huggingface_hub
+
+    from geneb_bench.models import verify
+    from geneb_bench.models.loading import verified_source
+
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("fetched and verified against the published commit's file list")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", forbidden)
+    monkeypatch.setattr(verify, "verify_folder", forbidden)
+    other = resolve_model("PoetschLab/GROVER@" + "a" * 40)
+    assert verify.release_for(other.key, other.source, other.revision) is not None, "GROVER has a file list"
+    assert verified_source(other) == "PoetschLab/GROVER"
+    with pytest.raises(ModelUnavailable, match="fetched and verified"):
+        verified_source(resolve_model("PoetschLab/GROVER"))  # the published commit is fetched and verified
