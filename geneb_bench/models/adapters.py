@@ -39,11 +39,12 @@ def extractor_target(target: str) -> str:
     binds ``function``. A top-level module that is a ``.py`` file in the working directory becomes that
     file's absolute path (found whether or not the directory is on sys.path; every worker loads that file).
     A missing file, module or function is a ``ValueError`` naming it (the import itself happens at load)."""
+    typed = target
     module, function = _split_target(target)
     if module.endswith(".py"):
         path = Path(module).expanduser().resolve()
         if not path.is_file():
-            raise ValueError(f"extractor {target!r}: file {path} does not exist")
+            raise ValueError(f"extractor {typed!r}: file {path} does not exist")
     else:
         local = Path.cwd() / f"{module.replace('.', '/')}.py"
         found = _find_module(module)
@@ -54,7 +55,7 @@ def extractor_target(target: str) -> str:
             target = f"{path}:{function}"
         elif found is None:
             raise ValueError(
-                f"extractor {target!r}: no module {module!r} on the Python path and no {local}. Fix: run from "
+                f"extractor {typed!r}: no module {module!r} on the Python path and no {local}. Fix: run from "
                 "the folder that holds it, put it on PYTHONPATH, or pass python:/path/to/file.py:function"
             )
         elif origin is None or origin.suffix != ".py":
@@ -63,7 +64,7 @@ def extractor_target(target: str) -> str:
             path = origin
     if not _binds(path, function):
         raise ValueError(
-            f"extractor {target!r}: {path} defines no {function!r} at top level "
+            f"extractor {typed!r}: {path} defines no {function!r} at top level "
             f"(it defines: {', '.join(sorted(_top_level_names(path))) or 'nothing'})"
         )
     return target

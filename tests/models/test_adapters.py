@@ -380,7 +380,8 @@ def test_extractor_errors_name_the_file_and_what_is_wrong(
     )
     assert resolve_model("python:nested:extract").family == "extractor", "bound inside a top-level if"
     with pytest.raises(
-        ValueError, match=r"defines no 'inner' at top level \(it defines: extract, helper, np\)"
+        ValueError,
+        match=r"^extractor 'nested:inner': .* defines no 'inner' at top level \(it defines: extract, helper, np\)",
     ):
         resolve_model("python:nested:inner")
     (tmp_path / "broken.py").write_text("def extract(s, b)\n    return s\n")
