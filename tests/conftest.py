@@ -179,6 +179,17 @@ class Sweep:
         return reports
 
 
+@pytest.fixture
+def hub_online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """huggingface_hub not in offline mode, whatever the environment: unset the variables, and its constant
+    too (it is read once, when huggingface_hub is first imported, maybe by a test that had set the variable)."""
+    import huggingface_hub.constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+
+
 @pytest.fixture(scope="session")
 def transformers_imported() -> None:
     """Import everything a transformers model run imports, before an in-process run that uses one:

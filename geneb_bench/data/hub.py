@@ -1,40 +1,18 @@
 """The published GENEB data from the Hugging Face hub, at the pinned revision, cached by huggingface_hub.
 
 Used only when no local copy is given. The local hub cache is tried first (works offline, no network
-call); the network is tried only when ``HF_HUB_OFFLINE`` is unset and the hub answers a quick connection
-check, once per process, so a machine without network skips 100 tasks in a second, not 100 x 23 s of
-retries. Every failure becomes TaskUnavailable with the way to get the data.
+call); the network is tried only when huggingface_hub is not offline and the hub answers a quick check,
+once per process (``geneb_bench.hub``), so a machine without network skips 100 tasks in a second, not
+100 x 23 s of retries. Every failure becomes TaskUnavailable with the way to get the data.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
-from urllib.parse import urlparse
 
 from geneb_bench.data.csv_tasks import TaskUnavailable
 from geneb_bench.data.task import DatasetLocation
-
-_reachable: dict[str, bool] = {}
-
-
-def offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """One TCP connection to the hub endpoint per process (remembered)."""
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    if endpoint not in _reachable:
-        url = urlparse(endpoint)
-        port = url.port or (443 if url.scheme == "https" else 80)
-        try:
-            with socket.create_connection((url.hostname or "", port), timeout=timeout):
-                _reachable[endpoint] = True
-        except OSError:
-            _reachable[endpoint] = False
-    return _reachable[endpoint]
+from geneb_bench.hub import OFFLINE_NOT_CACHED, hub_reachable, offline
 
 
 def how_to_get(task_id: str, where: DatasetLocation) -> str:
@@ -71,10 +49,7 @@ def download_task(task_id: str, where: DatasetLocation, cache_dir: Path | None =
     except Exception:  # not in the cache (LocalEntryNotFoundError and friends): try the network below
         pass
     if offline():
-        raise TaskUnavailable(
-            f"{task_id}: not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
-            f"{how_to_get(task_id, where)}"
-        )
+        raise TaskUnavailable(f"{task_id}: {OFFLINE_NOT_CACHED} ({where}); {how_to_get(task_id, where)}")
     if not hub_reachable():
         raise TaskUnavailable(
             f"{task_id}: the Hugging Face hub cannot be reached from this machine and "

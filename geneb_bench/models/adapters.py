@@ -2,12 +2,14 @@
 
 The GENEB authors' extractor interface is one function ``(sequences, batch_size) -> (n, d) array``; wrapping
 it lets an existing extractor run in this harness unchanged (``--geneb-model python:module:function`` or
-``python:/path/to/file.py:function``). Its identity includes a hash of the source file, so editing the
-extractor invalidates its cached vectors.
+``python:/path/to/file.py:function``; ``module.py`` in the working directory is found whether or not the
+directory is on ``sys.path``, which ``pytest`` and ``geneb run`` do not put there). Its identity includes a
+hash of the source file, so editing the extractor invalidates its cached vectors.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import importlib.util
@@ -32,11 +34,95 @@ def _split_target(target: str) -> tuple[str, str]:
     return module, function
 
 
+def extractor_target(target: str) -> str:
+    """``module:function`` or ``file.py:function``, checked before any run: the file or module exists and
+    binds ``function``. A top-level module that is a ``.py`` file in the working directory becomes that
+    file's absolute path (found whether or not the directory is on sys.path; every worker loads that file).
+    A missing file, module or function is a ``ValueError`` naming it (the import itself happens at load)."""
+    typed = target
+    module, function = _split_target(target)
+    if module.endswith(".py"):
+        path = Path(module).expanduser().resolve()
+        if not path.is_file():
+            raise ValueError(f"extractor {typed!r}: file {path} does not exist")
+    else:
+        local = Path.cwd() / f"{module.replace('.', '/')}.py"
+        found = _find_module(module)
+        origin = Path(found.origin).resolve() if found is not None and found.origin else None
+        top_level = "." not in module  # a package's module keeps its import (relative imports need it)
+        if top_level and local.is_file() and (found is None or origin == local.resolve()):
+            path = local.resolve()
+            target = f"{path}:{function}"
+        elif found is None:
+            raise ValueError(
+                f"extractor {typed!r}: no module {module!r} on the Python path and no {local}. Fix: run from "
+                "the folder that holds it, put it on PYTHONPATH, or pass python:/path/to/file.py:function"
+            )
+        elif origin is None or origin.suffix != ".py":
+            return target  # a namespace package or compiled module: nothing to read, checked at load
+        else:
+            path = origin
+    if not _binds(path, function):
+        raise ValueError(
+            f"extractor {typed!r}: {path} defines no {function!r} at top level "
+            f"(it defines: {', '.join(sorted(_top_level_names(path))) or 'nothing'})"
+        )
+    return target
+
+
+def _find_module(module: str) -> importlib.machinery.ModuleSpec | None:
+    try:
+        return importlib.util.find_spec(module)
+    except (ImportError, ValueError):  # a parent package that is missing or broken
+        return None
+
+
+def _top_level_names(path: Path) -> set[str]:
+    """Names a module file binds at top level (also inside top-level if/try/with blocks); ``"*"`` when it
+    can bind names that cannot be read without running it (``from x import *``, a module ``__getattr__``)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        raise ValueError(f"extractor file {path}, line {exc.lineno}: syntax error ({exc.msg})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"extractor file {path}: cannot be read ({exc})") from None
+    names: set[str] = set()
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add("*" if node.name == "__getattr__" else node.name)
+            continue  # what a function or class binds inside is not the module's
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update("*" if a.name == "*" else a.asname or a.name.split(".")[0] for a in node.names)
+        targets: list[ast.AST | None] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For | ast.AsyncFor):
+            targets = [node.target]
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            targets = [item.optional_vars for item in node.items]
+        for target in filter(None, targets):
+            names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        for block in ("body", "orelse", "finalbody"):  # if / try / with / for / while at top level
+            pending.extend(getattr(node, block, []))
+        for handler in getattr(node, "handlers", []):
+            pending.extend(handler.body)
+    return names
+
+
+def _binds(path: Path, function: str) -> bool:
+    names = _top_level_names(path)
+    return function in names or "*" in names
+
+
 def load_extractor(target: str) -> Extractor:
     """Import ``module:function`` (dotted module on sys.path, or a ``.py`` file path)."""
     module_name, function = _split_target(target)
     if module_name.endswith(".py"):
         path = Path(module_name).expanduser().resolve()
+        if not path.is_file():
+            raise ModelUnavailable(f"extractor file {path} does not exist")
         name = "geneb_extractor_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
@@ -54,7 +140,8 @@ def load_extractor(target: str) -> Extractor:
             ) from exc
     func = getattr(module, function, None)
     if not callable(func):
-        raise ModelUnavailable(f"extractor {target!r}: {module_name} has no callable {function!r}")
+        where = getattr(module, "__file__", None) or module_name
+        raise ModelUnavailable(f"extractor {target!r}: {where} has no callable {function!r}")
     return func  # type: ignore[no-any-return]
 
 

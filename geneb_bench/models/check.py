@@ -2,7 +2,8 @@
 
 One line per model: runs, or skips and why (package missing, weights not local, hub unreachable, no GPU,
 unpinned remote code), with its pinned revision. Nothing is downloaded; at most one short hub probe is made
-for the whole listing, none when ``HF_HUB_OFFLINE`` is set, so an unavailable model is a skip at once.
+for the whole listing (``geneb_bench.hub``), none when huggingface_hub is offline, so an unavailable model is a
+skip at once.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from geneb_bench.hub import OFFLINE_NOT_CACHED, cached_file, hub_reachable, offline
 from geneb_bench.models.base import ModelSpec
 
 GPU_PACKAGES = frozenset({"mamba_ssm", "flash_attn", "evo2"})
@@ -27,31 +29,7 @@ class Availability:
 
 
 def _hub_cached(repo: str, revision: str | None) -> bool:
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover - a transformers dependency
-        return False
-    try:
-        found = try_to_load_from_cache(repo, "config.json", revision=revision or "main")
-    except Exception:
-        return False
-    return isinstance(found, str)
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """One short probe of the hub (never when ``HF_HUB_OFFLINE`` is set)."""
-    from geneb_bench.models.lockfile import offline
-
-    if offline():
-        return False
-    try:
-        import requests
-        from huggingface_hub.constants import ENDPOINT
-
-        requests.head(ENDPOINT, timeout=timeout)
-    except Exception:
-        return False
-    return True
+    return cached_file(repo, "config.json", revision) is not None
 
 
 def gpu_available() -> bool:
@@ -88,13 +66,26 @@ def availability(spec: ModelSpec, reachable: Callable[[], bool], gpu: Callable[[
         return Availability(spec.key, "runs", f"local folder {spec.source}", revision)
     if spec.options.get("trust_remote_code") and not is_commit(spec.revision):
         return skip("unpinned remote code: --geneb-trust-remote-code or [revision=<commit>]")
+    verified = _verification(spec)
     if _hub_cached(spec.source, spec.revision):
-        return Availability(
-            spec.key, "runs", "weights in the hub cache (files verified at first use)", revision
-        )
+        return Availability(spec.key, "runs", f"weights in the hub cache ({verified})", revision)
+    if offline():
+        return skip(OFFLINE_NOT_CACHED)
     if not reachable():
-        return skip("hub unreachable (offline) and not in the hub cache")
-    return Availability(spec.key, "runs", "downloads from the hub at first use (files verified)", revision)
+        return skip("hub unreachable and not in the hub cache")
+    return Availability(spec.key, "runs", f"downloads from the hub at first use ({verified})", revision)
+
+
+def _verification(spec: ModelSpec) -> str:
+    """Whether the files will be checked against ``model_files.csv``: only at the published commit."""
+    from geneb_bench.models.verify import release_for
+
+    release = release_for(spec.key if spec.group == "geneb" else "", spec.source, spec.revision)
+    if release is None or not release.on_hub:
+        return "no published file list: not verified"
+    if spec.revision != release.revision:
+        return f"not the published revision {release.revision[:12]}: files not verified"
+    return "files verified at first use"
 
 
 def check_models(specs: list[ModelSpec]) -> list[Availability]:

@@ -106,6 +106,22 @@ def check_loadable(spec: ModelSpec) -> None:
         )
 
 
+def check_cached_offline(spec: ModelSpec) -> None:
+    """Offline, a hub model must be in the hub cache: say so at once, not after transformers' retries."""
+    from geneb_bench.hub import OFFLINE_NOT_CACHED, cached_file, offline
+
+    assert spec.source is not None
+    if Path(spec.source).expanduser().is_dir() or not offline():
+        return
+    if cached_file(spec.source, "config.json", spec.revision) is None:
+        revision = spec.revision or "main"
+        raise ModelUnavailable(
+            f"{spec.key}: {spec.source}@{revision}: {OFFLINE_NOT_CACHED}. Fix: where the hub is reachable, "
+            f"huggingface-cli download {spec.source} --revision {revision} (then it loads from the hub cache "
+            "offline; HF_HOME chooses the cache), or pass a local copy with --geneb-model /path/to/model"
+        )
+
+
 def _disable_triton_flash_attention(model: Any) -> None:
     """DNABERT-2 / DNABERT-S: with ``triton`` installed their old flash-attention kernel fails; setting the
     module-level ``flash_attn_qkvpacked_func`` to None selects their PyTorch attention path."""
@@ -207,6 +223,7 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
         raise ModelUnavailable(f"transformers is not installed: {exc}") from exc
     from geneb_bench.models.guard import check_and_repair
 
+    check_cached_offline(spec)
     source = verified_source(spec)
     path = Path(source).expanduser()
     local = path.is_dir()
@@ -258,7 +275,7 @@ def _pinned_form(spec: ModelSpec) -> str:
     """The pinned spelling of what the user typed: ``org/name@<commit>[...]`` for a hub id, else ``KEY[...]``."""
     if spec.group == "" and spec.weights == "hub" and spec.source:
         return f"'{spec.source}@<40-hex commit you reviewed>[trust_remote_code=true]'"
-    return f"'{spec.key}[revision=<40-hex commit you reviewed>]'"
+    return f"'{spec.key.split('+rev-')[0]}[revision=<40-hex commit you reviewed>]'"
 
 
 def typed_name(spec: ModelSpec, override: str) -> str:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from geneb_bench.hub import offline
 from geneb_bench.io import atomic_write_text
 from geneb_bench.models.base import ModelSpec
 from geneb_bench.models.loading import is_commit
@@ -49,10 +49,6 @@ def cached_commit(repo: str, revision: str) -> str | None:
     except OSError:
         return None
     return sha if is_commit(sha) else None
-
-
-def offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 class LockFile:

@@ -5,13 +5,17 @@ Declarative: each entry is a ``ModelSpec``; which code builds it is chosen by ``
 ``geneb_bench.models``) adds the code that builds a family's embedders (README, "Extending"). Keys are unique
 (checked at registration) and are what ``--geneb-model`` and the result files use. A name resolves as:
 
-- a registry key (the GENEB leaderboard keys, ``kmer-3``, ...), optionally with overrides
-  ``KEY[field=value,...]``: recipe fields (a changed recipe gets a new key, so its results never pass for
-  the authors' recipe), ``trust_remote_code=true`` (the user's explicit opt-in), ``revision=<commit>``,
-  ``path=/dir`` (weights from a local folder: key ``KEY+local-<hash>``, a local variant, not the official model);
-- ``python:module:function`` or ``python:/path/file.py:function``: the authors' extractor interface;
-- a local checkpoint directory (key ``parent__name-<content hash>``), or a hub id ``org/name[@revision]``: a
-  default recipe from its config.
+- a registry key (the GENEB leaderboard keys, ``kmer-3``, ...) or the hub id a registry entry's weights come
+  from (``PoetschLab/GROVER`` is ``GROVER``: its recipe, pin and published row; case ignored), optionally at
+  another revision ``KEY@rev`` / ``org/name@rev`` (key ``KEY+rev-<rev>``: two revisions never share a cache
+  entry, a result file or a table row), and with overrides ``KEY[field=value,...]``: recipe fields (a changed
+  recipe gets a new key, so its results never pass for the authors' recipe), ``trust_remote_code=true`` (the
+  user's explicit opt-in), ``revision=<commit>`` (as ``@``), ``path=/dir`` (weights from a local folder: key
+  ``KEY+local-<hash>``, a local variant, not the official model);
+- ``python:module:function`` (a module on the Python path or ``module.py`` in the working directory) or
+  ``python:/path/file.py:function``: the authors' extractor interface;
+- a local checkpoint directory (key ``parent__name-<content hash>``), or any other hub id ``org/name[@revision]``:
+  a default recipe from its config.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from geneb_bench.extension import Registry
+from geneb_bench.hub import cached_file
 from geneb_bench.io import safe_key
 from geneb_bench.models.base import Embedder, ModelSpec
 from geneb_bench.models.recipe import SOURCE_OVERRIDES, default_recipe, split_overrides, validate_recipe
@@ -196,28 +201,12 @@ def _read_config(path: Path | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _cached_hub_config(repo: str, revision: str) -> Path | None:
-    """``config.json`` of a hub model if it is already in the local cache (never downloads)."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover - a transformers dependency
-        return None
-    try:
-        found = try_to_load_from_cache(repo, "config.json", revision=revision)
-    except Exception:  # a malformed id or cache: no default from config, decided at load time instead
-        return None
-    return Path(found) if isinstance(found, str) else None
-
-
 def _extractor_spec(target: str) -> ModelSpec:
-    from geneb_bench.models.adapters import DEFAULT_EXTRACTOR_BATCH, _split_target, extractor_fingerprint
+    from geneb_bench.models.adapters import DEFAULT_EXTRACTOR_BATCH, extractor_fingerprint, extractor_target
 
-    module, function = _split_target(target)
-    if module.endswith(".py"):
-        target = f"{Path(module).expanduser().resolve()}:{function}"
-        label = Path(module).stem
-    else:
-        label = module
+    target = extractor_target(target)  # a file in the working directory becomes its absolute path
+    module, _, function = target.rpartition(":")
+    label = Path(module).stem if module.endswith(".py") else module
     return ModelSpec(
         key=safe_key(f"python-{label}-{function}"),
         family="extractor",
@@ -255,11 +244,12 @@ def _apply_overrides(spec: ModelSpec, overrides: Mapping[str, Any], name: str) -
             raise ValueError(f"model {name!r}: path {folder} is not a directory")
         source, revision, weights = str(folder.resolve()), _local_revision(folder), "local-dir"
         key = f"{key}+local-{_local_digest(folder)[:8]}"  # a local variant, never the official model's key
-    if "revision" in overrides:
-        revision = str(overrides["revision"])
-    return dataclasses.replace(
+    replaced = dataclasses.replace(
         spec, key=key, options=merged, source=source, revision=revision, weights=weights
     )
+    if "revision" in overrides:
+        return _at_revision(replaced, str(overrides["revision"]), name)
+    return replaced
 
 
 def _check_type(name: str, field: str, value: Any, default: Any) -> None:
@@ -291,18 +281,24 @@ def resolve_model(name: str) -> ModelSpec:
     """A registry key, ``python:module:function``, a local checkpoint directory, or a hub id
     ``org/name[@revision]``; any of them with ``[field=value,...]`` overrides."""
     base, overrides = split_overrides(name)
-    return _apply_overrides(_resolve_base(base), overrides, name)
+    spec, revision = _resolve_base(base)
+    if revision is not None:  # NAME@rev is NAME[revision=rev]: one spelling, one key
+        if overrides.get("revision", revision) != revision:
+            raise ValueError(f"model {name!r}: two revisions ({revision!r} and {overrides['revision']!r})")
+        overrides = {**overrides, "revision": revision}
+    return _apply_overrides(spec, overrides, name)
 
 
-def _resolve_base(name: str) -> ModelSpec:
+def _resolve_base(name: str) -> tuple[ModelSpec, str | None]:
+    """The spec ``name`` names, and the revision it asks for (``@rev``), applied as an override."""
     if name in _REGISTRY:
-        return _REGISTRY[name]
+        return _REGISTRY[name], None
     if name.startswith("python:"):
-        return _extractor_spec(name[len("python:") :])
+        return _extractor_spec(name[len("python:") :]), None
     path = Path(name).expanduser()
     if name.strip() and path.is_dir():  # "" would be Path("."): never take the working directory as a model
         recipe, why = default_recipe(_read_config(path / "config.json"))
-        return ModelSpec(
+        local = ModelSpec(
             key=_local_key(path),
             family="hf",
             display_name=f"{path.resolve().parent.name}/{path.resolve().name}",
@@ -312,32 +308,92 @@ def _resolve_base(name: str) -> ModelSpec:
             description=f"local checkpoint, default recipe from its config: {why}",
             weights="local-dir",
         )
+        return local, None
     if _looks_like_path(name):
         raise ValueError(
             f"no such model folder: {name!r} (looked at {path.resolve()}). Fix: check the path; a hub id is "
             "written org/name[@revision], without ./ and not under an existing local folder"
         )
-    if re.fullmatch(r"[\w.-]+/[\w.-]+(@[\w./-]+)?", name):
-        repo, _, revision = name.partition("@")
-        config = _read_config(_cached_hub_config(repo, revision or "main"))
+    base, revision = split_revision(name)
+    entry = registry_entry(base)
+    if entry is not None:
+        return entry, revision
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", base):
+        config = _read_config(cached_file(base, "config.json", revision or "main"))
         recipe, why = default_recipe(config)
         if not config:
             why = "config not in the local cache: mask support from the forward signature at load"
-        return ModelSpec(
-            key=safe_key(repo),
+        hub = ModelSpec(
+            key=safe_key(base),
             family="hf",
-            display_name=repo,
-            source=repo,
-            revision=revision or "main",
+            display_name=base,
+            source=base,
+            revision="main",
             options=recipe,
             description=f"hub model, default recipe: {why}",
             weights="hub",
         )
+        return hub, revision
     known = ", ".join(sorted(_REGISTRY))
     raise ValueError(
-        f"unknown model {name!r}: {did_you_mean(name, _REGISTRY)}not a registry key ({known}), not an existing "
+        f"unknown model {name!r}: {did_you_mean(base, _REGISTRY)}not a registry key ({known}), not an existing "
         "directory, and not a hub id of the form org/name[@revision]"
     )
+
+
+def split_revision(name: str) -> tuple[str, str | None]:
+    """``NAME@REV`` -> (``NAME``, ``REV``); no ``@`` -> (name, None). ``KEY@``, ``@rev`` or two ``@`` are
+    usage errors naming what was typed."""
+    if "@" not in name:
+        return name, None
+    base, _, revision = name.partition("@")
+    if not base or not revision or "@" in revision or not re.fullmatch(r"[\w./-]+", revision):
+        raise ValueError(
+            f"model {name!r}: a revision is written NAME@REVISION, one '@' between a model key or hub id and a "
+            "commit, branch or tag (e.g. GROVER@main, PoetschLab/GROVER@<40-hex commit>)"
+        )
+    return base, revision
+
+
+def registry_entry(name: str) -> ModelSpec | None:
+    """The entry ``name`` names: its key, or the hub id its weights come from (case ignored, as on the hub)."""
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    if "/" not in name:
+        return None
+    wanted = name.lower()
+    return next(
+        (s for s in _REGISTRY.values() if s.weights == "hub" and s.source and s.source.lower() == wanted),
+        None,
+    )
+
+
+def revision_key(key: str, revision: str | None, own: str | None) -> str:
+    """``key`` at its own revision; ``key+rev-<rev>`` (a commit shortened to 12 hex) at another one."""
+    if revision is None or revision == own:
+        return key
+    from geneb_bench.models.loading import is_commit
+
+    return safe_key(f"{key}+rev-{revision[:12] if is_commit(revision) else revision}")
+
+
+def _at_revision(spec: ModelSpec, revision: str, name: str) -> ModelSpec:
+    """``spec`` at ``revision``: a hub model only; another revision than its own gets its own key, and a zoo
+    entry's published file list (``model_files.csv``) is not claimed for it."""
+    own = spec.revision
+    if revision == own:
+        return spec
+    if spec.weights != "hub" or spec.family != "hf":
+        raise ValueError(
+            f"model {name!r}: {spec.key!r} is not a hub model (weights: {spec.weights or spec.family}); "
+            "only hub models take a revision (@rev or [revision=...])"
+        )
+    note = spec.notes
+    if spec.group == "geneb" and own:
+        note = (
+            f"{note} " if note else ""
+        ) + f"revision {revision}, not the published {own}: files not verified against model_files.csv."
+    return dataclasses.replace(spec, key=revision_key(spec.key, revision, own), revision=revision, notes=note)
 
 
 def did_you_mean(name: str, keys: Iterable[str]) -> str:

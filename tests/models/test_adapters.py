@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import textwrap
 import warnings
@@ -230,8 +231,9 @@ def test_overrides() -> None:
     assert changed.options["pooling"] == "cls"
     assert changed.identity() != base.identity()
     pinned = resolve_model("GROVER[revision=" + "a" * 40 + "]")
-    assert pinned.key == "GROVER"
+    assert pinned.key == "GROVER+rev-" + "a" * 12, "another commit never passes for the published one"
     assert pinned.revision == "a" * 40
+    assert pinned == resolve_model("GROVER@" + "a" * 40), "[revision=...] and @ are one thing"
     with pytest.raises(ValueError, match="unknown recipe field"):
         resolve_model("GROVER[poolin=cls]")
     with pytest.raises(ValueError, match="take no override"):
@@ -285,10 +287,108 @@ def test_extractor_file_and_fingerprint(tmp_path: Path) -> None:
     assert build_embedder(spec, "cpu").embed(["GC"]).tolist() == [[2.0, 2.0]]
     path.write_text(EXTRACTOR + "\n# changed\n")
     assert resolve_model(f"python:{path}:extract").revision != spec.revision, "edited extractor, new identity"
-    with pytest.raises(ModelUnavailable, match="cannot be imported"):
-        build_embedder(resolve_model("python:geneb_no_such_module_xyz:extract"), "cpu")
-    with pytest.raises(ModelUnavailable, match="no callable"):
-        build_embedder(resolve_model(f"python:{path}:missing"), "cpu")
+    with pytest.raises(ValueError, match="no module 'geneb_no_such_module_xyz' on the Python path"):
+        resolve_model("python:geneb_no_such_module_xyz:extract")
+    with pytest.raises(
+        ValueError,
+        match=rf"{re.escape(str(path))} defines no 'missing' at top level \(it defines: CALLS, broken, extract, np\)",
+    ):
+        resolve_model(f"python:{path}:missing")
+    with pytest.raises(ModelUnavailable, match="no callable"):  # bound, but not to a function: found at load
+        build_embedder(resolve_model(f"python:{path}:CALLS"), "cpu")
+
+
+def test_extractor_module_in_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's ``python:my_extractor:extract``, run from the folder that holds ``my_extractor.py``, which
+    is not on sys.path under ``pytest`` or ``geneb run``: found, and made an absolute path for the workers."""
+    (tmp_path / "geneb_cwd_extractor.py").write_text(EXTRACTOR)
+    monkeypatch.chdir(tmp_path)
+    assert importlib.util.find_spec("geneb_cwd_extractor") is None, "the folder is not on sys.path"
+    spec = resolve_model("python:geneb_cwd_extractor:extract")
+    assert spec.key == "python-geneb_cwd_extractor-extract"
+    assert spec.source == f"{tmp_path.resolve() / 'geneb_cwd_extractor.py'}:extract"
+    assert spec.revision is not None
+    assert spec.revision.startswith("sha256-")
+    monkeypatch.chdir(tmp_path.parent)  # a worker elsewhere still loads the same file
+    assert build_embedder(spec, "cpu").embed(["ACGG"]).tolist() == [[4.0, 3.0]]
+
+
+TRIMER_EXTRACTOR = textwrap.dedent(
+    """
+    import itertools
+
+    import numpy as np
+
+    TRIMERS = ["".join(p) for p in itertools.product("ACGT", repeat=3)]
+
+
+    def extract(sequences, batch_size):
+        return np.array([[s.count(t) for t in TRIMERS] for s in sequences], dtype=np.float32)
+    """
+)
+
+
+@pytest.mark.slow
+def test_geneb_run_finds_the_extractor_in_the_working_directory(tmp_path: Path) -> None:
+    """``geneb run --geneb-model python:my_extractor:extract`` from the extractor's folder, as the README says;
+    ``-P`` keeps the folder off sys.path, as the ``geneb`` console script does."""
+    import subprocess
+
+    (tmp_path / "my_extractor.py").write_text(TRIMER_EXTRACTOR)
+    command = [
+        sys.executable,
+        "-P",
+        "-c",
+        "import sys; from geneb_bench.cli import main; sys.exit(main(sys.argv[1:]))",
+        "run",
+        "--results-dir=out",
+        "-q",
+        "-k",
+        "lite_promoter_tata",
+        "--geneb-model=python:my_extractor:extract",
+        "--geneb-seeds=13",
+        "--geneb-regimes=1shot",
+        f"--geneb-cache-dir={tmp_path / 'cache'}",
+    ]
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "1 passed" in run.stdout
+    found = list(
+        (tmp_path / "out" / "results").rglob("python-my_extractor-extract/lite_promoter_tata/1shot.json")
+    )
+    assert len(found) == 1
+
+
+def test_extractor_errors_name_the_file_and_what_is_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        ValueError, match=rf"no module .absent_mod. on the Python path and no {re.escape(str(tmp_path))}"
+    ):
+        resolve_model("python:absent_mod:extract")
+    with pytest.raises(ValueError, match=rf"no module 'pkg.absent' .* no {re.escape(str(tmp_path / 'pkg'))}"):
+        resolve_model("python:pkg.absent:extract")
+    with pytest.raises(ValueError, match=rf"file {re.escape(str(tmp_path / 'absent.py'))} does not exist"):
+        resolve_model("python:absent.py:extract")
+    (tmp_path / "dynamic.py").write_text("from numpy import *\n")
+    assert resolve_model("python:dynamic:zeros").family == "extractor", "names bound by * are not refused"
+    (tmp_path / "nested.py").write_text(
+        "try:\n    import numpy as np\nexcept ImportError:\n    np = None\nif np:\n"
+        "    def extract(s, b):\n        return np.ones((len(s), 1))\nelse:\n    extract = None\n"
+        "def helper():\n    inner = 1\n"
+    )
+    assert resolve_model("python:nested:extract").family == "extractor", "bound inside a top-level if"
+    with pytest.raises(
+        ValueError,
+        match=r"^extractor 'nested:inner': .* defines no 'inner' at top level \(it defines: extract, helper, np\)",
+    ):
+        resolve_model("python:nested:inner")
+    (tmp_path / "broken.py").write_text("def extract(s, b)\n    return s\n")
+    with pytest.raises(
+        ValueError, match=rf"extractor file {re.escape(str(tmp_path / 'broken.py'))}, line 1: syntax error"
+    ):
+        resolve_model("python:broken:extract")
 
 
 # ---- Evo 2 (own package) ------------------------------------------------------------------------------

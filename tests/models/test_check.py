@@ -35,10 +35,12 @@ def test_offline_check_pins_every_hub_model_and_names_each_skip(
         assert row["verdict"] in ("runs", "skips")
         if row["verdict"] == "skips":
             assert re.match(
-                r"(package missing|weights not local|hub unreachable|no GPU|served by its own)", row["why"]
+                r"(package missing|weights not local|offline \(HF_HUB_OFFLINE\) and not cached|no GPU|"
+                r"served by its own)",
+                row["why"],
             )
     assert rows["kmer-3"]["verdict"] == "runs"
-    assert rows["DNABERT-S"]["why"].startswith("hub unreachable")
+    assert rows["DNABERT-S"]["why"] == "offline (HF_HUB_OFFLINE) and not cached"
     assert rows["deepgene"]["why"].startswith("weights not local")
 
 
@@ -51,10 +53,17 @@ def test_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
 
     spec = next(s for s in geneb_models() if s.key == "GROVER")
     monkeypatch.setattr(check, "_hub_cached", lambda repo, revision: False)
+    monkeypatch.setattr(check, "offline", lambda: False)
     assert check.availability(spec, always, never).verdict == "runs"
-    assert check.availability(spec, never, never).why.startswith("hub unreachable")
+    assert check.availability(spec, never, never).why == "hub unreachable and not in the hub cache"
+    monkeypatch.setattr(check, "offline", lambda: True)
+    assert check.availability(spec, always, never).why == "offline (HF_HUB_OFFLINE) and not cached"
     monkeypatch.setattr(check, "_hub_cached", lambda repo, revision: True)
     assert check.availability(spec, never, never).verdict == "runs"
+    assert "(files verified at first use)" in check.availability(spec, never, never).why
+    other = resolve_model("GROVER@main")
+    assert "files not verified" in check.availability(other, never, never).why, "no pinned hashes claimed"
+    assert "not verified" in check.availability(resolve_model("someorg/dna-model"), never, never).why
     gpu_only = dataclasses.replace(
         spec, requires=("json",)
     )  # an importable module standing for a GPU package

@@ -167,3 +167,46 @@ def test_local_identity_hashes_content_not_mtimes(tmp_path: Path) -> None:
     data[-1] ^= 1  # one bit of the weights
     weights.write_bytes(bytes(data))
     assert resolve_model(str(b)).revision != spec_a.revision
+
+
+@pytest.mark.parametrize("typed", ["PoetschLab/GROVER", "GROVER@main", "geneb-test-org/not-cached@v1"])
+def test_offline_and_not_cached_is_a_skip_saying_so(
+    typed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hf_offline: None
+) -> None:
+    """Said before transformers or snapshot_download try (and retry) anything, with how to get it."""
+    import huggingface_hub.constants
+
+    from geneb_bench.models.loading import load_pretrained
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the hub was asked although offline and not cached")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", forbidden)
+    spec = resolve_model(typed)
+    with pytest.raises(ModelUnavailable, match=r"offline \(HF_HUB_OFFLINE\) and not cached") as info:
+        load_pretrained(spec, "cpu")
+    message = str(info.value)
+    assert f"{spec.source}@{spec.revision}" in message
+    assert f"huggingface-cli download {spec.source} --revision {spec.revision}" in message
+
+
+def test_another_revision_is_not_checked_against_the_published_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """model_files.csv lists the published commit's files: another commit loads as given, never compared
+    with (and never refused for) hashes that are not its own."""
+    import huggingface_hub
+
+    from geneb_bench.models import verify
+    from geneb_bench.models.loading import verified_source
+
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("fetched and verified against the published commit's file list")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", forbidden)
+    monkeypatch.setattr(verify, "verify_folder", forbidden)
+    other = resolve_model("PoetschLab/GROVER@" + "a" * 40)
+    assert verify.release_for(other.key, other.source, other.revision) is not None, "GROVER has a file list"
+    assert verified_source(other) == "PoetschLab/GROVER"
+    with pytest.raises(ModelUnavailable, match="fetched and verified"):
+        verified_source(resolve_model("PoetschLab/GROVER"))  # the published commit is fetched and verified

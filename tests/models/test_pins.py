@@ -83,8 +83,9 @@ def _hub(name: str, **options: object) -> ModelSpec:
     return dataclasses.replace(spec, options={**spec.options, **options})
 
 
-def test_branch_is_resolved_once_printed_and_locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+def test_branch_is_resolved_once_printed_and_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hub_online: None
+) -> None:
     monkeypatch.setattr("geneb_bench.models.lockfile.cached_commit", lambda repo, rev: None)
     lock = tmp_path / "geneb.lock"
     calls: list[tuple[str, str]] = []
@@ -107,8 +108,9 @@ def test_branch_is_resolved_once_printed_and_locked(tmp_path: Path, monkeypatch:
     assert again[0].revision == COMMIT_A, "a later run reuses the lock, not today's branch head"
 
 
-def test_remote_code_at_a_branch_needs_the_opt_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+def test_remote_code_at_a_branch_needs_the_opt_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hub_online: None
+) -> None:
     monkeypatch.setattr("geneb_bench.models.lockfile.cached_commit", lambda repo, rev: None)
     lock = tmp_path / "geneb.lock"
     branch = resolve_model("hyenadna-medium-160k-seqlen-hf[revision=main]")

@@ -22,6 +22,7 @@ from geneb_bench.models.registry import (
     resolve_model,
     resolve_models,
 )
+from tests.conftest import Sweep
 
 
 def test_registry_keys() -> None:
@@ -60,10 +61,17 @@ def test_resolve_local_dir(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "source", "revision", "key"),
     [
-        ("org/name@rev", "org/name", "rev", "org__name"),
-        ("zhihan1996/DNABERT-2-117M", "zhihan1996/DNABERT-2-117M", "main", "zhihan1996__DNABERT-2-117M"),
-        ("InstaDeepAI/nt.v2-50m@a1b2c3d", "InstaDeepAI/nt.v2-50m", "a1b2c3d", "InstaDeepAI__nt.v2-50m"),
-        ("org/name@refs/pr/1", "org/name", "refs/pr/1", "org__name"),
+        ("org/name", "org/name", "main", "org__name"),
+        ("org/name@main", "org/name", "main", "org__name"),
+        ("org/name@rev", "org/name", "rev", "org__name+rev-rev"),
+        ("someorg/DNA-model-117M", "someorg/DNA-model-117M", "main", "someorg__DNA-model-117M"),
+        (
+            "InstaDeepAI/nt.v2-50m@a1b2c3d",
+            "InstaDeepAI/nt.v2-50m",
+            "a1b2c3d",
+            "InstaDeepAI__nt.v2-50m+rev-a1b2c3d",
+        ),
+        ("org/name@refs/pr/1", "org/name", "refs/pr/1", "org__name+rev-refs__pr__1"),
     ],
 )
 def test_resolve_hub_id(name: str, source: str, revision: str, key: str) -> None:
@@ -72,7 +80,7 @@ def test_resolve_hub_id(name: str, source: str, revision: str, key: str) -> None
     assert spec.display_name == source
 
 
-@pytest.mark.parametrize("name", ["no-such-model", "a/b/c", "org/na me", "", "org/name@"])
+@pytest.mark.parametrize("name", ["no-such-model", "a/b/c", "org/na me", ""])
 def test_unknown_name(name: str) -> None:
     with pytest.raises(ValueError, match="unknown model") as info:
         resolve_model(name)
@@ -176,3 +184,89 @@ def test_safe_key_is_a_safe_file_name(text: str) -> None:
 )
 def test_safe_key_examples(text: str, expected: str) -> None:
     assert safe_key(text) == expected
+
+
+# ---- a zoo model by its hub id, and at another revision ----------------------------------------------------
+
+HUB_ENTRIES = [s for s in BUILTIN_MODELS if s.weights == "hub" and s.source]
+
+
+def test_a_zoo_models_hub_id_is_its_zoo_entry() -> None:
+    """Its key, recipe, pinned revision and published row; not a new model with the default recipe."""
+    from geneb_bench.models.loading import is_commit
+    from geneb_bench.reports.published import model_metadata
+
+    grover = resolve_model("GROVER")
+    assert resolve_model("PoetschLab/GROVER") == grover
+    assert grover.options["auto_class"] == "AutoModelForMaskedLM", "the zoo recipe, not the default"
+    assert is_commit(grover.revision), "its pin"
+    assert model_metadata(resolve_model("PoetschLab/GROVER").key)["display"] == "GROVER"
+    assert resolve_model("zhihan1996/DNABERT-2-117M").key == "dnabert2-no-flashattention"
+    tuned = resolve_model("PoetschLab/GROVER[pooling=cls]")
+    assert tuned == resolve_model("GROVER[pooling=cls]"), "overrides apply to the zoo entry"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(HUB_ENTRIES), st.integers(min_value=0, max_value=2**64 - 1))
+def test_hub_ids_match_case_insensitively(entry: ModelSpec, upper: int) -> None:
+    assert entry.source is not None
+    typed = "".join(c.upper() if upper >> (i % 64) & 1 else c.lower() for i, c in enumerate(entry.source))
+    assert resolve_model(typed) == entry
+    assert resolve_model(f"{typed}@{entry.revision}") == entry, "at its own pin: the entry itself"
+
+
+def test_key_at_revision_is_the_zoo_entry_at_that_revision() -> None:
+    from geneb_bench.embeddings.key import embedding_key
+    from geneb_bench.results.record import result_path
+
+    pinned = resolve_model("GROVER")
+    commit = "0123456789abcdef" * 2 + "01234567"
+    for typed in (f"GROVER@{commit}", f"PoetschLab/GROVER@{commit}", f"poetschlab/grover@{commit}"):
+        other = resolve_model(typed)
+        assert other.revision == commit
+        assert other.key == "GROVER+rev-0123456789ab"
+        assert (other.options, other.source, other.group) == (pinned.options, pinned.source, "geneb")
+        assert "not the published" in other.notes
+    branch = resolve_model("GROVER@main")
+    assert (branch.key, branch.revision) == ("GROVER+rev-main", "main")
+    assert resolve_model("GROVER@main[pooling=cls]") == resolve_model("GROVER[pooling=cls,revision=main]")
+    assert resolve_model("GROVER@main[pooling=cls]").key == "GROVER+pooling-cls+rev-main"
+    assert resolve_model("org/name@v1[pooling=cls]") == resolve_model("org/name[revision=v1,pooling=cls]")
+    with pytest.raises(ValueError, match="two revisions"):
+        resolve_model("GROVER@main[revision=v2]")
+
+    def cache_key(spec: ModelSpec) -> dict[str, object]:
+        return embedding_key(
+            model_identity=spec.identity(), task_id="t", task_fingerprint="f", dtype="float32", long_input="x"
+        )
+
+    specs = [pinned, resolve_model(f"GROVER@{commit}"), branch]
+    assert len({str(cache_key(s)) for s in specs}) == 3, "two revisions never share a cache entry"
+    paths = {result_path(Path("out"), s.key, "t", "full", "lite") for s in specs}
+    assert len(paths) == 3, "nor a result file (so nor a table row)"
+
+
+@pytest.mark.parametrize(
+    "typed", ["GROVER@", "@main", "GROVER@main@v2", "PoetschLab/GROVER@", "org/name@a@b", "GROVER@ma in"]
+)
+def test_bad_revision_forms_are_usage_errors_naming_what_was_typed(typed: str) -> None:
+    with pytest.raises(ValueError, match="a revision is written NAME@REVISION") as info:
+        resolve_model(typed)
+    assert repr(typed) in str(info.value)
+
+
+def test_only_hub_models_take_a_revision() -> None:
+    with pytest.raises(ValueError, match=r"'kmer-3' is not a hub model"):
+        resolve_model("kmer-3@main")
+    local = next(s.key for s in BUILTIN_MODELS if s.weights == "local")
+    with pytest.raises(ValueError, match="only hub models take a revision"):
+        resolve_model(f"{local}@main")
+    with pytest.raises(ValueError, match="did you mean 'GROVER'"):
+        resolve_model("GROVR@main")
+
+
+def test_a_bad_revision_on_the_command_line_is_a_usage_error(sweep: Sweep) -> None:
+    sweep.good_task("good_a")
+    result = sweep.run(models=("kmer-3", "GROVER@"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "geneb: model 'GROVER@': a revision is written NAME@REVISION" in result.stderr.str()
