@@ -63,18 +63,13 @@ def _weight_files(folder: Path) -> list[Path]:
 
 def _cached_hub_files(repo: str, revision: str | None) -> list[Path]:
     """The safetensors files of a hub model already in the local cache (never downloads)."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover - a transformers dependency
-        return []
-    try:
-        for name in ("model.safetensors.index.json", "model.safetensors"):
-            found = try_to_load_from_cache(repo, name, revision=revision or "main")
-            if isinstance(found, str):
-                return _weight_files(Path(found).parent) if name.endswith(".json") else [Path(found)]
-    except Exception:  # a malformed id or cache: unknown
-        return []
-    return []
+    from geneb_bench.hub import cached_file
+
+    index = cached_file(repo, "model.safetensors.index.json", revision)
+    if index is not None:
+        return _weight_files(index.parent)
+    single = cached_file(repo, "model.safetensors", revision)
+    return [single] if single is not None else []
 
 
 def checkpoint_parameters(spec: ModelSpec) -> int | None:

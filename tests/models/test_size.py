@@ -103,3 +103,24 @@ def test_an_unreadable_header_is_an_unknown_count_not_a_failure(tmp_path: Path) 
     folder.mkdir()
     (folder / "model.safetensors").write_bytes(b"\x00" * 4)
     assert checkpoint_parameters(ModelSpec(key="bad", family="hf", source=str(folder))) is None
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_a_hub_model_is_counted_from_the_local_hub_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shards: int
+) -> None:
+    """The hub cache layout (snapshots/<commit>/, refs/main): the headers are read there, nothing downloads."""
+    from huggingface_hub import constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = tmp_path / "hub" / "models--org--tiny" / "snapshots" / commit
+    snapshot.parent.mkdir(parents=True)
+    built = _folder_with_weights(tmp_path, {"w": np.zeros((5, 6), np.float32), "b": np.zeros(6)}, shards)
+    shutil.move(built, snapshot)
+    (tmp_path / "hub" / "models--org--tiny" / "refs").mkdir()
+    (tmp_path / "hub" / "models--org--tiny" / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+
+    spec = ModelSpec(key="tiny", family="hf", source="org/tiny", revision="main", weights="hub")
+    assert checkpoint_parameters(spec) == 36
+    assert checkpoint_parameters(ModelSpec(key="t", family="hf", source="org/other", revision="main")) is None
