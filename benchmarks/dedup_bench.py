@@ -180,7 +180,9 @@ def main() -> None:
             seq_distinct += counter.sequences - before[0]
             tok_distinct += counter.tokens - before[1]
             print(
-                f"  {task}: current {seq_current:,} / distinct {seq_distinct:,} sequences so far", flush=True
+                f"  {task}: current {seq_current:,} sequences, {t_current:.1f} s / distinct {seq_distinct:,} "
+                f"sequences, {t_distinct:.1f} s so far",
+                flush=True,
             )
         stored = sum(s.computed for _, _, s in session.embed_stats)
         diff = max(
