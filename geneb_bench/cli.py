@@ -7,13 +7,13 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from geneb_bench.embeddings.cache import EmbeddingCache
-    from geneb_bench.embeddings.store import SequenceStore
+    from geneb_bench.embeddings.cache import CacheEntry, EmbeddingCache
+    from geneb_bench.embeddings.store import SequenceStore, ShardEntry
 
 
 def _run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -251,26 +251,18 @@ def _cache(args: argparse.Namespace) -> int:
 def _cache_prune(
     args: argparse.Namespace, cache: EmbeddingCache, store: SequenceStore, doc: dict[str, object]
 ) -> int:
-    from functools import partial
-
+    from geneb_bench.embeddings.cache import over_budget
     from geneb_bench.reports.commands import print_json
 
     older = args.older_than_days * 86400 if args.older_than_days is not None else None
     removed = [e.size for e in cache.prune(older_than_s=older, model=args.model)]
     removed += [e.size for e in store.prune(older_than_s=older, model=args.model)]
-    if args.max_size_gb is not None:
-        kept: list[tuple[float, int, Callable[[], None]]] = sorted(
-            [(e.last_used, e.size, partial(e.path.unlink, missing_ok=True)) for e in cache.entries()]
-            + [(e.last_used, e.size, e.remove) for e in store.shards()],
-            key=lambda item: item[0],
-        )
-        total = sum(size for _, size, _ in kept)
-        for _, size, remove in kept:  # oldest use first
-            if total <= int(args.max_size_gb * 1e9):
-                break
-            remove()
-            removed.append(size)
-            total -= size
+    if args.max_size_gb is not None:  # one budget over both, least recently used first
+        both: list[CacheEntry | ShardEntry] = [*cache.entries(), *store.shards()]
+        newest_first = sorted(both, key=lambda e: -e.last_used)
+        for entry in over_budget(newest_first, int(args.max_size_gb * 1e9)):
+            entry.remove()
+            removed.append(entry.size)
     if args.json:
         print_json(doc | {"removed": len(removed), "removed_bytes": sum(removed)})
     else:

@@ -113,6 +113,9 @@ class CacheEntry:
     def task(self) -> str:
         return str(self.key.get("task_id", "?"))
 
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
 
 SPARSE_FRACTION = 0.5  # entries with more zeros than this are stored compressed
 

@@ -349,3 +349,34 @@ def test_geneb_cache_commands_cover_the_store(tmp_path: Path, capsys: pytest.Cap
     assert main(["cache", "prune", "--cache-dir", str(tmp_path), "--model", "m"]) == 0
     assert "removed 1 entries and shards" in capsys.readouterr().out
     assert SequenceStore(tmp_path).shards() == []
+
+
+def test_cache_prune_max_size_drops_the_least_recently_used_of_entries_and_shards(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One size budget over per-task entries and store shards together, oldest use first."""
+    from geneb_bench.cli import main
+    from geneb_bench.embeddings.cache import EmbeddingCache
+
+    cache = EmbeddingCache(tmp_path)
+    cache.write({**PARTS, "task_id": "old"}, {"train": np.ones((500, 8), np.float32)})
+    SequenceStore(tmp_path).embed(PARTS, [f"seq{i}" for i in range(200)], Model())  # the middle one
+    cache.write({**PARTS, "task_id": "new"}, {"train": np.ones((500, 8), np.float32)})
+    (old,) = [e for e in cache.entries() if e.task == "old"]
+    (new,) = [e for e in cache.entries() if e.task == "new"]
+    (shard,) = SequenceStore(tmp_path).shards()
+    os.utime(old.path, (time.time() - 300, time.time() - 300))
+    for path in (shard.vectors, shard.index):
+        assert path is not None
+        os.utime(path, (time.time() - 200, time.time() - 200))
+
+    budget = (new.size + shard.size + 1) / 1e9  # room for the two newest only
+    assert main(["cache", "prune", "--cache-dir", str(tmp_path), "--max-size-gb", str(budget)]) == 0
+    assert "removed 1 entries and shards" in capsys.readouterr().out
+    assert [e.task for e in cache.entries()] == ["new"]
+    assert len(SequenceStore(tmp_path).shards()) == 1
+
+    budget = (new.size + 1) / 1e9  # now the shard is the oldest
+    assert main(["cache", "prune", "--cache-dir", str(tmp_path), "--max-size-gb", str(budget)]) == 0
+    assert [e.task for e in cache.entries()] == ["new"]
+    assert SequenceStore(tmp_path).shards() == []
