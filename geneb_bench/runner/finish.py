@@ -8,8 +8,9 @@ never shrinks ``leaderboard.md`` to one category.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,14 +55,18 @@ def write_run_outputs(
 ) -> RunOutputs:
     """Write ``leaderboard.md/.csv/.tex``, ``results.csv`` and ``run.json``.
 
-    Task ``audits`` (default: as ``settings.audit`` asks, see ``runner.audits``) add the audit tables."""
+    Task ``audits`` (default: as ``settings.audit`` asks, see ``runner.audits``) add the audit tables.
+    Reading the suite's result files and writing the tables is one step under a lock on the results folder:
+    two runs sharing it could otherwise finish in one order and write their tables in the other, the last
+    table missing the items the other run finished meanwhile."""
     results_dir = settings.results_dir
-    table, note = suite_results(settings, results)
-    if audits is None:
-        from geneb_bench.runner.audits import run_audits
+    with _tables_lock(results_dir, settings.lock_timeout_s):
+        table, note = suite_results(settings, results)
+        if audits is None:
+            from geneb_bench.runner.audits import run_audits
 
-        audits = run_audits(settings, table.results)
-    outputs = RunOutputs(table, write_reports(table.frame, results_dir, audits), note)
+            audits = run_audits(settings, table.results)
+        outputs = RunOutputs(table, write_reports(table.frame, results_dir, audits), note)
     first = results.results[0] if len(results) else None
     summary = {
         "suite": first.suite if first else settings.suite,
@@ -85,3 +90,22 @@ def write_run_outputs(
     run = atomic_write_text(results_dir / "run.json", json.dumps(summary, indent=2) + "\n")
     outputs.written.append(run)
     return outputs
+
+
+@contextlib.contextmanager
+def _tables_lock(results_dir: Path, timeout_s: float) -> Iterator[None]:
+    """An exclusive lock on ``results_dir``'s tables; none where the folder cannot hold a lock file (the
+    writes themselves then say what is wrong)."""
+    from filelock import FileLock
+
+    lock = FileLock(str(results_dir / ".geneb-tables.lock"), timeout=timeout_s)
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
