@@ -38,9 +38,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from embed_bench import (  # type: ignore[import-not-found]  # benchmarks/ is on sys.path (line above); mypy names it benchmarks.embed_bench
-    DEFAULT_DATA,
+    add_task_arguments,
     authors_loop,
     engine_tokens,
+    selected_tasks,
 )
 
 
@@ -87,12 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--data-dir", type=Path, default=Path(os.environ.get("GENEB_DATA_DIR") or DEFAULT_DATA)
-    )
-    parser.add_argument(
-        "--tasks", default="all", help="comma-separated task ids, or all (every task in --data-dir)"
-    )
+    add_task_arguments(parser)
     parser.add_argument("--model", default="random-bert-tiny")
     parser.add_argument("--regimes", default="full", help="comma-separated regimes for the MCC tables")
     parser.add_argument("--seeds", default="13", help="comma-separated probe seeds for the MCC tables")
@@ -114,11 +110,7 @@ def main() -> None:
 
     regimes = [get_regime(r) for r in args.regimes.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    tasks = (
-        sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
-        if args.tasks == "all"
-        else args.tasks.split(",")
-    )
+    tasks = selected_tasks(args)
     print(
         f"model {args.model}, torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.1f}, data {args.data_dir}"

@@ -199,16 +199,28 @@ def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
         print(f"warm speed-up: {cold / warm:.0f}x (target >= 20x)")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_task_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir`` and ``--tasks``, as every benchmark on the real tasks takes them."""
     parser.add_argument(
         "--data-dir", type=Path, default=Path(os.environ.get("GENEB_DATA_DIR") or DEFAULT_DATA)
     )
     parser.add_argument(
         "--tasks", default="all", help="comma-separated task ids, or all (every task in --data-dir)"
     )
+
+
+def selected_tasks(args: argparse.Namespace) -> list[str]:
+    """The task ids ``--tasks`` names; ``all``: every task folder with a train.csv under ``--data-dir``."""
+    if args.tasks != "all":
+        return list(args.tasks.split(","))
+    return sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_task_arguments(parser)
     parser.add_argument("--session-task", default="leannmlindsey_GUE_prom_core_tata")
     parser.add_argument("--model", default="random-bert-tiny")
     parser.add_argument("--n", type=int, default=500, help="sequences per task (first n of train)")
@@ -230,11 +242,7 @@ def main() -> None:
         f"model {args.model}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"{os.cpu_count()} cores, data {args.data_dir}"
     )
-    tasks = (
-        sorted(p.name for p in (args.data_dir / "tasks").iterdir() if (p / "train.csv").is_file())
-        if args.tasks == "all"
-        else args.tasks.split(",")
-    )
+    tasks = selected_tasks(args)
     per_task: list[list[Row]] = []
     n_total = needed_total = 0
     for task in tasks:

@@ -147,6 +147,52 @@ def over_budget(newest_first: list[SizedT], max_bytes: int) -> list[SizedT]:
     return dropped
 
 
+class Prunable(Sized, Protocol):
+    """A cache entry or a store shard, as ``prune`` sees it."""
+
+    @property
+    def last_used(self) -> float: ...
+
+    @property
+    def model(self) -> str: ...
+
+    def remove(self) -> None: ...
+
+
+PrunableT = TypeVar("PrunableT", bound=Prunable)
+LEFTOVER_AGE_S = 3600  # a temporary file this old is an interrupted write, not one in progress
+
+
+def prune(
+    newest_first: list[PrunableT],
+    leftovers: Iterator[Path],
+    *,
+    broken: Callable[[PrunableT], bool],
+    older_than_s: float | None,
+    model: str | None,
+    max_bytes: int | None,
+) -> list[PrunableT]:
+    """One pruning rule for the per-task cache and the sequence store: remove the ``broken`` items, those unused
+    for ``older_than_s``, those of ``model``, then the least recently used until the rest fit ``max_bytes``;
+    and the ``leftovers`` (temporary files) older than ``LEFTOVER_AGE_S``. Returns what was removed."""
+    now = time.time()
+    removed, kept = [], []
+    for entry in newest_first:
+        stale = older_than_s is not None and now - entry.last_used > older_than_s
+        if broken(entry) or stale or (model is not None and entry.model == model):
+            removed.append(entry)
+        else:
+            kept.append(entry)
+    if max_bytes is not None:
+        removed += over_budget(kept, max_bytes)
+    for entry in removed:
+        entry.remove()
+    for leftover in leftovers:
+        if now - leftover.stat().st_mtime > LEFTOVER_AGE_S:
+            leftover.unlink(missing_ok=True)
+    return removed
+
+
 class EmbeddingCache:
     def __init__(
         self,
@@ -213,22 +259,14 @@ class EmbeddingCache:
     ) -> list[CacheEntry]:
         """Remove entries unused for ``older_than_s``, of ``model``, unreadable ones, and then the least
         recently used until the cache fits ``max_bytes``. Leftover temporary files go too."""
-        now = time.time()
-        removed, kept = [], []
-        for entry in self.entries():
-            stale = older_than_s is not None and now - entry.last_used > older_than_s
-            if not entry.key or stale or (model is not None and entry.model == model):
-                removed.append(entry)
-            else:
-                kept.append(entry)
-        if max_bytes is not None:
-            removed += over_budget(kept, max_bytes)
-        for entry in removed:
-            entry.path.unlink(missing_ok=True)
-        for leftover in (self.root / CACHE_FORMAT).glob("*/*.tmp"):
-            if now - leftover.stat().st_mtime > 3600:  # an interrupted write, not one in progress
-                leftover.unlink(missing_ok=True)
-        return removed
+        return prune(
+            self.entries(),
+            (self.root / CACHE_FORMAT).glob("*/*.tmp"),
+            broken=lambda entry: not entry.key,
+            older_than_s=older_than_s,
+            model=model,
+            max_bytes=max_bytes,
+        )
 
     def verify(self) -> Iterator[tuple[CacheEntry, str | None]]:
         """Every entry with its problem (None: healthy): its arrays re-read and checked against the checksum

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from geneb_bench.embeddings.cache import array_checksum, cache_key, over_budget
+from geneb_bench.embeddings.cache import array_checksum, cache_key, prune
 from geneb_bench.io import atomic_write, atomic_write_text
 
 Array = npt.NDArray[np.float32]
@@ -328,20 +328,11 @@ class SequenceStore:
     ) -> list[ShardEntry]:
         """Remove shards unused for ``older_than_s``, of ``model``, orphans older than an hour, and then the
         least recently used until the store fits ``max_bytes``; leftover temporary files go too."""
-        now = time.time()
-        removed, kept = [], []
-        for entry in self.shards():
-            stale = older_than_s is not None and now - entry.last_used > older_than_s
-            orphan = entry.index is None and now - entry.last_used > ORPHAN_AGE_S
-            if orphan or stale or (model is not None and entry.model == model):
-                removed.append(entry)
-            else:
-                kept.append(entry)
-        if max_bytes is not None:
-            removed += over_budget(kept, max_bytes)
-        for entry in removed:
-            entry.remove()
-        for leftover in self.root.glob("*/*.tmp"):
-            if now - leftover.stat().st_mtime > ORPHAN_AGE_S:
-                leftover.unlink(missing_ok=True)
-        return removed
+        return prune(
+            self.shards(),
+            self.root.glob("*/*.tmp"),
+            broken=lambda entry: entry.index is None and time.time() - entry.last_used > ORPHAN_AGE_S,
+            older_than_s=older_than_s,
+            model=model,
+            max_bytes=max_bytes,
+        )
