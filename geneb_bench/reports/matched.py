@@ -134,6 +134,53 @@ class MatchedComparison:
             out[f"{key} (published)"] = out["task_id"].map(values)
         return out
 
+    def shown(self, around: int | None = 2, top: int = 3) -> pd.DataFrame:
+        """The rows as people read them (rank, 95% rank interval, model, params, macro, micro, whose).
+
+        ``around``: keep only the first ``top`` rows and ``around`` rows either side of each of yours, with a
+        "..." row where rows are left out; None keeps all.
+        """
+        from geneb_bench.text import human_count
+
+        keep = set(range(len(self.rows)))
+        if around is not None:
+            mine = [i for i, r in enumerate(self.rows) if not r.published]
+            keep = set(range(min(top, len(self.rows))))
+            keep |= {j for i in mine for j in range(i - around, i + around + 1) if 0 <= j < len(self.rows)}
+        lines: list[list[str]] = []
+        for i, row in enumerate(self.rows):
+            if i not in keep:
+                if lines and lines[-1][0] != "...":
+                    lines.append(["...", "", "", "", "", "", ""])
+                continue
+            interval = "" if row.rank_low is None else f"{row.rank_low}-{row.rank_high}"
+            params = "" if row.n_params is None else human_count(row.n_params)
+            whose = "published" if row.published else "yours"
+            lines.append(
+                [str(row.rank), interval, row.model, params, f"{row.macro:.4f}", f"{row.micro:.4f}", whose]
+            )
+        columns = ["rank", "rank 95% CI", "model", "params", "macro", "micro", "row"]
+        return pd.DataFrame(lines, columns=columns)
+
+    def text(self, around: int | None = 2) -> str:
+        """The terminal form: a heading with the label, the (windowed) table, the note."""
+        from tabulate import tabulate
+
+        shown = self.shown(around)
+        table = tabulate(shown.to_numpy().tolist(), headers=list(shown.columns), disable_numparse=True)
+        heading = f"{self.regime}: your models among the 40 published ones, {self.label}"
+        return f"{heading}\n{table}\n({self.note})"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        caption = html.escape(f"{self.regime}: {self.label}")
+        body = self.shown(around=None).to_html(index=False, escape=True)
+        return f"<p><b>{caption}</b></p>{body}<p><small>{html.escape(self.note)}</small></p>"
+
+    def __repr__(self) -> str:
+        return self.text()
+
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` form (and what report.html reads): every row and every per-task value."""
         return {
@@ -147,14 +194,6 @@ class MatchedComparison:
         }
 
 
-def _infer_suite(result: ItemResult) -> str:
-    if result.suite:
-        return result.suite
-    from geneb_bench.reports.published import suite_category_sizes
-
-    return suite_category_sizes([result.task_id])[0]
-
-
 def not_placed_reason(results: Iterable[ItemResult]) -> str | None:
     """Why these results are never placed among the published models (None: they may be).
 
@@ -162,23 +201,65 @@ def not_placed_reason(results: Iterable[ItemResult]) -> str | None:
     are not the published ones, and a protocol variant measured something else.
     """
     items = list(results)
-    if not items:
+    return _reason([r.suite for r in items], [r.protocol for r in items], [r.task_id for r in items])
+
+
+def frame_not_placed_reason(frame: pd.DataFrame) -> str | None:
+    """``not_placed_reason`` of a tidy frame (``aggregate.tidy``)."""
+    suites = frame["suite"] if "suite" in frame.columns else [""] * len(frame)
+    protocols = frame["protocol"] if "protocol" in frame.columns else [PROTOCOL_VERSION] * len(frame)
+    return _reason(list(suites), list(protocols), list(frame["task_id"]))
+
+
+def _reason(suites: Sequence[str], protocols: Sequence[str], task_ids: Sequence[str]) -> str | None:
+    from geneb_bench.data.suites import geneb_task_specs
+    from geneb_bench.reports.published import suite_category_sizes
+
+    if not task_ids:
         return "no results"
-    suites = {_infer_suite(r) for r in items}
-    if suites != {GENEB_SUITE}:
-        names = ", ".join(sorted(suites))
-        if "lite" in suites:
+    # result files written before the suite was recorded: the suite their task ids come from
+    named = {str(s) for s in suites if s} | (
+        {suite_category_sizes(task_ids)[0]} if not all(suites) else set()
+    )
+    if named != {GENEB_SUITE}:
+        names = ", ".join(sorted(named))
+        if "lite" in named:
             return f"suite {names}: the lite tasks are synthetic, not GENEB tasks; they are never placed"
         return f"suite {names}: custom tasks, not GENEB tasks; they are never placed"
-    from geneb_bench.data.suites import geneb_task_specs
-
-    foreign = sorted({r.task_id for r in items} - {s.task_id for s in geneb_task_specs()})
+    foreign = sorted(set(task_ids) - {s.task_id for s in geneb_task_specs()})
     if foreign:
         return f"tasks not in the GENEB suite ({', '.join(foreign[:3])}); they are never placed"
-    variants = sorted({r.protocol for r in items if not is_protocol(r.protocol)})
+    variants = sorted({str(p) for p in protocols if not is_protocol(str(p))})
     if variants:
         return f"protocol variant {', '.join(variants)}, not {PROTOCOL_VERSION}; variants are never placed"
     return None
+
+
+def _official_on(tasks: Iterable[str], regime: str) -> pd.DataFrame:
+    published = _published_task_mcc()
+    return published[
+        (published["regime"] == regime)
+        & (published["provenance"] == "official")
+        & published["task_id"].isin(set(tasks))
+    ]
+
+
+def published_board(tasks: Iterable[str], regime: str) -> pd.DataFrame:
+    """The 40 official published models on ``tasks`` (GENEB ids) in ``regime``, aggregated as the user's rows
+    are (``aggregate.leaderboard``): index the leaderboard key; the categories ``tasks`` cover, macro, micro.
+
+    For the whole suite, the published table itself (its 13 category values, macro and micro), so a complete
+    run is compared with exactly the published leaderboard.
+    """
+    wanted = set(tasks)
+    if len(wanted) == GENEB_TOTAL:
+        from geneb_bench.reports.published import published_table
+
+        table = published_table(official_only=True)
+        table = table[table["regime"] == regime].set_index("model")
+        return table[[*CATEGORY_NAMES, "macro", "micro"]].sort_values("macro", ascending=False, kind="stable")
+    board = leaderboard(_official_on(wanted, regime), regime)
+    return board.drop(columns=["n_tasks", "n_categories", "rank"])
 
 
 def coverage_label(n_tasks: int, n_categories: int) -> str:
@@ -216,7 +297,7 @@ def matched_comparison(
 
     None when ``not_placed_reason(results)`` says they are never placed, or there is no result in ``regime``.
     """
-    from geneb_bench.reports.published import model_metadata, published_table, recorded_params
+    from geneb_bench.reports.published import model_metadata, recorded_params
 
     items = list(results)
     if not_placed_reason(items) is not None:
@@ -232,20 +313,10 @@ def matched_comparison(
         return None
     tasks = tuple(sorted(shared))
     user = [r for r in mine if r.task_id in shared]
-    published = _published_task_mcc()
-    theirs = published[
-        (published["regime"] == regime)
-        & (published["provenance"] == "official")
-        & published["task_id"].isin(shared)
-    ]
+    theirs = _official_on(shared, regime)
     mine_board = leaderboard(tidy(user), regime)
-    their_board = leaderboard(theirs, regime)
+    their_board = published_board(shared, regime)
     categories = tuple(c for c in CATEGORY_NAMES if c in mine_board.columns)
-    if len(tasks) == GENEB_TOTAL:  # the whole suite: the published table's own numbers, as the leaderboard
-        table = published_table(official_only=True)
-        table = table[table["regime"] == regime].set_index("model")
-        their_board = their_board.assign(macro=table["macro"], micro=table["micro"])
-
     measured = recorded_params(user)
     entries: list[dict[str, Any]] = []
     for board, published_rows in ((their_board, True), (mine_board, False)):
