@@ -66,4 +66,4 @@ def test_cli_report_compare_published(
     assert main(["report", str(tmp_path), "--compare-published"]) == 0
     out = capsys.readouterr().out
     assert "mine (full): not ranked: partial: 5/100 tasks (5/100 tasks, 1/13 categories)" in out
-    assert "Among the 40 published models" in out
+    assert "full: your models among the 40 published ones, matched on 5/100 tasks, 1/13 categories" in out
