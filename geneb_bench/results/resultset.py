@@ -189,7 +189,17 @@ class ResultSet:
             return self._summary()
         from geneb_bench.results.render import render_text
 
-        return f"{self._summary()}\n\n{render_text(self.frame, transpose=True)}"
+        text = f"{self._summary()}\n\n{render_text(self.frame, transpose=True)}"
+        return text + self._hint()
+
+    def _hint(self) -> str:
+        """Where the placement among the published models is: ``compare_published`` or why there is none."""
+        from geneb_bench.reports.matched import not_placed_reason
+
+        reason = not_placed_reason(self.results)
+        if reason is not None:
+            return f"\nnot placed among the published models: {reason}"
+        return "\namong the 40 published models on the same tasks: .compare_published(regime)"
 
     def _repr_html_(self) -> str:
         import html
@@ -205,4 +215,5 @@ class ResultSet:
                     f"<h4>MCC - {html.escape(regime)}</h4><p><small>{html.escape(ranking_note(table))}</small></p>"
                 )
                 parts.append(shown.to_html(float_format=lambda v: f"{v:.4f}", na_rep=""))
+            parts.append(f"<p><small>{html.escape(self._hint().strip())}</small></p>")
         return "\n".join(parts)

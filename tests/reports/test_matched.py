@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,10 +78,10 @@ def test_ranks_count_the_published_models_above_on_the_same_tasks(three_tasks: P
         assert low is not None
         assert high is not None
         assert low <= rows[key].rank <= high
-    for key, value in macro.items():
-        assert rows[str(key)].macro == pytest.approx(value, abs=1e-12)
-        assert rows[str(key)].rank_low is None
-        assert rows[str(key)].rank_high is None
+    for published_key, value in macro.items():
+        assert rows[str(published_key)].macro == pytest.approx(value, abs=1e-12)
+        assert rows[str(published_key)].rank_low is None
+        assert rows[str(published_key)].rank_high is None
     macros = [r.macro for r in comparison.rows]
     assert macros == sorted(macros, reverse=True)
     assert "no per-row test data" in comparison.note
@@ -194,7 +195,7 @@ def test_a_lite_run_has_no_placement_anywhere(tmp_path: Path, capsys: pytest.Cap
         ({"protocol": "geneb-1.0+seeds=13"}, "protocol variant geneb-1.0+seeds=13"),
     ],
 )
-def test_custom_suites_and_variants_are_never_placed(change: dict[str, str], reason: str) -> None:
+def test_custom_suites_and_variants_are_never_placed(change: dict[str, Any], reason: str) -> None:
     result = dataclasses.replace(make_result("kmer-3", MOUSE_2, "Mouse Enh.", "full", 0.5), **change)
     assert reason in (not_placed_reason([result]) or "")
     assert matched_comparison([result], "full") is None

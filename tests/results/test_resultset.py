@@ -28,6 +28,7 @@ def test_repr_is_the_leaderboard(three: ResultSet) -> None:
     text = repr(three)
     assert text.startswith("ResultSet: 6 results, 1 models, 3 tasks; suite geneb: the GENEB suite")
     assert render_text(three.frame, transpose=True) in text
+    assert text.endswith("among the 40 published models on the same tasks: .compare_published(regime)")
     page = three._repr_html_()
     assert page.count("<table") == 2  # full and 1shot
     assert "0.5000" in page
@@ -61,6 +62,7 @@ def test_lite_results_are_tabulated_but_never_placed(tmp_path: Path) -> None:
         result = make_result("kmer-3", spec.task_id, spec.category, "full", 0.25)
         write_result(tmp_path, dataclasses.replace(result, suite="lite"))
     lite = ResultSet.load(tmp_path)
+    assert "not placed among the published models: suite lite" in repr(lite)
     with pytest.raises(ValueError, match="lite tasks are synthetic"):
         lite.compare_published()
     wide = lite.per_task()
