@@ -222,3 +222,16 @@ def test_terminal_json_and_api_give_the_same_numbers(
     assert placement.loc[("mine", "macro"), "score"] == pytest.approx(0.5)
     assert placement.loc[("mine", "macro"), "tasks"] == "3/100"
     assert placement.loc[("mine", "macro"), "nearest"] in {r.key for r in api.rows if r.published}
+
+
+def test_the_commands_in_docs_comparison_run(three_tasks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = Path(__file__).parents[2] / "docs" / "comparison.md"
+    commands = [
+        line.split("#")[0].split()
+        for line in doc.read_text(encoding="utf-8").splitlines()
+        if line.startswith("geneb report DIR")
+    ]
+    assert len(commands) == 4
+    for argv in commands:
+        assert main([str(three_tasks) if a == "DIR" else a for a in argv[1:]]) == 0
+    assert "DNABERT-S (published)" in capsys.readouterr().out
