@@ -50,7 +50,6 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
     """
     if frame.empty or frame_not_placed_reason(frame) is not None:
         return pd.DataFrame(columns=COMPARE_COLUMNS)
-    reference = official(published if published is not None else published_table())
     defects = published_defects()
     local = results_table(frame)
     sizes = {c.name: c.geneb_tasks for c in CATEGORIES}
@@ -59,7 +58,8 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
         regime, model = str(user["regime"]), str(user["model"])
         ran = frame[(frame["model"] == model) & (frame["regime"] == regime)]
         tasks = set(ran["task_id"])
-        if len(tasks) == GENEB_TOTAL:
+        if published is not None and len(tasks) == GENEB_TOTAL:  # a complete run against a given table
+            reference = official(published)
             ref = reference[reference["regime"] == regime].set_index("model")
         else:
             ref = published_board(tasks, regime)

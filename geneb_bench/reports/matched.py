@@ -6,8 +6,8 @@ Interface (shared by the terminal, ``--json``, report.html and the notebook API,
   provenance, task_id, category, mcc``; 41 leaderboard rows x 100 tasks x 3 regimes), shipped in
   ``reference/geneb_leaderboard_task_mcc.csv``.
 * ``matched_comparison(results, regime) -> MatchedComparison | None``: None when the results are never placed
-  (lite suite, custom suite, protocol variant; ``not_placed_reason(results)`` says why) or have no result in
-  ``regime``. ``matched_comparisons(results)`` gives one per regime present.
+  (lite suite, custom suite, protocol variant; ``not_placed_reason(results)`` says why) or have no task
+  with a result of every model in ``regime``. ``matched_comparisons(results)`` gives one per regime present.
 * ``MatchedComparison``: ``regime``, ``tasks`` (T), ``categories``, ``label`` ("matched on 3/100 tasks,
   2/13 categories"), ``rows`` (``MatchedRow`` sorted by macro, descending), ``per_task`` (long: ``task_id,
   category, model, key, mcc, published``), ``note``; ``.table()`` (rows as a DataFrame), ``.per_task_wide()``,
@@ -295,7 +295,8 @@ def matched_comparison(
 ) -> MatchedComparison | None:
     """The user's models among the 40 official published ones on the tasks they ran in ``regime``.
 
-    None when ``not_placed_reason(results)`` says they are never placed, or there is no result in ``regime``.
+    None when ``not_placed_reason(results)`` says they are never placed, or no task has a result of every
+    model in ``regime``.
     """
     from geneb_bench.reports.published import model_metadata, recorded_params
 

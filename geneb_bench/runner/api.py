@@ -48,7 +48,10 @@ def run(
     every result of this run. Progress (one step per item; ``tqdm.auto``, so a notebook gets its widget)
     and a closing line go to stderr unless ``quiet``, which also silences the embedding bars.
     """
+    from tqdm.auto import tqdm
+
     from geneb_bench.data.csv_tasks import TaskUnavailable
+    from geneb_bench.embeddings.engine import set_progress_output
     from geneb_bench.models.base import ModelUnavailable
     from geneb_bench.models.lockfile import pin_specs
     from geneb_bench.models.registry import expand_model_names, resolve_models
@@ -84,10 +87,6 @@ def run(
     paths: list[Path] = []
     resumed: list[str] = []
     problems: list[Problem] = []
-    from tqdm.auto import tqdm
-
-    from geneb_bench.embeddings.engine import set_progress_output
-
     previous = set_progress_output(_Silent()) if quiet else None
     bar = tqdm(total=len(plan), desc="geneb", unit="item", disable=quiet, file=sys.stderr)
     try:
