@@ -552,11 +552,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="prune: least recently used first until under (default: no size bound)",
     )
-    from geneb_bench import download
+    from geneb_bench import download, plan
     from geneb_bench.reports.commands import add_parsers
 
     add_parsers(sub)
     download.add_parser(sub)
+    plan.add_parser(sub)
     return parser
 
 
@@ -583,11 +584,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in {"run", "slurm"}:
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
-    from geneb_bench import download
+    from geneb_bench import download, plan
     from geneb_bench.reports.commands import HANDLERS
 
     handlers = {"tasks": _tasks, "models": _models, "report": _report, "cache": _cache, **HANDLERS}
-    handlers |= {"download": download.run}
+    handlers |= {"download": download.run, "plan": plan.run}
     try:
         if args.command == "run":
             return _run(args, extra)
