@@ -41,7 +41,12 @@ BYTES_PER_PARAMETER = {
     "cuda": 2,
 }  # float32 on CPU, bfloat16 on GPU (models.loading.effective_dtype)
 ACTIVATION_OVERHEAD = 1.25  # peak memory = weights x this, when it cannot be measured
-PROBE_S_PER_CELL = 2e-7  # seconds per (training row x dimension x seed) of the logistic probe, assumed
+# Seconds per (training row x dimension x seed) of the logistic probe: the lite demo's 126 items took 26.6 s
+# of probe on 2 shared CPU cores for 48.8 s planned at 2e-7, so 1e-7.
+PROBE_S_PER_CELL = 1e-7
+# Below this size a forward pass is bound by memory traffic and kernel launches, not FLOPs: a smaller model
+# is assumed no faster than one of this size.
+MIN_EFFECTIVE_PARAMS = 50_000_000
 CALIBRATION_SEQUENCES = 32
 
 
@@ -96,6 +101,7 @@ class Plan:
     tasks: list[TaskSize]
     models: list[ModelPlan]
     shards: int = 1
+    flops: float = ASSUMED_FLOPS["cpu"]  # the rate assumed for models that were not measured
 
     @property
     def seconds(self) -> float:
@@ -243,7 +249,6 @@ def calibrate(spec: ModelSpec, device: str, length: int) -> Throughput | str:
         return "weights not here"
     rng = np.random.default_rng(0)
     sample = ["".join(rng.choice(list("ACGT"), size=length)) for _ in range(CALIBRATION_SEQUENCES)]
-    rss_before = peak_rss_bytes()
     try:
         embedder = build_embedder(spec, device)
         embedder.embed(sample[:2])  # warm-up: lazy initialisation, kernels
@@ -258,7 +263,8 @@ def calibrate(spec: ModelSpec, device: str, length: int) -> Throughput | str:
         return f"calibration failed ({type(exc).__name__}: {str(exc)[:120]})"
     bases = CALIBRATION_SEQUENCES * length
     cuda = cuda_peak_bytes()
-    peak = cuda if cuda is not None else max(peak_rss_bytes() - rss_before, 0) + _weights_bytes(spec, device)
+    # the process's peak, as a run records it (``resources``): the interpreter, torch and the model together
+    peak = cuda if cuda is not None else peak_rss_bytes()
     per_base = (after - (before or 0)) / bases if after is not None else tokens_per_base(spec)
     return Throughput(
         bases / seconds,
@@ -279,16 +285,27 @@ def assume(spec: ModelSpec, device: str, flops: float, why: str) -> Throughput:
 
     params = spec.params or 100_000_000
     per_base = tokens_per_base(spec) or 1.0
-    tokens_per_s = flops / (2 * params)
+    tokens_per_s = flops / (2 * max(params, MIN_EFFECTIVE_PARAMS))
     dim = 4096 if params > 3e9 else 2048 if params > 1e9 else 1024 if params > 2e8 else 768
     return Throughput(
         tokens_per_s / per_base,
         per_base,
         _weights_bytes(spec, device) * ACTIVATION_OVERHEAD / MB,
         dim,
-        f"assumed ({why}): 2 x {params:,} FLOPs/token at {flops:.1e} FLOP/s on {device}, "
-        f"{per_base:.3g} tokens/bp, {dim}-d",
+        f"assumed ({why})",
     )
+
+
+def assumptions(device: str, flops: float) -> list[str]:
+    """The rules ``assume`` applies, said once under the table."""
+    rates = "6-mer 1/6, overlapping 3-mer 1, BPE 1/4.5, single-nucleotide and others 1"
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    return [
+        f"assumed throughput: 2 x parameters FLOPs per token (at least {MIN_EFFECTIVE_PARAMS:,} parameters) "
+        f"at {flops:.1e} FLOP/s on {device} (--tflops); tokens per base by tokenization: {rates}",
+        f"assumed memory: parameters x {BYTES_PER_PARAMETER[kind]} bytes x {ACTIVATION_OVERHEAD}; embedding "
+        f"width 768/1024/2048/4096 by size; probe {PROBE_S_PER_CELL:g} s per training row x dimension x seed",
+    ]
 
 
 def checkpoint_bytes(spec: ModelSpec) -> int:
@@ -361,7 +378,7 @@ def make_plan(
         plan_model(spec, sizes, chosen, seeds, kind if not calibrate_here else device, rate, calibrate_here)
         for spec in resolve_models(expand_models(models))
     ]
-    return Plan(suite, device, tuple(r.name for r in chosen), seeds, sizes, plans, shards)
+    return Plan(suite, device, tuple(r.name for r in chosen), seeds, sizes, plans, shards, rate)
 
 
 def _device() -> str:
@@ -444,12 +461,13 @@ def render(plan: Plan) -> str:
             f"slurm: {plan.shards} shards, the longest {duration(data['shard_seconds'])}; per-model memory "
             "(GPU on cuda) is the peak mem column"
         )
-    assumed = sorted(
-        {m.throughput.source for m in plan.models if not m.throughput.source.startswith("measured")}
-    )
-    lines += [f"  {m}" for m in assumed[:5]] + (
-        [f"  ... {len(assumed) - 5} more"] if len(assumed) > 5 else []
-    )
+    why: dict[str, int] = {}
+    for m in plan.models:
+        if not m.throughput.source.startswith("measured"):
+            why[m.throughput.source] = why.get(m.throughput.source, 0) + 1
+    lines += [f"  {n} models {reason}" for reason, n in sorted(why.items())]
+    if why:
+        lines += [f"  {line}" for line in assumptions(plan.device, plan.flops)]
     return "\n".join(lines)
 
 

@@ -263,3 +263,29 @@ class HubEmulator:
         if code:
             headers["X-Error-Code"] = code
         self._send(h, status, json.dumps({"error": message}).encode(), headers)
+
+
+def main() -> None:
+    """Serve the shared tasks and the MutBERT fixture for a demonstration: ``python -m tests.hub.hub_emulator``.
+
+    Prints the endpoint (set ``HF_ENDPOINT`` to it); serves until killed or for ``--seconds``.
+    """
+    import argparse
+
+    from tests.hub.conftest import _serve
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--seconds", type=float, default=600.0)
+    args = parser.parse_args()
+    server = _serve(HubEmulator()).start()
+    print(server.endpoint, flush=True)
+    try:
+        time.sleep(args.seconds)
+    finally:
+        server.stop()
+        for method, path in server.log:
+            print(method, path, flush=True)
+
+
+if __name__ == "__main__":
+    main()
