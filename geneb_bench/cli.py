@@ -519,7 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
         "job the array waits for); the shards then run with HF_HUB_OFFLINE=1 (default: none)",
     )
     slurm.add_argument(
-        "--hf-home", default=None, help="HF_HOME exported to the jobs: a hub cache the nodes share"
+        "--hf-home",
+        default=None,
+        help="HF_HOME exported to the jobs: a hub cache the nodes share (default: the environment's)",
     )
     slurm.add_argument("--submit", action="store_true", help="call sbatch now")
     cache = sub.add_parser(

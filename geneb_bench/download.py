@@ -206,17 +206,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "(then run with HF_HUB_OFFLINE=1 where there is no network)",
     )
     parser.add_argument(
-        "--suite", default=None, help="download this suite's tasks (geneb: the 100 published)"
+        "--suite",
+        default=None,
+        help="download this suite's tasks (geneb: the 100 published; default: no tasks)",
     )
     parser.add_argument(
-        "--task", action="append", default=None, metavar="TASK_ID", help="only this task, repeatable"
+        "--task",
+        action="append",
+        default=None,
+        metavar="TASK_ID",
+        help="only this task, repeatable (default: every task of the suite)",
     )
     parser.add_argument(
         "--model",
         action="append",
         default=None,
         metavar="KEY",
-        help="a model as --geneb-model takes it, repeatable; zoo = the 40 published models",
+        help="a model as --geneb-model takes it, repeatable; zoo = the 40 published models (default: none)",
     )
     parser.add_argument(
         "--trust-remote-code",

@@ -560,7 +560,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="as for the run, repeatable (default: baselines); zoo = the 40 published models",
     )
     parser.add_argument(
-        "--task", action="append", default=None, metavar="TASK_ID", help="only this task, repeatable"
+        "--task",
+        action="append",
+        default=None,
+        metavar="TASK_ID",
+        help="only this task, repeatable (default: every task of the suite)",
     )
     parser.add_argument(
         "--regimes", default="full,10shot,1shot", help="as --geneb-regimes (default: all three)"
@@ -581,7 +585,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="effective TFLOP/s assumed for models whose weights are not here (default: 0.05 on cpu, 100 on cuda)",
     )
     parser.add_argument(
-        "--shards", type=int, default=1, help="plan a `geneb slurm` run over this many shards"
+        "--shards", type=int, default=1, help="plan a `geneb slurm` run over this many shards (default: 1)"
     )
     parser.add_argument(
         "--no-calibrate",
@@ -590,5 +594,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument(
-        "--save", default=None, help="write plan.json here (a results directory: its run.json compares)"
+        "--save",
+        default=None,
+        help="write plan.json here (a results directory: its run.json compares; default: not written)",
     )
