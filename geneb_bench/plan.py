@@ -326,7 +326,8 @@ def plan_model(
 ) -> ModelPlan:
     length = min(max(round(sum(t.bases for t in tasks) / max(sum(t.sequences for t in tasks), 1)), 16), 2000)
     measured = calibrate(spec, device, length) if calibrate_here else "calibration off (--no-calibrate)"
-    throughput = measured if isinstance(measured, Throughput) else assume(spec, device, flops, measured)
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    throughput = measured if isinstance(measured, Throughput) else assume(spec, kind, flops, measured)
     plan = ModelPlan(spec.key, spec.params, throughput, checkpoint_bytes=checkpoint_bytes(spec))
     max_tokens = int(spec.options.get("max_tokens") or 0)
     for task in tasks:
@@ -373,9 +374,8 @@ def make_plan(
     sizes = task_sizes(suite, tasks, data_dir)
     chosen = [get_regime(r) for r in regimes]
     rate = flops or ASSUMED_FLOPS["cuda" if device.startswith("cuda") else "cpu"]
-    kind = "cuda" if device.startswith("cuda") else "cpu"
     plans = [
-        plan_model(spec, sizes, chosen, seeds, kind if not calibrate_here else device, rate, calibrate_here)
+        plan_model(spec, sizes, chosen, seeds, device, rate, calibrate_here)
         for spec in resolve_models(expand_models(models))
     ]
     return Plan(suite, device, tuple(r.name for r in chosen), seeds, sizes, plans, shards, rate)
