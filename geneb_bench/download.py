@@ -99,7 +99,6 @@ def download_models(
 def download_model(spec: ModelSpec) -> Fetched:
     """One model: a zoo checkpoint at its published commit is fetched and verified by the run's own code."""
     from geneb_bench.hub import describe, discard_partial, offline
-    from geneb_bench.models.base import ModelUnavailable
     from geneb_bench.models.loading import is_commit, verified_source
     from geneb_bench.models.verify import release_for
 
@@ -130,7 +129,7 @@ def download_model(spec: ModelSpec) -> Fetched:
         return Fetched(
             "model", spec.key, source + " (no published manifest: checked against the hub's ETags)", folder
         )
-    except (ModelUnavailable, OSError, ValueError) as exc:
+    except Exception as exc:  # network, hub, check: this model fails, the others are still fetched
         if not offline():
             discard_partial(spec.source, "model")
         if release is not None:

@@ -13,7 +13,7 @@ from geneb_bench.data.registry import GENEB_DATASET, GENEB_REVISION
 from geneb_bench.data.suites import get_suite
 from geneb_bench.download import download_models
 from geneb_bench.hub import content_mismatch
-from tests.hub.conftest import MUTBERT_COMMIT, MUTBERT_ID, SMALL_TASKS, Fault, HubEmulator, Repo
+from tests.hub.conftest import MUTBERT, MUTBERT_COMMIT, MUTBERT_ID, SMALL_TASKS, Fault, HubEmulator, Repo
 
 TASK = SMALL_TASKS[0]
 TRAIN = f"tasks/{TASK}/train.csv"
@@ -119,3 +119,23 @@ def test_model_download_dropped_leaves_no_partial_blob(
     assert done.error is not None
     assert "MutBERT" in done.error
     assert not list(hf_cache.rglob("*.incomplete"))
+
+
+def test_a_hub_model_outside_the_manifest_is_checked_against_its_etags(
+    hf_cache: Path, emulator: HubEmulator, tmp_path: Path
+) -> None:
+    commit = "c" * 40
+    emulator.add_folder("model", "geneb-test/mutbert-copy", commit, MUTBERT, skip=("FIXTURE.json", "LICENSE"))
+    emulator.faults.append(Fault("mutbert-copy/resolve/" + commit + "/model.safetensors", "corrupt"))
+    name = f"geneb-test/mutbert-copy@{commit}"
+    [done] = download_models([name], tmp_path / "geneb.lock", log=lambda _line: None)
+    assert done.error is not None
+    assert "model.safetensors is not the hub's file (sha256" in done.error
+    assert not list(hf_cache.rglob("model.safetensors")), "the wrong file is removed"
+    emulator.faults.clear()
+    [again] = download_models([name], tmp_path / "geneb.lock", log=lambda _line: None)
+    assert again.error is None, again.error
+    assert "checked against the hub's ETags" in again.source
+    assert (Path(str(again.path)) / "model.safetensors").read_bytes() == (
+        MUTBERT / "model.safetensors"
+    ).read_bytes()
