@@ -196,7 +196,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
-    from geneb_bench.cluster.slurm import SlurmJob, submit
+    from geneb_bench.cluster.slurm import SlurmJob, login_download, submit, submit_hint
 
     results = Path(args.results_dir).resolve()
     job = SlurmJob(
@@ -210,6 +210,8 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
         mem=args.mem,
         gpus_per_task=args.gpus,
         python=args.python,
+        download=args.download,
+        hf_home=Path(args.hf_home).resolve() if args.hf_home else None,
         extra_sbatch=tuple(args.sbatch or ())
         + tuple(
             f"--{name}={value}"
@@ -219,14 +221,18 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
     )
     array, merge = job.write(Path(args.scripts_dir).resolve() if args.scripts_dir else results)
     print(f"wrote {array}\nwrote {merge}")
+    download = job.download_job(array.parent)
+    if job.download == "login" and login_download(job) != 0:
+        print("geneb slurm: the download failed (above): nothing submitted; the scripts are written")
+        return 1
     if args.submit:
         try:
-            array_id, merge_id = submit(array, merge)
+            array_id, merge_id = submit(array, merge, download)
         except RuntimeError as exc:  # sbatch refused the job (an unknown account, partition...): input
             raise ValueError(f"{exc}; the scripts are written: fix and submit them yourself") from None
         print(f"submitted array job {array_id} ({args.shards} shards) and merge job {merge_id}")
     else:
-        print(f"submit with: jid=$(sbatch --parsable {array}) && sbatch --dependency=afterany:$jid {merge}")
+        print(f"submit with: {submit_hint(array, merge, download)}")
     return 0
 
 
@@ -517,6 +523,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=sys.executable,
         help="interpreter on the compute nodes (default: this one, %(default)s)",
     )
+    slurm.add_argument(
+        "--download",
+        choices=("none", "login", "job"),
+        default="none",
+        help="fetch the suite's tasks and the models into the hub cache first: login (here, now) or job (a "
+        "job the array waits for); the shards then run with HF_HUB_OFFLINE=1 (default: none)",
+    )
+    slurm.add_argument(
+        "--hf-home",
+        default=None,
+        help="HF_HOME exported to the jobs: a hub cache the nodes share (default: the environment's)",
+    )
     slurm.add_argument("--submit", action="store_true", help="call sbatch now")
     cache = sub.add_parser(
         "cache", help="list (ls), size up (du), check (verify) or trim (prune) the embedding cache"
@@ -548,9 +566,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="prune: least recently used first until under (default: no size bound)",
     )
+    from geneb_bench import download, plan
     from geneb_bench.reports.commands import add_parsers
 
     add_parsers(sub)
+    download.add_parser(sub)
+    plan.add_parser(sub)
     return parser
 
 
@@ -577,9 +598,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in {"run", "slurm"}:
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
+    from geneb_bench import download, plan
     from geneb_bench.reports.commands import HANDLERS
 
     handlers = {"tasks": _tasks, "models": _models, "report": _report, "cache": _cache, **HANDLERS}
+    handlers |= {"download": download.run, "plan": plan.run}
     try:
         if args.command == "run":
             return _run(args, extra)

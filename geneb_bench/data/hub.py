@@ -3,7 +3,8 @@
 Used only when no local copy is given. The local hub cache is tried first (works offline, no network
 call); the network is tried only when huggingface_hub is not offline and the hub answers a quick check,
 once per process (``geneb_bench.hub``), so a machine without network skips 100 tasks in a second, not
-100 x 23 s of retries. Every failure becomes TaskUnavailable with the way to get the data.
+100 x 23 s of retries. Every failure becomes TaskUnavailable with the way to get the data, and leaves no
+half-downloaded file in the cache (``hub.discard_partial``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from pathlib import Path
 
 from geneb_bench.data.csv_tasks import TaskUnavailable
 from geneb_bench.data.task import DatasetLocation
-from geneb_bench.hub import OFFLINE_NOT_CACHED, hub_reachable, offline
+from geneb_bench.hub import (
+    OFFLINE_NOT_CACHED,
+    content_mismatch,
+    describe,
+    discard_file,
+    discard_partial,
+    hub_reachable,
+    offline,
+)
 
 
 def how_to_get(task_id: str, where: DatasetLocation) -> str:
@@ -56,8 +65,18 @@ def download_task(task_id: str, where: DatasetLocation, cache_dir: Path | None =
             f"{where} is not in its cache; {how_to_get(task_id, where)}"
         )
     try:
-        return fetch("train.csv", False), fetch("test.csv", False)
+        files = fetch("train.csv", False), fetch("test.csv", False)
     except Exception as exc:  # network, auth, missing file: all mean "no data here", with the reason
+        discard_partial(where.repo_id, "dataset", cache_dir)  # the cache keeps whole files only
         raise TaskUnavailable(
-            f"{task_id}: cannot download {where}: {type(exc).__name__}: {exc}; {how_to_get(task_id, where)}"
+            f"{task_id}: cannot download {where}: {describe(exc)}; {how_to_get(task_id, where)}"
         ) from exc
+    for path in files:
+        wrong = content_mismatch(path)
+        if wrong is not None:
+            discard_file(path)
+            raise TaskUnavailable(
+                f"{task_id}: downloaded {where.repo_id}@{where.revision}:{where.path}{path.name} is not the "
+                f"hub's file ({wrong}); it was removed from the cache; {how_to_get(task_id, where)}"
+            )
+    return files

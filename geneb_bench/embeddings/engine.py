@@ -226,6 +226,7 @@ class EmbeddingEngine:
         self.token_budget = token_budget
         self.progress = progress
         self.limit_note = limit_note  # how the model's token limit reads in an out-of-memory message
+        self.tokens_embedded = 0  # tokens run through the model, for the resources of a result
 
     def embed_windows(
         self, per_sequence: Sequence[Sequence[list[int]]], sequences: Sequence[str]
@@ -253,7 +254,9 @@ class EmbeddingEngine:
         try:
             while True:
                 try:
-                    return self._embed_plan(encoded, lengths, bar)
+                    vectors = self._embed_plan(encoded, lengths, bar)
+                    self.tokens_embedded += sum(lengths)
+                    return vectors
                 except _OutOfMemory as oom:
                     self._back_off(oom.cause, lengths, oom.batch)  # lowers the budget, or gives up
                     if bar is not None:

@@ -225,6 +225,8 @@ class RunReport:
                     terminalreporter.write_line(f"geneb: {line}")
             if self.outputs.note:
                 terminalreporter.write_line(f"geneb: {self.outputs.note}", yellow=True)
+            if self.outputs.plan_line:
+                terminalreporter.write_line(self.outputs.plan_line)
             for path in self.outputs.written:
                 terminalreporter.write_line(f"geneb: wrote {path}")
             if self.resumed:

@@ -70,6 +70,10 @@ class ItemResult:
     # The model's parameter count as loaded (or read from its checkpoint's headers) at run time, so reports
     # never reload a model to place it on the scaling plot; None when unknown or in older files.
     n_params: int | None = None
+    # What the item cost (``geneb_bench.resources.ItemResources``): sequences and tokens computed (0 when its
+    # vectors came from the cache), embedding seconds, tokens/s, peak host RSS and peak CUDA memory. Measured,
+    # never part of the provenance; None in older files (written only when present).
+    resources: dict[str, Any] | None = None
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:
@@ -93,7 +97,7 @@ class ItemResult:
         data = asdict(self)
         if not data["extra"]:
             del data["extra"]
-        for optional in ("outcomes", "n_params"):
+        for optional in ("outcomes", "n_params", "resources"):
             if data[optional] is None:
                 del data[optional]
         return data
@@ -134,6 +138,7 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "suite": str,
     "outcomes": (dict, type(None)),
     "n_params": (int, type(None)),
+    "resources": (dict, type(None)),
 }
 
 

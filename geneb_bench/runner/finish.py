@@ -32,6 +32,7 @@ class RunOutputs:
     table: ResultSet  # what the tables show: every result of the run's suite in the results directory
     written: list[Path] = field(default_factory=list)
     note: str | None = None  # why the tables show this run's results only, when they do
+    plan_line: str | None = None  # the plan (``geneb plan --save``) next to what the run took
 
 
 def suite_results(settings: Settings, run: ResultSet) -> tuple[ResultSet, str | None]:
@@ -87,6 +88,9 @@ def write_run_outputs(
         "accelerator": accelerator(),
         "versions": package_versions(),
     }
+    from geneb_bench.plan import run_summary
+
+    summary["resources"], outputs.plan_line = run_summary(results_dir, results.results, wall_s)
     run = atomic_write_text(results_dir / "run.json", json.dumps(summary, indent=2) + "\n")
     outputs.written.append(run)
     return outputs

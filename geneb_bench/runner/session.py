@@ -32,6 +32,7 @@ from geneb_bench.models.loading import effective_dtype
 from geneb_bench.models.registry import build_embedder
 from geneb_bench.probe.registry import get_probe
 from geneb_bench.protocol import Regime, protocol_label
+from geneb_bench.resources import measure, reset_cuda_peak, tokens_embedded
 from geneb_bench.results.provenance import Provenance, canonical
 from geneb_bench.results.record import ItemResult, read_result, result_path, scope_name, write_result
 from geneb_bench.runner.settings import Settings
@@ -284,7 +285,12 @@ class GenebSession:
             if finished is not None:
                 return Outcome(finished, self.result_path(item), True, resumed=True)
         t0 = time.perf_counter()
+        reset_cuda_peak()
+        seen, tokens_before = len(self.embed_stats), tokens_embedded(self._embedders.get(item.model.key))
         x_train, x_test, cached = self.embeddings(item.model, data)
+        computed = sum(stats.computed for *_, stats in self.embed_stats[seen:])
+        n_rows = len(data.train_sequences) + len(data.test_sequences)
+        bases = sum(map(len, data.train_sequences)) + sum(map(len, data.test_sequences)) if computed else 0
         probe = get_probe(self.settings.probe, self.settings.probe_backend)
         device = self.device() if probe.on_device else "cpu"
         probe_inputs: tuple[Any, Any] = (x_train, x_test)
@@ -326,6 +332,13 @@ class GenebSession:
             protocol=self.protocol,
             suite=self.suite.name,
             n_params=self.parameter_count(item.model),
+            resources=measure(
+                computed,
+                round(bases * computed / n_rows) if n_rows else 0,
+                tokens_before,
+                tokens_embedded(self._embedders.get(item.model.key)),
+                t1 - t0,
+            ).to_dict(),
         )
         if extra_fields is not None and (extra := dict(extra_fields(result))):
             result = dataclasses.replace(result, extra=extra)

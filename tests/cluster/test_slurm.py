@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from geneb_bench.cli import main
-from geneb_bench.cluster.slurm import SlurmJob
+from geneb_bench.cluster.slurm import SlurmJob, download_argv, submit_hint
 
 HERE = Path(__file__).resolve().parent
 
@@ -177,3 +177,74 @@ def test_extra_sbatch_lines_and_a_small_merge_job(tmp_path: Path) -> None:
 def test_no_shards_is_refused(tmp_path: Path, shards: int) -> None:
     with pytest.raises(ValueError, match="--shards must be at least 1"):
         SlurmJob(shards=shards, results_dir=tmp_path, cache_dir=tmp_path)
+
+
+def test_download_job_runs_before_the_array_and_shards_run_offline(tmp_path: Path) -> None:
+    job = SlurmJob(
+        shards=2,
+        results_dir=tmp_path / "res",
+        cache_dir=tmp_path / "cache",
+        pytest_args=[
+            "--geneb-suite",
+            "geneb",
+            "--geneb-model=MutBERT",
+            "--geneb-model",
+            "kmer-3",
+            "-k",
+            "tf",
+        ],
+        download="job",
+        hf_home=tmp_path / "hf",
+    )
+    array, merge = job.write(tmp_path)
+    script = job.download_job(tmp_path)
+    assert script is not None
+    text = script.read_text()
+    assert "geneb_bench.cli download --suite geneb --model MutBERT --model kmer-3" in text
+    assert f"export HF_HOME={tmp_path / 'hf'}" in text
+    assert "HF_HUB_OFFLINE" not in text, "the download job is the one that goes online"
+    assert "export HF_HUB_OFFLINE=1" in array.read_text()
+    subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
+    hint = submit_hint(array, merge, script)
+    assert f"did=$(sbatch --parsable {script})" in hint
+    assert f"--dependency=afterok:$did {array}" in hint
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], None),  # lite suite, baselines: nothing on the hub
+        (["--geneb-model", "baselines"], None),
+        (["--geneb-suite=geneb"], ["download", "--suite", "geneb"]),
+        (
+            ["--geneb-model", "org/name@main", "--geneb-trust-remote-code"],
+            ["download", "--model", "org/name@main", "--trust-remote-code"],
+        ),
+    ],
+)
+def test_what_the_download_step_fetches(args: list[str], expected: list[str] | None) -> None:
+    assert download_argv(args) == expected
+
+
+def test_without_download_the_shards_may_go_online(tmp_path: Path) -> None:
+    job = SlurmJob(shards=1, results_dir=tmp_path, cache_dir=tmp_path, pytest_args=["--geneb-suite=geneb"])
+    array, _ = job.write(tmp_path)
+    assert "HF_HUB_OFFLINE" not in array.read_text()
+    assert job.download_job(tmp_path) is None
+    assert not (tmp_path / "geneb-download.sbatch").exists()
+
+
+def test_login_download_failure_submits_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the hub cache is empty: the download must fail
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
+    argv = ["slurm", "--shards", "2", "--results-dir", str(tmp_path), "--download", "login", "--submit"]
+    status = main([*argv, "--", "--geneb-suite=geneb", "-k", "leannmlindsey_GUE_mouse_3"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "nothing submitted" in out
+    assert "FAILED task" in out
