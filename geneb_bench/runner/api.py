@@ -8,6 +8,7 @@ goes on: one broken item never takes down the rest.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,13 +38,15 @@ def run(
     memory_gb: float = 4.0,
     trust_remote_code: bool = False,
     lock_file: Path | str = "geneb.lock",
+    quiet: bool = False,
 ) -> ResultSet:
     """Run ``models`` x ``tasks`` (task ids or category slugs of ``suite``; all when None) x ``regimes``.
 
     Arguments mean what the ``--geneb-*`` options of the same name mean (``pytest --help``); an unknown
     model, regime, probe or probe implementation is a ValueError before anything runs. Results are
     written under ``results_dir`` as the pytest run writes them, then the tables; the returned set holds
-    every result of this run.
+    every result of this run. Progress (one step per item; ``tqdm.auto``, so a notebook gets its widget)
+    and a closing line go to stderr unless ``quiet``, which also silences the embedding bars.
     """
     from geneb_bench.data.csv_tasks import TaskUnavailable
     from geneb_bench.models.base import ModelUnavailable
@@ -81,8 +84,15 @@ def run(
     paths: list[Path] = []
     resumed: list[str] = []
     problems: list[Problem] = []
+    from tqdm.auto import tqdm
+
+    from geneb_bench.embeddings.engine import set_progress_output
+
+    previous = set_progress_output(_Silent()) if quiet else None
+    bar = tqdm(total=len(plan), desc="geneb", unit="item", disable=quiet, file=sys.stderr)
     try:
         for index, item in enumerate(plan):
+            bar.set_postfix_str(item.id, refresh=False)
             try:
                 outcome = session.run_item(item)
             except (TaskUnavailable, ModelUnavailable) as exc:
@@ -95,9 +105,32 @@ def run(
                     resumed.append(str(outcome.path))
             finally:
                 session.after_item(item, plan[index + 1] if index + 1 < len(plan) else None)
+                bar.update()
     finally:
+        bar.close()
         session.close()
+        if quiet:
+            set_progress_output(previous)
     results = ResultSet.from_paths(paths, problems=problems)
     if len(results):
         write_run_outputs(settings, results, resumed, time.time() - started)
+    if not quiet:
+        print(_closing_line(results, resumed, time.time() - started, settings.results_dir), file=sys.stderr)
     return results
+
+
+class _Silent:
+    """The embedding engine's progress output when ``quiet``: no bar."""
+
+    def open(self, total: int, progress: bool | None) -> None:
+        return None
+
+
+def _closing_line(results: ResultSet, resumed: list[str], seconds: float, results_dir: Path) -> str:
+    skipped = sum(p.kind == "skipped" for p in results.problems)
+    failed = len(results.problems) - skipped
+    return (
+        f"geneb: {len(results)} results ({len(resumed)} resumed), {skipped} skipped, {failed} failed in "
+        f"{seconds:.0f} s; written under {results_dir}; show with the returned ResultSet "
+        "(.leaderboard(), .compare_published(), .per_task(), .report())"
+    )
