@@ -306,11 +306,16 @@ def _placement(local: pd.DataFrame, board: pd.DataFrame, matched: MatchedCompari
                 f"<b>{name}</b>: rank {rank} of {n_published + 1} on all 100 tasks, macro-MCC {row['macro']:.3f}"
             )
             continue
-        found = next((r for r in (matched.rows if matched else []) if r.model == row["model"]), None)
+        found = next((r for r in (matched.yours if matched else []) if r.key == row["model"]), None)
         if matched is not None and found is not None:
-            spread = f" (95% range {found.rank_low}-{found.rank_high})" if found.rank_low != found.rank_high else ""
+            spread = (
+                f" (95% range {found.rank_low}-{found.rank_high})"
+                if found.rank_low is not None and found.rank_low != found.rank_high
+                else ""
+            )
+            of = sum(r.published for r in matched.rows) + 1
             lines.append(
-                f"<b>{name}</b>: rank {found.rank}{spread} of {n_published + 1}, macro-MCC {found.macro:.3f}, "
+                f"<b>{name}</b>: rank {found.rank}{spread} of {of}, macro-MCC {found.macro:.3f}, "
                 f"{html.escape(matched.label)}"
             )
         elif suite != "geneb":
@@ -408,13 +413,10 @@ def _audit_section(frame: pd.DataFrame, audits: dict[str, TaskAudit]) -> str:
 
 
 def matched_comparisons(loaded: ResultSet) -> dict[str, MatchedComparison | None]:
-    """Per regime, the matched comparison of ``reports.matched`` (None for lite/custom suites or complete runs
-    placed as they are); {} where that module is not installed."""
-    try:
-        from geneb_bench.reports.matched import matched_comparison
-    except ImportError:
-        return {}
-    return {r.name: matched_comparison(loaded, r.name) for r in REGIMES if r.name in set(loaded.frame["regime"])}
+    """Per regime, the matched comparison (``reports.matched``): {} for lite/custom suites and variants."""
+    from geneb_bench.reports.matched import matched_comparisons as compute
+
+    return dict(compute(loaded.results))
 
 
 def _defects() -> str:
@@ -501,8 +503,8 @@ def build_html(
         "</section></main>",
     ]
     text = scrub("\n".join(body), results_dir)
-    figure_table = pd.concat([published, local], ignore_index=True)
-    text = text.replace("@@FIGURES@@", _figures(figure_table, figures_dir or results_dir / "figures"))
+    drawn = views.figure_table(local, published, matched)
+    text = text.replace("@@FIGURES@@", _figures(drawn, figures_dir or results_dir / "figures"))
     widget = assets.table_widget()
     if widget is None:
         script = (

@@ -7,8 +7,6 @@ in the full-data regime one probe fit serves all five seeds, so its std is zero 
 
 from __future__ import annotations
 
-from importlib import resources
-from io import StringIO
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +16,8 @@ from geneb_bench.categories import CATEGORY_NAMES
 from geneb_bench.protocol import REGIMES
 from geneb_bench.reports.compare import combined_leaderboard
 from geneb_bench.reports.published import COMPLETE, family
+
+from geneb_bench.reports.matched import published_task_mcc
 
 if TYPE_CHECKING:
     from geneb_bench.reports.matched import MatchedComparison
@@ -78,7 +78,7 @@ def _rows(board: pd.DataFrame, basis: str, regime: str) -> list[dict[str, Any]]:
             "regime": regime,
             "group": 0 if ranked else 1,  # 1: apart (not comparable on this basis), always listed last
             "rank": int(rank) if ranked else None,
-            "model": row.get("display") if isinstance(row.get("display"), str) else row["model"],
+            "model": row.get("display") if isinstance(row.get("display"), str) and row.get("display") else row["model"],
             "key": row["model"],
             "provenance": YOURS if mine else row["provenance"],
             "architecture": family(row.get("architecture")),
@@ -112,39 +112,56 @@ def _published_basis(local: pd.DataFrame, published: pd.DataFrame, regime: str) 
     return board
 
 
-def _matched_basis(
-    matched: MatchedComparison, local: pd.DataFrame, published: pd.DataFrame, regime: str
-) -> pd.DataFrame:
+def _matched_basis(matched: MatchedComparison, local: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     """Every published model recomputed on the user's tasks, the user's rows ranked among them."""
-    per_task = matched.per_task
-    categories = per_task.groupby(["model", "category"])["mcc"].mean().unstack()
+    regime = matched.regime
+    categories = matched.per_task.groupby(["key", "category"])["mcc"].mean().unstack()
     meta = published[published["regime"] == regime].set_index("model")
     mine = local[local["regime"] == regime].set_index("model")
+    tasks = f"{len(matched.tasks)}/100"
     rows = []
     for row in matched.rows:
-        ours = not row.published
-        source = mine if ours else meta
+        source = meta if row.published else mine
         record: dict[str, Any] = {
-            "model": row.model,
-            "provenance": "local" if ours else source["provenance"].get(row.model, "official"),
-            "display": source["display"].get(row.model) if "display" in source else row.model,
-            "architecture": source["architecture"].get(row.model, "") if "architecture" in source else "",
+            "model": row.key,
+            "display": row.model,
+            "provenance": source["provenance"].get(row.key, "official") if row.published else "local",
+            "architecture": source["architecture"].get(row.key, "") if "architecture" in source else "",
             "params": row.n_params,
             "macro": row.macro,
             "micro": row.micro,
             "rank": row.rank,
-            "rank_range": f"{row.rank_low}-{row.rank_high}" if ours and row.rank_low != row.rank_high else "",
-            "tasks": matched.label.removeprefix("matched on ").split(" tasks")[0],
+            "rank_range": ""
+            if row.rank_low is None or row.rank_low == row.rank_high
+            else f"{row.rank_low}-{row.rank_high}",
+            "tasks": tasks,
             "status": matched.label,
-            "defect": "",
+            "defect": source["defect"].get(row.key, "") if "defect" in source else "",
         }
-        if ours:
+        if not row.published:
             for column in ("macro_std", "macro_ci_low", "macro_ci_high"):
-                record[column] = mine[column].get(row.model) if column in mine else None
-        if row.model in categories.index:
-            record |= {c: v for c, v in categories.loc[row.model].items() if not pd.isna(v)}
+                record[column] = mine[column].get(row.key) if column in mine else None
+        if row.key in categories.index:
+            record |= {c: v for c, v in categories.loc[row.key].items() if not pd.isna(v)}
         rows.append(record)
     return pd.DataFrame(rows)
+
+
+def figure_table(
+    local: pd.DataFrame, published: pd.DataFrame, matched: dict[str, MatchedComparison | None]
+) -> pd.DataFrame:
+    """The wide table the figures draw: where a matched comparison exists, every published model on the
+    user's tasks with the user's rows comparable (``basis`` names it); otherwise published + local as is."""
+    parts = []
+    for regime, found in matched.items():
+        if found is None:
+            continue
+        table = _matched_basis(found, local, published)
+        table = table[table["provenance"] != "self-reported"]
+        parts.append(table.assign(regime=regime, status=COMPLETE, basis=found.label))
+    if not parts:
+        return pd.concat([published, local], ignore_index=True)
+    return pd.concat(parts, ignore_index=True)
 
 
 def leaderboard_rows(
@@ -162,7 +179,7 @@ def leaderboard_rows(
             rows += _rows(_published_basis(local, published, regime), PUBLISHED_BASIS, regime)
         found = matched.get(regime)
         if found is not None:
-            rows += _rows(_matched_basis(found, local, published, regime), found.label, regime)
+            rows += _rows(_matched_basis(found, local, published), found.label, regime)
     frame = pd.DataFrame(rows)
     frame["rank"] = frame["rank"].astype("Int64")
     return frame.sort_values(["basis", "regime", "group", "rank", "macro"], ascending=[True, True, True, True, False])
@@ -224,26 +241,3 @@ def task_view(frame: pd.DataFrame, intervals: pd.DataFrame | None = None) -> pd.
             row |= {f"pub:{m}": float(v) for m, v in values.items()}
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-_TASK_MCC: list[pd.DataFrame] = []
-
-
-def published_task_mcc() -> pd.DataFrame:
-    """The published per-task MCC of every leaderboard row (regime, model, task_id, category, mcc); empty when
-    the package ships no per-task file."""
-    if not _TASK_MCC:
-        try:
-            text = resources.files("geneb_bench.reports").joinpath("reference", TASK_FILE).read_text()
-        except (FileNotFoundError, OSError):
-            _TASK_MCC.append(pd.DataFrame(columns=["regime", "model", "task_id", "category", "mcc"]))
-        else:
-            from geneb_bench.data.suites import geneb_task_specs
-
-            table = pd.read_csv(StringIO(text)).rename(columns={"leaderboard_key": "model"})
-            table["category"] = table["task_id"].map({s.task_id: s.category for s in geneb_task_specs()})
-            _TASK_MCC.append(table)
-    return _TASK_MCC[0]
-
-
-TASK_FILE = "geneb_leaderboard_task_mcc.csv"
