@@ -50,7 +50,7 @@ FULL_DATA_NOTE = (
 
 
 # -- privacy ---------------------------------------------------------------------------------------------------
-_PATH = re.compile(r"(?<![\w.:/<~-])(?:~|/(?=[\w.+-]))(?:/?[\w.@+-]+)+/?")
+_PATH = re.compile(r"(?<![\w./<~-])(?:~|/(?=[\w.+-]))(?:/?[\w.@+-]+)+/?")
 
 
 def _digest(text: str) -> str:
@@ -59,7 +59,7 @@ def _digest(text: str) -> str:
 
 def scrub(text: str, root: Path) -> str:
     """``text`` without local absolute paths, user or host name: a path under ``root`` becomes relative to it,
-    any other becomes ``<local path #hash>``; the host name ``host#hash``."""
+    any other becomes ``local-path#hash``; the host name ``host#hash``."""
     base = str(Path(root).resolve())
 
     def replace(match: re.Match[str]) -> str:
@@ -67,7 +67,7 @@ def scrub(text: str, root: Path) -> str:
         for prefix in (base, str(root)):
             if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
                 return path[len(prefix) :].lstrip("/") or "."
-        return f"<local path #{_digest(path)}>"
+        return f"local-path#{_digest(path)}"
 
     out = _PATH.sub(replace, text)
     host = platform.node()
