@@ -279,7 +279,9 @@ def scaling_scatter(table: pd.DataFrame, regime: str = "full") -> Figure:
     ax.set_ylabel(f"macro-MCC ({regime})")
     missing = len(at_regime) - len(placed) - len(weightless)
     note = f"; {missing} row{'s' * (missing != 1)} without a parameter count not shown" if missing else ""
-    ax.set_title(f"Scale vs GENEB macro-MCC: Spearman {rho} (official rows){note}{_basis(table)}", fontsize=10)
+    ax.set_title(
+        f"Scale vs GENEB macro-MCC: Spearman {rho} (official rows){note}{_basis(table)}", fontsize=10
+    )
     if len(placed):  # below the axes: never over a point
         fig.legend(fontsize=7.5, loc="outside lower center", ncols=2, frameon=False)
     place_labels(ax, texts)

@@ -29,7 +29,13 @@ from geneb_bench.environment import git_commit, machine
 from geneb_bench.protocol import PROTOCOL_VERSION, REGIMES
 from geneb_bench.reports import figures
 from geneb_bench.reports.page import assets, views
-from geneb_bench.reports.published import CITATION, COMPLETE, published_defects, published_table, results_table
+from geneb_bench.reports.published import (
+    CITATION,
+    COMPLETE,
+    published_defects,
+    published_table,
+    results_table,
+)
 from geneb_bench.results.aggregate import describe_suite
 from geneb_bench.results.record import ItemResult
 from geneb_bench.results.resultset import ResultSet
@@ -221,11 +227,7 @@ def _leaderboard(board: pd.DataFrame, default_basis: str) -> str:
         f"{m} (rank range {r})" if r else m for m, r in zip(board["model"], board["rank_range"], strict=True)
     ]
     classes = [
-        " ".join(
-            c
-            for c, on in (("mine", p == views.YOURS), ("apart", g == 1), ("defect", bool(d)))
-            if on
-        )
+        " ".join(c for c, on in (("mine", p == views.YOURS), ("apart", g == 1), ("defect", bool(d))) if on)
         for p, g, d in zip(board["provenance"], board["group"], board["defect"], strict=True)
     ]
     categories = [c for c in CATEGORY_NAMES if c in shown.columns and shown[c].notna().any()]
@@ -234,7 +236,9 @@ def _leaderboard(board: pd.DataFrame, default_basis: str) -> str:
         _select("regime", "regime", regimes, "full" if "full" in regimes else regimes[0]),
         _select("category", "category", ["", *categories], show="1", sort="desc", require="1"),
         _select("architecture", "architecture", ["", *_distinct(board["architecture"])]),
-        _select("size", "size", ["", *[label for _, label in views.SIZE_BINS if label in set(board["size"])]]),
+        _select(
+            "size", "size", ["", *[label for _, label in views.SIZE_BINS if label in set(board["size"])]]
+        ),
         _select("provenance", "provenance", ["", *_distinct(board["provenance"])]),
     ]
     return _filters("leaderboard", selects) + html_table(
@@ -283,14 +287,22 @@ def _categories(frame: pd.DataFrame) -> str:
 
 # -- summary ---------------------------------------------------------------------------------------------------
 def _dl(items: dict[str, str]) -> str:
-    return "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in items.items()) + "</dl>"
+    return (
+        "<dl>"
+        + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in items.items())
+        + "</dl>"
+    )
 
 
-def _placement(local: pd.DataFrame, board: pd.DataFrame, matched: MatchedComparison | None, suite: str) -> str:
+def _placement(
+    local: pd.DataFrame, board: pd.DataFrame, matched: MatchedComparison | None, suite: str
+) -> str:
     """One line per user model (full data): its matched rank, or its rank on all 100 tasks, or why none."""
     lines = []
     full = local[local["regime"] == "full"] if (local["regime"] == "full").any() else local
-    n_published = int(((board["basis"] == views.PUBLISHED_BASIS) & (board["provenance"] != views.YOURS)).sum())
+    n_published = int(
+        ((board["basis"] == views.PUBLISHED_BASIS) & (board["provenance"] != views.YOURS)).sum()
+    )
     n_published //= max(1, board.loc[board["basis"] == views.PUBLISHED_BASIS, "regime"].nunique())
     for _, row in full.iterrows():
         name = html.escape(str(row.get("display") or row["model"]))
@@ -313,7 +325,7 @@ def _placement(local: pd.DataFrame, board: pd.DataFrame, matched: MatchedCompari
                 if found.rank_low is not None and found.rank_low != found.rank_high
                 else ""
             )
-            of = sum(r.published for r in matched.rows) + 1
+            of = len(matched.rows)  # ranked among the published rows and your other models
             lines.append(
                 f"<b>{name}</b>: rank {found.rank}{spread} of {of}, macro-MCC {found.macro:.3f}, "
                 f"{html.escape(matched.label)}"
@@ -321,7 +333,9 @@ def _placement(local: pd.DataFrame, board: pd.DataFrame, matched: MatchedCompari
         elif suite != "geneb":
             lines.append(f"<b>{name}</b>: not placed ({html.escape(str(row['status']))})")
         else:
-            lines.append(f"<b>{name}</b>: not placed ({html.escape(str(row['status']))}; no matched comparison)")
+            lines.append(
+                f"<b>{name}</b>: not placed ({html.escape(str(row['status']))}; no matched comparison)"
+            )
     note = (
         '<p class="note">The published models have no per-row data: the rank range covers only the '
         "uncertainty of your own rows (bootstrap over your test rows).</p>"
@@ -332,7 +346,10 @@ def _placement(local: pd.DataFrame, board: pd.DataFrame, matched: MatchedCompari
 
 
 def _summary(
-    frame: pd.DataFrame, local: pd.DataFrame, meta: dict[str, str], board: pd.DataFrame,
+    frame: pd.DataFrame,
+    local: pd.DataFrame,
+    meta: dict[str, str],
+    board: pd.DataFrame,
     matched: MatchedComparison | None,
 ) -> str:
     suite = str(local["suite"].iloc[0]) if "suite" in local and len(local) else ""
@@ -403,7 +420,9 @@ def _audit_section(frame: pd.DataFrame, audits: dict[str, TaskAudit]) -> str:
         table = task_table(frame, audits, regime)
         out += [
             f"<h3>{regime}: MCC per task</h3>",
-            html_table(table, f"audit-{regime}", row_classes=[f"audit-{v}" if v else "" for v in table["audit"]]),
+            html_table(
+                table, f"audit-{regime}", row_classes=[f"audit-{v}" if v else "" for v in table["audit"]]
+            ),
             f"<h4>Macro / micro MCC {html.escape(NOT_OFFICIAL)}</h4>",
             f'<p class="note">Left out: {html.escape(", ".join(failing) or "none")}. '
             "The official GENEB macro-MCC is the one in the leaderboard.</p>",
@@ -422,7 +441,11 @@ def matched_comparisons(loaded: ResultSet) -> dict[str, MatchedComparison | None
 def _defects() -> str:
     defects = published_defects()
     table = pd.DataFrame(
-        {"model": list(defects), "defect": [d[0] for d in defects.values()], "why": [d[1] for d in defects.values()]}
+        {
+            "model": list(defects),
+            "defect": [d[0] for d in defects.values()],
+            "why": [d[1] for d in defects.values()],
+        }
     )
     return html_table(table, "defects")
 

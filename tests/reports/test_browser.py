@@ -167,7 +167,8 @@ def test_sorting_and_each_filter_change_what_is_shown(browser: Browser, partial_
 
     opened.page.click('#leaderboard th[data-name="params"]')  # ascending by size; the apart rows stay last
     params = [r["params"] for r in opened.rows()[:-2]]
-    assert params[0] in ("1.93M", "1.98M") and params != [r["params"] for r in rows[:-2]]
+    assert params[0] in ("1.93M", "1.98M")
+    assert params != [r["params"] for r in rows[:-2]]
     opened.page.click('#leaderboard th[data-name="macro"]')
     macros = [float(r["macro"]) for r in opened.rows()[:-2]]
     assert macros in (sorted(macros), sorted(macros, reverse=True))
@@ -176,14 +177,16 @@ def test_sorting_and_each_filter_change_what_is_shown(browser: Browser, partial_
     for name, value in expected.items():
         opened.choose("leaderboard", name, value)
         shown = opened.rows()
-        assert shown and all(r.get(name) == value for r in shown), name
+        assert shown, name
+        assert all(r.get(name) == value for r in shown), name
         assert len(shown) < len(rows)
         opened.choose("leaderboard", name, "")
     assert len(opened.rows()) == len(rows)
 
     opened.choose("leaderboard", "category", "TF Binding")
     header = opened.page.eval_on_selector_all("#leaderboard thead th", "h => h.map(c => c.dataset.name)")
-    assert "TF Binding" in header and "Promoters" not in header
+    assert "TF Binding" in header
+    assert "Promoters" not in header
     values = [float(r["TF Binding"]) for r in opened.rows() if "apart" not in r["_class"]]
     assert values == sorted(values, reverse=True)
 
@@ -201,7 +204,8 @@ def test_the_users_row_sits_at_its_matched_rank(browser: Browser, partial_page: 
     opened = Opened(browser, partial_page)
     rows = opened.rows()  # default basis: matched, full data, by rank
     at = next(i for i, r in enumerate(rows) if r["model"].startswith(OWN))
-    assert "mine" in rows[at]["_class"] and "apart" not in rows[at]["_class"]
+    assert "mine" in rows[at]["_class"]
+    assert "apart" not in rows[at]["_class"]
     assert int(rows[at]["rank"]) == ours.rank
     assert all(float(r["macro"]) >= ours.macro - 1e-4 for r in rows[:at])
     assert all(float(r["macro"]) <= ours.macro + 1e-4 for r in rows[at + 1 :] if "apart" not in r["_class"])
@@ -215,7 +219,8 @@ def test_lite_run_is_never_placed(browser: Browser, lite_page: Path, shots: Path
     assert opened.errors == []
     assert "not placed" in opened.page.inner_text("#view-summary")
     mine = [r for r in opened.rows() if "mine" in r["_class"]]
-    assert mine and all("apart" in r["_class"] and r["rank"] == "" for r in mine)
+    assert mine
+    assert all("apart" in r["_class"] and r["rank"] == "" for r in mine)
     opened.screenshot_views(shots, "lite-1400")
     opened.close()
 
@@ -226,7 +231,8 @@ def test_a_complete_run_is_ranked_inside_the_published_table(
     opened = Opened(browser, complete_page)
     rows = opened.rows()
     at = next(i for i, r in enumerate(rows) if r["model"] == OWN)
-    assert rows[at]["rank"] == str(at + 1) and "apart" not in rows[at]["_class"]
+    assert rows[at]["rank"] == str(at + 1)
+    assert "apart" not in rows[at]["_class"]
     assert len(rows) == 42
     opened.page.locator("#view-leaderboard").screenshot(path=str(shots / "complete-leaderboard.png"))
     narrow = Opened(browser, complete_page, 800)

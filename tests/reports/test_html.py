@@ -58,7 +58,9 @@ def test_report_is_self_contained_with_tables_and_figures(report: Path) -> None:
     assert parser.tags.get("svg", 0) >= 4  # every figure inline
     assert parser.img_src == []
     assert parser.external == []
-    assert parser.tags.get("link", 0) == 0  # nothing fetched: no CDN, no file beside it (img/script src: above)
+    assert (
+        parser.tags.get("link", 0) == 0
+    )  # nothing fetched: no CDN, no file beside it (img/script src: above)
     assert 'id="datatables-bundle"' in text  # the table widget, inlined
     for view in ("summary", "leaderboard", "categories", "tasks", "figures", "run"):
         assert f'<section id="view-{view}">' in text, view
@@ -113,7 +115,8 @@ def test_no_local_path_user_or_host_name_reaches_the_page(
     (tmp_path / "run.json").write_text(f'{{"machine": "{platform.node()} - Linux - x86_64 - 2 CPUs"}}')
     text = build_html(tmp_path)
     assert str(tmp_path) not in text
-    assert outside not in text and f"/home/{getpass.getuser()}" not in text
+    assert outside not in text
+    assert f"/home/{getpass.getuser()}" not in text
     assert platform.node() not in text
     assert "local:data/x.csv" in text  # under the results folder: relative to it
     assert "local:local-path#" in text  # elsewhere: hashed
@@ -224,12 +227,16 @@ def test_std_only_where_seeds_differ_and_bootstrap_intervals(
     low, high = map(float, re.findall(r"-?\d\.\d\d", cells[0][3]))
     assert low < 0.6 < high
     board = next(t for t in _tables(text) if "provenance" in t and "macro 95% CI" in t)
-    published = {ci for p, ci in zip(board["provenance"], board["macro 95% CI"], strict=True) if p == "official"}
+    published = {
+        ci for p, ci in zip(board["provenance"], board["macro 95% CI"], strict=True) if p == "official"
+    }
     assert published == {""}, "published rows have no per-row data: blank"
     assert any(ci for p, ci in zip(board["provenance"], board["macro 95% CI"], strict=True) if p == "yours")
 
 
 def test_results_without_outcomes_show_no_interval(report: Path) -> None:
     tasks = next(t for t in _tables(report.read_text(encoding="utf-8")) if "published median" in t)
-    assert tasks["MCC"] and set(tasks["MCC"]) == {"0.5000"}
-    assert "95% CI" not in tasks and "±" not in tasks  # nothing to show: no empty columns
+    assert tasks["MCC"]
+    assert set(tasks["MCC"]) == {"0.5000"}
+    assert "95% CI" not in tasks
+    assert "±" not in tasks

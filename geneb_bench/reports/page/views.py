@@ -15,9 +15,8 @@ import pandas as pd
 from geneb_bench.categories import CATEGORY_NAMES
 from geneb_bench.protocol import REGIMES
 from geneb_bench.reports.compare import combined_leaderboard
-from geneb_bench.reports.published import COMPLETE, family
-
 from geneb_bench.reports.matched import published_task_mcc
+from geneb_bench.reports.published import COMPLETE, family
 
 if TYPE_CHECKING:
     from geneb_bench.reports.matched import MatchedComparison
@@ -62,7 +61,7 @@ def interval(low: object, high: object) -> str:
 
 def spread(std: object) -> str:
     """``± 0.0123`` where seeds differ; blank where they cannot (full data: one fit serves every seed)."""
-    if not isinstance(std, float | int) or pd.isna(std) or std == 0:
+    if not isinstance(std, float | int) or pd.isna(std) or round(float(std), 4) == 0:
         return ""
     return f"± {std:.4f}"
 
@@ -72,13 +71,15 @@ def _rows(board: pd.DataFrame, basis: str, regime: str) -> list[dict[str, Any]]:
     for _, row in board.iterrows():
         mine = row["provenance"] == "local"
         rank = row.get("rank")
-        ranked = isinstance(rank, int | np.integer) or (isinstance(rank, float) and not pd.isna(rank))
+        ranked = isinstance(rank, int | np.integer | float) and not pd.isna(rank)
         record: dict[str, Any] = {
             "basis": basis,
             "regime": regime,
             "group": 0 if ranked else 1,  # 1: apart (not comparable on this basis), always listed last
-            "rank": int(rank) if ranked else None,
-            "model": row.get("display") if isinstance(row.get("display"), str) and row.get("display") else row["model"],
+            "rank": int(rank) if ranked and isinstance(rank, int | np.integer | float) else None,
+            "model": row.get("display")
+            if isinstance(row.get("display"), str) and row.get("display")
+            else row["model"],
             "key": row["model"],
             "provenance": YOURS if mine else row["provenance"],
             "architecture": family(row.get("architecture")),
@@ -107,7 +108,9 @@ def _published_basis(local: pd.DataFrame, published: pd.DataFrame, regime: str) 
     for column in extra:
         if column in keyed.columns:
             values = keyed.drop_duplicates(["model", "provenance"]).set_index(["model", "provenance"])[column]
-            board[column] = [values.get((m, p)) for m, p in zip(board["model"], board["provenance"], strict=True)]
+            board[column] = [
+                values.get((m, p)) for m, p in zip(board["model"], board["provenance"], strict=True)
+            ]
     board["rank"] = [r if r != "" else None for r in board["rank"]]
     return board
 
@@ -142,7 +145,7 @@ def _matched_basis(matched: MatchedComparison, local: pd.DataFrame, published: p
             for column in ("macro_std", "macro_ci_low", "macro_ci_high"):
                 record[column] = mine[column].get(row.key) if column in mine else None
         if row.key in categories.index:
-            record |= {c: v for c, v in categories.loc[row.key].items() if not pd.isna(v)}
+            record |= {str(c): v for c, v in categories.loc[row.key].items() if not pd.isna(v)}
         rows.append(record)
     return pd.DataFrame(rows)
 
@@ -182,7 +185,9 @@ def leaderboard_rows(
             rows += _rows(_matched_basis(found, local, published), found.label, regime)
     frame = pd.DataFrame(rows)
     frame["rank"] = frame["rank"].astype("Int64")
-    return frame.sort_values(["basis", "regime", "group", "rank", "macro"], ascending=[True, True, True, True, False])
+    return frame.sort_values(
+        ["basis", "regime", "group", "rank", "macro"], ascending=[True, True, True, True, False]
+    )
 
 
 def category_view(frame: pd.DataFrame, published: pd.DataFrame, regime: str = "full") -> pd.DataFrame:
