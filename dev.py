@@ -104,7 +104,10 @@ def ensure_chromium() -> None:
         ok = subprocess.run([apt, "update", "-qq"], env=env).returncode == 0
         if ok and subprocess.run([apt, "install", "-y", "-qq", "chromium"], env=env).returncode == 0:
             return
-    print("note: no chromium; report.html's browser tests will skip (Debian: apt-get install chromium)", flush=True)
+    print(
+        "note: no chromium; report.html's browser tests will skip (Debian: apt-get install chromium)",
+        flush=True,
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -484,7 +484,9 @@ def build_html(
     published = published_table() if compare_published else published_table().iloc[0:0]
     matched = matched_comparisons(loaded) if compare_published else {}
     board = views.leaderboard_rows(local, published, matched)
-    default_basis = next((m.label for m in [matched.get("full")] if m is not None), views.PUBLISHED_BASIS)
+    complete = bool(len(local)) and (local["status"] == COMPLETE).all()  # then the published table is the basis
+    found = matched.get("full")
+    default_basis = found.label if found is not None and not complete else views.PUBLISHED_BASIS
     nav = "".join(f'<a href="#view-{key}">{title}</a>' for key, title in SECTIONS)
     body = [
         f'<header class="top"><h1>GENEB report</h1><nav>{nav}</nav></header><main>',

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,12 @@ class Opened:
         )
         return rows
 
+    def sort_by(self, table: str, column: str) -> None:
+        """Click a column header, as a reader does; DataTables sorts on its next tick, so wait for it."""
+        header = f'#{table} th[data-name="{column}"]'
+        self.page.click(header)
+        self.page.wait_for_selector(f"{header}[aria-sort]")
+
     def choose(self, table: str, name: str, value: str) -> None:
         self.page.select_option(f'.filters[data-for="{table}"] select[name="{name}"]', value)
 
@@ -104,33 +110,59 @@ class Opened:
         self.page.close()
 
 
-@pytest.fixture(scope="module")
-def partial_page(tmp_path_factory: pytest.TempPathFactory, tf_tasks: list[str]) -> Path:
+def _shared(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path]) -> Path:
+    """A page built once for all xdist workers (their base temp dirs share a parent; a file lock orders them)."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "geneb-browser-pages" / name
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root) + ".lock"):
+        page = root / "report.html"
+        if not page.exists():
+            make(root)
+            write_html(root)
+    return page
+
+
+def _partial(root: Path) -> Path:
     """kmer-3 and the user's model on the 5 TF-binding tasks (outcomes kept): a matched comparison."""
-    root = tmp_path_factory.mktemp("partial")
-    write_run(root, "kmer-3", tasks=tf_tasks, outcomes=True, score=lambda t, r: 0.62 if r == "full" else 0.3)
-    write_run(root, OWN, tasks=tf_tasks, outcomes=True, n_params=2_500_000, score=lambda t, r: 0.45)
-    return write_html(root)
+    from geneb_bench.data.suites import geneb_task_specs
+
+    tasks = [s.task_id for s in geneb_task_specs() if s.category == "TF Binding"]
+    write_run(root, "kmer-3", tasks=tasks, outcomes=True, score=lambda t, r: 0.62 if r == "full" else 0.3)
+    return write_run(root, OWN, tasks=tasks, outcomes=True, n_params=2_500_000, score=lambda t, r: 0.45)
 
 
-@pytest.fixture(scope="module")
-def lite_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _lite(root: Path) -> Path:
     from geneb_bench.data.lite import LITE_TASKS
     from geneb_bench.results.record import write_result
 
-    root = tmp_path_factory.mktemp("lite")
     for spec in LITE_TASKS[:4]:
         for regime in ("full", "10shot", "1shot"):
             item = make_result("kmer-3", "iDNA_ABF_6mA", spec.category, regime, 0.4, outcomes=True)
             write_result(root, dataclasses.replace(item, task_id=spec.task_id, suite="lite"))
-    return write_html(root)
+    return root
 
 
-@pytest.fixture(scope="module")
-def complete_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _complete(root: Path) -> Path:
     """The user's model on all 100 tasks, full data only: ranked inside the published table."""
-    root = write_run(tmp_path_factory.mktemp("complete"), OWN, regimes=("full",), n_params=90_000_000)
-    return write_html(root)
+    return write_run(root, OWN, regimes=("full",), n_params=90_000_000)
+
+
+@pytest.fixture
+def partial_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _shared(tmp_path_factory, "partial", _partial)
+
+
+@pytest.fixture
+def lite_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _shared(tmp_path_factory, "lite", _lite)
+
+
+@pytest.fixture
+def complete_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _shared(tmp_path_factory, "complete", _complete)
 
 
 def test_page_loads_offline_without_errors_and_every_figure_has_a_size(
@@ -165,11 +197,11 @@ def test_sorting_and_each_filter_change_what_is_shown(browser: Browser, partial_
     assert [r["rank"] for r in rows[:3]] == ["1", "2", "3"]
     assert all("apart" in r["_class"] and "mine" in r["_class"] for r in rows[-2:])
 
-    opened.page.click('#leaderboard th[data-name="params"]')  # ascending by size; the apart rows stay last
+    opened.sort_by("leaderboard", "params")  # ascending by size; the apart rows stay last
     params = [r["params"] for r in opened.rows()[:-2]]
     assert params[0] in ("1.93M", "1.98M")
     assert params != [r["params"] for r in rows[:-2]]
-    opened.page.click('#leaderboard th[data-name="macro"]')
+    opened.sort_by("leaderboard", "macro")
     macros = [float(r["macro"]) for r in opened.rows()[:-2]]
     assert macros in (sorted(macros), sorted(macros, reverse=True))
 
