@@ -484,7 +484,8 @@ def build_html(
     published = published_table() if compare_published else published_table().iloc[0:0]
     matched = matched_comparisons(loaded) if compare_published else {}
     board = views.leaderboard_rows(local, published, matched)
-    complete = bool(len(local)) and (local["status"] == COMPLETE).all()  # then the published table is the basis
+    # a complete run opens on the published table (its own basis); a partial one on its matched tasks
+    complete = bool(len(local)) and (local["status"] == COMPLETE).all()
     found = matched.get("full")
     default_basis = found.label if found is not None and not complete else views.PUBLISHED_BASIS
     nav = "".join(f'<a href="#view-{key}">{title}</a>' for key, title in SECTIONS)
