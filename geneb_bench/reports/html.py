@@ -159,9 +159,11 @@ def html_table(
     order: Sequence[tuple[str, str]] = (),
     fixed: str | None = None,
     headers: dict[str, str] | None = None,
+    auto: Sequence[str] = (),
 ) -> str:
     """A table DataTables enhances (``report.js``): ``data-hidden`` columns start hidden, ``data-order`` is
-    the first sort, ``data-fixed`` a column sorted first always (rows listed apart). Every cell escaped."""
+    the first sort, ``data-fixed`` a column sorted first always (rows listed apart), ``data-auto`` columns
+    show only while a shown row has a value. Every cell escaped."""
     headers = headers or {}
     columns = [str(c) for c in frame.columns]
     text_columns = {c for c in columns if frame[c].map(lambda v: isinstance(v, str) and bool(v)).any()}
@@ -183,6 +185,7 @@ def html_table(
         cls = f' class="{row_classes[i]}"' if i < len(row_classes) and row_classes[i] else ""
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     attrs = {
+        "data-auto": json.dumps([c for c in auto if c in columns]),
         "data-hidden": json.dumps([c for c in hidden if c in columns]),
         "data-order": json.dumps([[c, d] for c, d in order if c in columns]),
     }
@@ -248,6 +251,7 @@ def _leaderboard(board: pd.DataFrame, default_basis: str) -> str:
         hidden=["basis", "regime", "group", *CATEGORY_NAMES],
         order=[("rank", "asc"), ("macro", "desc")],
         fixed="group",
+        auto=["macro ±"],
     )
 
 
@@ -265,7 +269,12 @@ def _tasks(tasks: pd.DataFrame) -> str:
         selects.append(_select("beside a published model", "published", ["", *published], show="1"))
     headers = {c: c.removeprefix("pub:") + " (published)" for c in published}
     return _filters("tasks", selects) + html_table(
-        shown, "tasks", hidden=published, order=[("category", "asc"), ("task", "asc")], headers=headers
+        shown,
+        "tasks",
+        hidden=published,
+        order=[("category", "asc"), ("task", "asc")],
+        headers=headers,
+        auto=["±"],
     )
 
 

@@ -38,7 +38,13 @@ if (source) {
         }
         if (show.dataset.sort) dt.order(show.value === "" ? order : [index(show.value), show.dataset.sort]);
       }
-      dt.columns.adjust().draw();
+      dt.draw();
+      // a column such as "macro ±" shows only while some shown row has a value (seeds differ: few-shot)
+      for (const name of JSON.parse(table.dataset.auto || "[]")) {
+        const shown = dt.column(index(name), { search: "applied" }).data().toArray();
+        dt.column(index(name)).visible(shown.some((v) => String(v).trim() !== ""), false);
+      }
+      dt.columns.adjust();
     };
     box.addEventListener("change", apply);
     apply();
