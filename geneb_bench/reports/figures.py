@@ -173,7 +173,7 @@ def place_labels(ax: Axes, texts: list[Text]) -> None:
             ax=ax,
             expand=(1.05, 1.3),
             arrowprops={"arrowstyle": "-", "color": "0.55", "lw": 0.5},
-            time_lim=3,
+            iter_lim=500,  # a count, not a time limit: the same figure on every machine
         )
 
 
