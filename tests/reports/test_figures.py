@@ -115,7 +115,8 @@ def test_a_partial_run_of_the_users_model_shares_the_axes_hollow_and_labelled(
     points, texts = _own_points(ax)
     assert [p[0] for p in points] == [134_000.0]
     (series,) = [c for c in ax.collections if "not comparable" in str(c.get_label())]
-    assert series.get_facecolor().size == 0 or series.get_facecolor()[0][3] == 0  # hollow
+    faces = np.asarray(series.get_facecolor(), dtype=float).reshape(-1, 4)
+    assert faces.size == 0 or (faces[:, 3] == 0).all()  # hollow
     assert any(t.startswith(f"{OWN} (134K)") and "5/100 tasks" in t for t in texts)
     assert "rho = 0.573" in ax.get_title()  # the partial row is not in rho
     assert not _bars(ax, "y"), "no outcomes recorded: no error bars"
