@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -219,9 +219,7 @@ def _distinct(values: pd.Series) -> list[str]:
 
 def _leaderboard(board: pd.DataFrame, default_basis: str) -> str:
     regimes = [r.name for r in REGIMES if r.name in set(board["regime"])]
-    shown = board[
-        [c for c in views.LEADERBOARD_COLUMNS if c in board.columns and (c in CATEGORY_NAMES or c != "")]
-    ].copy()
+    shown = board[[c for c in views.LEADERBOARD_COLUMNS if c in board.columns]].copy()
     if not board["macro ±"].astype(bool).any():
         shown = shown.drop(columns="macro ±")
     if not board["macro 95% CI"].astype(bool).any():
@@ -580,12 +578,3 @@ def write_html(
     page = build_html(results_dir, compare_published, cache_dir, suite, figures_dir=path.parent / "figures")
     path.write_text(page, encoding="utf-8")
     return path
-
-
-def page_size(path: Path) -> dict[str, Any]:
-    """Bytes of the page and of what it inlines (for the docs and the closing note)."""
-    widget = assets.table_widget()
-    return {
-        "page": Path(path).stat().st_size,
-        "table widget (DataTables)": len(widget.js) + len(widget.css) if widget else 0,
-    }
