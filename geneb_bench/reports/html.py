@@ -346,7 +346,7 @@ def _placement(
     note = (
         '<p class="note">The published models have no per-row data: the rank range covers only the '
         "uncertainty of your own rows (bootstrap over your test rows).</p>"
-        if matched is not None
+        if any("matched on" in line for line in lines)
         else ""
     )
     return "".join(f'<p class="placement">{line}</p>' for line in lines) + note
