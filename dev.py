@@ -89,8 +89,25 @@ def ensure_env() -> None:
     probe = subprocess.run([_bin("python"), "-c", "import torch"], capture_output=True)
     if probe.returncode != 0:
         _install_torch(pip)
-    _run([*pip, "-e", ".[test,models,audit]"])
+    _run([*pip, "-e", ".[test,models,audit,report,browser]"])
     stamp_file.write_text(_stamp())
+
+
+def ensure_chromium() -> None:
+    """The browser tests of report.html drive the system Chromium: install Debian's package where this
+    machine can (root with apt-get); elsewhere say how, and those tests skip."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    apt = shutil.which("apt-get")
+    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        ok = subprocess.run([apt, "update", "-qq"], env=env).returncode == 0
+        if ok and subprocess.run([apt, "install", "-y", "-qq", "chromium"], env=env).returncode == 0:
+            return
+    print(
+        "note: no chromium; report.html's browser tests will skip (Debian: apt-get install chromium)",
+        flush=True,
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -99,6 +116,8 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_env()
     command, extra = argv[0], argv[1:]
+    if command in ("setup", "test"):
+        ensure_chromium()
     python = _bin("python")
     if command == "setup":
         return 0

@@ -6,8 +6,9 @@ point in group ``geneb_bench.figures``): a figure registered once is written by 
 in ``report.html``; :func:`write_figures` writes every registered one.
 
 Only rankable rows (published, complete GENEB-suite protocol runs: ``status == "complete"``) take part in
-the published order and the scaling plot; partial, lite/custom-suite and variant rows go in a separate,
-titled panel, each labelled with its status. Where the table carries ``macro_ci_low``/``macro_ci_high``
+the published order and rho; partial, lite/custom-suite and variant rows are drawn apart (the heatmap's
+second panel, hollow markers on the scaling plot's shared axes), each labelled with its status. A table
+with a ``basis`` column (report.html's matched comparison) names it in the titles. Where the table carries ``macro_ci_low``/``macro_ci_high``
 (local rows read from result files, ``results.uncertainty``), plotted macros get 95% CI error bars.
 """
 
@@ -27,6 +28,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from geneb_bench.extension import Registry
 from geneb_bench.reports.analyses import REGIME_NAMES, categories_in, rankable, scaling, winners
@@ -66,8 +69,8 @@ def split_ranked(sub: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _heat(ax: Axes, sub: pd.DataFrame, columns: list[str], vmin: float) -> AxesImage:
     values = sub[columns].to_numpy(dtype=float)
     image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=vmin, vmax=1.0)
-    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(sub)), _labels(sub), fontsize=7)
+    ax.set_xticks(range(len(columns)), columns, rotation=40, ha="right", fontsize=9)
+    ax.set_yticks(range(len(sub)), _labels(sub), fontsize=9)
     for (i, j), v in np.ndenumerate(values):
         if not np.isnan(v):
             ax.text(
@@ -76,18 +79,23 @@ def _heat(ax: Axes, sub: pd.DataFrame, columns: list[str], vmin: float) -> AxesI
                 f"{v:.2f}",
                 ha="center",
                 va="center",
-                fontsize=5.5,
+                fontsize=8,
                 color="white" if v < 0.5 else "black",
-            )
-    for tick, prov in zip(ax.get_yticklabels(), sub.get("provenance", pd.Series(dtype=str)), strict=False):
-        if prov == "local":
+            ).set_in_layout(False)  # inside the axes: keeps constrained layout from measuring 600 texts
+    provenance = sub.get("provenance", pd.Series("", index=sub.index)).tolist()
+    for i, (tick, prov) in enumerate(zip(ax.get_yticklabels(), provenance, strict=False)):
+        if prov == "local":  # the user's rows: red bold label and a red frame round the row
             tick.set_color(LOCAL_COLOUR)
+            tick.set_fontweight("bold")
+            ax.add_patch(
+                Rectangle((-0.5, i - 0.5), len(columns), 1, fill=False, edgecolor=LOCAL_COLOUR, linewidth=2)
+            )
     return image
 
 
 def heatmap(table: pd.DataFrame, regime: str = "full") -> Figure:
-    """Models (rows, best macro first) x categories (+ macro), coloured by MCC, values printed; unranked rows
-    in a second panel below."""
+    """Models (rows, best macro first) x categories (+ macro), coloured by MCC, values printed; the user's rows
+    framed in red; unranked rows in a second panel below."""
     sub = table[table["regime"] == regime].sort_values("macro", ascending=False)
     columns = [*categories_in(sub), "macro"]
     vmin = min(0.0, float(np.nanmin(sub[columns].to_numpy(dtype=float))))
@@ -95,7 +103,7 @@ def heatmap(table: pd.DataFrame, regime: str = "full") -> Figure:
     panels = [
         (part, title)
         for part, title in (
-            (ranked, f"GENEB MCC by category ({regime})"),
+            (ranked, f"GENEB MCC by category ({regime}){_basis(sub)}"),
             (others, "Not ranked: partial, synthetic or custom suite, or protocol variant (not comparable)"),
         )
         if not part.empty
@@ -104,14 +112,16 @@ def heatmap(table: pd.DataFrame, regime: str = "full") -> Figure:
         len(panels),
         1,
         squeeze=False,
-        figsize=(4.0 + 0.62 * len(columns), 1.6 * len(panels) + 0.24 * len(sub)),
+        figsize=(3.2 + 0.55 * len(columns), 1.4 + 0.8 * len(panels) + 0.27 * len(sub)),
         gridspec_kw={"height_ratios": [max(1, len(p)) for p, _ in panels]},
         layout="constrained",
     )
     image = None
-    for ax, (part, title) in zip(axes[:, 0], panels, strict=True):
+    for k, (ax, (part, title)) in enumerate(zip(axes[:, 0], panels, strict=True)):
         image = _heat(ax, part, columns, vmin)
-        ax.set_title(title, fontsize=9 if part is others else 10)
+        ax.set_title(title, fontsize=10)
+        if k < len(panels) - 1:  # column names once, under the last panel
+            ax.tick_params(axis="x", labelbottom=False)
     if image is not None:
         fig.colorbar(image, ax=list(axes[:, 0]), label="MCC", fraction=0.03)
     return fig
@@ -135,94 +145,146 @@ def own_models(part: pd.DataFrame) -> pd.Series:
     )
 
 
-def _scatter_with_ci(ax: Axes, part: pd.DataFrame, colour: str, marker: str, size: int, label: str) -> None:
-    ax.scatter(part["params"], part["macro"], c=colour, marker=marker, s=size, label=label, zorder=3)
-    errors = _ci_errors(part)
-    if errors is not None:
-        ax.errorbar(
-            part["params"],
-            part["macro"],
-            yerr=errors,
-            fmt="none",
-            ecolor=colour,
-            elinewidth=1,
-            capsize=2,
-            zorder=2,
-        )
-
-
 # (provenance or "own", colour, marker, size, legend label): the user's own model is a red diamond
 _SCALING_STYLES = (
     ("official", "#1f77b4", "o", 30, "official"),
     ("self-reported", "#ff7f0e", "s", 30, "self-reported"),
-    ("local", LOCAL_COLOUR, "*", 80, "local run of a published model"),
-    ("own", LOCAL_COLOUR, "D", 45, "your model (params from its checkpoint)"),
+    ("local", LOCAL_COLOUR, "*", 90, "your run of a published model"),
+    ("own", LOCAL_COLOUR, "D", 50, "your run (params as recorded)"),
 )
 
 
-def _scaling_panel(ax: Axes, sub: pd.DataFrame, mine: pd.Series, annotate_all: bool) -> None:
+def _basis(table: pd.DataFrame) -> str:
+    """A title suffix naming the basis when the table is a matched comparison (its ``basis`` column)."""
+    if "basis" in table.columns and table["basis"].notna().any():
+        return f"\n{table['basis'].dropna().iloc[0]}"
+    return ""
+
+
+def place_labels(ax: Axes, texts: list[Text]) -> None:
+    """Move labels apart with adjustText (a thin line back to each point); without it labels stay put."""
+    try:
+        from adjustText import adjust_text
+    except ImportError:  # pip install 'geneb-bench[report]'
+        return
+    if len(texts) > 1:
+        adjust_text(
+            texts,
+            ax=ax,
+            expand=(1.05, 1.3),
+            arrowprops={"arrowstyle": "-", "color": "0.55", "lw": 0.5},
+            iter_lim=500,  # a count, not a time limit: the same figure on every machine
+        )
+
+
+def _kind(sub: pd.DataFrame) -> pd.Series:
+    """official / self-reported / local (your run of a published model) / own (your model, unpublished)."""
+    kind = sub["provenance"].astype(str).copy()
+    kind[own_models(sub)] = "own"
+    return kind
+
+
+def _scaling_points(ax: Axes, placed: pd.DataFrame, apart: pd.Series) -> list[Text]:
+    """Every row with a parameter count on one pair of axes; rows not comparable hollow, labelled with their
+    coverage. Returns the labels (for placement)."""
+    texts: list[Text] = []
+    kinds = _kind(placed)
     for kind, colour, marker, size, legend in _SCALING_STYLES:
-        part = sub[mine] if kind == "own" else sub[(sub["provenance"] == kind) & ~mine]
-        if part.empty:
-            continue
-        _scatter_with_ci(ax, part, colour, marker, size, legend)
-        for label, (_, row) in zip(_labels(part), part.iterrows(), strict=True):
-            if kind in ("official", "self-reported"):
-                text = label.split(" [")[0]
-            else:  # the user's rows: name, parameter count, and coverage when not complete
-                text = f"{label.split(' [')[0]} ({human_count(float(row['params']))})"
-                status = row.get("status")
-                if isinstance(status, str) and status != COMPLETE:  # why it is apart: coverage or suite
-                    text += f"\n{row.get('coverage', status) if status.startswith('partial') else status}"
-            ax.annotate(
-                text,
-                (row["params"], row["macro"]),
-                fontsize=7 if kind in ("local", "own") or annotate_all else 6,
-                color=colour if kind in ("local", "own") else "black",
-                xytext=(4, 3),
-                textcoords="offset points",
+        for hollow in (False, True):
+            part = placed[(kinds == kind) & (apart == hollow)]
+            if part.empty:
+                continue
+            label = legend + (" - not comparable (partial or other suite)" if hollow else "")
+            ax.scatter(
+                part["params"],
+                part["macro"],
+                marker=marker,
+                s=size,
+                label=label,
+                zorder=3,
+                facecolors="none" if hollow else colour,
+                edgecolors=colour,
+                linewidths=1.2,
             )
-    ax.set_xscale("log")
-    ax.grid(alpha=0.3)
+            errors = _ci_errors(part)
+            if errors is not None:
+                ax.errorbar(
+                    part["params"],
+                    part["macro"],
+                    yerr=errors,
+                    fmt="none",
+                    ecolor=colour,
+                    elinewidth=1,
+                    capsize=2,
+                    zorder=2,
+                )
+            for name, (_, row) in zip(_labels(part), part.iterrows(), strict=True):
+                mine = kind in ("local", "own")
+                text = name.split(" [")[0]
+                if mine:
+                    text += f" ({human_count(float(row['params']))})"
+                    status = row.get("status")
+                    if isinstance(status, str) and status != COMPLETE:
+                        text += f"\n{row.get('coverage', status) if status.startswith('partial') else status}"
+                texts.append(
+                    ax.text(
+                        float(row["params"]),
+                        float(row["macro"]),
+                        text,
+                        fontsize=8 if mine else 6.5,
+                        color=colour if mine else "0.15",
+                        fontweight="bold" if mine else "normal",
+                        zorder=4,
+                    )
+                )
+    return texts
 
 
 def scaling_scatter(table: pd.DataFrame, regime: str = "full") -> Figure:
     """log10 params vs macro-MCC with the Spearman rho of the official rows (all rows if none are official).
 
-    The user's own model (not in the published table) is a labelled red diamond at the parameter count its
-    run recorded; a local run of a published model a red star. Error bars are the macro's 95% bootstrap CI
-    over test rows where the results have one (published rows have none). Only rankable rows share the main
-    panel; partial, lite/custom-suite and variant rows are drawn in a second, titled panel, labelled with
-    their coverage. Rows without a positive parameter count (k-mer baselines: 0) cannot sit on a log axis and
-    are counted in the title.
+    One pair of axes for everyone: the user's own model (not in the published table) is a labelled red diamond
+    at the parameter count its run recorded, a local run of a published model a red star; rows that are not
+    comparable (partial, lite/custom suite, variant) are hollow and labelled with their coverage, and are left
+    out of rho. Error bars are the macro's 95% bootstrap CI over test rows where the results have one
+    (published rows have none). Rows without weights (k-mer controls: 0 parameters) cannot sit on a log axis:
+    each is a dotted horizontal line at its macro. Labels are placed apart by adjustText.
     """
     at_regime = table[table["regime"] == regime]
     placed = at_regime[at_regime["params"].notna() & (at_regime["params"] > 0)]
-    sub, unranked = split_ranked(placed)
-    ref = sub[sub["provenance"] == "official"] if (sub["provenance"] == "official").any() else sub
+    weightless = at_regime[at_regime["params"].notna() & (at_regime["params"] <= 0)]
+    ranked, _others = split_ranked(placed)
+    apart = ~placed.index.isin(ranked.index)
+    ref = ranked[ranked["provenance"] == "official"] if (ranked["provenance"] == "official").any() else ranked
     rho = scaling(ref, regime)
-    panels = 2 if len(unranked) else 1
-    fig, axes = plt.subplots(
-        1, panels, figsize=(7.5 + 4.5 * (panels - 1), 5), squeeze=False, sharey=True, layout="constrained"
-    )
-    ax = axes[0, 0]
-    _scaling_panel(ax, sub, own_models(sub), annotate_all=False)
+    fig, ax = plt.subplots(figsize=(10, 6.2), layout="constrained")
+    texts = _scaling_points(ax, placed, pd.Series(apart, index=placed.index))
+    for name, (_, row) in zip(_labels(weightless), weightless.iterrows(), strict=True):
+        mine = row.get("provenance") == "local"
+        colour = LOCAL_COLOUR if mine else "0.4"
+        ax.axhline(float(row["macro"]), color=colour, lw=1, ls=":", zorder=1)
+        ax.text(
+            0.005,
+            float(row["macro"]),
+            f"{name.split(' [')[0]} (no weights) {float(row['macro']):.3f}",
+            transform=ax.get_yaxis_transform(),
+            ha="left",
+            va="bottom",
+            fontsize=7.5,
+            color=colour,
+        )
+    ax.set_xscale("log")
+    ax.grid(alpha=0.3)
     ax.set_xlabel("parameters (log scale)")
     ax.set_ylabel(f"macro-MCC ({regime})")
-    missing = len(at_regime) - len(placed)
-    note = f"\n{missing} row{'s' * (missing != 1)} without a parameter count > 0 not shown" if missing else ""
-    ax.set_title(f"Scale vs GENEB macro-MCC: Spearman {rho}{note}", fontsize=10)
-    if not sub.empty:
-        ax.legend(fontsize=7, loc="lower right")
-    if len(unranked):
-        apart = axes[0, 1]
-        _scaling_panel(apart, unranked, own_models(unranked), annotate_all=True)
-        apart.set_xlabel("parameters (log scale)")
-        apart.set_title(
-            "Not ranked: partial, synthetic or custom suite, or protocol variant\n(not comparable, not in rho)",
-            fontsize=9,
-        )
-        apart.legend(fontsize=7, loc="lower right")
+    missing = len(at_regime) - len(placed) - len(weightless)
+    note = f"; {missing} row{'s' * (missing != 1)} without a parameter count not shown" if missing else ""
+    ax.set_title(
+        f"Scale vs GENEB macro-MCC: Spearman {rho} (official rows){note}{_basis(table)}", fontsize=10
+    )
+    if len(placed):  # below the axes: never over a point
+        fig.legend(fontsize=7.5, loc="outside lower center", ncols=2, frameon=False)
+    place_labels(ax, texts)
     return fig
 
 
@@ -304,7 +366,7 @@ def winners_plot(table: pd.DataFrame) -> Figure:
                 ha="center",
                 va="center",
                 fontsize=6.5,
-            )
+            ).set_in_layout(False)
     ax.set_xticks(range(len(present)), present)
     ax.set_yticks(range(len(frame)), frame["category"], fontsize=8)
     ax.xaxis.tick_top()
@@ -325,7 +387,7 @@ class FigureSpec:
     name: str
     draw: Callable[[pd.DataFrame, str], Figure]  # (wide table, regime) -> figure
     caption: str
-    inline_svg: bool = False  # report.html: inline SVG (crisp text) rather than a PNG
+    inline_svg: bool = False  # kept for registered figures; report.html inlines every figure as SVG
 
     @property
     def origin_of(self) -> object:
@@ -369,9 +431,10 @@ def save_figure(spec: FigureSpec, table: pd.DataFrame, out_dir: Path, regime: st
         paths = []
         for fmt in FORMATS:
             path = Path(out_dir) / f"{spec.name}.{fmt}"
-            fig.savefig(
-                path, dpi=150 if fmt == "png" else None, metadata={"Date": None} if fmt == "svg" else None
-            )
+            with plt.rc_context({"svg.fonttype": "none"}):  # real text: smaller, searchable, crisp
+                fig.savefig(
+                    path, dpi=150 if fmt == "png" else None, metadata={"Date": None} if fmt == "svg" else None
+                )
             paths.append(path)
         return paths
     finally:

@@ -103,7 +103,7 @@ def test_audits_only_when_asked_or_cached(two_tasks: Sweep) -> None:
     )  # a results dir without audit.json: the cached audits of its task data
     page = (root / "rep" / "report.html").read_text()
     assert "<h2>Task audit (seqleak)</h2>" in page
-    assert 'class="audit-FAIL"><td>leaky</td>' in page
+    assert 'class="audit-FAIL"><td class="text">leaky</td>' in page
     assert "Macro / micro MCC without FAIL tasks - not the official GENEB number" in page
     assert "Task audit (seqleak)" in (root / "rep" / "leaderboard.md").read_text()
     assert main(["report", str(root / "out"), "-o", str(root / "plain"), "--no-audit"]) == 0

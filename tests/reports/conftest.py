@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,44 @@ def complete_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def session_writer() -> RunWriter:
     return write_run
+
+
+class _Rows(HTMLParser):
+    """The rows of one ``<table id=...>``: cell texts by column name (``data-name``) and the row's class."""
+
+    def __init__(self, table_id: str) -> None:
+        super().__init__()
+        self.table_id, self.inside = table_id, False
+        self.names: list[str] = []
+        self.rows: list[dict[str, str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "table":
+            self.inside = found.get("id") == self.table_id
+        elif self.inside and tag == "th":
+            self.names.append(found.get("data-name") or "")
+        elif self.inside and tag == "tr" and self.names:
+            self.rows.append({"_class": found.get("class") or ""})
+        elif self.inside and tag == "td":
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self.inside = False
+        elif tag == "td" and self._cell is not None:
+            row = self.rows[-1]
+            row[self.names[len(row) - 1]] = "".join(self._cell)
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def page_rows(page: str, table_id: str = "leaderboard") -> list[dict[str, str]]:
+    """Rows of a report.html table as served (before any filter runs in a browser)."""
+    parser = _Rows(table_id)
+    parser.feed(page)
+    return parser.rows

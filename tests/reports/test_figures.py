@@ -69,7 +69,7 @@ OWN = "my-dna-model"  # neither a published nor a registry model: only its run k
 
 def _own_points(ax: Axes) -> tuple[list[tuple[float, float]], list[str]]:
     """The plotted (params, macro) of the user's-model series, and the annotation texts of the axes."""
-    series = [c for c in ax.collections if str(c.get_label()).startswith("your model")]
+    series = [c for c in ax.collections if str(c.get_label()).startswith("your run (")]
     points = [(float(x), float(y)) for c in series for x, y in np.asarray(c.get_offsets())]
     return points, [t.get_text() for t in ax.texts]
 
@@ -105,20 +105,39 @@ def test_the_users_complete_run_is_on_the_scaling_plot_at_its_recorded_size(
     plt.close(fig)
 
 
-def test_a_partial_run_of_the_users_model_goes_to_the_not_ranked_panel(
+def test_a_partial_run_of_the_users_model_shares_the_axes_hollow_and_labelled(
     tmp_path: Path, session_writer: RunWriter, tf_tasks: list[str]
 ) -> None:
     session_writer(tmp_path, OWN, tasks=tf_tasks, regimes=("full",), n_params=134_000)
     table = pd.concat([published_table(), results_table(tmp_path)], ignore_index=True)
     fig = figures.scaling_scatter(table)
-    main, apart = fig.axes
-    assert _own_points(main)[0] == []
-    points, texts = _own_points(apart)
+    (ax,) = fig.axes  # one pair of axes: the user's size read against the published ones
+    points, texts = _own_points(ax)
     assert [p[0] for p in points] == [134_000.0]
+    (series,) = [c for c in ax.collections if "not comparable" in str(c.get_label())]
+    faces = np.asarray(series.get_facecolor(), dtype=float).reshape(-1, 4)
+    assert faces.size == 0 or (faces[:, 3] == 0).all()  # hollow
     assert any(t.startswith(f"{OWN} (134K)") and "5/100 tasks" in t for t in texts)
-    assert "Not ranked" in apart.get_title()
-    assert not _bars(main, "y"), "no outcomes recorded: no error bars"
+    assert "rho = 0.573" in ax.get_title()  # the partial row is not in rho
+    assert not _bars(ax, "y"), "no outcomes recorded: no error bars"
     plt.close(fig)
+
+
+def _label_overlaps() -> int:
+    fig = figures.scaling_scatter(published_table())
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.axes[0].texts]
+    assert len(boxes) == 41  # 40 official rows and the self-reported one
+    plt.close(fig)
+    return sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def test_scaling_labels_are_placed_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("adjustText", reason="pip install 'geneb-bench[report]'")
+    placed = _label_overlaps()
+    monkeypatch.setattr(figures, "place_labels", lambda ax, texts: None)
+    at_points = _label_overlaps()
+    assert placed <= 3 < at_points
 
 
 def test_regimes_plot_draws_each_local_rows_interval(tmp_path: Path, session_writer: RunWriter) -> None:

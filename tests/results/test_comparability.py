@@ -17,7 +17,7 @@ from geneb_bench.results.provenance import IncompatibleResults
 from geneb_bench.results.record import write_result
 from geneb_bench.results.render import render_text
 from geneb_bench.results.resultset import ResultSet
-from tests.reports.conftest import make_result, write_run
+from tests.reports.conftest import make_result, page_rows, write_run
 
 TASK_A, TASK_B = "lite_promoter_tata", "lite_enhancer_tf_cluster"
 
@@ -57,9 +57,9 @@ def test_lite_run_is_labelled_and_not_ranked(lite_dir: Path) -> None:
     assert "| rank" not in markdown
     page = build_html(lite_dir)
     assert "lite: 14 synthetic tasks, not GENEB" in page
-    ranked, unranked = page.split("<h2>Not ranked")
-    assert "kmer-2" not in ranked.split("Among the published models")[1]
-    assert "kmer-2" in unranked
+    mine = [r for r in page_rows(page) if "mine" in r["_class"]]
+    assert {r["model"] for r in mine} == {"2-mer spectrum"}
+    assert all("apart" in r["_class"] and r["rank"] == "" for r in mine)  # never placed
     assert "&lt;NA&gt;" not in page
 
 
@@ -71,8 +71,11 @@ def test_partial_geneb_run_is_labelled_and_not_ranked(tmp_path: Path) -> None:
     text = render_text(frame, transpose=True)
     assert "suite geneb: the GENEB suite (100 tasks); not ranked" in text
     assert "3/100" in text
-    page = build_html(tmp_path)
-    assert "partial: 3/100 tasks" in page.split("<h2>Not ranked")[1]
+    rows = page_rows(build_html(tmp_path))
+    published = [r for r in rows if r["basis"] == "published: 100 tasks" and r["regime"] == "full"]
+    (mine,) = [r for r in published if r["model"] == "mine"]
+    assert "apart" in mine["_class"]
+    assert (mine["rank"], mine["tasks"]) == ("", "3/100")
 
 
 def test_complete_geneb_run_is_ranked(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""report.html: the views it shows (views), what it inlines (assets, report.css, report.js)."""
