@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from geneb_bench.embeddings.health import summary_lines
+from geneb_bench.probe.sampling import short_draw_note
 from geneb_bench.results.record import ItemResult
 
 
@@ -25,6 +26,9 @@ def run_notes(results: Iterable[ItemResult]) -> list[str]:
         if r.health and (r.model, r.task_id) not in pairs:
             pairs.add((r.model, r.task_id))
             lines += summary_lines(r.model, r.task_id, r.health)
+        short = _short_draw(r)
+        if short:
+            lines.append(f"{r.model} / {r.task_id} / {r.regime}: {short}")
         by_note: dict[str, list[str]] = {}
         for seed in r.per_seed:
             if seed.get("note"):
@@ -34,3 +38,17 @@ def run_notes(results: Iterable[ItemResult]) -> list[str]:
             for note, seeds in by_note.items()
         ]
     return lines
+
+
+def _short_draw(result: ItemResult) -> str | None:
+    """The k-shot shortfall of ``result`` (every seed draws the same number of rows), or None."""
+    from geneb_bench.protocol import get_regime
+
+    try:
+        shots = get_regime(result.regime).shots
+    except ValueError:
+        return None
+    drawn = {s.get("n_train") for s in result.per_seed}
+    if shots is None or len(drawn) != 1 or not isinstance(n := drawn.pop(), int):
+        return None
+    return short_draw_note(shots, result.n_classes, n)
