@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,9 +116,9 @@ class UserTask:
             x, y, note = cap_rows(rows.sequences, rows.labels, self.max_rows, self.subsample_seed, name)
             notes += [note] if note else []
             splits.append((x, y))
-        overlap = self._check_overlap(splits[0][0], splits[1][0], train_name, test_name)
-        notes += [overlap] if overlap else []
-        return build_task(self.spec, splits[0], splits[1], (train_name, test_name), "; ".join(notes) or None)
+        data = build_task(self.spec, splits[0], splits[1], (train_name, test_name), "; ".join(notes) or None)
+        overlap = self._check_overlap(data.train_sequences, data.test_sequences, train_name, test_name)
+        return replace(data, revision="; ".join([*notes, overlap])) if overlap else data
 
     def _check_not_the_same_files(self) -> None:
         """The same file as train and test scores a perfect, meaningless MCC: refused unless allowed."""
