@@ -746,7 +746,7 @@ def test_overlap_under_the_refusal_threshold_is_noted(tmp_path: Path) -> None:
         "7 of the 15 test sequences (46.7%) are also in train: the score partly measures memory (refused "
         "above 50%)"
     )
-    with pytest.raises(ValueError, match="8 of the 15 test sequences .* more than 50% overlap"):
+    with pytest.raises(ValueError, match=r"8 of the 15 test sequences .* more than 50% overlap"):
         _load(tmp_path / "b", _overlap_task(tmp_path, 8))
     _load(tmp_path / "c", _overlap_task(tmp_path, 0))
     assert get_suite(str(tmp_path / "c" / "suite.toml")).load("t").revision is None, "no overlap, no note"
