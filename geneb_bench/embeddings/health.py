@@ -4,8 +4,10 @@ A text tokenizer that turns every DNA sequence into ``[UNK]``, weights that did 
 pools a constant all give one vector for every sequence; the probe then scores MCC 0 and the item would
 pass. So every embedding is checked: unknown-token fraction and sequences made only of unknown tokens
 (from the tokenizer, counted by ``TokenCounter`` while encoding), distinct vectors against distinct
-sequences, near-constant dimensions, truncation, and afterwards constant predictions per seed. Above the
-thresholds the item fails with the cause and the fix; below, the figures go into the result.
+sequences, near-constant dimensions, truncation, and afterwards constant predictions per seed. Past the
+thresholds the item fails with the cause, the counts it measured and the fix; short of them, the figures go
+into the result, with a note when they deserve one (docs/reliability.md lists every bound). Outputs of a
+few dimensions (GC content) tie legitimately, so for them only a constant output fails.
 
 The token figures are kept in the embedding cache as one small float array (``TOKEN_ARRAY``), so a cached
 embedding reports the same figures as a fresh one.
@@ -332,10 +334,9 @@ def assess(
         }
     problems = []
     n = len(sequences)
+    counted = str(n)
     if stats is not None and stats.sequences != n:  # figures of part of the task: say which part
         record["token_figures_of"] = stats.sequences
-    counted = str(n)
-    if stats is not None and stats.sequences != n:
         counted = f"the {stats.sequences} tokenised (of the task's {n})"
     if stats is not None and stats.unk_only:
         problems.append(
