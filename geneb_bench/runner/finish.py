@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from geneb_bench.environment import accelerator, git_commit, machine
 from geneb_bench.io import atomic_write_text
+from geneb_bench.results.notes import FAILED_KEY
 from geneb_bench.results.provenance import IncompatibleResults
 from geneb_bench.results.record import package_versions, scope_name
 from geneb_bench.results.render import write_reports
@@ -90,7 +91,7 @@ def write_run_outputs(
         "versions": package_versions(),
     }
     if failures is not None:  # the plugin's run: its failed items by cause (results.notes.group_failures)
-        summary["failed"] = failures
+        summary[FAILED_KEY] = failures
     run = atomic_write_text(results_dir / "run.json", json.dumps(summary, indent=2) + "\n")
     outputs.written.append(run)
     return outputs
