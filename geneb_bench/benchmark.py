@@ -14,6 +14,7 @@ from geneb_bench.data.csv_tasks import TaskUnavailable
 from geneb_bench.models.base import ModelUnavailable
 from geneb_bench.plugin import result_fields
 from geneb_bench.plugin.baseline import Baseline
+from geneb_bench.results.notes import one_line
 from geneb_bench.runner.session import BenchItem, GenebSession
 
 
@@ -25,6 +26,7 @@ def test_geneb(
     request: pytest.FixtureRequest,
 ) -> None:
     """Embed the task with the model (cached), fit the probe for every seed, record MCC/accuracy/F1."""
+    failure: str | None = None
     try:
         outcome = geneb_session.run_item(geneb_item, extra_fields=result_fields(request.node))
     except (TaskUnavailable, ModelUnavailable) as exc:  # the run report groups these by cause
@@ -33,6 +35,19 @@ def test_geneb(
         record_property("geneb_model", geneb_item.model.key)
         record_property("geneb_task", geneb_item.task.task_id)
         pytest.skip(str(exc))
+    except (ValueError, OSError, RuntimeError) as exc:  # bad data, degenerate embeddings, a failed write
+        failure = one_line(exc)
+    if failure is not None:  # outside the except: no chained traceback either
+        # the cause in one line (the run report lists failed items by cause); a harness bug -- any other
+        # exception -- keeps its traceback
+        for name, value in (
+            ("geneb_failed", failure),
+            ("geneb_model", geneb_item.model.key),
+            ("geneb_task", geneb_item.task.task_id),
+            ("geneb_regime", geneb_item.regime.name),
+        ):
+            record_property(name, value)
+        pytest.fail(failure, pytrace=False)
     for name, value in outcome.properties():
         record_property(name, value)
     if geneb_baseline is not None and (regression := geneb_baseline.check_item(outcome.result)):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geneb_bench.data.sequences import SequenceError, normalise
@@ -25,6 +26,9 @@ TRAIN_SPLITS = frozenset({"train", "training"})
 TEST_SPLITS = frozenset({"test", "testing"})
 DROPPED_SPLITS = frozenset({"dev", "val", "valid", "validation"})  # GENEB drops dev splits, never merges them
 DEFAULT_HEADER_LABEL = r"label=(\S+)"
+FLOAT_EXACT = 2**53  # every integer up to this is exact as a float; beyond, floats skip integers
+_INTEGER = re.compile(r"[+-]?\d+")
+_BOOLEANS = {"true": 1, "false": 0}
 
 
 @dataclass
@@ -69,15 +73,33 @@ def _missing(raw: Any) -> bool:
 
 
 def parse_label(raw: object, where: str) -> int:
-    """Integers only (``1.0`` is fine): string class names would need an order we cannot guess."""
+    """Integers only (``1.0`` is fine): string class names would need an order we cannot guess.
+
+    Read exactly: ``9007199254740993`` (2**53 + 1) stays itself, where a trip through float would merge it
+    with 2**53 and silently join two classes; a float label beyond 2**53 cannot be told from its
+    neighbours, so it is refused.
+    """
     if _missing(raw) or (isinstance(raw, str) and not raw.strip()):
         raise SequenceError(f"{where}: label is missing")
+    if isinstance(raw, bool | np.bool_):
+        return int(raw)
+    if isinstance(raw, int | np.integer):
+        return int(raw)
+    if isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
+        return int(raw.strip())
+    if isinstance(raw, str) and raw.strip().lower() in _BOOLEANS:  # as pandas reads a True/False column
+        return _BOOLEANS[raw.strip().lower()]
     try:
         value = float(raw)  # type: ignore[arg-type]  # anything float() rejects is reported below
-        if not value.is_integer():
-            raise ValueError
     except (TypeError, ValueError, OverflowError):
         raise SequenceError(f"{where}: label {raw!r} is not an integer") from None
+    if not value.is_integer():
+        raise SequenceError(f"{where}: label {value!r} is not an integer")
+    if abs(value) > FLOAT_EXACT:
+        raise SequenceError(
+            f"{where}: label {raw!r} is a float beyond 2**53, where floats skip integers: it cannot be "
+            "read exactly. Fix: write labels as plain integers (no decimal point or exponent)"
+        )
     return int(value)
 
 
@@ -100,7 +122,9 @@ def read_table(
         if fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
-            strings = {c: "string" for c in (text_column, split_column) if c}
+            # labels as text too: a numeric column read by pandas goes through float64 as soon as one cell
+            # is not an integer, and 2**53 + 1 would become 2**53
+            strings = {c: "string" for c in (text_column, label_column, split_column) if c}
             frame = pd.read_csv(
                 path,
                 sep="\t" if fmt == "tsv" else ",",
@@ -119,6 +143,7 @@ def read_table(
         ImportError,
     ) as exc:
         raise SequenceError(f"{path}: cannot read: {str(exc).strip()}") from exc
+    _check_unique_columns(path, fmt, list(frame.columns), wanted)
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise SequenceError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
@@ -147,6 +172,32 @@ def read_table(
     return rows
 
 
+def _header(path: Path, fmt: str) -> list[str]:
+    """The header row as written: pandas renames a repeated column (``label``, ``label.1``)."""
+    import csv
+    import io
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError, EOFError):
+        return []
+    return next(csv.reader(io.StringIO(first), delimiter="\t" if fmt == "tsv" else ","), [])
+
+
+def _check_unique_columns(path: Path, fmt: str, columns: list[Any], wanted: list[str]) -> None:
+    """A column used by the task that appears twice: which one holds the labels is a guess, so refuse."""
+    names = [str(c) for c in columns] if fmt == "parquet" else [c.strip() for c in _header(path, fmt)]
+    for name in wanted:
+        where = [i for i, c in enumerate(names, start=1) if c == name]
+        if len(where) > 1:
+            raise SequenceError(
+                f"{path}: column {name!r} appears {len(where)} times in the header (columns "
+                f"{', '.join(map(str, where))}); which one to use is a guess. Fix: rename or drop the others"
+            )
+
+
 def _check_delimiter(raw: object, fmt: str, where: str) -> None:
     """A row written with the other delimiter lands whole in the first column (its label missing): say
     so, rather than report its label or a digit as a bad base."""
@@ -172,9 +223,10 @@ def read_fasta(path: Path, label: int | None = None, header_label: str | None = 
     """FASTA: every record gets ``label`` (one file per class) or the label found in its header.
 
     ``header_label`` is a regex whose first group is the label (default ``label=(\\S+)``, e.g.
-    ``>seq12 label=1``). Errors name the record number, its header and the line it starts on.
+    ``>seq12 label=1``). Errors name the record number, its header and the line it starts on. A file given
+    with a label whose headers carry another one is refused: which of the two is right is a guess.
     """
-    pattern = re.compile(header_label or DEFAULT_HEADER_LABEL) if label is None else None
+    pattern = re.compile(header_label or DEFAULT_HEADER_LABEL)
     records: list[tuple[int, str, list[str]]] = []  # (line number, header, sequence lines)
     for number, line in enumerate(_fasta_lines(path), start=1):
         stripped = line.strip()
@@ -194,16 +246,26 @@ def read_fasta(path: Path, label: int | None = None, header_label: str | None = 
     for index, (start, header, chunks) in enumerate(records, start=1):
         where = f"{path} record {index} (>{header[:60]}, line {start})"
         rows.sequences.append(normalise("".join(chunks), where))
-        if pattern is not None:
-            found = pattern.search(header)
+        found = pattern.search(header)
+        if label is None:
             if found is None:
                 raise SequenceError(
                     f"{where}: label is missing (no match for {pattern.pattern!r} in the header)"
                 )
             rows.labels.append(parse_label(found.group(1) if pattern.groups else found.group(0), where))
-        else:
-            assert label is not None
-            rows.labels.append(label)
+            continue
+        if found is not None:
+            raw = found.group(1) if pattern.groups else found.group(0)
+            try:
+                in_header: int | None = parse_label(raw, where)
+            except SequenceError:
+                in_header = None  # not a label (e.g. "label=promoter" text): the file's label holds
+            if in_header is not None and in_header != label:
+                raise SequenceError(
+                    f"{where}: the header says label {in_header}, the task file gives this file label "
+                    f"{label}. Fix: drop one of the two (or make them agree)"
+                )
+        rows.labels.append(label)
     return rows
 
 

@@ -39,6 +39,11 @@ class TaskSpec:
     approx_length: str = ""  # declared length, e.g. "500 bp" (the measured range: ``geneb tasks --check``)
 
     def __post_init__(self) -> None:
+        # an empty id names no result folder (its results would land in the model's folder itself)
+        if not isinstance(self.task_id, str) or not self.task_id.strip():
+            raise ValueError(f"task id {self.task_id!r} is empty: give every task a name")
+        if self.task_id != self.task_id.strip():
+            raise ValueError(f"task id {self.task_id!r} starts or ends with white space: remove it")
         get_category(self.category)  # reject unknown categories at definition time
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +117,8 @@ class UserTask:
             notes += [note] if note else []
             splits.append((x, y))
         data = build_task(self.spec, splits[0], splits[1], (train_name, test_name), "; ".join(notes) or None)
-        self._check_overlap(data.train_sequences, data.test_sequences, train_name, test_name)
-        return data
+        overlap = self._check_overlap(data.train_sequences, data.test_sequences, train_name, test_name)
+        return replace(data, revision="; ".join([*notes, overlap])) if overlap else data
 
     def _check_not_the_same_files(self) -> None:
         """The same file as train and test scores a perfect, meaningless MCC: refused unless allowed."""
@@ -132,19 +132,27 @@ class UserTask:
 
     def _check_overlap(
         self, train: Sequence[str], test: Sequence[str], train_name: str, test_name: str
-    ) -> None:
-        """More than half of the test sequences also in train: a leak, not a benchmark (unless allowed)."""
-        if self.allow_overlap or not test:
-            return
+    ) -> str | None:
+        """Test sequences also in train: more than half is a leak, not a benchmark (refused unless allowed);
+        any share at all is said in the task's provenance note, so a reader sees it beside the numbers."""
+        if not test:
+            return None
         seen = set(train)
         shared = sum(seq in seen for seq in test)
-        if shared > MAX_OVERLAP * len(test):
+        if shared > MAX_OVERLAP * len(test) and not self.allow_overlap:
             raise SequenceError(
                 f"task {self.spec.task_id!r}: {shared} of the {len(test)} test sequences "
                 f"({test_name}) are also in train ({train_name}); more than {MAX_OVERLAP:.0%} overlap makes "
                 "the score a memory test. Fix: deduplicate the splits (geneb tasks --check shows the leak); "
                 "allow_overlap = true in the task's table if this is intended"
             )
+        if not shared:
+            return None
+        allowed = " (allow_overlap = true)" if shared > MAX_OVERLAP * len(test) else ""
+        return (
+            f"{shared} of the {len(test)} test sequences ({shared / len(test):.1%}) are also in train{allowed}: "
+            f"the score partly measures memory (refused above {MAX_OVERLAP:.0%})"
+        )
 
 
 def _only(rows: Rows, split: str) -> Rows:
@@ -207,7 +215,7 @@ def parse_task(entry: Mapping[str, Any], base: Path, where: str, source: str) ->
             source=str(entry.get("source", source)),
             description=str(entry.get("description", "")),
         )
-        max_rows = int(entry.get("max_rows", MAX_ROWS))
+        max_rows = _integer(entry.get("max_rows", MAX_ROWS), "max_rows")
         if max_rows < 1:
             raise ValueError(f"max_rows must be at least 1, got {max_rows}")
         return UserTask(
@@ -219,8 +227,8 @@ def parse_task(entry: Mapping[str, Any], base: Path, where: str, source: str) ->
             split_column=str(columns["split"]) if "split" in columns else None,
             header_label=None if header_label is None else str(header_label),
             test_fraction=float(entry.get("test_fraction", TEST_FRACTION)),
-            split_seed=int(entry.get("split_seed", SPLIT_SEED)),
-            subsample_seed=int(entry.get("subsample_seed", SUBSAMPLE_SEED)),
+            split_seed=_integer(entry.get("split_seed", SPLIT_SEED), "split_seed"),
+            subsample_seed=_integer(entry.get("subsample_seed", SUBSAMPLE_SEED), "subsample_seed"),
             max_rows=max_rows,
             allow_overlap=_flag(entry.get("allow_overlap", False), "allow_overlap"),
         )
@@ -228,6 +236,13 @@ def parse_task(entry: Mapping[str, Any], base: Path, where: str, source: str) ->
         if str(exc).startswith(where):
             raise
         raise ValueError(f"{where}: {exc}") from exc
+
+
+def _integer(value: object, name: str) -> int:
+    """An integer as written: ``int(1.7)`` would quietly run seed 1, a split nobody asked for."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} is an integer, got {value!r}")
+    return value
 
 
 def _flag(value: object, name: str) -> bool:

@@ -4,8 +4,10 @@ A text tokenizer that turns every DNA sequence into ``[UNK]``, weights that did 
 pools a constant all give one vector for every sequence; the probe then scores MCC 0 and the item would
 pass. So every embedding is checked: unknown-token fraction and sequences made only of unknown tokens
 (from the tokenizer, counted by ``TokenCounter`` while encoding), distinct vectors against distinct
-sequences, near-constant dimensions, truncation, and afterwards constant predictions per seed. Above the
-thresholds the item fails with the cause and the fix; below, the figures go into the result.
+sequences, near-constant dimensions, truncation, and afterwards constant predictions per seed. Past the
+thresholds the item fails with the cause, the counts it measured and the fix; short of them, the figures go
+into the result, with a note when they deserve one (docs/reliability.md lists every bound). Outputs of a
+few dimensions (GC content) tie legitimately, so for them only a constant output fails.
 
 The token figures are kept in the embedding cache as one small float array (``TOKEN_ARRAY``), so a cached
 embedding reports the same figures as a fresh one.
@@ -22,6 +24,8 @@ import numpy as np
 
 __all__ = [
     "DISTINCT_MIN_FRACTION",
+    "DISTINCT_NOTE_FRACTION",
+    "LOW_DIM",
     "TOKEN_ARRAY",
     "DegenerateEmbeddings",
     "TokenCounter",
@@ -34,6 +38,8 @@ __all__ = [
 ]
 
 DISTINCT_MIN_FRACTION = 0.5  # fewer distinct vectors than this share of distinct sequences fails the item
+DISTINCT_NOTE_FRACTION = 0.9  # fewer than this share (but not under the failure bound) gets a note
+LOW_DIM = 4  # outputs of fewer dimensions (GC content: 1) tie legitimately: they fail only when constant
 NEAR_CONSTANT_REL = 1e-6  # a dimension whose spread is below this share of the largest spread is constant
 DISTINCT_TOLERANCE = 1e-4  # vectors closer than this (relative) count as one: batching noise is ~1e-6
 CHAR_MARGIN = 64  # characters kept past the exact bound: the token at the cut may straddle it
@@ -69,6 +75,7 @@ class TokenStats:
     limit_source: str
     cause: str = ""  # "wordpiece" (one word over max_input_chars_per_word), "unknown", or ""
     cause_param: int = 0  # max_input_chars_per_word for "wordpiece"
+    unk_only_other: int = 0  # sequences without A/C/G/T (all N, say) whose content tokens are all unknown
 
     @property
     def unk_fraction(self) -> float:
@@ -94,6 +101,7 @@ class TokenStats:
                 source,
                 _CAUSES.index(self.cause),
                 self.cause_param,
+                self.unk_only_other,
             ],
             dtype=np.float64,
         )
@@ -101,8 +109,10 @@ class TokenStats:
     @classmethod
     def from_array(cls, values: np.ndarray) -> TokenStats:
         v = [float(x) for x in np.asarray(values, dtype=np.float64).ravel()]
-        i = [round(x) for x in v]
-        return cls(i[0], i[1], i[2], i[3], i[4], i[5], v[6], i[7], _LIMIT_SOURCES[i[8]], _CAUSES[i[9]], i[10])
+        i = [round(x) for x in v] + [0] * (12 - len(v))  # entries cached before a field existed: 0
+        return cls(
+            i[0], i[1], i[2], i[3], i[4], i[5], v[6], i[7], _LIMIT_SOURCES[i[8]], _CAUSES[i[9]], i[10], i[11]
+        )
 
     def cause_text(self, unk: str) -> str:
         if self.cause == "wordpiece":
@@ -185,7 +195,8 @@ class TokenCounter:
                 self.room = max_tokens - int(tokenizer.num_special_tokens_to_add(pair=False))
             except (AttributeError, NotImplementedError, TypeError, ValueError):
                 self.room = max_tokens
-        self.sequences = self.tokens = self.unk_tokens = self.unk_only = self.truncated = 0
+        self.sequences = self.tokens = self.unk_tokens = self.unk_only = self.unk_only_other = 0
+        self.truncated = 0
         self.kept_sum = 0.0
         self.inputs: set[int] = set()
         self.longest_word = 0
@@ -206,7 +217,9 @@ class TokenCounter:
             unk = sum(i == self.unk_id for i in content) if self.unk_id is not None else 0
             self.tokens += len(content)
             self.unk_tokens += unk
-            if content and unk == len(content) and _DNA.search(text):
+            if content and unk == len(content) and not _DNA.search(text):
+                self.unk_only_other += 1  # all N (or other non-ACGT letters): the model sees nothing of it
+            elif content and unk == len(content):
                 self.unk_only += 1
                 self.longest_word = max(self.longest_word, max((len(w) for w in text.split()), default=0))
             if self.max_tokens and len(ids) >= self.max_tokens:
@@ -242,13 +255,28 @@ class TokenCounter:
             self.limit_source,
             cause,
             param,
+            self.unk_only_other,
         )
 
 
-def token_arrays(embedder: Any) -> dict[str, np.ndarray]:
-    """The embedder's token figures for the cache entry ({} for embedders without a tokenizer)."""
+def token_arrays(
+    embedder: Any, sequences: Sequence[str] | None = None, *, covered: bool = True
+) -> dict[str, np.ndarray]:
+    """The embedder's token figures for the cache entry ({} for embedders without a tokenizer).
+
+    The figures describe the task ``sequences``: unless the embedder's last call was on exactly these rows
+    (``covered``), e.g. when some came from the sequence store or repeated rows were embedded once, the
+    whole task is tokenised again to count them -- tokenising is cheap beside the forward pass, and the
+    figures then never depend on what the store held ("1 of 1 sequences" for a 90-row task).
+    """
     stats = getattr(embedder, "last_stats", None)
-    return {TOKEN_ARRAY: stats.to_array()} if isinstance(stats, TokenStats) else {}
+    if not isinstance(stats, TokenStats):
+        return {}
+    if sequences is not None and (not covered or stats.sequences != len(sequences)):
+        count = embedder.windows if getattr(embedder, "long_input", "") == "window" else embedder.encode
+        count(list(sequences))
+        stats = embedder.last_stats
+    return {TOKEN_ARRAY: stats.to_array()}
 
 
 def _distinct_rows(vectors: np.ndarray) -> int:
@@ -305,26 +333,49 @@ def assess(
             "mean_kept": round(stats.mean_kept, 4),
         }
     problems = []
+    n = len(sequences)
+    counted = str(n)
+    if stats is not None and stats.sequences != n:  # figures of part of the task: say which part
+        record["token_figures_of"] = stats.sequences
+        counted = f"the {stats.sequences} tokenised (of the task's {n})"
     if stats is not None and stats.unk_only:
         problems.append(
-            f"{stats.unk_only} of {stats.sequences} sequences became unknown tokens only "
+            f"{stats.unk_only} of {counted} sequences became unknown tokens only "
             f"({unk}): {stats.cause_text(unk)}"
         )
-    few = record["distinct_vectors"] < DISTINCT_MIN_FRACTION * distinct_sequences
-    inputs_collapsed = (
-        stats is not None and record["distinct_vectors"] >= DISTINCT_MIN_FRACTION * stats.distinct_inputs
+    if stats is not None and stats.unk_only_other:
+        record["unk_only_other"] = stats.unk_only_other
+        problems.append(
+            f"{stats.unk_only_other} of {counted} sequences hold no A/C/G/T (all N) and became {unk} only: "
+            "the model sees nothing of them; drop those rows from the task, or use a tokenizer with an N token"
+        )
+    distinct, dim = record["distinct_vectors"], record["dim"]
+    share = distinct / distinct_sequences if distinct_sequences else 1.0
+    measured = (
+        f"{distinct} distinct vector(s) for {distinct_sequences} distinct sequences ({share:.0%}; "
+        f"{n} rows, dim {dim})"
     )
+    inputs_collapsed = stats is not None and distinct >= DISTINCT_MIN_FRACTION * stats.distinct_inputs
+    constant = distinct <= 1 < distinct_sequences
+    few = share < DISTINCT_MIN_FRACTION and (dim >= LOW_DIM or constant)
     if few and not problems and not inputs_collapsed:
         problems.append(
-            f"{record['distinct_vectors']} distinct vector(s) for {distinct_sequences} distinct sequences: the "
-            "model's output does not depend on its input (weights not loaded or untrained, or the recipe's "
-            "states/submodule/pooling pick a constant); check the checkpoint and the recipe"
+            f"{measured}, under the {DISTINCT_MIN_FRACTION:.0%} bound: the model's output does not depend "
+            "on its input (weights not loaded or untrained, or the recipe's states/submodule/pooling pick a "
+            "constant); check the checkpoint and the recipe"
         )
-    elif few and inputs_collapsed and not problems:
+    elif share < DISTINCT_MIN_FRACTION and inputs_collapsed and not problems:
         record["note"] = (
             f"truncation to {record.get('token_limit')} tokens leaves "
             f"{record.get('distinct_inputs')} distinct inputs for {distinct_sequences} sequences"
         )
+    elif share < DISTINCT_NOTE_FRACTION and not problems:
+        why = (
+            f"a {dim}-dimensional output ties where its values coincide"
+            if dim < LOW_DIM
+            else "some sequences share a vector: check the recipe's pooling and the tokenizer"
+        )
+        record["note"] = f"{measured}, under {DISTINCT_NOTE_FRACTION:.0%}: {why}"
     if problems:
         raise DegenerateEmbeddings(
             f"{where}: degenerate embeddings, {'; '.join(problems)}. Nothing was scored."

@@ -191,6 +191,12 @@ def settings_from_config(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"geneb: {exc}") from None
     if not seeds or not regimes:
         raise pytest.UsageError("geneb: --geneb-seeds and --geneb-regimes must not be empty")
+    for option, values in (("--geneb-seeds", seeds), ("--geneb-regimes", [r.name for r in regimes])):
+        if repeated := sorted({str(v) for v in values if list(values).count(v) > 1}):
+            # a repeated seed weighs its fit twice in every mean; a repeated regime runs its items twice
+            raise pytest.UsageError(
+                f"geneb: {option}: {', '.join(repeated)} given more than once; list each once"
+            )
     data_dir = config.getoption("geneb_data_dir")
     cache_dir = config.getoption("geneb_cache_dir") or default_cache_dir()
     results_dir = config.getoption("geneb_results_dir") or config.rootpath / "reports"

@@ -53,6 +53,7 @@ class RunReport:
         self.failure: str | None = None  # why the tables could not be written (shown after the summary)
         self.notes: list[str] = []  # split provenance, embedding health, constant predictions (results.notes)
         self.skips: Counter[tuple[str, str, str]] = Counter()  # (cause, model or task, reason) -> items
+        self.failures: list[tuple[str, str]] = []  # (one-line cause, "model / task / regime") of failed items
         self.verdict: str | None = None  # why the run fails although no test failed
         self.total = 0  # GENEB items this run will report (for "items left")
         self.done = 0
@@ -114,6 +115,11 @@ class RunReport:
             self.skips[(cause, subject, str(reason).removeprefix("Skipped: "))] += 1
             self.done += 1
             return
+        if report.when == "call" and report.failed and "geneb_failed" in props:
+            item = f"{props.get('geneb_model')} / {props.get('geneb_task')} / {props.get('geneb_regime')}"
+            self.failures.append((str(props["geneb_failed"]), item))
+            self.done += 1
+            return
         if report.when == "call":
             path = props.get("geneb_result")
             if path is not None:
@@ -162,7 +168,7 @@ class RunReport:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _write_tables(self, session: pytest.Session) -> None:
-        from geneb_bench.results.notes import run_notes
+        from geneb_bench.results.notes import group_failures, run_notes
         from geneb_bench.results.resultset import ResultSet
         from geneb_bench.runner.finish import write_run_outputs
 
@@ -172,7 +178,12 @@ class RunReport:
         self.audits = run_audits(self.settings, results.results)
         self.notes = run_notes(results.results)
         self.outputs = write_run_outputs(
-            self.settings, results, self.resumed, time.time() - self.started, self.audits
+            self.settings,
+            results,
+            self.resumed,
+            time.time() - self.started,
+            self.audits,
+            failures=group_failures(self.failures),
         )
         self.frame = self.outputs.table.frame
         if self.settings.baseline is not None:
@@ -202,8 +213,22 @@ class RunReport:
             text = text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 3] + "..."
             terminalreporter.write_line(f"{cause} {names} ({count} items): {text}", yellow=True)
 
+    def _failure_block(self, terminalreporter: Any) -> None:
+        """Failed items by cause, one line each (the cause's message, then the first items)."""
+        if not self.failures:
+            return
+        from geneb_bench.results.notes import failure_lines, group_failures
+
+        groups = group_failures(self.failures)
+        terminalreporter.write_sep(
+            "-", f"GENEB failed items: {len(self.failures)} items, {len(groups)} causes"
+        )
+        for line in failure_lines(groups):
+            terminalreporter.write_line(line, red=True)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         self._skip_block(terminalreporter)
+        self._failure_block(terminalreporter)
         if self.failure is not None:
             terminalreporter.write_line(self.failure, red=True)
         if self.frame is not None and self.outputs is not None:

@@ -23,3 +23,17 @@ def kshot_indices(labels: npt.NDArray[np.integer], shots: int, seed: int) -> Ind
         members = np.flatnonzero(labels == cls)
         chosen.append(rng.choice(members, size=min(shots, members.size), replace=False))
     return np.concatenate(chosen).astype(np.int64)
+
+
+def short_draw_note(shots: int, n_classes: int, drawn: int) -> str | None:
+    """A note when a k-shot draw holds fewer rows than k per class: some class has fewer than k training
+    rows and all of them were drawn (``min(k, n_c)``, the protocol). The regime's name then overstates what
+    the probe saw; ``drawn`` is the seed's ``n_train``, the same for every seed."""
+    wanted = shots * n_classes
+    if drawn >= wanted:
+        return None
+    return (
+        f"{drawn} training rows drawn where {shots} per class x {n_classes} classes would be {wanted}: "
+        f"at least one class has fewer than {shots} training rows, and all its rows were used (min(k, n_c), "
+        "the protocol's draw)"
+    )

@@ -311,7 +311,7 @@ def report_extras(
     """Completeness lines for every report, then the published comparison and the HTML file if asked;
     printed, or (``--json``) returned as data only."""
     from geneb_bench.reports.published import results_table
-    from geneb_bench.results.notes import run_notes
+    from geneb_bench.results.notes import failure_lines, read_failures, run_notes
 
     as_json = getattr(args, "json", False)
     say = _silent if as_json else print
@@ -329,6 +329,9 @@ def report_extras(
         say(f"{row['model']} ({row['regime']}): not ranked: {row['status']} ({row['coverage']})")
     for line in data["notes"]:
         say(f"note: {line}")
+    data["failed"] = read_failures(args.results_dir)  # the last run's failed items, by cause (run.json)
+    for line in failure_lines(data["failed"]):
+        say(f"failed: {line}")
     if args.compare_published:
         data["published"] = published_comparison(frame, results, local, say)
     if getattr(args, "per_task", False):

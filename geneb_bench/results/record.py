@@ -160,6 +160,34 @@ def _check_shape(data: dict[str, Any]) -> None:
             raise ValueError(f"per_seed[{i}] is {seed!r}, not a seed's record with an integer 'seed'")
     if data.get("outcomes") is not None:
         _check_outcomes(data["outcomes"], data.get("n_test"))
+    _check_summary(data)
+
+
+SUMMARY_TOLERANCE = 1e-9  # mean/std are recomputed from per_seed; a written file agrees to the last bits
+
+
+def _check_summary(data: dict[str, Any]) -> None:
+    """``mean`` and ``std`` are what ``per_seed`` gives (numpy's mean and population std, as written): a
+    hand-edited mean would otherwise be resumed, tabled and published while per_seed holds the real one."""
+    import numpy as np
+
+    seeds = data.get("per_seed", [])
+    if not seeds:
+        return
+    for metric in METRICS:
+        values = [s.get(metric) for s in seeds]
+        if all(v is None for v in values):
+            continue  # a record that keeps no per-seed figure of this metric: nothing to recompute
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            raise ValueError(f"per_seed {metric!r} values {values!r} are not all numbers")
+        array = np.asarray(values, dtype=np.float64)
+        for name, value in (("mean", float(array.mean())), ("std", float(array.std()))):
+            written = float(data[name][metric])
+            if not abs(written - value) <= SUMMARY_TOLERANCE * max(1.0, abs(value)):
+                raise ValueError(
+                    f"{name}[{metric!r}] is {written!r} but per_seed gives {value!r} (edited by hand?); "
+                    "the result is not used"
+                )
 
 
 def _check_outcomes(outcomes: dict[str, Any], n_test: object) -> None:

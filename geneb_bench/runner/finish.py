@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from geneb_bench.environment import accelerator, git_commit, machine
 from geneb_bench.io import atomic_write_text
+from geneb_bench.results.notes import FAILED_KEY
 from geneb_bench.results.provenance import IncompatibleResults
 from geneb_bench.results.record import package_versions, scope_name
 from geneb_bench.results.render import write_reports
@@ -53,10 +54,12 @@ def write_run_outputs(
     resumed: Iterable[str],
     wall_s: float,
     audits: dict[str, TaskAudit] | None = None,
+    failures: list[dict[str, object]] | None = None,
 ) -> RunOutputs:
     """Write ``leaderboard.md/.csv/.tex``, ``results.csv`` and ``run.json``.
 
-    Task ``audits`` (default: as ``settings.audit`` asks, see ``runner.audits``) add the audit tables.
+    Task ``audits`` (default: as ``settings.audit`` asks, see ``runner.audits``) add the audit tables;
+    ``failures`` (failed items by cause) go into ``run.json``.
     Reading the suite's result files and writing the tables is one step under a lock on the results folder:
     two runs sharing it could otherwise finish in one order and write their tables in the other, the last
     table missing the items the other run finished meanwhile."""
@@ -69,7 +72,7 @@ def write_run_outputs(
             audits = run_audits(settings, table.results)
         outputs = RunOutputs(table, write_reports(table.frame, results_dir, audits), note)
     first = results.results[0] if len(results) else None
-    summary = {
+    summary: dict[str, object] = {
         "suite": first.suite if first else settings.suite,
         "protocol": first.protocol if first else None,
         "models": list(settings.models),
@@ -91,6 +94,8 @@ def write_run_outputs(
     from geneb_bench.plan import run_summary
 
     summary["resources"], outputs.plan_line = run_summary(results_dir, results.results, wall_s)
+    if failures is not None:  # the plugin's run: its failed items by cause (results.notes.group_failures)
+        summary[FAILED_KEY] = failures
     run = atomic_write_text(results_dir / "run.json", json.dumps(summary, indent=2) + "\n")
     outputs.written.append(run)
     return outputs

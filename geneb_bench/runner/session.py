@@ -250,7 +250,9 @@ class GenebSession:
                 matrices = {"store_view": np.ones(1)}  # the vectors are in the sequence store
             else:
                 matrices = {"train": vectors[:n_train], "test": vectors[n_train:]}
-            return {**matrices, **extra, **health.token_arrays(embedder)}
+            # the embedder's last call covered this task only when it computed every row of it
+            covered = stats.computed == len(sequences)
+            return {**matrices, **extra, **health.token_arrays(embedder, sequences, covered=covered)}
 
         if not self._threads_limited:
             _limit_threads()

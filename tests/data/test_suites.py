@@ -231,7 +231,9 @@ def test_split_column_provenance_seeded_split_and_dropped_rows(tmp_path: Path) -
     data = suite.load("dev_rows")
     assert data.revision == (
         "8 dev/validation rows dropped (split column 'part'); "
-        "stratified split test_fraction=0.2 seed=4 (26/6)"
+        "stratified split test_fraction=0.2 seed=4 (26/6); "
+        "6 of the 6 test sequences (100.0%) are also in train (allow_overlap = true): the score partly "
+        "measures memory (refused above 50%)"
     )
     assert f"SPLIT dev_rows: {data.revision}" in render_checks([check_data(data)])
 
@@ -404,12 +406,18 @@ test = "{d}/idna_ms/6mA/6mA_T.thermophile/test.tsv"
     assert (len(ecoli.train_sequences), len(ecoli.test_sequences)) == (4576, 1144), (
         "mixed case, no split: 80/20"
     )
-    assert ecoli.revision == "stratified split test_fraction=0.2 seed=0 (4576/1144)"
+    assert ecoli.revision == (
+        "stratified split test_fraction=0.2 seed=0 (4576/1144); 1 of the 1144 test sequences (0.1%) are "
+        "also in train: the score partly measures memory (refused above 50%)"
+    )
     assert all(re.fullmatch("[ACGTN]{81}", s) for s in ecoli.test_sequences[:50])
     assert suite.load("gue_tf0").n_classes == 2
     thermo = suite.load("thermophile_6mA")
     assert len(thermo.train_sequences) == 100_000
     assert len(thermo.test_sequences) == 100_000
     assert (
-        thermo.revision == "train subsampled 107600->100000 (seed=0); test subsampled 107600->100000 (seed=0)"
+        thermo.revision
+        == "train subsampled 107600->100000 (seed=0); test subsampled 107600->100000 (seed=0); "
+        "117 of the 100000 test sequences (0.1%) are also in train: the score partly measures memory "
+        "(refused above 50%)"
     )

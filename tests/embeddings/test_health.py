@@ -168,3 +168,79 @@ def test_unhealthy_record_key_is_in_the_cache_entry() -> None:
     embedder.embed(["ACGT"])
     assert TOKEN_ARRAY in token_arrays(embedder)
     assert token_arrays(object()) == {}
+
+
+# -- issue 24: each rule on both sides of its threshold, with the task's counts ---------------------------
+
+
+def collapsed(n_distinct: int, n: int = 90, dim: int = 8) -> np.ndarray:
+    """``n`` rows holding ``n_distinct`` distinct random vectors (the rest repeat the first)."""
+    vectors = np.random.default_rng(3).normal(size=(n, dim)).astype(np.float32)
+    vectors[n_distinct:] = vectors[0]
+    return vectors
+
+
+def test_half_collapsed_rows_get_a_note_and_fewer_than_half_fail() -> None:
+    sequences = random_dna(90, 40, seed=4)
+    record = assess(split(collapsed(46), 60), sequences, "w")  # was: passed with no note
+    assert record["distinct_vectors"] == 46
+    assert record["note"].startswith(
+        "46 distinct vector(s) for 90 distinct sequences (51%; 90 rows, dim 8), under 90%"
+    )
+    assert "note" not in assess(split(collapsed(82), 60), sequences, "w"), "91%: above the note bound"
+    assert "note" in assess(split(collapsed(80), 60), sequences, "w"), "89%: below it"
+    with pytest.raises(
+        DegenerateEmbeddings, match=r"44 distinct vector\(s\) for 90 distinct sequences \(49%"
+    ):
+        assess(split(collapsed(44), 60), sequences, "w")
+    assert assess(split(collapsed(45), 60), sequences, "w")["distinct_vectors"] == 45, "50%: kept"
+
+
+def test_one_dimensional_extractor_is_not_refused_but_a_constant_one_is() -> None:
+    sequences = random_dna(90, 20, seed=5)
+    gc = np.array([[sum(b in "GC" for b in s) / len(s)] for s in sequences], dtype=np.float32)
+    record = assess(split(gc, 60), sequences, "w")  # was: "output does not depend on its input"
+    assert record["distinct_vectors"] < 45, "GC content of 20-mers ties: under the 50% bound"
+    assert record["dim"] == 1
+    assert "a 1-dimensional output ties where its values coincide" in record["note"]
+    with pytest.raises(DegenerateEmbeddings, match=r"1 distinct vector\(s\) for 90 distinct sequences"):
+        assess(split(np.full((90, 1), 0.5, dtype=np.float32), 60), sequences, "w")
+    with pytest.raises(DegenerateEmbeddings):  # the same ties in 4 dimensions: refused
+        assess(split(np.repeat(gc, 4, axis=1), 60), sequences, "w")
+
+
+def test_rows_of_n_that_become_unknown_only_fail_the_item(text_bert: Path) -> None:
+    from transformers import AutoModel, AutoTokenizer
+
+    embedder = HFEmbedder(AutoModel.from_pretrained(text_bert), AutoTokenizer.from_pretrained(text_bert))
+    good = random_dna(12, 60, seed=6)
+    vectors = embedder.embed(good)
+    assert "unk_only_other" not in assess(split(vectors, 8, embedder), good, "w")
+    with_n = [*good, "N" * 60]
+    vectors = embedder.embed(with_n)
+    with pytest.raises(DegenerateEmbeddings) as caught:  # was: passed
+        assess(split(vectors, 8, embedder), with_n, "model 'bert', task 't'")
+    assert "1 of 13 sequences hold no A/C/G/T (all N) and became [UNK] only" in str(caught.value)
+
+
+def test_token_figures_cover_the_task_when_the_store_served_most_rows() -> None:
+    from geneb_bench.embeddings.health import summary_lines
+
+    embedder = HFEmbedder(tiny_bert(10), char_tokenizer(512), max_tokens=52)
+    sequences = [*random_dna(89, 40, seed=7), "ACGT" * 500]
+    embedder.embed(sequences[-1:])  # the other 89 came from the sequence store
+    assert embedder.last_stats is not None
+    assert embedder.last_stats.sequences == 1
+    stats = TokenStats.from_array(token_arrays(embedder, sequences, covered=False)[TOKEN_ARRAY])
+    assert (stats.sequences, stats.truncated) == (90, 1)
+    vectors = np.random.default_rng(8).normal(size=(90, 16)).astype(np.float32)
+    record = assess(
+        {"train": vectors[:60], "test": vectors[60:], TOKEN_ARRAY: stats.to_array()}, sequences, "w"
+    )
+    assert "token_figures_of" not in record
+    assert summary_lines("m", "t", record)[0].startswith("m / t: 1 of 90 sequences cut to 52 tokens")
+
+
+def test_token_figures_of_older_cache_entries_still_read() -> None:
+    old = TokenStats(10, 400, 7, 0, 10, 3, 1.5, 512, "config max_seq_len", "wordpiece", 100).to_array()[:11]
+    assert TokenStats.from_array(old).unk_only_other == 0

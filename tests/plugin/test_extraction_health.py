@@ -69,6 +69,27 @@ def test_constant_vectors_fail_the_item(sweep: Sweep) -> None:
     result.stdout.fnmatch_lines(["*1 distinct vector(s) for * distinct sequences*"])
 
 
+GC_EXTRACTOR = """
+import numpy as np
+
+
+def embed(sequences, batch_size):
+    return np.array([[sum(b in "GC" for b in s) / len(s)] for s in sequences], dtype=np.float32)
+"""
+
+
+def test_a_one_dimensional_extractor_is_measured(sweep: Sweep) -> None:
+    """Issue 24: GC content (one dimension, many ties) was refused as 'output does not depend on its input'."""
+    (sweep.root / "gc.py").write_text(GC_EXTRACTOR)
+    sweep.good_task("good_a")
+    sweep.regimes = "full"
+    result = sweep.run(models=(f"python:{sweep.root / 'gc.py'}:embed",))
+    result.assert_outcomes(passed=1)
+    (health,) = [r["health"] for r in sweep.results().values()]
+    assert health["dim"] == 1
+    assert health["distinct_vectors"] < health["distinct_sequences"] / 2, health  # refused before
+
+
 def test_tokenizer_clash_is_a_skip_with_the_reason(sweep: Sweep, tmp_path: Path) -> None:
     folder = random_bert_folder(tmp_path / "clash", 1)
     config = json.loads((folder / "tokenizer_config.json").read_text())

@@ -87,3 +87,40 @@ def test_a_complete_run_passes_without_a_verdict(bench: Sweep) -> None:
     assert result.ret == pytest.ExitCode.OK
     assert "geneb: FAILED" not in result.stdout.str()
     assert "GENEB skips" not in result.stdout.str()
+
+
+def test_a_failed_item_is_one_line_and_listed_by_cause(
+    sweep: Sweep, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was: a bad task's items each showed ~98 lines of source; nothing listed them after the run."""
+    import json
+
+    from geneb_bench.cli import main
+
+    sweep.good_task("good_a")
+    rows = "text,label\nACGT,0\nGGCC,1\nACXA,0\nGGCA,1\n"
+    folder = sweep.task(
+        "bad_b", {"tr.csv": rows, "te.csv": rows}, 'train = "{dir}/tr.csv"\ntest = "{dir}/te.csv"'
+    )
+    cause = f"{folder}/tr.csv row 3: invalid character 'X' at position 3"
+    result = sweep.run()
+    result.assert_outcomes(passed=2, failed=2)
+    reports = sweep.reports(result)
+    failed = [r for r in reports.values() if r.failed]
+    assert len(failed) == 2
+    for report in failed:
+        assert report.longreprtext.count("\n") == 0, report.longreprtext  # one line, no source
+        assert report.longreprtext.startswith(cause)
+    text = result.stdout.str()
+    assert "GENEB failed items: 2 items, 1 causes" in text
+    assert f"2 item(s) (kmer-3 / bad_b / 1shot, kmer-3 / bad_b / full): {cause}" in text
+    run = json.loads((sweep.root / "out" / "run.json").read_text())
+    assert [(g["items"], g["cause"].startswith(cause)) for g in run["failed"]] == [
+        (["kmer-3 / bad_b / 1shot", "kmer-3 / bad_b / full"], True)
+    ]
+    capsys.readouterr()
+    assert main(["report", str(sweep.root / "out")]) == 0
+    assert (
+        f"failed: 2 item(s) (kmer-3 / bad_b / 1shot, kmer-3 / bad_b / full): {cause}"
+        in capsys.readouterr().out
+    )

@@ -383,6 +383,8 @@ def test_baseline_gate_fails_a_planted_regression_and_passes_otherwise(bench: Sw
     )
     data = json.loads(planted.read_text())
     data["mean"]["mcc"] += 0.5
+    for seed in data["per_seed"]:  # a consistent record: a mean that per_seed does not give is refused
+        seed["mcc"] += 0.5
     planted.write_text(json.dumps(data))
     gated = bench.pytester.runpytest(*bench.args(f"--geneb-baseline={bench.root / 'base'}", results="gated"))
     assert gated.ret == pytest.ExitCode.TESTS_FAILED

@@ -160,7 +160,7 @@ DATA_CASES: dict[str, Case] = {
     "fasta-float-label-in-header": Case(
         {"tr.fa": ">a label=0\nAC\n>b label=1.5\nGT\n", "te.csv": GOOD},
         'train = "{dir}/tr.fa"\ntest = "{dir}/te.csv"',
-        "{d}/tr.fa record 2 (>b label=1.5, line 3): label '1.5' is not an integer",
+        "{d}/tr.fa record 2 (>b label=1.5, line 3): label 1.5 is not an integer",
     ),
     # -- classes
     "fasta-per-class-one-class-only": Case(
@@ -256,8 +256,30 @@ DATA_CASES: dict[str, Case] = {
         'file = "{dir}/te.csv"\n[[task]]\nid = "t__x"\ncategory = "Promoters"\nfile = "{dir}/te.csv"',
         "{s}: task ids ['t/x', 't__x'] differ only in characters that are not safe in a file name",
     ),
+    # -- issue 24: the old silent cases (each was read without a word)
+    "csv-label-column-twice": Case(
+        {"tr.csv": "text,label,label\nACGT,0,1\nGGCC,1,0\n", "te.csv": GOOD},
+        PAIR,
+        "{d}/tr.csv: column 'label' appears 2 times in the header (columns 2, 3); which one to use is a guess",
+    ),
+    "empty-task-id": Case(
+        {"te.csv": GOOD},
+        'train = "{dir}/te.csv"\ntest = "{dir}/te.csv"',
+        "{s}: [[task]] number 1: task id '' is empty: give every task a name",
+    ),
+    "subsample-seed-not-an-integer": Case(
+        {"tr.csv": GOOD, "te.csv": GOOD},
+        PAIR + "\nsubsample_seed = 1.7",
+        "{s}: [[task]] number 1: subsample_seed is an integer, got 1.7",
+    ),
+    "fasta-file-label-contradicts-header": Case(
+        {"tr.fa": ">a label=1\nACGT\n>b label=0\nGG\n", "te.csv": GOOD},
+        'train = [{path = "{dir}/tr.fa", label = 0}]\ntest = "{dir}/te.csv"',
+        "{d}/tr.fa record 1 (>a label=1, line 1): the header says label 1, the task file gives this file "
+        "label 0",
+    ),
 }
-DATA_TASK_ID = {"task-ids-equal-once-made-path-safe": "t/x"}
+DATA_TASK_ID = {"task-ids-equal-once-made-path-safe": "t/x", "empty-task-id": ""}
 
 
 def _load(tmp_path: Path, case: Case, task_id: str = "t") -> None:
@@ -667,3 +689,97 @@ def test_sweep_with_bad_tasks_and_models_keeps_the_good_items(sweep: Sweep, tmp_
     table = (sweep.root / "out" / "results.csv").read_text()
     assert "good_a" in table
     assert not any(t in table for t in expected)
+
+
+# -- issue 24: the old silent cases that load, now exactly or with a note -----------------------------------
+
+
+def test_labels_beyond_two_to_the_53_stay_three_classes(tmp_path: Path) -> None:
+    """Was: 0, 2**53 and 2**53 + 1 went through float64 and loaded as 2 classes."""
+    big = 2**53
+    rows = "".join(f"{'ACGT'[i % 4] * (3 + i)},{(0, big, big + 1)[i % 3]}\n" for i in range(12))
+    case = Case(
+        {"tr.csv": "text,label\n" + rows, "te.csv": "text,label\n" + rows},
+        PAIR + "\nallow_overlap = true",
+        "",
+    )
+    folder = tmp_path / "task"
+    folder.mkdir()
+    for name, content in case.files.items():
+        (folder / name).write_text(str(content))
+    (tmp_path / "suite.toml").write_text(
+        '[[task]]\nid = "t"\ncategory = "Promoters"\n' + case.spec.replace("{dir}", "task")
+    )
+    data = get_suite(str(tmp_path / "suite.toml")).load("t")
+    assert data.label_names == ("0", str(big), str(big + 1))
+    assert data.n_classes == 3
+    with pytest.raises(ValueError, match=re.escape("label '9007199254740994.0' is a float beyond 2**53")):
+        _load(
+            tmp_path / "float",
+            Case({"tr.csv": GOOD.replace(",1\n", ",9007199254740994.0\n"), "te.csv": GOOD}, PAIR, ""),
+        )
+
+
+def _overlap_task(tmp_path: Path, shared: int) -> Case:
+    """15 test rows, ``shared`` of them also in train."""
+    train = [
+        f"{'ACGT'[i % 4]}{'GATTACA' * 2}{i:03b}".replace("0", "C").replace("1", "T") + "A" * i
+        for i in range(30)
+    ]
+    test = train[:shared] + [f"TTTT{i}".replace(str(i), "G" * (i + 1)) for i in range(15 - shared)]
+    table = "text,label\n"
+    return Case(
+        {
+            "tr.csv": table + "".join(f"{s},{i % 2}\n" for i, s in enumerate(train)),
+            "te.csv": table + "".join(f"{s},{i % 2}\n" for i, s in enumerate(test)),
+        },
+        PAIR,
+        "",
+    )
+
+
+def test_overlap_under_the_refusal_threshold_is_noted(tmp_path: Path) -> None:
+    """Was: 47% of the test rows in train ran with no word; over 50% is refused (issue 19)."""
+    _load(tmp_path / "a", _overlap_task(tmp_path, 7))
+    data = get_suite(str(tmp_path / "a" / "suite.toml")).load("t")
+    assert data.revision == (
+        "7 of the 15 test sequences (46.7%) are also in train: the score partly measures memory (refused "
+        "above 50%)"
+    )
+    with pytest.raises(ValueError, match=r"8 of the 15 test sequences .* more than 50% overlap"):
+        _load(tmp_path / "b", _overlap_task(tmp_path, 8))
+    _load(tmp_path / "c", _overlap_task(tmp_path, 0))
+    assert get_suite(str(tmp_path / "c" / "suite.toml")).load("t").revision is None, "no overlap, no note"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--geneb-seeds=13,13,13", "geneb: --geneb-seeds: 13 given more than once; list each once"),
+        ("--geneb-regimes=full,full", "geneb: --geneb-regimes: full given more than once; list each once"),
+    ],
+)
+def test_repeated_seeds_or_regimes_are_a_usage_error(sweep: Sweep, option: str, message: str) -> None:
+    """Was: accepted; a repeated seed weighed twice in every mean."""
+    sweep.good_task("good_a")
+    result = sweep.run(option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+    assert not list(sweep.root.rglob("results/**/*.json")), "nothing probed"
+
+
+def test_a_hand_edited_mean_is_never_resumed(sweep: Sweep) -> None:
+    """Was: ``mean.mcc`` edited to 0.999 was resumed and published while per_seed held the real value."""
+    import json
+
+    sweep.good_task("good_a")
+    sweep.regimes = "full"
+    sweep.seeds = "13,17"
+    assert sweep.run().ret == pytest.ExitCode.OK
+    (path,) = sweep.root.glob("out/results/**/full.json")
+    real = json.loads(path.read_text())
+    path.write_text(json.dumps({**real, "mean": {**real["mean"], "mcc": 0.999}}))
+    again = sweep.run()
+    assert again.ret == pytest.ExitCode.OK
+    assert json.loads(path.read_text())["mean"] == real["mean"], "recomputed from the model, not resumed"
+    assert "0.999" not in (sweep.root / "out" / "leaderboard.csv").read_text()

@@ -43,3 +43,18 @@ def test_a_bare_revision_is_not_a_note_but_a_split_is() -> None:
 def test_seed_notes_are_grouped_by_text() -> None:
     lines = run_notes([_result("t", None, ["constant", "constant"])])
     assert lines == ["m / t / 1shot: constant (seed 13, 17)"]
+
+
+def test_a_short_k_shot_draw_is_noted() -> None:
+    """Was: 10-shot with 3 training rows of a class drew 13 rows without a word."""
+    base = _result("t", None, [None, None])
+    short = dataclasses.replace(
+        base, regime="10shot", per_seed=[{"seed": s, "n_train": 13, "note": None} for s in (13, 17)]
+    )
+    assert run_notes([short]) == [
+        "m / t / 10shot: 13 training rows drawn where 10 per class x 2 classes would be 20: at least one "
+        "class has fewer than 10 training rows, and all its rows were used (min(k, n_c), the protocol's draw)"
+    ]
+    full = dataclasses.replace(short, per_seed=[{"seed": s, "n_train": 20} for s in (13, 17)])
+    assert run_notes([full]) == [], "10 per class: no note"
+    assert run_notes([dataclasses.replace(short, regime="full")]) == [], "the full regime draws all rows"

@@ -96,3 +96,24 @@ def test_malformed_outcomes_are_refused_naming_the_file(
     with pytest.raises(ValueError, match=message) as caught:
         read_result(path)
     assert str(path) in str(caught.value)
+
+
+def test_mean_and_std_must_be_what_per_seed_gives(tmp_path: Path) -> None:
+    """Was: a hand-edited ``mean.mcc`` (0.999) was read, resumed and published; per_seed held the truth."""
+    seeds = [{"seed": s, "mcc": m, "accuracy": 0.75, "f1": 0.7} for s, m in ((13, 0.5), (17, 0.25))]
+    good = _result().to_dict()
+    good |= {
+        "per_seed": seeds,
+        "mean": {"mcc": 0.375, "accuracy": 0.75, "f1": 0.7},
+        "std": {"mcc": 0.125, "accuracy": 0.0, "f1": 0.0},
+    }
+    assert ItemResult.from_dict(good).mean["mcc"] == 0.375
+    near = {**good, "mean": {**good["mean"], "mcc": 0.375 + 1e-12}}  # float noise of another summation
+    assert ItemResult.from_dict(near).mean["mcc"] == pytest.approx(0.375)
+    edited = {**good, "mean": {**good["mean"], "mcc": 0.999}}
+    with pytest.raises(
+        ValueError, match=r"mean\['mcc'\] is 0.999 but per_seed gives 0.375 \(edited by hand\?\)"
+    ):
+        ItemResult.from_dict(edited)
+    with pytest.raises(ValueError, match=r"std\['mcc'\] is 0.5 but per_seed gives 0.125"):
+        ItemResult.from_dict({**good, "std": {**good["std"], "mcc": 0.5}})
