@@ -175,7 +175,10 @@ def _direct(folder: Path, recipe: dict[str, Any], seq: str, limit: int | None) -
 
 
 def _check_recipe(spec: ModelSpec, folder: Path) -> None:
-    stand_in = dataclasses.replace(spec, source=str(folder), requires=(), weights="local-dir")
+    # the stand-in's remote code is the test's own, not the pinned bytes: allowed explicitly
+    stand_in = dataclasses.replace(
+        spec, source=str(folder), requires=(), weights="local-dir", remote_code_opt_in="test stand-in"
+    )
     emb = build_embedder(stand_in, "cpu")
     assert isinstance(emb, HFEmbedder)
     assert not emb.model.training
