@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from geneb_bench.locks import LockTimeout
 from geneb_bench.plugin.progress import PROGRESS_KEY, fresh_line, heartbeat_line
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class RunReport:
             return
         try:
             self._write_tables(session)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, LockTimeout) as exc:
             self.frame = None
             self.failure = (
                 f"geneb: could not write the tables in {self.settings.results_dir}: {exc}. Every item's result "
@@ -162,6 +163,7 @@ class RunReport:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _write_tables(self, session: pytest.Session) -> None:
+        from geneb_bench.plugin import _live_notice
         from geneb_bench.results.notes import run_notes
         from geneb_bench.results.resultset import ResultSet
         from geneb_bench.runner.finish import write_run_outputs
@@ -172,7 +174,12 @@ class RunReport:
         self.audits = run_audits(self.settings, results.results)
         self.notes = run_notes(results.results)
         self.outputs = write_run_outputs(
-            self.settings, results, self.resumed, time.time() - self.started, self.audits
+            self.settings,
+            results,
+            self.resumed,
+            time.time() - self.started,
+            self.audits,
+            notify=_live_notice(session.config),  # a wait for another run's tables is said live
         )
         self.frame = self.outputs.table.frame
         if self.settings.baseline is not None:
