@@ -116,7 +116,9 @@ def test_a_held_tables_lock_is_said_and_its_timeout_fails_the_table_write_only(
     assert len(told) == 1
     assert told[0].startswith(f"waiting for the results folder's tables lock {lock}, {holder}")
     assert "giving up after 1 s (--geneb-lock-timeout)" in told[0]
-    assert str(info.value).startswith(f"gave up after 1 s waiting for the results folder's tables lock {lock}")
+    assert str(info.value).startswith(
+        f"gave up after 1 s waiting for the results folder's tables lock {lock}"
+    )
     assert "\n" not in str(info.value)
     assert sorted(p.name for p in settings.results_dir.iterdir()) == [".geneb-tables.lock"], "nothing written"
 
