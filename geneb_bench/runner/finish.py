@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from geneb_bench import locks
 from geneb_bench.environment import accelerator, git_commit, machine
 from geneb_bench.io import atomic_write_text
-from geneb_bench import locks
 from geneb_bench.locks import LockTimeout, holding, tell
 from geneb_bench.results.provenance import IncompatibleResults
 from geneb_bench.results.record import package_versions, scope_name
