@@ -131,16 +131,10 @@ class RunReport:
     # -- the end --------------------------------------------------------------------------------------
     def _judge(self) -> str | None:
         """Why this run measured too little to pass, or None."""
-        broken = sorted({subject for cause, subject, _ in self.skips if cause == "model"})
-        skipped = sum(self.skips.values())
-        if broken:
-            return (
-                f"{len(broken)} selected model(s) could not be loaded ({', '.join(broken)}); "
-                f"{skipped} item(s) skipped, {len(set(self.paths))} measured"
-            )
-        if skipped and not self.paths:
-            return f"no item produced a result ({skipped} skipped)"
-        return None
+        from geneb_bench.runner.finish import run_verdict
+
+        broken = [subject for cause, subject, _ in self.skips if cause == "model"]
+        return run_verdict(broken, sum(self.skips.values()), len(set(self.paths)))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -48,6 +48,21 @@ def suite_results(settings: Settings, run: ResultSet) -> tuple[ResultSet, str | 
         return run, f"the tables show this run's results only, not the earlier ones: {exc}"
 
 
+def run_verdict(broken: Iterable[str], problems: int, measured: int) -> str | None:
+    """Why a run measured too little to pass (None: it did): a selected model produced nothing, or no item
+    did. The pytest run fails on it (``plugin.reporting``) and ``geneb_bench.run`` raises it, each unless
+    skips are allowed."""
+    models = sorted(set(broken))
+    if models:
+        return (
+            f"{len(models)} selected model(s) could not be loaded ({', '.join(models)}); "
+            f"{problems} item(s) skipped, {measured} measured"
+        )
+    if problems and not measured:
+        return f"no item produced a result ({problems} skipped)"
+    return None
+
+
 def write_run_outputs(
     settings: Settings,
     results: ResultSet,

@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# Imported before any pytester fixture snapshots sys.modules (see tests/runner/test_api.py)
+import geneb_bench.probe.evaluate
+import geneb_bench.results.aggregate
+import geneb_bench.runner.session  # noqa: F401
 from geneb_bench import locks
 from geneb_bench.protocol import REGIMES
 from geneb_bench.results.resultset import ResultSet
@@ -123,7 +127,6 @@ def test_a_held_tables_lock_is_said_and_its_timeout_fails_the_table_write_only(
     assert sorted(p.name for p in settings.results_dir.iterdir()) == [".geneb-tables.lock"], "nothing written"
 
 
-@pytest.mark.usefixtures("transformers_imported")
 def test_the_pytest_run_keeps_its_results_and_fails_with_one_line(
     sweep: Sweep, monkeypatch: pytest.MonkeyPatch
 ) -> None:
