@@ -467,7 +467,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--compare-published",
         action="store_true",
-        help="place the models among the 40 published ones per category and regime",
+        help="place the models among the 40 published ones on the same tasks (matched comparison), per "
+        "regime and category; lite and custom suites are never placed",
+    )
+    report.add_argument(
+        "--per-task",
+        action="store_true",
+        help="each task's MCC beside the published models' on it (median, best, and --published ones)",
+    )
+    report.add_argument(
+        "--published",
+        action="append",
+        metavar="KEY",
+        help="with --per-task: also show this published model's per-task MCC (leaderboard key), repeatable",
     )
     report.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     report.add_argument(

@@ -310,8 +310,6 @@ def report_extras(
 ) -> dict[str, Any]:
     """Completeness lines for every report, then the published comparison and the HTML file if asked;
     printed, or (``--json``) returned as data only."""
-    import pandas as pd
-
     from geneb_bench.reports.published import results_table
     from geneb_bench.results.notes import run_notes
 
@@ -324,6 +322,7 @@ def report_extras(
         "not_ranked": records(partial[["model", "regime", "status", "coverage"]]),
         "notes": run_notes(results),  # the results already read: a corrupt file was skipped once
         "published": None,
+        "per_task": None,
         "html": None,
     }
     for row in data["not_ranked"]:
@@ -331,31 +330,9 @@ def report_extras(
     for line in data["notes"]:
         say(f"note: {line}")
     if args.compare_published:
-        from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
-        from geneb_bench.reports.published import defect_notes
-
-        placement = compare_to_published(frame)
-        board = combined_leaderboard(local, "full")
-        shown = board[["rank", "model", "provenance", "macro", "status", "defect"]]
-        defects = defect_notes(board.loc[board["defect"] != "", "model"])
-        data["published"] = {
-            "placement": records(placement),
-            "leaderboard": records(shown),
-            "defects": defects,
-        }
-        if not as_json:
-            for column in ("rank", "would_rank"):
-                placement[column] = placement[column].map(lambda v: "" if pd.isna(v) else str(v))
-            print(
-                "\nAmong the 40 published models (rank: complete run; would_rank: complete category; "
-                "both empty = not comparable, see status):"
-            )
-            _print(placement.drop(columns=["of"]), floatfmt=".3f")
-            print("\nFull-data leaderboard with your models:")
-            _print(shown, floatfmt=".4f")
-            print("\nKnown defects of published rows (a correct run of these models is expected to differ):")
-            for line in defects:
-                print(f"  {line}")
+        data["published"] = published_comparison(frame, results, local, say)
+    if getattr(args, "per_task", False):
+        data["per_task"] = per_task_comparison(results, getattr(args, "published", None) or (), say)
     if args.html:
         from geneb_bench.reports.html import write_html
 
@@ -366,6 +343,81 @@ def report_extras(
         )
         say(f"wrote {data['html']}")
     return data
+
+
+def published_comparison(
+    frame: pd.DataFrame, results: Sequence[ItemResult], local: pd.DataFrame, say: Any
+) -> dict[str, Any]:
+    """``--compare-published``: the matched comparison per regime (``reports.matched``), the per-category
+    placement on the same tasks, and -- for complete runs -- the full published leaderboard with the user's
+    rows, as before. Lite and custom suites and protocol variants are never placed: the reason, nothing else."""
+    import pandas as pd
+
+    from geneb_bench.reports.compare import combined_leaderboard, compare_to_published
+    from geneb_bench.reports.matched import matched_comparisons, not_placed_reason
+    from geneb_bench.reports.published import defect_notes, published_defects
+
+    reason = not_placed_reason(results)
+    doc: dict[str, Any] = {"placed": reason is None, "reason": reason, "matched": [], "placement": []}
+    doc |= {"leaderboard": [], "defects": []}
+    if reason is not None:
+        say(f"\nNot placed among the published models: {reason}.")
+        return doc
+    matched = matched_comparisons(results)
+    doc["matched"] = [comparison.as_dict() for comparison in matched.values()]
+    for comparison in matched.values():
+        say(f"\n{comparison.text()}")
+    placement = compare_to_published(frame)
+    doc["placement"] = records(placement)
+    doc["defects"] = defect_notes(published_defects())
+    complete = local["status"] == "complete"
+    if complete.any():
+        board = combined_leaderboard(local, "full")
+        doc["leaderboard"] = records(board[["rank", "model", "provenance", "macro", "status", "defect"]])
+    if say is _silent:
+        return doc
+    for column in ("rank", "would_rank"):
+        placement[column] = placement[column].map(lambda v: "" if pd.isna(v) else str(v))
+    print(
+        "\nPer category, beside the published models on the same tasks (tasks: covered/in GENEB; rank: "
+        "complete run; would_rank: complete category; both empty = not comparable, see status):"
+    )
+    _print(placement.drop(columns=["of"]), floatfmt=".3f")
+    if doc["leaderboard"]:
+        print("\nFull-data leaderboard with your complete runs:")
+        _print(pd.DataFrame(doc["leaderboard"]), floatfmt=".4f")
+    print("\nKnown defects of published rows (a correct run of these models is expected to differ):")
+    for line in doc["defects"]:
+        print(f"  {line}")
+    return doc
+
+
+def per_task_comparison(results: Sequence[ItemResult], published: Sequence[str], say: Any) -> dict[str, Any]:
+    """``--per-task``: per regime, each task's MCC of the user's models beside the published values on it
+    (median, best, and the published models named with ``--published``); the user's values only, and why,
+    for results that are never placed."""
+    from geneb_bench.reports.matched import matched_comparisons, not_placed_reason
+    from geneb_bench.results.aggregate import tidy
+
+    reason = not_placed_reason(results)
+    doc: dict[str, Any] = {"reason": reason, "regimes": []}
+    if reason is not None:
+        frame = tidy(results)
+        say(f"\nPer task (MCC); no published values: {reason}.")
+        for regime, sub in frame.groupby("regime", sort=False):
+            wide = sub.pivot_table(index=["task_id", "category"], columns="model", values="mcc").reset_index()
+            doc["regimes"].append({"regime": regime, "rows": records(wide.rename_axis(columns=None))})
+            if say is not _silent:
+                print(f"\n{regime}")
+                _print(wide, floatfmt=".4f")
+        return doc
+    for regime, comparison in matched_comparisons(results).items():
+        wide = comparison.per_task_wide(published)
+        doc["regimes"].append({"regime": regime, "label": comparison.label, "rows": records(wide)})
+        if say is not _silent:
+            print(f"\nPer task (MCC), {regime}, {comparison.label}: yours beside the 40 published models")
+            _print(wide, floatfmt=".4f")
+    return doc
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,9 +1,10 @@
 """Place a user's models among the 40 published ones, per category and regime.
 
-A placement is only given where the comparison is fair, and only for GENEB-suite runs under the protocol:
-``would_rank`` where the run covers every GENEB task of that category (all 100 for macro/micro), ``rank``
-where, in addition, the whole run is complete. Otherwise both are empty and the status says why (partial,
-lite or custom suite, protocol variant).
+Every score is set beside the published models' scores on the same tasks (``reports.matched``: a category
+from its tasks the run covered, macro and micro from the categories and tasks it covered; ``tasks`` says
+how many), so "best" and "nearest" never compare a few tasks with a whole category or suite. ``rank`` is
+given for a complete run, ``would_rank`` for a complete category; both are empty otherwise and the status
+says why. Lite and custom suites and protocol variants are never placed: no row at all.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geneb_bench.categories import CATEGORY_NAMES
+from geneb_bench.categories import CATEGORIES, CATEGORY_NAMES
 from geneb_bench.reports.analyses import official
+from geneb_bench.reports.matched import GENEB_TOTAL, frame_not_placed_reason, published_board
 from geneb_bench.reports.published import (
     COMPLETE,
     category_status,
@@ -30,6 +32,7 @@ COMPARE_COLUMNS = [
     "rank",
     "would_rank",
     "of",
+    "tasks",
     "best",
     "best_score",
     "diff_to_best",
@@ -42,17 +45,27 @@ COMPARE_COLUMNS = [
 def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (user model, regime, category or macro/micro) with its placement among the official rows.
 
-    ``frame`` is a tidy results frame; ``rank`` is 1 + the number of official models scoring strictly higher.
+    ``frame`` is a tidy results frame; ``rank`` is 1 + the number of official models scoring strictly higher
+    on the same tasks. ``published``: the table a complete run is compared with (default: the shipped one).
     """
-    reference = official(published if published is not None else published_table())
+    if frame.empty or frame_not_placed_reason(frame) is not None:
+        return pd.DataFrame(columns=COMPARE_COLUMNS)
     defects = published_defects()
     local = results_table(frame)
+    sizes = {c.name: c.geneb_tasks for c in CATEGORIES}
     rows = []
     for _, user in local.iterrows():
         regime, model = str(user["regime"]), str(user["model"])
-        ref = reference[reference["regime"] == regime]
+        ran = frame[(frame["model"] == model) & (frame["regime"] == regime)]
+        tasks = set(ran["task_id"])
+        if published is not None and len(tasks) == GENEB_TOTAL:  # a complete run against a given table
+            reference = official(published)
+            ref = reference[reference["regime"] == regime].set_index("model")
+        else:
+            ref = published_board(tasks, regime)
         if ref.empty:
             continue
+        covered = ran.groupby("category")["task_id"].nunique()
         per_category = category_status(frame, model, regime)
         for column in [*CATEGORY_NAMES, "macro", "micro"]:
             score = user.get(column, np.nan)
@@ -61,6 +74,8 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
             whole = str(user["status"])
             status = whole if column in ("macro", "micro") else per_category[column]
             scores = ref[column].to_numpy(dtype=float)
+            n = len(tasks) if column in ("macro", "micro") else int(covered[column])
+            of_tasks = GENEB_TOTAL if column in ("macro", "micro") else sizes[column]
             placed = int(np.sum(scores > float(score))) + 1
             would_rank = placed if status == COMPLETE else None
             best_i = int(np.argmax(scores))
@@ -75,10 +90,11 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
                     "rank": placed if status == COMPLETE and whole == COMPLETE else None,
                     "would_rank": would_rank,
                     "of": len(ref),
-                    "best": ref["model"].iloc[best_i],
+                    "tasks": f"{n}/{of_tasks}",
+                    "best": ref.index[best_i],
                     "best_score": float(scores[best_i]),
                     "diff_to_best": float(score) - float(scores[best_i]),
-                    "nearest": ref["model"].iloc[near_i],
+                    "nearest": ref.index[near_i],
                     "nearest_score": float(scores[near_i]),
                     # the user's model is a published one whose row is known to be wrong: say why they differ
                     "published_defect": defects[model][0] if model in defects else "",

@@ -13,6 +13,7 @@ int or the command line's ``"13,17"``.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -83,6 +84,7 @@ def run(
     lock_file: Path | str = "geneb.lock",
     lock_timeout_s: float = 1800.0,
     allow_skips: bool = False,
+    quiet: bool = False,
 ) -> ResultSet:
     """Run ``models`` x ``tasks`` (task ids or category slugs of ``suite``; all when None) x ``regimes``.
 
@@ -92,8 +94,13 @@ def run(
     ``results_dir`` as the pytest run writes them, then the tables; the returned set holds every result of
     this run. A selected model that produced no result, or a run that produced none, raises ``RunFailed``
     (``allow_skips=True``: returned with the reasons in ``problems``, as ``--geneb-allow-skips``).
+    Progress (one step per item; ``tqdm.auto``, so a notebook gets its widget) and a closing line go to
+    stderr unless ``quiet``, which also silences the embedding bars.
     """
+    from tqdm.auto import tqdm
+
     from geneb_bench.data.csv_tasks import TaskUnavailable
+    from geneb_bench.embeddings.engine import set_progress_output
     from geneb_bench.models.base import ModelUnavailable
     from geneb_bench.models.lockfile import pin_specs
     from geneb_bench.models.registry import did_you_mean, expand_model_names, resolve_models
@@ -149,8 +156,11 @@ def run(
     problems: list[Problem] = []
     measured: dict[str, int] = dict.fromkeys((s.key for s in specs), 0)
     broken: set[str] = set()  # models whose load failed, or one of whose items failed
+    previous = set_progress_output(_Silent()) if quiet else None
+    bar = tqdm(total=len(plan), desc="geneb", unit="item", disable=quiet, file=sys.stderr)
     try:
         for index, item in enumerate(plan):
+            bar.set_postfix_str(item.id, refresh=False)
             try:
                 outcome = session.run_item(item)
             except ModelUnavailable as exc:
@@ -168,8 +178,12 @@ def run(
                     resumed.append(str(outcome.path))
             finally:
                 session.after_item(item, plan[index + 1] if index + 1 < len(plan) else None)
+                bar.update()
     finally:
+        bar.close()
         session.close()
+        if quiet:
+            set_progress_output(previous)
     results = ResultSet.from_paths(paths, problems=problems)
     if len(results):
         try:
@@ -180,6 +194,8 @@ def run(
                 f"intact; once fixed, rebuild the tables with: geneb report {settings.results_dir}",
                 results,
             ) from exc
+    if not quiet:
+        print(_closing_line(results, resumed, time.time() - started, settings.results_dir), file=sys.stderr)
     verdict = run_verdict([m for m in broken if not measured[m]], len(problems), len(set(paths)))
     if not plan:
         verdict = "nothing was measured: the selection holds no item"
@@ -188,3 +204,20 @@ def run(
         shown = "; ".join(causes[:3]) + (f"; and {len(causes) - 3} more causes" if len(causes) > 3 else "")
         raise RunFailed(f"{verdict}{': ' + shown if shown else ''} (allow_skips=True accepts this)", results)
     return results
+
+
+class _Silent:
+    """The embedding engine's progress output when ``quiet``: no bar."""
+
+    def open(self, total: int, progress: bool | None) -> None:
+        return None
+
+
+def _closing_line(results: ResultSet, resumed: list[str], seconds: float, results_dir: Path) -> str:
+    skipped = sum(p.kind == "skipped" for p in results.problems)
+    failed = len(results.problems) - skipped
+    return (
+        f"geneb: {len(results)} results ({len(resumed)} resumed), {skipped} skipped, {failed} failed in "
+        f"{seconds:.0f} s; written under {results_dir}; show with the returned ResultSet "
+        "(.leaderboard(), .compare_published(), .per_task(), .report())"
+    )
