@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from geneb_bench.locks import LockTimeout
 from geneb_bench.protocol import PROBE, REGIMES, SEEDS, get_regime
 from geneb_bench.results.resultset import Problem, ResultSet
 from geneb_bench.runner.settings import Settings, default_cache_dir
@@ -188,7 +189,7 @@ def run(
     if len(results):
         try:
             write_run_outputs(settings, results, resumed, time.time() - started)
-        except (OSError, RuntimeError) as exc:  # a full disk, another run holding the tables too long
+        except (OSError, ValueError, LockTimeout) as exc:  # as the pytest run: a full disk, a held lock
             raise RunFailed(
                 f"could not write the tables in {settings.results_dir}: {exc}. Every item's result file is "
                 f"intact; once fixed, rebuild the tables with: geneb report {settings.results_dir}",
