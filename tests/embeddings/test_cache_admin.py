@@ -74,7 +74,7 @@ def _store_with_two_shards(root: Path) -> tuple[SequenceStore, list[Path]]:
     parts = {"model": {"key": "m1"}, "task_id": "t1"}
     for batch in (["ACGT", "GGCC"], ["TTAA", "CCGG", "ATAT"]):
         store.embed(parts, batch, lambda seqs: rng.normal(size=(len(seqs), 16)).astype(np.float32))
-    return store, sorted(s.vectors for s in store.shards())
+    return store, [s.vectors for s in sorted(store.shards(), key=lambda s: s.sequences)]  # 2, then 3 rows
 
 
 def test_verify_reads_every_store_shard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,7 +97,7 @@ def test_verify_reads_every_store_shard(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_store_shard_problems(tmp_path: Path) -> None:
-    store, (first, second) = _store_with_two_shards(tmp_path)  # (in name order)
+    store, (first, second) = _store_with_two_shards(tmp_path)
     index = second.with_suffix(".index")
     index.write_bytes(index.read_bytes()[:40])  # truncated index
     np.save(first, np.zeros((1, 16), np.float32))  # one row for two hashes

@@ -66,6 +66,9 @@ def test_forty_entries_with_the_leaderboard_keys() -> None:
                 "every hub entry is pinned (tests/models/test_pins.py)"
             )
             assert "/" in str(spec.source)
+        elif spec.weights == "package":  # the weights their package loads, pinned too (models.packages)
+            assert re.fullmatch(r"[0-9a-f]{40}", str(spec.revision))
+            assert "/" in str(spec.source)
         else:
             assert spec.source is None
         assert describe_recipe(spec).startswith(spec.key)
