@@ -238,7 +238,7 @@ def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
 
 def _cache(args: argparse.Namespace) -> int:
     """``geneb cache ls|du|verify|prune``: see, check and trim the embedding cache (verify reads every byte);
-    ls, du and prune cover the per-model sequence store too (``--max-size-gb`` drops the least recently used
+    all four cover the per-model sequence store too (``--max-size-gb`` drops the least recently used
     of both until the total fits). ``--json``: the same as one JSON document (sizes in bytes)."""
     from geneb_bench.embeddings.cache import EmbeddingCache
     from geneb_bench.embeddings.store import SequenceStore
@@ -250,7 +250,7 @@ def _cache(args: argparse.Namespace) -> int:
     if args.action == "prune":
         return _cache_prune(args, cache, store, doc)
     if args.action == "verify":
-        return _cache_verify(args, cache, doc)
+        return _cache_verify(args, cache, store, doc)
     return _cache_list(args, cache, store, doc)
 
 
@@ -276,23 +276,45 @@ def _cache_prune(
     return 0
 
 
-def _cache_verify(args: argparse.Namespace, cache: EmbeddingCache, doc: dict[str, object]) -> int:
-    """Exit 1 when an entry is corrupt (0 once ``--remove`` deleted them)."""
+def _cache_verify(
+    args: argparse.Namespace, cache: EmbeddingCache, store: SequenceStore, doc: dict[str, object]
+) -> int:
+    """Every per-task entry and sequence-store shard re-read; exit 1 when one is corrupt (0 once ``--remove``
+    deleted them)."""
+    from geneb_bench.embeddings.store_verify import verify_shards
     from geneb_bench.reports.commands import print_json
 
     problems = []
-    checked = 0
+    checked = {"entries": 0, "shards": 0}
     for entry, problem in cache.verify():
-        checked += 1
+        checked["entries"] += 1
         if problem is not None:
             if args.remove:
                 entry.path.unlink(missing_ok=True)
             problems.append(
                 {"path": str(entry.path), "model": entry.model, "task": entry.task, "problem": problem}
             )
+    bad_entries = len(problems)
+    for shard, problem in verify_shards(store):
+        checked["shards"] += 1
+        if problem is not None:
+            if args.remove:  # the index first (an unreadable one is not in ``shard.index``)
+                shard.vectors.with_suffix(".index").unlink(missing_ok=True)
+                shard.remove()
+            problems.append(
+                {"path": str(shard.vectors), "model": shard.model, "task": "(store)", "problem": problem}
+            )
     bad = len(problems)
     if args.json:
-        print_json(doc | {"checked": checked, "bad": problems, "removed": bool(args.remove)})
+        print_json(
+            doc
+            | {
+                "checked": sum(checked.values()),
+                "store_shards_checked": checked["shards"],
+                "bad": problems,
+                "removed": bool(args.remove),
+            }
+        )
     else:
         for item in problems:
             print(
@@ -300,7 +322,10 @@ def _cache_verify(args: argparse.Namespace, cache: EmbeddingCache, doc: dict[str
                 f"{item['problem']}"
             )
         hint = "" if not bad or args.remove else "; --remove deletes them (they would be recomputed anyway)"
-        print(f"{checked} entries checked, {bad} bad in {cache.root}{hint}")
+        print(
+            f"{checked['entries']} entries checked, {bad_entries} bad; {checked['shards']} store shards "
+            f"checked, {bad - bad_entries} bad in {cache.root}{hint}"
+        )
     return 1 if bad and not args.remove else 0
 
 
@@ -542,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument(
         "action",
         choices=("ls", "du", "verify", "prune"),
-        help="ls: entries; du: size per model; verify: check checksums; prune: remove",
+        help="ls: entries; du: size per model; verify: re-read every entry and sequence-store shard and check its checksum; prune: remove",
     )
     cache.add_argument("--remove", action="store_true", help="verify: delete the bad entries")
     cache.add_argument(

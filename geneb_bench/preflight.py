@@ -128,6 +128,8 @@ def check_settings(settings: Settings) -> None:
     Result names are checked for suite files only: the built-in suites' task ids are short, and reading a
     suite imports pandas, which a pytest run that is not a benchmark must not pay for."""
 
+    if not settings.seeds or not settings.regimes:  # the plugin says so while parsing its options already
+        raise PreflightError("--geneb-seeds and --geneb-regimes must not be empty")
     check_seeds(settings.seeds)
     if not settings.lock_timeout_s > 0:
         raise PreflightError(

@@ -6,10 +6,9 @@ checksum of the arrays detects truncated or corrupt files, which are recomputed,
 to a temporary file renamed into place; a file lock makes concurrent workers (xdist, several machines
 on a shared filesystem) compute an entry once while the others wait and read. No pickle anywhere.
 
-Locks tell: the holder writes who it is (PID, host, since when) next to the lock; a waiter says so after a
-few seconds and gives up after ``lock_timeout`` seconds with that holder in the error, so a suspended run
-(Ctrl-Z) never makes another wait silently forever. A dead holder's lock is free: the operating system
-drops an ``flock`` with its process, and filelock's soft-lock fallback breaks stale locks itself.
+Locks tell (``geneb_bench.locks``): a waiter says who holds an entry after a few seconds and gives up after
+``lock_timeout`` seconds with that holder in the error, so a suspended run (Ctrl-Z) never makes another wait
+silently forever; a dead holder's lock is free.
 
 The cache is an optimisation, never a reason to lose a result: when an entry cannot be written (full or
 read-only disk, no permission for the lock), caching is off for the rest of the process, with one warning,
@@ -21,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -33,18 +30,16 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from filelock import FileLock, Timeout
 
 from geneb_bench.io import atomic_write
+from geneb_bench.locks import LOCK_NOTICE_S, LockTimeout, holding, tell
 
 Array = npt.NDArray[np.float32]
 CACHE_FORMAT = "geneb-embeddings-1"
 DEFAULT_LOCK_TIMEOUT_S = 1800.0  # --geneb-lock-timeout: a real model x task embedding can take many minutes
-LOCK_NOTICE_S = 5.0  # say who holds a lock after waiting this long
-HOLDER_SUFFIX = ".holder"  # <entry>.lock.holder: JSON {pid, host, since} of the process holding the lock
 
 
-class CacheLockTimeout(RuntimeError):  # not TimeoutError: that is an OSError, which turns caching off
+class CacheLockTimeout(LockTimeout):  # not TimeoutError: that is an OSError, which turns caching off
     """Waited ``lock_timeout`` seconds for a cache entry another process holds."""
 
 
@@ -52,33 +47,9 @@ class CacheDisabledWarning(UserWarning):
     """The cache could not be written; caching is off for the rest of this process."""
 
 
-def lock_holder(lock_path: Path) -> dict[str, Any] | None:
-    """Who holds ``lock_path`` as its holder wrote it (pid, host, since), or None when unknown."""
-    try:
-        data = json.loads(Path(str(lock_path) + HOLDER_SUFFIX).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def describe_holder(holder: dict[str, Any] | None) -> str:
-    if holder is None:
-        return "a process that left no holder record (an older geneb-bench, or one starting up)"
-    since = holder.get("since")
-    when = (
-        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if isinstance(since, int | float) else "?"
-    )
-    held = f", {time.time() - since:.0f} s ago" if isinstance(since, int | float) else ""
-    return f"PID {holder.get('pid')} on host {holder.get('host')} since {when}{held}"
-
-
 def _remove(path: Path) -> None:
     with suppress(OSError):  # read-only: the bad entry stays, and is never used
         path.unlink(missing_ok=True)
-
-
-def _tell(message: str) -> None:
-    print(f"geneb: {message}", file=sys.stderr, flush=True)
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
@@ -200,7 +171,7 @@ class EmbeddingCache:
         *,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
         notice_after: float = LOCK_NOTICE_S,
-        notify: Callable[[str], None] = _tell,
+        notify: Callable[[str], None] = tell,
     ) -> None:
         self.root = Path(root)
         self.lock_timeout = lock_timeout
@@ -300,40 +271,16 @@ class EmbeddingCache:
     @contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
         """Hold ``path``'s lock, saying who holds it when waiting; give up after ``lock_timeout`` seconds."""
-        lock_path = Path(str(path) + ".lock")
-        lock = FileLock(str(lock_path))
-        deadline = time.monotonic() + self.lock_timeout
-        told = False
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                lock.acquire(
-                    timeout=max(0.0, remaining if told else min(self.notice_after, remaining)),
-                    poll_interval=0.05,
-                )
-                break
-            except Timeout:
-                holder = describe_holder(lock_holder(lock_path))
-                if time.monotonic() >= deadline:
-                    raise CacheLockTimeout(
-                        f"gave up after {self.lock_timeout:.0f} s waiting for embedding cache lock {lock_path}, "
-                        f"held by {holder}. Is that run suspended (Ctrl-Z: resume it with fg) or stuck? Stop "
-                        "it, raise --geneb-lock-timeout, or use another --geneb-cache-dir."
-                    ) from None
-                self.notify(
-                    f"waiting for embedding cache lock {lock_path}, held by {holder}; giving up after "
-                    f"{self.lock_timeout:.0f} s (--geneb-lock-timeout)"
-                )
-                told = True
-        holder_path = Path(str(lock_path) + HOLDER_SUFFIX)
-        try:
-            with suppress(OSError):  # the record only informs waiters
-                record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-                holder_path.write_text(json.dumps(record))
+        with holding(
+            Path(str(path) + ".lock"),
+            what="embedding cache lock",
+            timeout_s=self.lock_timeout,
+            fix="Stop it, raise --geneb-lock-timeout, or use another --geneb-cache-dir.",
+            notice_after=self.notice_after,
+            notify=self.notify,
+            error=CacheLockTimeout,
+        ):
             yield
-        finally:
-            holder_path.unlink(missing_ok=True)
-            lock.release()
 
     def get_or_compute(
         self, parts: Mapping[str, Any], compute: Callable[[], Mapping[str, Array]]

@@ -268,5 +268,6 @@ def build_package(spec: ModelSpec, device: str) -> Any:
     raise ModelUnavailable(
         f"{spec.key}: served by its own package, not transformers; {need}its extraction "
         f"({spec.authors_extraction.split(':')[0] or 'the authors extractor'}) is not built in. Fix: run the "
-        "authors' extractor unchanged with --geneb-model python:module:function"
+        "authors' extractor unchanged with --geneb-model python:module:function, loading the model in it with "
+        f"geneb_bench.models.packages.load_pinned({spec.key!r}) (commit {spec.revision}, files verified)"
     )

@@ -51,6 +51,9 @@ class ModelSpec:
     real_code: str = ""  # the shared/models/ folder with the family's real remote code ("" = none public)
     authors_extraction: str = ""  # the GENEB authors' extractor, as they describe it
     notes: str = ""  # deviations from the authors' extractor, and why
+    # How the user allowed remote code that is not the pinned bytes ("[trust_remote_code=true]",
+    # "--geneb-trust-remote-code"; "" = not allowed): a local folder's Python runs only then or when it matches.
+    remote_code_opt_in: str = ""
 
     def identity(self) -> dict[str, Any]:
         return {

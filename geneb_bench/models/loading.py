@@ -19,6 +19,7 @@ import importlib.util
 import json
 import re
 import sys
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,51 @@ def check_loadable(spec: ModelSpec) -> None:
             f"commit once and records it in geneb.lock), or --geneb-model {_pinned_form(spec)}, or a local copy "
             "of the checkpoint folder."
         )
+
+
+class RemoteCodeNotice(UserWarning):
+    """Says why a local folder's remote code was allowed to run: its pinned bytes, or the user's opt-in."""
+
+
+def check_local_remote_code(spec: ModelSpec, folder: Path) -> str | None:
+    """Whether the Python in a local checkpoint folder may run; why, in words (None: the folder has none).
+
+    A recipe's ``trust_remote_code`` (every zoo entry's) is written for the published code: ``KEY[path=DIR]``
+    must not lend it to whatever ``DIR`` holds. The folder's code runs only when every code file is the
+    pinned bytes of the entry's release (``model_files.csv``) or the user opted in
+    (``[trust_remote_code=true]``, ``--geneb-trust-remote-code``); anything else is refused naming the file.
+    """
+    from geneb_bench.models.verify import code_files, foreign_code, origin, release_for, unpinned_code
+
+    if not code_files(folder) and not foreign_code(folder):
+        return None
+    release = release_for(spec.key) if spec.group == "geneb" else None
+    matching, problems = unpinned_code(release, folder)
+    if spec.remote_code_opt_in:
+        checked = (
+            f"{len(problems)} of its code files differ from model_files.csv"
+            if release is not None and problems
+            else "its code files are not checked against model_files.csv"
+            if release is None
+            else "its code files match model_files.csv too"
+        )
+        return f"{spec.key}: remote code in {folder} runs because you allowed it ({spec.remote_code_opt_in}); {checked}"
+    if release is not None and not problems:
+        return (
+            f"{spec.key}: remote code in {folder} runs: its {len(matching)} code file(s) ({', '.join(matching)}) "
+            f"match the pinned sha256 of {origin(release)} (model_files.csv)"
+        )
+    pinned = (
+        f"the pinned bytes of {origin(release)} (model_files.csv)"
+        if release is not None
+        else "pinned bytes (no model_files.csv entry for this model)"
+    )
+    raise ModelUnavailable(
+        f"{spec.key}: refused to run the remote code in {folder}: {'; '.join(problems)}. A local folder's "
+        f"Python runs only when its code files are {pinned} or you allow it. Fix: restore the published code "
+        f"files, or, once you have reviewed the code, pass --geneb-model {typed_name(spec, 'trust_remote_code=true')} "
+        "(or --geneb-trust-remote-code)."
+    )
 
 
 def check_cached_offline(spec: ModelSpec) -> None:
@@ -223,11 +269,15 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
         raise ModelUnavailable(f"transformers is not installed: {exc}") from exc
     from geneb_bench.models.guard import check_and_repair
 
+    remote = bool(recipe["trust_remote_code"])
+    if remote and (folder := Path(spec.source).expanduser()).is_dir():  # before anything imports its code
+        decision = check_local_remote_code(spec, folder.resolve())
+        if decision is not None:
+            warnings.warn(decision, RemoteCodeNotice, stacklevel=2)
     check_cached_offline(spec)
     source = verified_source(spec)
     path = Path(source).expanduser()
     local = path.is_dir()
-    remote = bool(recipe["trust_remote_code"])
     common: dict[str, Any] = {"revision": None if local else spec.revision, "trust_remote_code": remote}
     dtype = effective_dtype(recipe["dtype"], device)  # CPU: float32, whatever the recipe's GPU dtype
     model_kwargs: dict[str, Any] = {

@@ -110,12 +110,16 @@ def pin_specs(
     """Replace every hub branch by its commit: from the lock, else the hub cache (offline) or the resolver.
 
     Remote-code models at a branch are resolved only with ``trust_remote_code`` (the user's opt-in);
-    without it they keep the branch and ``loading.check_loadable`` refuses them with the fix. A branch that
+    without it they keep the branch and ``loading.check_loadable`` refuses them with the fix. The same
+    opt-in lets a local folder's remote code run when it is not the pinned bytes (``loading``). A branch that
     cannot be resolved (offline, no cache) is kept as is: such a model cannot download anything either.
     """
     lock: LockFile | None = None
     pinned: list[ModelSpec] = []
     for spec in specs:
+        if trust_remote_code and spec.weights == "local-dir" and not spec.remote_code_opt_in:
+            # the flag is the user's opt-in for a local folder's remote code too (models.loading)
+            spec = dataclasses.replace(spec, remote_code_opt_in="--geneb-trust-remote-code")
         branch = spec.revision or "main"
         if spec.family != "hf" or spec.weights != "hub" or spec.source is None or is_commit(spec.revision):
             pinned.append(spec)

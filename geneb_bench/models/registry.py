@@ -244,8 +244,17 @@ def _apply_overrides(spec: ModelSpec, overrides: Mapping[str, Any], name: str) -
             raise ValueError(f"model {name!r}: path {folder} is not a directory")
         source, revision, weights = str(folder.resolve()), _local_revision(folder), "local-dir"
         key = f"{key}+local-{_local_digest(folder)[:8]}"  # a local variant, never the official model's key
+    opt_in = (
+        "[trust_remote_code=true]" if overrides.get("trust_remote_code") is True else spec.remote_code_opt_in
+    )
     replaced = dataclasses.replace(
-        spec, key=key, options=merged, source=source, revision=revision, weights=weights
+        spec,
+        key=key,
+        options=merged,
+        source=source,
+        revision=revision,
+        weights=weights,
+        remote_code_opt_in=opt_in,
     )
     if "revision" in overrides:
         return _at_revision(replaced, str(overrides["revision"]), name)

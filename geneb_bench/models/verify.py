@@ -173,3 +173,62 @@ def default_stamp_path() -> Path:
     from platformdirs import user_cache_dir
 
     return stamp_path(Path(os.environ.get("GENEB_CACHE_DIR") or user_cache_dir("geneb-bench")).expanduser())
+
+
+def code_files(folder: Path) -> list[Path]:
+    """The Python a remote-code load of ``folder`` may import: every ``*.py`` (no hidden folders, caches)."""
+    return sorted(
+        p
+        for p in folder.rglob("*.py")
+        if p.is_file()
+        and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts)
+    )
+
+
+def foreign_code(folder: Path) -> list[str]:
+    """``auto_map`` entries of ``config.json``/``tokenizer_config.json`` that fetch code from another hub
+    repository (``org/repo--module.Class``): remote code that is not in the folder at all."""
+    found: list[str] = []
+    for name in ("config.json", "tokenizer_config.json"):
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        auto_map = data.get("auto_map") if isinstance(data, dict) else None
+        for ref in auto_map.values() if isinstance(auto_map, dict) else ():
+            for item in ref if isinstance(ref, list) else [ref]:
+                if isinstance(item, str) and "--" in item:
+                    found.append(f"{name} auto_map {item}")
+    return found
+
+
+def origin(release: Release) -> str:
+    """``source@commit`` (12 hex) of a hub release, the URL of any other."""
+    return f"{release.source}@{release.revision[:12]}" if release.revision else release.source
+
+
+def unpinned_code(release: Release | None, folder: Path) -> tuple[list[str], list[str]]:
+    """(code files of ``folder`` that are the release's pinned bytes, what is not, in words).
+
+    A file is pinned when the release lists a file of that path with the same sha256; a code file the
+    release does not list, and code fetched from another repository, are not."""
+    pinned = {f.name: f for f in release.files} if release is not None else {}
+    matching: list[str] = []
+    problems = [f"{ref} loads code from another repository" for ref in foreign_code(folder)]
+    for path in code_files(folder):
+        name = path.relative_to(folder).as_posix()
+        record = pinned.get(name)
+        if record is None:
+            problems.append(
+                f"{name} is not a file of {origin(release) if release else 'a pinned checkpoint'}"
+            )
+            continue
+        actual = sha256_file(path)  # code files are small: no stamp
+        if actual != record.sha256:
+            problems.append(
+                f"{name} has sha256 {actual[:16]}... ({path.stat().st_size:,} bytes), the pinned file "
+                f"{record.sha256[:16]}... ({record.size:,} bytes)"
+            )
+        else:
+            matching.append(name)
+    return matching, problems

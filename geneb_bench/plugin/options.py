@@ -134,7 +134,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--geneb-trust-remote-code",
         action="store_true",
         default=False,
-        help="allow remote code of hub models at a branch (a hub id you pass, a zoo entry with [revision=main]): each branch is resolved to its commit once, printed and recorded in the lock file (pinned zoo entries need no flag)",
+        help="allow remote code of hub models at a branch (a hub id you pass, a zoo entry with [revision=main]): each branch is resolved to its commit once, printed and recorded in the lock file (pinned zoo entries need no flag); also runs a local folder's code files that are not the pinned bytes of model_files.csv (KEY[path=DIR])",
     )
     group.addoption(
         "--geneb-lock-file",

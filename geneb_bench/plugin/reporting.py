@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from geneb_bench.locks import LockTimeout
 from geneb_bench.plugin.progress import PROGRESS_KEY, fresh_line, heartbeat_line
 
 if TYPE_CHECKING:
@@ -136,16 +137,10 @@ class RunReport:
     # -- the end --------------------------------------------------------------------------------------
     def _judge(self) -> str | None:
         """Why this run measured too little to pass, or None."""
-        broken = sorted({subject for cause, subject, _ in self.skips if cause == "model"})
-        skipped = sum(self.skips.values())
-        if broken:
-            return (
-                f"{len(broken)} selected model(s) could not be loaded ({', '.join(broken)}); "
-                f"{skipped} item(s) skipped, {len(set(self.paths))} measured"
-            )
-        if skipped and not self.paths:
-            return f"no item produced a result ({skipped} skipped)"
-        return None
+        from geneb_bench.runner.finish import run_verdict
+
+        broken = [subject for cause, subject, _ in self.skips if cause == "model"]
+        return run_verdict(broken, sum(self.skips.values()), len(set(self.paths)))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -158,7 +153,7 @@ class RunReport:
             return
         try:
             self._write_tables(session)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, LockTimeout) as exc:
             self.frame = None
             self.failure = (
                 f"geneb: could not write the tables in {self.settings.results_dir}: {exc}. Every item's result "
@@ -168,6 +163,7 @@ class RunReport:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _write_tables(self, session: pytest.Session) -> None:
+        from geneb_bench.plugin import _live_notice
         from geneb_bench.results.notes import group_failures, run_notes
         from geneb_bench.results.resultset import ResultSet
         from geneb_bench.runner.finish import write_run_outputs
@@ -184,6 +180,7 @@ class RunReport:
             time.time() - self.started,
             self.audits,
             failures=group_failures(self.failures),
+            notify=_live_notice(session.config),  # a wait for another run's tables is said live
         )
         self.frame = self.outputs.table.frame
         if self.settings.baseline is not None:

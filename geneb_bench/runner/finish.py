@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from geneb_bench import locks
 from geneb_bench.environment import accelerator, git_commit, machine
 from geneb_bench.io import atomic_write_text
+from geneb_bench.locks import LockTimeout, holding, tell
 from geneb_bench.results.notes import FAILED_KEY
 from geneb_bench.results.provenance import IncompatibleResults
 from geneb_bench.results.record import package_versions, scope_name
@@ -48,6 +50,21 @@ def suite_results(settings: Settings, run: ResultSet) -> tuple[ResultSet, str | 
         return run, f"the tables show this run's results only, not the earlier ones: {exc}"
 
 
+def run_verdict(broken: Iterable[str], problems: int, measured: int) -> str | None:
+    """Why a run measured too little to pass (None: it did): a selected model produced nothing, or no item
+    did. The pytest run fails on it (``plugin.reporting``) and ``geneb_bench.run`` raises it, each unless
+    skips are allowed."""
+    models = sorted(set(broken))
+    if models:
+        return (
+            f"{len(models)} selected model(s) could not be loaded ({', '.join(models)}); "
+            f"{problems} item(s) skipped, {measured} measured"
+        )
+    if problems and not measured:
+        return f"no item produced a result ({problems} skipped)"
+    return None
+
+
 def write_run_outputs(
     settings: Settings,
     results: ResultSet,
@@ -55,6 +72,7 @@ def write_run_outputs(
     wall_s: float,
     audits: dict[str, TaskAudit] | None = None,
     failures: list[dict[str, object]] | None = None,
+    notify: Callable[[str], None] = tell,
 ) -> RunOutputs:
     """Write ``leaderboard.md/.csv/.tex``, ``results.csv`` and ``run.json``.
 
@@ -62,9 +80,11 @@ def write_run_outputs(
     ``failures`` (failed items by cause) go into ``run.json``.
     Reading the suite's result files and writing the tables is one step under a lock on the results folder:
     two runs sharing it could otherwise finish in one order and write their tables in the other, the last
-    table missing the items the other run finished meanwhile."""
+    table missing the items the other run finished meanwhile. Waiting for it is said (``notify``) after a few
+    seconds; at ``settings.lock_timeout_s`` it raises ``TablesLockTimeout`` and writes nothing (the result
+    files are already written: ``geneb report`` rebuilds the tables)."""
     results_dir = settings.results_dir
-    with _tables_lock(results_dir, settings.lock_timeout_s):
+    with _tables_lock(results_dir, settings.lock_timeout_s, notify):
         table, note = suite_results(settings, results)
         if audits is None:
             from geneb_bench.runner.audits import run_audits
@@ -101,20 +121,30 @@ def write_run_outputs(
     return outputs
 
 
-@contextlib.contextmanager
-def _tables_lock(results_dir: Path, timeout_s: float) -> Iterator[None]:
-    """An exclusive lock on ``results_dir``'s tables; none where the folder cannot hold a lock file (the
-    writes themselves then say what is wrong)."""
-    from filelock import FileLock
+class TablesLockTimeout(LockTimeout):
+    """Waited ``--geneb-lock-timeout`` for another run's table write: the tables are not written (the result
+    files are), rather than written without the lock."""
 
-    lock = FileLock(str(results_dir / ".geneb-tables.lock"), timeout=timeout_s)
-    try:
-        results_dir.mkdir(parents=True, exist_ok=True)
-        lock.acquire()
-    except OSError:
+
+@contextlib.contextmanager
+def _tables_lock(results_dir: Path, timeout_s: float, notify: Callable[[str], None] = tell) -> Iterator[None]:
+    """An exclusive lock on ``results_dir``'s tables, saying who holds it after a few seconds of waiting and
+    raising ``TablesLockTimeout`` at the timeout; none where the folder cannot hold a lock file (the writes
+    themselves then say what is wrong)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            results_dir.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(
+                holding(
+                    results_dir / ".geneb-tables.lock",
+                    what="the results folder's tables lock",
+                    timeout_s=timeout_s,
+                    fix="Stop it, or raise --geneb-lock-timeout.",
+                    notice_after=locks.LOCK_NOTICE_S,
+                    notify=notify,
+                    error=TablesLockTimeout,
+                )
+            )
+        except OSError:  # no lock file possible here (read-only folder): the writes say what is wrong
+            pass
         yield
-        return
-    try:
-        yield
-    finally:
-        lock.release()

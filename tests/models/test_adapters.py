@@ -107,7 +107,7 @@ def test_guard_refuses_parameters_on_meta(stand_in: Callable[[str], Path], hf_of
 
 def test_dnabert2_fix_bundle(stand_in: Callable[[str], Path], hf_offline: None) -> None:
     folder = stand_in("fixture-dnabert2")
-    spec = resolve_model(f"dnabert2-no-flashattention[path={folder}]")
+    spec = resolve_model(f"dnabert2-no-flashattention[path={folder},trust_remote_code=true]")
     emb = build_embedder(spec, "cpu")
     assert isinstance(emb, HFEmbedder)
     assert type(emb.model).__name__ == "FixtureModel", "the remote class, not transformers' BertModel"
@@ -117,7 +117,7 @@ def test_dnabert2_fix_bundle(stand_in: Callable[[str], Path], hf_offline: None) 
     # without the fix the (simulated) Triton kernel fails
     remote: Any = sys.modules[type(emb.model).__module__]  # the model's own (remote-code) module
     remote.flash_attn_qkvpacked_func = "triton-kernel"
-    unfixed = resolve_model(f"dnabert2-no-flashattention[path={folder},fix=]")
+    unfixed = resolve_model(f"dnabert2-no-flashattention[path={folder},fix=,trust_remote_code=true]")
     with pytest.raises(RuntimeError, match="triton"):
         build_embedder(unfixed, "cpu").embed(SEQS)
 

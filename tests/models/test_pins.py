@@ -232,3 +232,121 @@ def test_run_json_records_each_model_revision(sweep: Any, stand_in: Any) -> None
     local = resolve_model(str(folder))
     assert revisions[local.key] == local.revision
     assert str(local.revision).startswith("local-")
+
+
+# ---- models served by their own package (issue 24.12) ------------------------------------------------------
+# Their packages (enformer-pytorch, biofm-eval, SPACE) are not installed here and their weights cannot be
+# downloaded: the hub, the package loader and the published file list are replaced by fakes that record
+# what they were asked. The file list is the fake snapshot's own (a monkeypatched model_files.csv release
+# at the published source and commit), so verification passes only on those bytes.
+
+PACKAGE_KEYS = ["space", "BioFM-265M", "enformer-official-rough"]
+
+
+@pytest.fixture
+def fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``fake_package(key)`` -> (calls to the package loader, calls to snapshot_download, snapshot folder)."""
+    import importlib.machinery
+    import sys
+    import types
+
+    import huggingface_hub
+
+    from geneb_bench.models import verify
+    from geneb_bench.models.packages import PACKAGE_LOADERS
+
+    monkeypatch.setenv("GENEB_CACHE_DIR", str(tmp_path / "cache"))
+
+    def make(key: str) -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str, Any]], Path]:
+        spec = ZOO[key]
+        published = releases()[key]
+        snapshot = tmp_path / "snapshot"
+        snapshot.mkdir()
+        for record in published.needed():
+            (snapshot / record.name).write_bytes(f"{key} {record.name}".encode())
+        files = tuple(
+            verify.FileRecord(
+                f.name, verify.sha256_file(snapshot / f.name), (snapshot / f.name).stat().st_size
+            )
+            for f in published.needed()
+        )
+        fake = dataclasses.replace(published, files=files)
+        monkeypatch.setattr(verify, "releases", lambda: {**releases(), key: fake})
+        downloads: list[dict[str, Any]] = []
+
+        def snapshot_download(repo_id: str, **kwargs: Any) -> str:
+            downloads.append({"repo_id": repo_id, **kwargs})
+            return str(snapshot)
+
+        monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+        loads: list[tuple[str, dict[str, Any]]] = []
+
+        class Loader:
+            @classmethod
+            def from_pretrained(cls, source: str, **kwargs: Any) -> str:
+                loads.append((source, kwargs))
+                return "model"
+
+        module, name = PACKAGE_LOADERS[key]
+        for part in [module.rpartition(".")[0], module]:
+            if part:
+                fake_module = types.ModuleType(part)
+                fake_module.__spec__ = importlib.machinery.ModuleSpec(part, None)
+                monkeypatch.setitem(sys.modules, part, fake_module)
+        setattr(sys.modules[module], name, Loader)
+        assert spec.revision == published.revision
+        return loads, downloads, snapshot
+
+    return make
+
+
+@pytest.mark.parametrize("key", PACKAGE_KEYS)
+def test_package_models_load_the_verified_snapshot_at_their_pin(key: str, fake_package: Any) -> None:
+    """Was: no commit in the zoo entry, so the package loader fetched whatever main is (3 of 34 unpinned)."""
+    from geneb_bench.models.packages import load_pinned
+
+    row = {r["geneb_key"]: r for r in _packaged("model_revisions.csv")}[key]
+    assert (ZOO[key].source, ZOO[key].revision) == (row["hub_id"], row["commit"])
+    loads, downloads, snapshot = fake_package(key)
+    assert load_pinned(key, torch_dtype="bfloat16") == "model"
+    needed = [f.name for f in releases()[key].needed()]
+    assert downloads == [{"repo_id": row["hub_id"], "revision": row["commit"], "allow_patterns": needed}]
+    assert loads == [(str(snapshot), {"torch_dtype": "bfloat16"})], "the checked folder is what is loaded"
+
+
+def test_an_altered_package_snapshot_is_refused_before_loading(fake_package: Any) -> None:
+    from geneb_bench.models.base import ModelUnavailable
+    from geneb_bench.models.packages import load_pinned
+
+    loads, _, snapshot = fake_package("enformer-official-rough")
+    (snapshot / "pytorch_model.bin").write_bytes(b"other weights")
+    with pytest.raises(ModelUnavailable, match=r"pytorch_model\.bin differs from the published checkpoint"):
+        load_pinned("enformer-official-rough")
+    assert loads == []
+
+
+def test_without_a_snapshot_the_pin_goes_to_the_package_loader(
+    fake_package: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geneb_bench.models import loading
+    from geneb_bench.models.packages import load_pinned
+
+    loads, _, _ = fake_package("BioFM-265M")
+    monkeypatch.setattr(loading, "verified_source", lambda spec: spec.source)
+    load_pinned("BioFM-265M")
+    assert loads == [("m42-health/BioFM-265M", {"revision": "52218bbdd383c123f6ced585c9cf2f62ae1fbb17"})]
+
+
+def test_a_missing_package_is_a_skip_naming_the_install() -> None:
+    import importlib.util
+
+    from geneb_bench.models.base import ModelUnavailable
+    from geneb_bench.models.packages import load_pinned
+
+    if importlib.util.find_spec("enformer_pytorch") is not None:
+        pytest.skip("enformer-pytorch is installed here")
+
+    with pytest.raises(
+        ModelUnavailable, match=r"enformer_pytorch not installed\. Fix: pip install enformer-pytorch"
+    ):
+        load_pinned("enformer-official-rough")

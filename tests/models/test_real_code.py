@@ -137,10 +137,12 @@ FAMILY = {  # one entry per family for the slower checks
 }
 # Code files of a folder that are not the pinned revision's bytes (shared/models/README.md says which)
 OLDER_CODE = {("DNABERT-S", "bert_layers.py")}
+# ... so their remote code runs only with the explicit opt-in (a local folder's code is checked against the pins)
+OPT_IN = {key: ",trust_remote_code=true" for key, _ in OLDER_CODE}
 
 
 def _embed(key: str, folder: Path, seqs: list[str], extra: str = "") -> np.ndarray:
-    spec = resolve_model(f"{key}[path={folder}{extra}]")
+    spec = resolve_model(f"{key}[path={folder}{extra}{OPT_IN.get(key, '')}]")
     emb = build_embedder(spec, "cpu")
     try:
         return emb.embed(seqs)
@@ -182,7 +184,7 @@ def test_real_code_folders_hold_the_pinned_code() -> None:
 def test_entry_on_real_code(family_folder: tuple[str, str, Path], hf_offline: None) -> None:
     key, name, folder = family_folder
     assert ZOO[key].options["trust_remote_code"] is True
-    spec = resolve_model(f"{key}[path={folder}]")
+    spec = resolve_model(f"{key}[path={folder}{OPT_IN.get(key, '')}]")
     emb = build_embedder(spec, "cpu")
     model = emb.model  # type: ignore[attr-defined]
     assert type(model).__module__.startswith("transformers_modules."), "the folder's own (remote) code ran"

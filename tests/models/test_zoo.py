@@ -66,6 +66,9 @@ def test_forty_entries_with_the_leaderboard_keys() -> None:
                 "every hub entry is pinned (tests/models/test_pins.py)"
             )
             assert "/" in str(spec.source)
+        elif spec.weights == "package":  # the weights their package loads, pinned too (models.packages)
+            assert re.fullmatch(r"[0-9a-f]{40}", str(spec.revision))
+            assert "/" in str(spec.source)
         else:
             assert spec.source is None
         assert describe_recipe(spec).startswith(spec.key)
@@ -175,7 +178,10 @@ def _direct(folder: Path, recipe: dict[str, Any], seq: str, limit: int | None) -
 
 
 def _check_recipe(spec: ModelSpec, folder: Path) -> None:
-    stand_in = dataclasses.replace(spec, source=str(folder), requires=(), weights="local-dir")
+    # the stand-in's remote code is the test's own, not the pinned bytes: allowed explicitly
+    stand_in = dataclasses.replace(
+        spec, source=str(folder), requires=(), weights="local-dir", remote_code_opt_in="test stand-in"
+    )
     emb = build_embedder(stand_in, "cpu")
     assert isinstance(emb, HFEmbedder)
     assert not emb.model.training

@@ -106,6 +106,93 @@ def test_sweep_refuses_unpinned_remote_code_before_any_download(
     assert sorted(sweep.results()) == ["kmer-3/good_a/1shot", "kmer-3/good_a/full"]
 
 
+HYENA_KEY = "hyenadna-medium-160k-seqlen-hf"
+PAYLOAD = "\nimport pathlib\npathlib.Path({marker!r}).touch()\n"
+
+
+def _tampered(hyena_folder: Path, marker: Path, file: str = "modeling_hyena.py") -> Path:
+    """The real HyenaDNA folder with a payload appended to one code file (``touch marker`` on import)."""
+    path = hyena_folder / file
+    path.write_text(path.read_text(encoding="utf-8") + PAYLOAD.format(marker=str(marker)), encoding="utf-8")
+    return hyena_folder
+
+
+@pytest.mark.usefixtures("hf_offline")
+def test_local_folder_remote_code_runs_only_at_its_pinned_bytes(hyena_folder: Path, tmp_path: Path) -> None:
+    """Was: ``KEY[path=DIR]`` lent the zoo recipe's trust_remote_code to whatever DIR held; code appended to
+    a copy of the HyenaDNA folder ran with exit 0. The shared folder's three code files are the pinned bytes
+    of model_files.csv (checked here first), so the pristine copy runs and says why."""
+    from geneb_bench.models.loading import RemoteCodeNotice
+    from geneb_bench.models.verify import release_for, sha256_file
+
+    pinned = {f.name: f.sha256 for f in release_for(HYENA_KEY).files}  # type: ignore[union-attr]
+    code = sorted(p.name for p in hyena_folder.glob("*.py"))
+    assert code == ["configuration_hyena.py", "modeling_hyena.py", "tokenization_hyena.py"]
+    assert all(sha256_file(hyena_folder / name) == pinned[name] for name in code)
+
+    with pytest.warns(RemoteCodeNotice) as notes:
+        build_embedder(resolve_model(f"{HYENA_KEY}[path={hyena_folder}]"), "cpu").close()
+    (note,) = [str(n.message) for n in notes if n.category is RemoteCodeNotice]
+    assert (
+        "its 3 code file(s) (configuration_hyena.py, modeling_hyena.py, tokenization_hyena.py) match" in note
+    )
+    assert "LongSafari/hyenadna-medium-160k-seqlen-hf@7ebf71773d22 (model_files.csv)" in note
+
+    marker = tmp_path / "ran"
+    folder = _tampered(hyena_folder, marker)
+    with pytest.raises(ModelUnavailable) as info:
+        build_embedder(resolve_model(f"{HYENA_KEY}[path={folder}]"), "cpu")
+    assert not marker.exists(), "the appended code ran"
+    message = str(info.value)
+    actual = sha256_file(folder / "modeling_hyena.py")
+    assert f"refused to run the remote code in {folder.resolve()}: modeling_hyena.py has sha256 " in message
+    assert actual[:16] in message
+    assert pinned["modeling_hyena.py"][:16] in message
+    assert f"'{HYENA_KEY}[path={folder.resolve()},trust_remote_code=true]'" in message
+    assert "--geneb-trust-remote-code" in message
+
+    with pytest.warns(
+        RemoteCodeNotice, match=r"runs because you allowed it \(\[trust_remote_code=true\]\); 1 of"
+    ):
+        build_embedder(resolve_model(f"{HYENA_KEY}[path={folder},trust_remote_code=true]"), "cpu").close()
+    assert marker.exists(), "with the opt-in, the folder's own code is what runs"
+
+
+def test_extra_code_files_and_code_from_another_repository_are_refused(hyena_folder: Path) -> None:
+    """Not only the pinned files: any other ``*.py`` the folder holds, and an ``auto_map`` that fetches code
+    from another hub repository, need the opt-in."""
+    from geneb_bench.models.loading import check_local_remote_code
+
+    spec = resolve_model(f"{HYENA_KEY}[path={hyena_folder}]")
+    assert check_local_remote_code(spec, hyena_folder) is not None  # pristine: allowed
+    (hyena_folder / "sub").mkdir()
+    (hyena_folder / "sub" / "helper.py").write_text("x = 1\n")
+    with pytest.raises(ModelUnavailable, match=r"sub/helper\.py is not a file of LongSafari/hyenadna-medium"):
+        check_local_remote_code(spec, hyena_folder)
+    (hyena_folder / "sub" / "helper.py").unlink()
+    config = json.loads((hyena_folder / "config.json").read_text())
+    config["auto_map"]["AutoModel"] = "someorg/other--modeling_x.Model"
+    (hyena_folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelUnavailable, match=r"someorg/other--modeling_x\.Model loads code from another"):
+        check_local_remote_code(resolve_model(f"{HYENA_KEY}[path={hyena_folder}]"), hyena_folder)
+
+
+def test_the_command_line_flag_is_the_opt_in_for_local_folders(hyena_folder: Path, tmp_path: Path) -> None:
+    from geneb_bench.models.loading import check_local_remote_code
+    from geneb_bench.models.lockfile import pin_specs
+
+    folder = _tampered(hyena_folder, tmp_path / "ran")
+    spec = resolve_model(f"{HYENA_KEY}[path={folder}]")
+    (kept,) = pin_specs([spec], tmp_path / "geneb.lock", trust_remote_code=False)
+    with pytest.raises(ModelUnavailable, match="refused to run the remote code"):
+        check_local_remote_code(kept, folder)
+    (allowed,) = pin_specs([spec], tmp_path / "geneb.lock", trust_remote_code=True)
+    assert allowed.identity() == spec.identity(), "the opt-in is not part of the model's identity"
+    note = check_local_remote_code(allowed, folder)
+    assert note is not None
+    assert "runs because you allowed it (--geneb-trust-remote-code)" in note
+
+
 # ---- weights ---------------------------------------------------------------------------------------------
 
 
