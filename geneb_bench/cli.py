@@ -485,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--published",
         action="append",
         metavar="KEY",
-        help="with --per-task: also show this published model's per-task MCC (leaderboard key), repeatable",
+        help="with --per-task: also show this published model's per-task MCC (leaderboard key), repeatable (default: none)",
     )
     report.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     report.add_argument(
