@@ -147,7 +147,9 @@ def check_settings(settings: Settings) -> None:
         (
             (
                 f"task id {task.task_id!r} (model {model.slot!r})",
-                result_path(settings.results_dir, model.slot, task.task_id, regime.name, "", model.identity()),
+                result_path(
+                    settings.results_dir, model.slot, task.task_id, regime.name, "", model.identity()
+                ),
             )
             for model in settings.specs
             for task in suite.tasks

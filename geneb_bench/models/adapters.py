@@ -180,13 +180,13 @@ class _Tracked:
         self.declared = declared_inputs(self.source) if self.source and self.source.is_file() else Declared()
         self.what = what
 
-    def __call__(self, call: Callable[[], Any]) -> Any:
+    def __call__(self, call: Callable[..., Any], *args: Any) -> Any:
         from geneb_bench.models.extractor_inputs import track_reads, warn_undeclared
 
         if self.source is None:
-            return call()
+            return call(*args)
         with track_reads() as reads:
-            out = call()
+            out = call(*args)
         warn_undeclared(reads, self.source, self.declared, self.what)
         return out
 
@@ -206,12 +206,8 @@ class ExtractorEmbedder:
 
         while True:  # the engine's out-of-memory policy, at the extractor's granularity: halve its batch
             try:
-                batch, call = self.batch_size, self.func
-                raw = (
-                    self.tracked(lambda: call(list(sequences), batch))
-                    if self.tracked is not None
-                    else call(list(sequences), batch)
-                )
+                args = (list(sequences), self.batch_size)
+                raw = self.tracked(self.func, *args) if self.tracked is not None else self.func(*args)
                 out = np.asarray(raw, dtype=np.float32)
                 break
             except Exception as exc:
@@ -239,8 +235,7 @@ def build_extractor(spec: ModelSpec, device: str) -> ExtractorEmbedder:
     if spec.source is None:
         raise ValueError(f"model {spec.key!r}: an extractor needs module:function")
     tracked = _Tracked(spec.source, f"extractor {spec.slot!r}")
-    source = spec.source
-    func: Extractor = tracked(lambda: load_extractor(source))  # module-level reads count too
+    func: Extractor = tracked(load_extractor, spec.source)  # reads at import count too
     kwargs = {"device": device} if "device" in inspect.signature(func).parameters else {}
     if kwargs:
         func = _bind(func, kwargs)

@@ -56,14 +56,17 @@ def declared_inputs(source: Path) -> Declared:
     paths: tuple[Path, ...] = ()
     version: str | None = None
     for node in tree.body:
-        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
-        if isinstance(node, ast.AnnAssign):
-            target = node.target
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, expression = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, expression = node.target, node.value
+        else:
+            continue
         if not isinstance(target, ast.Name) or target.id not in (INPUTS_NAME, VERSION_NAME):
             continue
         where = f"{source}, line {node.lineno}: {target.id}"
         try:
-            value = ast.literal_eval(node.value) if node.value is not None else None
+            value = ast.literal_eval(expression)
         except ValueError:
             raise ValueError(f"{where} must be a literal (read without running the module)") from None
         if target.id == VERSION_NAME:
@@ -112,7 +115,7 @@ _WARNED: set[str] = set()
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if event != "open" or not _ACTIVE:
         return
-    path, mode, flags = (tuple(args) + (None, None, None))[:3]
+    path, mode, flags = ((*tuple(args), None, None, None))[:3]
     if isinstance(mode, str) and any(c in mode for c in "wax+"):
         return
     if isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR):
@@ -141,7 +144,13 @@ def track_reads() -> Iterator[set[str]]:
 
 
 def _installation() -> tuple[Path, ...]:
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(), site.getusersitepackages()}
+    roots = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        *site.getsitepackages(),
+        site.getusersitepackages(),
+    }
     package = Path(__file__).resolve().parents[1]  # geneb_bench itself (an editable install lives outside)
     return (*(Path(r).resolve() for r in roots if r), package, Path("/proc"), Path("/sys"), Path("/dev"))
 

@@ -135,7 +135,9 @@ class Baseline:
                     f" (accepted: {ALLOW_MISSING})" if self.allow_missing else " (failed)"
                 )
             out.failed |= bool(regressions) or (bool(missing) and not self.allow_missing)
-            out.lines.append(("FAILED: " if regressions or (missing and not self.allow_missing) else "") + line)
+            out.lines.append(
+                ("FAILED: " if regressions or (missing and not self.allow_missing) else "") + line
+            )
         if total == 0:
             out.failed = True
             out.lines.append(

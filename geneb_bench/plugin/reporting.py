@@ -184,6 +184,7 @@ class RunReport:
         from geneb_bench.plugin.baseline import Baseline
         from geneb_bench.results.resultset import ResultSet
 
+        assert self.settings.baseline is not None
         try:
             baseline = Baseline(
                 self.settings.baseline, self.settings.baseline_tolerance, self.settings.baseline_allow_missing

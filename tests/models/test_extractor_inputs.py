@@ -78,7 +78,9 @@ def test_reembed_gives_fresh_vectors_where_rerun_reads_the_cache(sweep: Sweep) -
     model = (f"python:{path}:embed",)
     run = sweep.run(models=model, results="first")
     assert run.ret == 0
-    run.stdout.fnmatch_lines(["*UndeclaredInputWarning: extractor 'python-proj-embed' read */ext/W.npy, which*"])
+    run.stdout.fnmatch_lines(
+        ["*UndeclaredInputWarning: extractor 'python-proj-embed' read */ext/W.npy, which*"]
+    )
     (first,) = sweep.results("first").values()
     _extractor(sweep.root / "ext", seed=1)  # W.npy changed, undeclared: same identity
     assert sweep.run("--geneb-rerun", models=model, results="rerun").ret == 0
@@ -90,6 +92,4 @@ def test_reembed_gives_fresh_vectors_where_rerun_reads_the_cache(sweep: Sweep) -
     # the fresh vectors are what a cold cache gives
     assert sweep.run(models=model, results="cold", cache="cold-cache").ret == 0
     (cold,) = sweep.results("cold").values()
-    assert np.array_equal(
-        [s["mcc"] for s in fresh["per_seed"]], [s["mcc"] for s in cold["per_seed"]]
-    )
+    assert np.array_equal([s["mcc"] for s in fresh["per_seed"]], [s["mcc"] for s in cold["per_seed"]])

@@ -22,7 +22,9 @@ def _retrain(folder: Path, seed: int) -> None:
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for parameter in model.parameters():
-            parameter.add_(torch.randn(parameter.shape, generator=generator) * parameter.std().nan_to_num(0.1))
+            parameter.add_(
+                torch.randn(parameter.shape, generator=generator) * parameter.std().nan_to_num(0.1)
+            )
     model.save_pretrained(folder)
 
 
@@ -62,7 +64,9 @@ def test_a_retrained_checkpoint_meets_its_baseline_by_name(sweep: Sweep, text_be
         results="now",
     )
     assert tolerant.ret == 0, tolerant.stdout.str()
-    tolerant.stdout.fnmatch_lines(["geneb gate: text-bert: identity * compared with baseline identity * 0 regressions*"])
+    tolerant.stdout.fnmatch_lines(
+        ["geneb gate: text-bert: identity * compared with baseline identity * 0 regressions*"]
+    )
 
 
 @pytest.mark.usefixtures("transformers_imported")

@@ -25,7 +25,7 @@ from tests.results.test_record import _result
 
 # Names a user types: suites, tasks, model names; spaces, separators, dots, non-Latin scripts, tildes.
 names = st.text(
-    alphabet=st.sampled_from(list("ab_-.+ ~/=,") + ["é", "Δ", "基", "因", "Я"]), min_size=0, max_size=6
+    alphabet=st.sampled_from([*list("ab_-.+ ~/=,"), "é", "Δ", "基", "因", "Я"]), min_size=0, max_size=6
 )
 variants = st.sampled_from(
     [
@@ -68,7 +68,8 @@ def test_the_reported_collisions_are_apart_and_safe_names_keep_their_folders() -
     assert scope_name("lite") == "lite"
     assert scope_name("reliability", protocol_label(seeds=(13, 17))) == "reliability+seeds__13__17"
     assert path_part("kmer-3") == "kmer-3"
-    assert path_part("a b").startswith("a__b~") and len(path_part("a b")) == len("a__b~") + 8
+    assert path_part("a b").startswith("a__b~")
+    assert len(path_part("a b")) == len("a__b~") + 8
 
 
 def _one(model: str, revision: str, mcc: float, task: str = "good_a") -> ItemResult:
