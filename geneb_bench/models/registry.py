@@ -540,7 +540,20 @@ def build_embedder(spec: ModelSpec, device: str) -> Embedder:
 
 
 def resolve_models(names: Iterable[str]) -> list[ModelSpec]:
+    """Every name resolved; a key or a slot given twice is refused. Local folders whose default names
+    clash (``run1/model``, ``run2/model``) are named ``<parent>__<folder>`` instead."""
+    names = list(names)
     specs = [resolve_model(n) for n in names]
+    given = [split_overrides(n)[1].get("name") is not None for n in names]
+    counts: dict[str, int] = {}
+    for spec in specs:
+        counts[spec.slot] = counts.get(spec.slot, 0) + 1
+    specs = [
+        dataclasses.replace(s, name=f"{Path(s.source).parent.name}__{s.name}")
+        if counts[s.slot] > 1 and s.name and not named and s.source and s.weights == "local-dir"
+        else s
+        for s, named in zip(specs, given, strict=True)
+    ]
     seen: set[str] = set()
     slots: dict[str, ModelSpec] = {}
     for spec in specs:

@@ -61,3 +61,9 @@ def test_a_bad_name_is_refused(bad: str) -> None:
 def test_two_models_under_one_name_in_one_run_are_refused() -> None:
     with pytest.raises(ValueError, match="two models under the name 'same'"):
         resolve_models(["kmer-3[name=same]", "kmer-4[name=same]"])
+
+
+def test_two_local_folders_with_one_name_take_their_parent_folders(tmp_path: Path) -> None:
+    first, second = _checkpoint(tmp_path / "run1" / "model"), _checkpoint(tmp_path / "run2" / "model", b"w2")
+    assert [s.slot for s in resolve_models([str(first), str(second)])] == ["run1__model", "run2__model"]
+    assert [s.slot for s in resolve_models([str(first), f"{second}[name=b]"])] == ["model", "b"]

@@ -93,8 +93,10 @@ def test_two_local_folders_named_model_keep_separate_results(sweep: Sweep, tmp_p
     results = sweep.results()
     models = sorted({name.split("/")[0] for name in results})
     assert len(models) == 2
-    assert models[0].startswith("run1__model-")
-    assert models[1].startswith("run2__model-")
+    # both folders are named "model": the default names take the parent folder to stay apart
+    assert models[0].startswith("run1__model~")
+    assert models[1].startswith("run2__model~")
+    assert {r["model"] for r in results.values()} == {"run1__model", "run2__model"}
     sources = {r["model_identity"]["source"] for r in results.values()}
     assert sources == {str(first.resolve()), str(second.resolve())}
     health = next(iter(results.values()))["health"]
