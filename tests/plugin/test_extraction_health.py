@@ -125,7 +125,8 @@ def test_hyena_1k_folder_under_the_160k_recipe_runs_at_its_own_limit_in_float32(
     done = sweep.subprocess(models=(f"hyenadna-medium-160k-seqlen-hf[path={folder}]",), timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (result,) = sweep.results().values()
-    assert result["model"].startswith("hyenadna-medium-160k-seqlen-hf+local-")
+    assert result["model"] == folder.name  # a local folder's default name; the zoo key stays in the identity
+    assert result["model_identity"]["key"].startswith("hyenadna-medium-160k-seqlen-hf+local-")
     health = result["health"]
     assert (health["dtype"], health["token_limit"], health["limit_source"]) == (
         "float32",
