@@ -99,7 +99,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--geneb-baseline",
         default=None,
         metavar="RESULTS",
-        help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail (default: no comparison)",
+        help="results directory of a previous run: items whose MCC falls below it (same model name, task and regime; docs/identity.md) by more than the tolerance fail, so do items without a baseline item and a gate that compared nothing (default: no comparison)",
     )
     group.addoption(
         "--geneb-baseline-tolerance",
