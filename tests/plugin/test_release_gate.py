@@ -93,3 +93,25 @@ def test_a_gate_that_compared_nothing_fails(sweep: Sweep, text_bert: Path) -> No
     assert allowed.ret == pytest.ExitCode.TESTS_FAILED  # items pass, the empty gate still fails
     allowed.assert_outcomes(passed=1)
     allowed.stdout.fnmatch_lines(["geneb gate: FAILED: the gate compared nothing*"])
+
+
+def test_the_release_workflow_names_the_model_and_uses_real_options() -> None:
+    """examples/github-actions/model-release.yml: every --geneb option it passes exists, and it gives the
+    checkpoint a name, so retrained weights meet their baseline by slot."""
+    import re
+
+    import yaml
+
+    from geneb_bench.plugin import pytest_addoption
+    from tests.test_cli import OptionRecorder
+
+    workflow = Path(__file__).resolve().parents[2] / "examples" / "github-actions" / "model-release.yml"
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["geneb"]["steps"]
+    (command,) = [s["run"] for s in steps if "geneb run" in str(s.get("run", ""))]
+    recorder = OptionRecorder()
+    pytest_addoption(recorder)  # type: ignore[arg-type]
+    known = {n for names, _ in recorder.options for n in names}
+    used = set(re.findall(r"--geneb-[a-z-]+", command))
+    assert {"--geneb-baseline", "--geneb-model"} <= used
+    assert used <= known
+    assert re.search(r"--geneb-model '[^']+\[name=[^]]+\]'", command)
