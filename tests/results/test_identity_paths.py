@@ -106,3 +106,14 @@ def test_the_identity_hash_is_a_field_and_older_files_get_it_on_reading(tmp_path
     path.write_text(text)
     assert "model_hash" not in text
     assert read_result(path).model_hash == result.model_hash
+
+
+def test_merging_keeps_two_identities_under_one_name(tmp_path: Path) -> None:
+    from geneb_bench.results.merge import merge_dirs
+
+    old, new = _one("my-dna-bert", "local-aaaa", 0.5), _one("my-dna-bert", "local-bbbb", 0.4)
+    write_result(tmp_path / "a", old)
+    write_result(tmp_path / "b", new)
+    report = merge_dirs([tmp_path / "a", tmp_path / "b"], tmp_path / "merged")
+    assert len(report.written) == 2
+    assert len(ResultSet.load(tmp_path / "merged")) == 2
