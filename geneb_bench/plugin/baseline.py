@@ -74,14 +74,19 @@ class Baseline:
             "to accept items without a baseline"
         )
 
+    @staticmethod
+    def differences(before: ItemResult, result: ItemResult) -> list[str]:
+        """What makes ``result`` not comparable with ``before``: anything but the model's identity (the
+        baseline is another build of the model) and the harness version."""
+        return Provenance.of(before).differences(Provenance.of(result), ignore=GATE_IGNORES)
+
     def check_item(self, result: ItemResult) -> str | None:
         """A failure message when ``result`` regressed, is not comparable, or has no baseline item."""
         before = self.match(result)
         if before is None:
             return None if self.allow_missing else self._missing(result)
         where = f"{result.model} / {result.task_id} / {result.regime}"
-        # The baseline is another build of the model (maybe by another harness); all else must agree.
-        if diff := Provenance.of(before).differences(Provenance.of(result), ignore=GATE_IGNORES):
+        if diff := self.differences(before, result):
             return f"not comparable with the baseline on {where}: " + "; ".join(diff)
         current, reference = result.mean["mcc"], before.mean["mcc"]
         if current < reference - self.tolerance:
@@ -102,11 +107,7 @@ class Baseline:
         total = 0
         for slot, mine in by_slot.items():
             pairs = [(r, b) for r in mine if (b := self.match(r)) is not None]
-            comparable = [
-                (r, b)
-                for r, b in pairs
-                if not Provenance.of(b).differences(Provenance.of(r), ignore=GATE_IGNORES)
-            ]
+            comparable = [(r, b) for r, b in pairs if not self.differences(b, r)]
             total += len(comparable)
             missing = len(mine) - len(pairs)
             if not comparable:
