@@ -32,7 +32,7 @@ def test_geneb(
     except (TaskUnavailable, ModelUnavailable) as exc:  # the run report groups these by cause
         cause = "model" if isinstance(exc, ModelUnavailable) else "task"
         record_property("geneb_skip", cause)
-        record_property("geneb_model", geneb_item.model.key)
+        record_property("geneb_model", geneb_item.model.slot)
         record_property("geneb_task", geneb_item.task.task_id)
         pytest.skip(str(exc))
     except (ValueError, OSError, RuntimeError) as exc:  # bad data, degenerate embeddings, a failed write

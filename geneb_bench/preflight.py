@@ -148,8 +148,10 @@ def check_settings(settings: Settings) -> None:
         settings.results_dir,
         (
             (
-                f"task id {task.task_id!r} (model {model.key!r})",
-                result_path(settings.results_dir, model.key, task.task_id, regime.name),
+                f"task id {task.task_id!r} (model {model.slot!r})",
+                result_path(
+                    settings.results_dir, model.slot, task.task_id, regime.name, "", model.identity()
+                ),
             )
             for model in settings.specs
             for task in suite.tasks

@@ -4,7 +4,9 @@ The GENEB authors' extractor interface is one function ``(sequences, batch_size)
 it lets an existing extractor run in this harness unchanged (``--geneb-model python:module:function`` or
 ``python:/path/to/file.py:function``; ``module.py`` in the working directory is found whether or not the
 directory is on ``sys.path``, which ``pytest`` and ``geneb run`` do not put there). Its identity includes a
-hash of the source file, so editing the extractor invalidates its cached vectors.
+hash of the source file and of the inputs it declares (``GENEB_INPUTS``, ``GENEB_VERSION``:
+``models.extractor_inputs``), so editing the extractor or its weights invalidates its cached vectors; files
+it reads without declaring them are named in a warning.
 """
 
 from __future__ import annotations
@@ -145,32 +147,68 @@ def load_extractor(target: str) -> Extractor:
     return func  # type: ignore[no-any-return]
 
 
-def extractor_fingerprint(target: str) -> str:
-    """Hash of the extractor's source file: a changed extractor gets a new identity (and cache key)."""
+def _source_file(target: str) -> Path | None:
     module_name, _ = _split_target(target)
     if module_name.endswith(".py"):
-        path: Path | None = Path(module_name).expanduser()
-    else:
-        found = importlib.util.find_spec(module_name)
-        path = Path(found.origin) if found is not None and found.origin else None
+        return Path(module_name).expanduser().resolve()
+    found = importlib.util.find_spec(module_name)
+    return Path(found.origin).resolve() if found is not None and found.origin else None
+
+
+def extractor_fingerprint(target: str) -> str:
+    """Hash of the extractor's source file and of its declared inputs: a changed extractor, weight file or
+    version string gets a new identity (and cache key). Without declared inputs: the source alone."""
+    from geneb_bench.models.extractor_inputs import declared_inputs, inputs_digest
+
+    path = _source_file(target)
     if path is None or not path.is_file():
         return "unknown"
-    return "sha256-" + hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    source = hashlib.sha256(path.read_bytes()).hexdigest()
+    declared = declared_inputs(path)
+    if not declared.paths and declared.version is None:
+        return "sha256-" + source[:16]
+    return "sha256-" + hashlib.sha256(f"{source}\n{inputs_digest(declared)}".encode()).hexdigest()[:16]
+
+
+class _Tracked:
+    """An extractor called with its file reads recorded, and undeclared ones warned about."""
+
+    def __init__(self, target: str, what: str) -> None:
+        from geneb_bench.models.extractor_inputs import Declared, declared_inputs
+
+        self.source = _source_file(target)
+        self.declared = declared_inputs(self.source) if self.source and self.source.is_file() else Declared()
+        self.what = what
+
+    def __call__(self, call: Callable[..., Any], *args: Any) -> Any:
+        from geneb_bench.models.extractor_inputs import track_reads, warn_undeclared
+
+        if self.source is None:
+            return call(*args)
+        with track_reads() as reads:
+            out = call(*args)
+        warn_undeclared(reads, self.source, self.declared, self.what)
+        return out
 
 
 class ExtractorEmbedder:
     """Calls the authors' extractor; checks that it returns one finite-typed row per sequence."""
 
-    def __init__(self, func: Extractor, batch_size: int = DEFAULT_EXTRACTOR_BATCH) -> None:
+    def __init__(
+        self, func: Extractor, batch_size: int = DEFAULT_EXTRACTOR_BATCH, tracked: _Tracked | None = None
+    ) -> None:
         self.func = func
         self.batch_size = batch_size
+        self.tracked = tracked
 
     def embed(self, sequences: Sequence[str]) -> Embeddings:
         from geneb_bench.embeddings.engine import free_device_memory, is_out_of_memory
 
         while True:  # the engine's out-of-memory policy, at the extractor's granularity: halve its batch
             try:
-                out = np.asarray(self.func(list(sequences), self.batch_size), dtype=np.float32)
+                args = (list(sequences), self.batch_size)
+                raw = self.tracked(self.func, *args) if self.tracked is not None else self.func(*args)
+                out = np.asarray(raw, dtype=np.float32)
                 break
             except Exception as exc:
                 if not is_out_of_memory(exc):
@@ -196,11 +234,12 @@ class ExtractorEmbedder:
 def build_extractor(spec: ModelSpec, device: str) -> ExtractorEmbedder:
     if spec.source is None:
         raise ValueError(f"model {spec.key!r}: an extractor needs module:function")
-    func = load_extractor(spec.source)
+    tracked = _Tracked(spec.source, f"extractor {spec.slot!r}")
+    func: Extractor = tracked(load_extractor, spec.source)  # reads at import count too
     kwargs = {"device": device} if "device" in inspect.signature(func).parameters else {}
     if kwargs:
         func = _bind(func, kwargs)
-    return ExtractorEmbedder(func, int(spec.options.get("batch_size", DEFAULT_EXTRACTOR_BATCH)))
+    return ExtractorEmbedder(func, int(spec.options.get("batch_size", DEFAULT_EXTRACTOR_BATCH)), tracked)
 
 
 def _bind(func: Callable[..., Any], kwargs: dict[str, Any]) -> Extractor:

@@ -29,7 +29,7 @@ class ModelUnavailable(RuntimeError):
 class ModelSpec:
     """A model as the registry knows it. ``identity()`` is everything that changes its vectors."""
 
-    key: str  # GENEB leaderboard key or built-in key; appears in item ids and result paths
+    key: str  # GENEB leaderboard key or built-in key (with the hash of a local folder): part of the identity
     family: str  # which builder makes the embedder: "kmer", "random-transformer", "hf"
     display_name: str = ""
     params: int | None = None
@@ -54,6 +54,14 @@ class ModelSpec:
     # How the user allowed remote code that is not the pinned bytes ("[trust_remote_code=true]",
     # "--geneb-trust-remote-code"; "" = not allowed): a local folder's Python runs only then or when it matches.
     remote_code_opt_in: str = ""
+    # The user's name for the model (``[name=...]``; a local folder's name by default): its slot in tables, the
+    # release gate, figures and submissions. Not in the identity: renaming a model never recomputes it.
+    name: str = ""
+
+    @property
+    def slot(self) -> str:
+        """What results, item ids and tables call the model: its name, else its key."""
+        return self.name or self.key
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -67,6 +75,7 @@ class ModelSpec:
     def metadata(self) -> dict[str, Any]:
         return {
             "key": self.key,
+            "name": self.slot,
             "display_name": self.display_name or self.key,
             "family": self.family,
             "params": self.params,

@@ -213,7 +213,7 @@ def describe_recipe(spec: ModelSpec) -> str:
     rev = f"@{spec.revision}" if spec.revision else (" (unpinned)" if spec.family == "hf" else "")
     if spec.family != "hf":
         shown = ", ".join(f"{k}={v}" for k, v in sorted(options.items()))
-        return f"{spec.key}: family {spec.family}, {where}{rev}" + (f"; {shown}" if shown else "")
+        return f"{spec.slot}: family {spec.family}, {where}{rev}" + (f"; {shown}" if shown else "")
     recipe = validate_recipe(options, spec.key)
     parts = [recipe["auto_class"]]
     parts.append("remote code" if recipe["trust_remote_code"] else "no remote code")
@@ -249,4 +249,4 @@ def describe_recipe(spec: ModelSpec) -> str:
         parts.append("pre-processing " + " ".join(prep))
     if spec.requires:
         parts.append("needs " + ", ".join(spec.requires))
-    return f"{spec.key}: {where}{rev}: " + ", ".join(parts)
+    return f"{spec.slot}: {where}{rev}: " + ", ".join(parts)

@@ -11,11 +11,15 @@ Declarative: each entry is a ``ModelSpec``; which code builds it is chosen by ``
   entry, a result file or a table row), and with overrides ``KEY[field=value,...]``: recipe fields (a changed
   recipe gets a new key, so its results never pass for the authors' recipe), ``trust_remote_code=true`` (the
   user's explicit opt-in), ``revision=<commit>`` (as ``@``), ``path=/dir`` (weights from a local folder: key
-  ``KEY+local-<hash>``, a local variant, not the official model);
+  ``KEY+local-<hash>``, a local variant, not the official model), ``name=my-dna-bert`` (the model's *slot*:
+  what tables, the release gate, figures and submissions call it; not part of its identity);
 - ``python:module:function`` (a module on the Python path or ``module.py`` in the working directory) or
   ``python:/path/file.py:function``: the authors' extractor interface;
-- a local checkpoint directory (key ``parent__name-<content hash>``), or any other hub id ``org/name[@revision]``:
-  a default recipe from its config.
+- a local checkpoint directory (key ``parent__name-<content hash>``, named after its folder unless given a
+  ``[name=]``), or any other hub id ``org/name[@revision]``: a default recipe from its config.
+
+A model's key and content hash stay in its identity (cache, provenance); its name is its slot, so retrained
+weights in the same folder keep their name and meet their baseline (docs/identity.md).
 """
 
 from __future__ import annotations
@@ -191,6 +195,33 @@ def _local_key(path: Path) -> str:
     return safe_key(f"{folder.parent.name}/{folder.name}-{_local_digest(folder)[:8]}")
 
 
+def _local_name(path: Path, suffix: str = "") -> str:
+    """A local checkpoint's default slot: its folder's name (``+local`` when that is a registry key, which
+    would pass it off as the published model), plus any changed recipe fields."""
+    folder = path.resolve().name
+    taken = folder.lower() in {k.lower() for k in _REGISTRY}
+    return f"{folder}{'+local' if taken else ''}{suffix}"
+
+
+_NAME = re.compile(r"(?:^|,)\s*name\s*=\s*([^,]*?)\s*(?:,|$)")
+
+
+def _take_name(name: str, overrides: dict[str, Any]) -> str:
+    """The ``[name=...]`` override as typed (not parsed as a number), checked; "" when absent."""
+    if "name" not in overrides:
+        return ""
+    del overrides["name"]
+    body = name.strip().partition("[")[2].rpartition("]")[0]
+    match = _NAME.search(body)
+    given = match.group(1) if match else ""
+    if not given or "@" in given or not given.isprintable():
+        raise ValueError(
+            f"model {name!r}: name={given!r} is not a name. Fix: a non-empty printable name without '@' (which "
+            "marks two identities under one name), e.g. [name=my-dna-bert]"
+        )
+    return given
+
+
 def _read_config(path: Path | None) -> dict[str, Any]:
     if path is None or not path.is_file():
         return {}
@@ -238,12 +269,15 @@ def _apply_overrides(spec: ModelSpec, overrides: Mapping[str, Any], name: str) -
     )
     key = safe_key(spec.key + "".join(f"+{k}-{v}" for k, v in changed)) if changed else spec.key
     source, revision, weights = spec.source, spec.revision, spec.weights
+    suffix = key[len(spec.key) :]  # the changed recipe fields, "+field-value..."
+    local_name = f"{spec.name}{suffix}" if spec.name else ""
     if "path" in overrides:
         folder = Path(str(overrides["path"])).expanduser()
         if not folder.is_dir():
             raise ValueError(f"model {name!r}: path {folder} is not a directory")
         source, revision, weights = str(folder.resolve()), _local_revision(folder), "local-dir"
         key = f"{key}+local-{_local_digest(folder)[:8]}"  # a local variant, never the official model's key
+        local_name = _local_name(folder, suffix)
     opt_in = (
         "[trust_remote_code=true]" if overrides.get("trust_remote_code") is True else spec.remote_code_opt_in
     )
@@ -254,6 +288,7 @@ def _apply_overrides(spec: ModelSpec, overrides: Mapping[str, Any], name: str) -
         source=source,
         revision=revision,
         weights=weights,
+        name=local_name,
         remote_code_opt_in=opt_in,
     )
     if "revision" in overrides:
@@ -290,12 +325,22 @@ def resolve_model(name: str) -> ModelSpec:
     """A registry key, ``python:module:function``, a local checkpoint directory, or a hub id
     ``org/name[@revision]``; any of them with ``[field=value,...]`` overrides."""
     base, overrides = split_overrides(name)
+    given = _take_name(name, overrides)
     spec, revision = _resolve_base(base)
     if revision is not None:  # NAME@rev is NAME[revision=rev]: one spelling, one key
         if overrides.get("revision", revision) != revision:
             raise ValueError(f"model {name!r}: two revisions ({revision!r} and {overrides['revision']!r})")
         overrides = {**overrides, "revision": revision}
-    return _apply_overrides(spec, overrides, name)
+    spec = _apply_overrides(spec, overrides, name)
+    if not given:
+        return spec
+    entry = registry_entry(given)
+    if entry is not None and entry.key != spec.key:
+        raise ValueError(
+            f"model {name!r}: name={given!r} is the key of the registry model {entry.key!r}; tables and "
+            "reports would take it for that model. Fix: choose another name"
+        )
+    return dataclasses.replace(spec, name=given)
 
 
 def _resolve_base(name: str) -> tuple[ModelSpec, str | None]:
@@ -316,6 +361,7 @@ def _resolve_base(name: str) -> tuple[ModelSpec, str | None]:
             options=recipe,
             description=f"local checkpoint, default recipe from its config: {why}",
             weights="local-dir",
+            name=_local_name(path),
         )
         return local, None
     if _looks_like_path(name):
@@ -504,10 +550,30 @@ def build_embedder(spec: ModelSpec, device: str) -> Embedder:
 
 
 def resolve_models(names: Iterable[str]) -> list[ModelSpec]:
+    """Every name resolved; a key or a slot given twice is refused. Local folders whose default names
+    clash (``run1/model``, ``run2/model``) are named ``<parent>__<folder>`` instead."""
+    names = list(names)
     specs = [resolve_model(n) for n in names]
+    given = [split_overrides(n)[1].get("name") is not None for n in names]
+    counts: dict[str, int] = {}
+    for spec in specs:
+        counts[spec.slot] = counts.get(spec.slot, 0) + 1
+    specs = [
+        dataclasses.replace(s, name=f"{Path(s.source).parent.name}__{s.name}")
+        if counts[s.slot] > 1 and s.name and not named and s.source and s.weights == "local-dir"
+        else s
+        for s, named in zip(specs, given, strict=True)
+    ]
     seen: set[str] = set()
+    slots: dict[str, ModelSpec] = {}
     for spec in specs:
         if spec.key in seen:
             raise ValueError(f"model {spec.key!r} given twice")
         seen.add(spec.key)
+        other = slots.setdefault(spec.slot, spec)
+        if other is not spec:
+            raise ValueError(
+                f"two models under the name {spec.slot!r} ({other.key} and {spec.key}): one slot holds one "
+                "model in a run. Fix: give one of them another name, e.g. '...[name=other-name]'"
+            )
     return specs

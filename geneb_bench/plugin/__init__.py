@@ -287,7 +287,7 @@ def geneb_baseline(request: pytest.FixtureRequest) -> Baseline | None:
         return None
     from geneb_bench.plugin.baseline import Baseline
 
-    return Baseline(run.baseline, run.baseline_tolerance)
+    return Baseline(run.baseline, run.baseline_tolerance, run.baseline_allow_missing)
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,13 @@ def add_options(parser: pytest.Parser) -> None:
         "--geneb-rerun",
         action="store_true",
         default=False,
-        help="recompute items whose result file already exists for the same model, task data, protocol and seeds (default: load them)",
+        help="recompute items whose result file already exists for the same model, task data, protocol and seeds (default: load them); embeddings still come from the cache (--geneb-reembed recomputes them too)",
+    )
+    group.addoption(
+        "--geneb-reembed",
+        action="store_true",
+        default=False,
+        help="recompute every item and its embeddings from the model, reading no cached vectors (implies --geneb-rerun): fresh vectors whatever the cache holds",
     )
     group.addoption(
         "--geneb-shard",
@@ -93,13 +99,19 @@ def add_options(parser: pytest.Parser) -> None:
         "--geneb-baseline",
         default=None,
         metavar="RESULTS",
-        help="results directory of a previous run: items whose MCC falls below it by more than the tolerance fail (default: no comparison)",
+        help="results directory of a previous run: items whose MCC falls below it (same model name, task and regime; docs/identity.md) by more than the tolerance fail, so do items without a baseline item and a gate that compared nothing (default: no comparison)",
     )
     group.addoption(
         "--geneb-baseline-tolerance",
         default=0.02,
         type=float,
         help="allowed MCC drop for --geneb-baseline (default 0.02)",
+    )
+    group.addoption(
+        "--geneb-baseline-allow-missing",
+        action="store_true",
+        default=False,
+        help="with --geneb-baseline: an item without a baseline item (same model name, task, regime) passes with a note instead of failing; a gate that compared nothing still fails",
     )
     group.addoption(
         "--geneb-probe",
@@ -211,11 +223,13 @@ def settings_from_config(config: pytest.Config) -> Settings:
         results_dir=Path(results_dir).expanduser().resolve(),
         device=config.getoption("geneb_device"),
         shard=shard,
-        rerun=config.getoption("geneb_rerun"),
+        rerun=config.getoption("geneb_rerun") or config.getoption("geneb_reembed"),
+        reembed=config.getoption("geneb_reembed"),
         baseline=Path(baseline).expanduser().resolve()
         if (baseline := config.getoption("geneb_baseline"))
         else None,
         baseline_tolerance=config.getoption("geneb_baseline_tolerance"),
+        baseline_allow_missing=config.getoption("geneb_baseline_allow_missing"),
         probe=probe.probe,
         probe_backend=probe.implementation,
         long_input=config.getoption("geneb_long_input"),

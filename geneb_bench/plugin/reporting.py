@@ -49,6 +49,7 @@ class RunReport:
         self.frame: pd.DataFrame | None = None
         self.outputs: RunOutputs | None = None
         self.regressions: list[str] = []
+        self.gate: list[str] = []  # the release gate's summary: what it compared with what (plugin.baseline)
         self.resumed: set[str] = set()
         self.audits: dict[str, TaskAudit] = {}
         self.failure: str | None = None  # why the tables could not be written (shown after the summary)
@@ -149,6 +150,8 @@ class RunReport:
         self.verdict = self._judge()
         if self.verdict is not None and not self.settings.allow_skips:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.settings.baseline is not None:
+            self._gate(session)
         if not self.paths:
             return
         try:
@@ -183,13 +186,27 @@ class RunReport:
             notify=_live_notice(session.config),  # a wait for another run's tables is said live
         )
         self.frame = self.outputs.table.frame
-        if self.settings.baseline is not None:
-            from geneb_bench.plugin.baseline import Baseline
 
-            baseline = Baseline(self.settings.baseline, self.settings.baseline_tolerance)
-            self.regressions = baseline.check_macro(results.frame)
-            if self.regressions:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    def _gate(self, session: pytest.Session) -> None:
+        """The release gate's verdict on the whole run: per-slot summary, macro-MCC, nothing compared."""
+        from geneb_bench.plugin.baseline import Baseline
+        from geneb_bench.results.resultset import ResultSet
+
+        assert self.settings.baseline is not None
+        try:
+            baseline = Baseline(
+                self.settings.baseline, self.settings.baseline_tolerance, self.settings.baseline_allow_missing
+            )
+            results = ResultSet.from_paths(self.paths)
+            summary = baseline.summary(results, [s.slot for s in self.settings.specs])
+            self.gate = summary.lines
+            self.regressions = baseline.check_macro(results.frame) if self.paths else []
+        except ValueError as exc:
+            self.gate, summary_failed = [f"FAILED: {exc}"], True
+        else:
+            summary_failed = summary.failed
+        if summary_failed or self.regressions:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _skip_block(self, terminalreporter: Any) -> None:
         """One line per cause: (model or task, reason), subjects sharing a reason on one line."""
@@ -257,6 +274,9 @@ class RunReport:
                     "(same model, data, protocol and seeds); --geneb-rerun recomputes them"
                 )
             self._teach(terminalreporter, self.frame)
+        for line in self.gate:
+            failed = line.startswith("FAILED")
+            terminalreporter.write_line(f"geneb gate: {line}", red=failed, green=not failed)
         for message in self.regressions:
             terminalreporter.write_line(f"geneb: FAILED {message}", red=True)
         if self.verdict is not None:

@@ -38,20 +38,33 @@ def geneb_task_ids() -> list[str]:
     return [s.task_id for s in geneb_task_specs()]
 
 
+def _source(identity: dict[str, Any]) -> dict[str, Any]:
+    """Where the model comes from, without the submitter's file system: a hub id at its revision, or
+    ``"local"`` with the content hash of the folder or extractor (a local path names a user's machine)."""
+    source, revision = identity.get("source"), identity.get("revision")
+    local = isinstance(source, str) and (Path(source).is_absolute() or source.startswith(("./", "~")))
+    if local or str(revision or "").startswith("local-") or identity.get("family") == "extractor":
+        return {"source": "local", "revision": None, "content_hash": revision}
+    return {"source": source, "revision": revision}
+
+
 def _model_metadata(model: str, results: list[ItemResult]) -> dict[str, Any]:
     meta = model_metadata(model)
     identity = results[0].model_identity
     params = meta.get("params")
+    published = int(params) if isinstance(params, float) and not math.isnan(params) else None
+    measured = next((r.n_params for r in results if r.n_params), None)  # counted at run time
     return {
         "name": model,
         "display_name": meta.get("display", model),
-        "params": int(params) if isinstance(params, float) and not math.isnan(params) else None,
+        "params": published or measured,
+        "n_params": measured or published,
         "architecture": meta.get("architecture", ""),
         "tokenization": meta.get("tokenization", ""),
         "pretraining_data": meta.get("pretraining_data", ""),
-        "source": identity.get("source"),
-        "revision": identity.get("revision"),
+        **_source(identity),
         "family": identity.get("family"),
+        "identity": results[0].model_hash,
     }
 
 

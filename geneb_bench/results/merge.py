@@ -16,9 +16,9 @@ from pathlib import Path
 
 from geneb_bench.io import results_root
 from geneb_bench.results.provenance import IncompatibleResults, check_table, incompatibility
-from geneb_bench.results.record import ItemResult, read_result, write_result
+from geneb_bench.results.record import ItemResult, read_result, shown_apart, write_result
 
-Key = tuple[str, str, str, str]  # suite, model, task, regime
+Key = tuple[str, str, str, str, str]  # suite, model (slot), its identity hash, task, regime
 
 
 MergeConflict = IncompatibleResults  # two files for one item measured differently (see ``provenance``)
@@ -51,7 +51,7 @@ def collect(directories: Sequence[Path]) -> tuple[dict[Key, tuple[ItemResult, Pa
             raise ValueError(f"not a directory: {directory}")
         for path in _result_files(Path(directory)):
             result = read_result(path)
-            key = (result.suite, result.model, result.task_id, result.regime)
+            key = (result.suite, result.model, result.model_hash, result.task_id, result.regime)
             if key not in kept:
                 kept[key] = (result, path)
                 continue
@@ -65,7 +65,7 @@ def collect(directories: Sequence[Path]) -> tuple[dict[Key, tuple[ItemResult, Pa
         by_suite.setdefault(entry[0].suite, []).append(entry)
     for entries in by_suite.values():
         try:
-            check_table(entries)
+            check_table(shown_apart(entries))  # one name, two identities: two rows, not a conflict
         except IncompatibleResults as exc:
             raise MergeConflict(f"cannot merge: {exc}") from None
     return kept, report

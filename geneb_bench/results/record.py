@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from geneb_bench import __version__
 from geneb_bench.io import atomic_write_text, results_root, safe_key
 from geneb_bench.protocol import PROBE, PROTOCOL_VERSION
+from geneb_bench.results.provenance import canonical
 
 if TYPE_CHECKING:  # reading results must not import sklearn (the probe does)
     from geneb_bench.probe.evaluate import RegimeResult
@@ -31,9 +34,14 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def identity_hash(identity: Mapping[str, Any]) -> str:
+    """16 hex of the model identity (key, source, revision or content hash, recipe): which model it was."""
+    return hashlib.sha256(canonical(dict(identity)).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class ItemResult:
-    model: str
+    model: str  # the model's slot: the user's [name=], a local folder's name, else its key (tables, gate)
     task_id: str
     category: str
     regime: str
@@ -74,6 +82,12 @@ class ItemResult:
     # vectors came from the cache), embedding seconds, tokens/s, peak host RSS and peak CUDA memory. Measured,
     # never part of the provenance; None in older files (written only when present).
     resources: dict[str, Any] | None = None
+    # ``identity_hash(model_identity)``: which model filled the slot (older files: computed on reading)
+    model_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.model_hash:
+            object.__setattr__(self, "model_hash", identity_hash(self.model_identity))
 
     @classmethod
     def from_regime(cls, regime_result: RegimeResult, **fields: Any) -> ItemResult:
@@ -139,6 +153,7 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "outcomes": (dict, type(None)),
     "n_params": (int, type(None)),
     "resources": (dict, type(None)),
+    "model_hash": str,
 }
 
 
@@ -212,28 +227,90 @@ def _check_outcomes(outcomes: dict[str, Any], n_test: object) -> None:
         raise ValueError(f"outcomes count {total} test rows, n_test is {n_test}")
 
 
+# ``safe_key`` never writes "~": a path part holding one was changed to fit a file name and carries a hash
+_MARK = "~"
+# The protocol-variant labels ``protocol_label`` writes (``+seeds=1,2+probe=torch``), which ``safe_key`` maps
+# one-to-one (``=`` and ``,`` become ``__``; keys hold no ``__``, values no ``_``): kept readable.
+_VARIANT = re.compile(r"(\+[a-z]+(?:_[a-z]+)*=[A-Za-z0-9-]+(?:[.,][A-Za-z0-9-]+)*)*")
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def path_part(text: str, unsafe: str = "") -> str:
+    """``text`` as one file name, one-to-one: kept when it is already a safe key (and holds none of
+    ``unsafe``), else its safe form, ``~`` and 8 hex of the text. ``a b`` and ``a__b``, or two non-Latin
+    names, would share ``safe_key``'s form and overwrite each other's results; they never share this one."""
+    safe = safe_key(text)
+    if safe == text and not any(c in text for c in unsafe):
+        return text
+    return f"{safe}{_MARK}{_short_hash(text)}"
+
+
 def scope_name(suite: str, protocol: str = PROTOCOL_VERSION) -> str:
     """The folder of one table's results: the suite, plus the variant for a run that is not the protocol.
 
     Results of two suites or of a variant and the protocol never share a table, so they never share a
-    folder either: a run of one suite rebuilds its tables from its own folder only.
+    folder either: a run of one suite rebuilds its tables from its own folder only. One-to-one over (suite,
+    variant): a suite name with a ``+`` (the variant's separator) is hashed like any other unsafe name.
     """
+    if not suite:
+        return ""
     variant = protocol.removeprefix(PROTOCOL_VERSION)
-    return safe_key(suite + variant) if suite else ""
+    if not variant:
+        variant_part = ""
+    elif _VARIANT.fullmatch(variant):
+        variant_part = safe_key(variant)
+    else:
+        variant_part = path_part(variant)
+    if variant_part and not variant_part.startswith("+"):
+        variant_part = "+" + variant_part
+    return path_part(suite, unsafe="+") + variant_part
 
 
-def result_path(results_dir: Path, model: str, task_id: str, regime: str, scope: str = "") -> Path:
-    """``DIR/results/<suite[+variant]>/<model>/<task>/<regime>.json`` (no scope folder for older results)."""
+def model_dir(slot: str, identity: Mapping[str, Any]) -> str:
+    """A model's results folder: its slot, plus 8 hex of its identity when the slot is a name rather than
+    the model's key (``[name=]``, a local folder's name), so a retrained checkpoint under the same name
+    never overwrites the results of the one before it."""
+    part = path_part(slot, unsafe=_MARK)
+    return part if slot == identity.get("key") else f"{part}{_MARK}{identity_hash(identity)[:8]}"
+
+
+def result_path(
+    results_dir: Path,
+    model: str,
+    task_id: str,
+    regime: str,
+    scope: str = "",
+    identity: Mapping[str, Any] | None = None,
+) -> Path:
+    """``DIR/results/<suite[+variant]>/<model>/<task>/<regime>.json`` (no scope folder for older results).
+
+    One-to-one over (suite, variant, model slot and identity, task, regime): see ``path_part``."""
     root = Path(results_dir) / "results"
     if scope:
         root = root / scope
-    return root / safe_key(model) / safe_key(task_id) / f"{safe_key(regime)}.json"
+    folder = model_dir(model, identity if identity is not None else {"key": model})
+    return root / folder / path_part(task_id) / f"{path_part(regime)}.json"
+
+
+def shown_apart(entries: Sequence[tuple[ItemResult, Any]]) -> list[tuple[ItemResult, Any]]:
+    """Results of one slot measured with two or more model identities (a retrained checkpoint under the
+    same name) are never merged into one row: each is shown as ``slot@<8 hex of its identity>``."""
+    hashes: dict[str, set[str]] = {}
+    for result, _ in entries:
+        hashes.setdefault(result.model, set()).add(result.model_hash)
+    return [
+        (replace(r, model=f"{r.model}@{r.model_hash[:8]}") if len(hashes[r.model]) > 1 else r, p)
+        for r, p in entries
+    ]
 
 
 def write_result(results_dir: Path, result: ItemResult) -> Path:
     """Write atomically (temp file + rename): a crash never leaves a half-written result."""
     scope = scope_name(result.suite, result.protocol)
-    path = result_path(results_dir, result.model, result.task_id, result.regime, scope)
+    path = result_path(results_dir, result.model, result.task_id, result.regime, scope, result.model_identity)
     return atomic_write_text(path, json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from geneb_bench.io import results_root
 from geneb_bench.results.provenance import IncompatibleResults, check_table
-from geneb_bench.results.record import ItemResult, read_result, scope_name
+from geneb_bench.results.record import ItemResult, read_result, scope_name, shown_apart
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +42,7 @@ def _scope(result: ItemResult) -> str:
 
 class ResultSet:
     def __init__(self, entries: Sequence[tuple[ItemResult, Path]], problems: Sequence[Problem] = ()) -> None:
+        entries = shown_apart(entries)  # one slot, two identities: two rows, never one
         check_table(entries)
         self.entries = list(entries)
         self.problems = list(problems)

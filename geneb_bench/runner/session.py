@@ -59,7 +59,7 @@ class BenchItem:
 
     @property
     def id(self) -> str:
-        return f"{self.model.key}-{self.task.slug}-{self.task.task_id}-{self.regime.name}"
+        return f"{self.model.slot}-{self.task.slug}-{self.task.task_id}-{self.regime.name}"
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,12 @@ class GenebSession:
 
     def result_path(self, item: BenchItem) -> Path:
         return result_path(
-            self.settings.results_dir, item.model.key, item.task.task_id, item.regime.name, self.scope
+            self.settings.results_dir,
+            item.model.slot,
+            item.task.task_id,
+            item.regime.name,
+            self.scope,
+            self.model_identity(item.model),
         )
 
     # -- planning ---------------------------------------------------------------------------------
@@ -224,7 +229,9 @@ class GenebSession:
         parts = self.cache_parts(spec, data)
         sequences = [*data.train_sequences, *data.test_sequences]
         n_train = len(data.train_sequences)
-        persist = spec.family not in RECOMPUTED_FAMILIES
+        # --geneb-reembed: nothing read from (or written to) the sequence store or the per-task cache
+        reembed = self.settings.reembed
+        persist = spec.family not in RECOMPUTED_FAMILIES and not reembed
         computed: list[np.ndarray] = []  # the vectors computed in this call, when the entry is a view
 
         def from_store() -> tuple[np.ndarray, EmbedStats]:  # the model is loaded only if a sequence is new
@@ -257,7 +264,11 @@ class GenebSession:
         if not self._threads_limited:
             _limit_threads()
             self._threads_limited = True
-        arrays, cached = self.cache.get_or_compute(parts, compute)
+        arrays, cached = (
+            ({k: np.asarray(a, dtype=np.float32) for k, a in compute().items()}, False)
+            if reembed
+            else self.cache.get_or_compute(parts, compute)
+        )
         if "train" not in arrays:  # a view: gather the vectors from the sequence store
             if computed:
                 vectors = computed[0]
@@ -316,7 +327,7 @@ class GenebSession:
         t2 = time.perf_counter()
         result = ItemResult.from_regime(
             regime_result,
-            model=item.model.key,
+            model=item.model.slot,
             task_id=data.spec.task_id,
             category=data.spec.category,
             n_train=len(data.train_sequences),

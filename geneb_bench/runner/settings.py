@@ -39,8 +39,14 @@ class Settings:
     device: str
     shard: tuple[int, int] | None = None
     rerun: bool = False
+    reembed: bool = (
+        False  # vectors from the model, never from the cache or the sequence store (implies rerun)
+    )
     baseline: Path | None = None
     baseline_tolerance: float = 0.02
+    baseline_allow_missing: bool = (
+        False  # an item without a baseline item passes (the empty gate still fails)
+    )
     probe_backend: str = "sklearn"  # the probe's implementation (``probe.registry``)
     long_input: str = "truncate"
     progress: bool = False  # force the progress bar (otherwise: auto)

@@ -114,8 +114,10 @@ def test_two_local_folders_named_model_keep_separate_results(sweep: Sweep, tmp_p
     results = sweep.results()
     models = sorted({name.split("/")[0] for name in results})
     assert len(models) == 2
-    assert models[0].startswith("run1__model-")
-    assert models[1].startswith("run2__model-")
+    # both folders are named "model": the default names take the parent folder to stay apart
+    assert models[0].startswith("run1__model~")
+    assert models[1].startswith("run2__model~")
+    assert {r["model"] for r in results.values()} == {"run1__model", "run2__model"}
     sources = {r["model_identity"]["source"] for r in results.values()}
     assert sources == {str(first.resolve()), str(second.resolve())}
     health = next(iter(results.values()))["health"]
@@ -144,7 +146,8 @@ def test_hyena_1k_folder_under_the_160k_recipe_runs_at_its_own_limit_in_float32(
     done = sweep.subprocess(models=(f"hyenadna-medium-160k-seqlen-hf[path={folder}]",), timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (result,) = sweep.results().values()
-    assert result["model"].startswith("hyenadna-medium-160k-seqlen-hf+local-")
+    assert result["model"] == folder.name  # a local folder's default name; the zoo key stays in the identity
+    assert result["model_identity"]["key"].startswith("hyenadna-medium-160k-seqlen-hf+local-")
     health = result["health"]
     assert (health["dtype"], health["token_limit"], health["limit_source"]) == (
         "float32",

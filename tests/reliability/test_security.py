@@ -293,7 +293,9 @@ def test_a_sweep_writes_no_pickle_and_no_path_outside_its_folders(sweep: Sweep) 
     assert outside == []
     assert not any(part == "escape" for p in created for part in p.relative_to(sweep.root).parts)
     results_root = sweep.root / deep / "out" / "results" / "reliability+seeds__13" / "kmer-3"
-    assert sorted(p.name for p in results_root.iterdir()) == ["escape__x", "etc__escape", "ok__id", "winpath"]
+    names = sorted(p.name for p in results_root.iterdir())  # unsafe ids: safe form + "~" + 8 hex of the id
+    assert [n.split("~")[0] for n in names] == ["escape__x", "etc__escape", "ok__id", "winpath"]
+    assert all(len(n.split("~")[1]) == 8 for n in names)
     assert not Path("/etc/escape").exists()
     for path in (p for p in created if p.is_file()):
         if path.suffix == ".json":

@@ -125,3 +125,35 @@ def test_cli_write_and_validate(
     assert main(["submission", "--validate", str(out)]) == 1
     out.write_text("not json")
     assert main(["submission", "--validate", str(out)]) == 1
+
+
+def test_a_local_model_is_submitted_by_name_with_its_parameter_count_and_no_path(tmp_path: Path) -> None:
+    """The slot is the name; ``n_params`` as counted at run time; "local" and the content hash, never the
+    submitter's folder."""
+    import dataclasses
+
+    from geneb_bench.data.suites import geneb_task_specs
+    from geneb_bench.results.record import identity_hash, write_result
+    from tests.reports.conftest import make_result
+
+    identity = {
+        "key": "mymodels__my-dna-bert-c9449ab5",
+        "family": "hf",
+        "source": "/home/alice/mymodels/my-dna-bert",
+        "revision": "local-c9449ab5d00d1e5f",
+        "options": {},
+    }
+    for spec in geneb_task_specs():
+        for regime in ("full", "10shot", "1shot"):
+            result = make_result("my-dna-bert", spec.task_id, spec.category, regime, 0.3, n_params=133_632)
+            write_result(
+                tmp_path,
+                dataclasses.replace(result, model_identity=identity, model_hash=identity_hash(identity)),
+            )
+    submission = build_submission(tmp_path, "my-dna-bert")
+    model = submission["model"]
+    assert model["name"] == "my-dna-bert"
+    assert (model["n_params"], model["params"]) == (133_632, 133_632)
+    assert (model["source"], model["content_hash"]) == ("local", "local-c9449ab5d00d1e5f")
+    assert "/home/alice" not in json.dumps(submission)
+    assert validate_submission(submission) == []
