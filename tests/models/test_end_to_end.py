@@ -19,6 +19,7 @@ import transformers  # noqa: F401
 from transformers import AutoModel, AutoTokenizer, BertModel, GenerationMixin  # noqa: F401
 
 from geneb_bench.models.registry import resolve_model
+from geneb_bench.results.record import model_dir
 
 
 def _write_task(root: Path) -> Path:
@@ -72,7 +73,21 @@ def test_local_checkpoints_run_through_the_suite(
     remote_key = resolve_model(f"{remote}[trust_remote_code=true,rc_pooling=true]").key
     assert bert_key.startswith(f"{bert.parent.name}__{bert.name}-")
     assert remote_key.endswith("+rc_pooling-True")
-    assert set(records) == {f"{k}/prom_x/{r}.json" for k in (bert_key, remote_key) for r in ("full", "1shot")}
-    recorded = json.dumps(records[f"{remote_key}/prom_x/full.json"])
+    specs = [resolve_model(str(bert)), resolve_model(f"{remote}[trust_remote_code=true,rc_pooling=true]")]
+    assert [s.slot for s in specs] == [bert.name, f"{remote.name}+rc_pooling-True"], "named after the folders"
+    folders = {p.split("/")[0] for p in records}
+    assert set(records) == {f"{f}/prom_x/{r}.json" for f in folders for r in ("full", "1shot")}
+    for path, record in records.items():  # a local model's folder: its name + its identity's hash
+        assert path.split("/")[0] == model_dir(record["model"], record["model_identity"])
+        assert record["model_identity"]["key"] in (bert_key, remote_key)
+    assert {r["model"] for r in records.values()} == {s.slot for s in specs}
+    recorded = json.dumps(
+        records[f"{model_dir(specs[1].slot, records_by_model(records)[specs[1].slot])}/prom_x/full.json"]
+    )
     assert '"rc_pooling": true' in recorded, "the recipe is recorded in the results"
     assert '"trust_remote_code": true' in recorded
+
+
+def records_by_model(records: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """Each model's identity, from its result files."""
+    return {str(r["model"]): r["model_identity"] for r in records.values()}  # type: ignore[misc]

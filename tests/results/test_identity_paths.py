@@ -82,6 +82,8 @@ def _one(model: str, revision: str, mcc: float, task: str = "good_a") -> ItemRes
         model_identity=identity,
         model_hash=identity_hash(identity),
         mean={**base.mean, "mcc": mcc},
+        std={**base.std, "mcc": 0.0},
+        per_seed=[{**seed, "mcc": mcc} for seed in base.per_seed],  # a mean is what its seeds give
     )
 
 
