@@ -15,7 +15,7 @@ from geneb_bench.models import registry
 if TYPE_CHECKING:
     from tests.conftest import Sweep
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "extending.md"
 
 
 def readme_example(name: str) -> str:

@@ -109,7 +109,7 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
 def _readme_figure_module() -> str:
     import re
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "extending.md").read_text()
     match = re.search(r"<!-- example: figure-module -->\n```python\n(.*?)```", readme, re.S)
     assert match, "README has no figure example"
     return match.group(1)
