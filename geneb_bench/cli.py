@@ -120,7 +120,7 @@ def _models(args: argparse.Namespace) -> int:
             print(json.dumps([vars(c) for c in checked], indent=2))
             return 0
         rows = [[c.key, c.verdict, c.why, c.revision[:12]] for c in checked]
-        print(_wrapped_table(rows, ["key", "here", "why", "revision"], wrap=2))
+        print(_wrapped_table(rows, ["key", "here", "why", "revision"], wrap=(2,)))
         runs = sum(c.verdict == "runs" for c in checked)
         print(
             f"\n{runs} of {len(checked)} models would run here, {len(checked) - runs} would be skipped; "
@@ -132,10 +132,10 @@ def _models(args: argparse.Namespace) -> int:
         return 0
     from geneb_bench.text import human_count
 
+    # the family is in --json (group already tells a baseline from a GENEB model): room for the keys
     rows = [
         [
             s.key,
-            s.family,
             human_count(s.params) if s.params else "",
             s.group,
             s.architecture,
@@ -143,27 +143,31 @@ def _models(args: argparse.Namespace) -> int:
         ]
         for s in specs
     ]
-    print(_wrapped_table(rows, ["key", "family", "params", "group", "architecture", "weights"], wrap=4))
+    print(_wrapped_table(rows, ["key", "params", "group", "architecture", "weights"], wrap=(3, 4)))
     counts = {g: sum(s.group == g for s in specs) for g in ("geneb", "baseline", "extra")}
     print(
         f"\n{counts['geneb']} GENEB models, {counts['baseline']} baselines, {counts['extra']} extras; "
-        "recipes: geneb models --json; all 40 GENEB models in one run: --geneb-model zoo; "
-        "the built-in controls: --geneb-model controls"
+        "recipes and families: geneb models --json\n"
+        "in a run, --geneb-model zoo names the 40 GENEB models, --geneb-model controls every control"
     )
     return 0
 
 
-def _wrapped_table(rows: list[list[str]], headers: list[str], wrap: int) -> str:
-    """A plain table as wide as the terminal (at least 100 columns): every column but ``wrap`` is shown
-    in full (keys are never cut: they are what you type), column ``wrap`` wraps in the space left."""
+def _wrapped_table(rows: list[list[str]], headers: list[str], wrap: tuple[int, ...]) -> str:
+    """A plain table as wide as the terminal (at least 120 columns): the columns not in ``wrap`` are
+    shown in full (keys are never cut: they are what you type), those in ``wrap`` share the space left
+    in proportion to their longest value and wrap within it (at least 16 columns each)."""
     import shutil
 
     from tabulate import tabulate
 
-    width = max(100, shutil.get_terminal_size((120, 24)).columns)
-    fixed = sum(max(len(str(r[i])) for r in [headers, *rows]) + 2 for i in range(len(headers)) if i != wrap)
+    width = max(120, shutil.get_terminal_size((120, 24)).columns)
+    longest = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    left = width - sum(longest[i] + 2 for i in range(len(headers)) if i not in wrap)
+    total = sum(longest[i] + 2 for i in wrap)
     widths: list[int | None] = [None] * len(headers)
-    widths[wrap] = max(20, width - fixed)
+    for i in wrap:
+        widths[i] = min(longest[i], max(16, left * (longest[i] + 2) // total - 2))
     return str(tabulate(rows, headers=headers, maxcolwidths=widths))
 
 
@@ -190,13 +194,15 @@ def _report(args: argparse.Namespace) -> int:
         print(render_audit_text(frame, audits, regimes=audited_regimes(frame)[:1]))
     own_folder = not args.output
     written = write_reports(frame, _report_folder(args, results), audits)
-    if own_folder:
-        from geneb_bench.runner.finish import write_index
-
-        written.append(write_index(Path(args.results_dir)))
     if not args.json:
         print("\n".join(f"wrote {path}" for path in written))
     extras = report_extras(args, frame, results.results)
+    if own_folder:  # after report.html: the index says whether there is one
+        from geneb_bench.runner.finish import write_index
+
+        written.append(write_index(Path(args.results_dir)))
+        if not args.json:
+            print(f"wrote {written[-1]}")
     if args.json:
         from geneb_bench.reports.commands import print_json, report_document
 
@@ -211,7 +217,7 @@ def _report_folder(args: argparse.Namespace, results: ResultSet) -> Path:
         return Path(args.output)
     from geneb_bench.runner.finish import table_scope, tables_dir
 
-    args.output = str(tables_dir(Path(args.results_dir), table_scope(results, "results")))
+    args.output = str(tables_dir(Path(args.results_dir), table_scope(results, "")))
     return Path(args.output)
 
 

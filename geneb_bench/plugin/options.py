@@ -184,6 +184,10 @@ def settings_from_config(config: pytest.Config) -> Settings:
     from geneb_bench.models.registry import expand_model_names, resolve_models, with_controls
     from geneb_bench.probe.registry import get_probe
 
+    from geneb_bench.data.suites import missing_suite_file
+
+    if (missing := missing_suite_file(config.getoption("geneb_suite"))) is not None:
+        raise pytest.UsageError(f"geneb: {missing}")
     models = expand_model_names(config.getoption("geneb_model") or ["baselines"])
     if config.getoption("geneb_model") and not config.getoption("geneb_no_controls"):
         models = with_controls(models)

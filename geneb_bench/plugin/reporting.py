@@ -273,9 +273,10 @@ class RunReport:
         controls = sorted(set(frame["model"]) & set(model_sets()["controls"]))
         lines = ["geneb: MCC 0 = chance."]
         if controls:
+            what = "a control" if len(controls) == 1 else "controls"
             lines[0] += (
-                f" {', '.join(controls)}: controls (no pretraining): a model is worth its compute only where "
-                "it beats them."
+                f" {', '.join(controls)}: {what} (no pretraining): a model is worth its compute only where it "
+                f"beats {'it' if len(controls) == 1 else 'them'}."
             )
         for gain in pretraining_gains(frame):
             lines.append(

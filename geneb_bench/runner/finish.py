@@ -45,14 +45,17 @@ STALE_MARK = "<!-- geneb: stale -->"
 
 def table_scope(results: ResultSet, fallback: str) -> str:
     """The folder name of ``results``' tables: their suite plus protocol variant (``lite``,
-    ``lite+seeds__13``); ``fallback`` (a settings suite) when the set is empty."""
-    scopes = sorted({scope_name(r.suite, r.protocol) for r in results} - {""})
-    return scopes[0] if scopes else safe_key(Path(fallback).stem)
+    ``lite+seeds__13``); for an empty set, ``fallback`` (the settings' suite name or file stem); "" for
+    results that record no suite (written before suites were recorded: their tables stay at the top)."""
+    if not len(results):
+        return safe_key(Path(fallback).stem)
+    scopes = sorted({scope_name(r.suite, r.protocol) for r in results})
+    return scopes[0]
 
 
 def tables_dir(results_dir: Path, scope: str) -> Path:
     """``DIR/<suite>[+variant]``: where one suite's (or variant's) tables, run.json and report.html go."""
-    return Path(results_dir) / scope
+    return Path(results_dir) / scope if scope else Path(results_dir)
 
 
 def suite_results(settings: Settings, run: ResultSet) -> tuple[ResultSet, str | None]:
