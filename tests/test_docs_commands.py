@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import shlex
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,8 +116,6 @@ def _fill(command: str, root: Path) -> list[str]:
 
 @contextlib.contextmanager
 def _cwd(path: Path) -> Iterator[None]:
-    import os
-
     here = Path.cwd()
     os.chdir(path)
     try:
@@ -148,6 +148,7 @@ def test_every_command_runs(world: Path, pytester: pytest.Pytester, monkeypatch:
         if _skipped(command):
             continue
         argv = _fill(command, world)
+        started = time.perf_counter()
         if argv[:2] == ["geneb", "run"]:  # the packaged benchmark is pytest: collected like the others
             argv = ["pytest", *argv[2:]]
         if argv[0] == "geneb":
@@ -172,6 +173,8 @@ def test_every_command_runs(world: Path, pytester: pytest.Pytester, monkeypatch:
             status, output = int(result.ret), result.stdout.str() + result.stderr.str()
             bad = status != 0
         ran += 1
+        if os.environ.get("GENEB_DOCS_TIMES"):
+            print(f"{time.perf_counter() - started:6.1f}s {command}")
         if bad:
             failures.append(f"{doc}: {command}\n  -> exit {status}: {output[-800:]}")
     assert ran > 15
