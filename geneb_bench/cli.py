@@ -39,7 +39,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     return _RUN_STATUS.get(status, status)
 
 
-# pytest's exit statuses as geneb's (README, "Exit statuses"): its usage error (4) and a selection that
+# pytest's exit statuses as geneb's (docs/options.md, "Exit statuses"): its usage error (4) and a selection that
 # matches nothing (5) are usage errors, 2; 0, 1 (a failed item or run) and 2 (interrupted) are already so.
 _RUN_STATUS = {4: 2, 5: 2}
 

@@ -103,7 +103,7 @@ def _geneb_suite() -> Suite:
 
 
 def _file_suite(path: Path) -> Suite:
-    """A TOML or YAML suite file (or a single-task spec file): see ``user_tasks`` and the README."""
+    """A TOML or YAML suite file (or a single-task spec file): see ``user_tasks`` and docs/tasks.md."""
     from geneb_bench.data.user_tasks import read_spec_file
 
     name, tasks = read_spec_file(path)

@@ -2,7 +2,7 @@
 
 Declarative: each entry is a ``ModelSpec``; which code builds it is chosen by ``family``. Both are open:
 ``register_model(spec)`` adds a model, ``@register_family(name)`` (or an entry point in group
-``geneb_bench.models``) adds the code that builds a family's embedders (README, "Extending"). Keys are unique
+``geneb_bench.models``) adds the code that builds a family's embedders (docs/extending.md). Keys are unique
 (checked at registration) and are what ``--geneb-model`` and the result files use. A name resolves as:
 
 - a registry key (the GENEB leaderboard keys, ``kmer-3``, ...) or the hub id a registry entry's weights come
