@@ -4,7 +4,8 @@ The ``bash`` blocks are read from the files; each ``pytest ...`` command is coll
 options, models, suites and data paths are all resolved at collection, so a renamed option, an unknown model
 key or a wrong path fails), each ``geneb ...`` command runs for real on a tiny results folder. A command that
 cannot run here (network, a cluster) is listed in ``NOT_HERE`` with the reason; an entry there that no guide
-shows any more fails too, so the list never goes stale. The hints a run prints at its end are run as well.
+shows any more fails too, so the list never goes stale. The hints a run prints at its end are run as
+printed by tests/plugin/test_researcher_path.py.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Imported once here, not by each in-process pytest run: pytester unloads what a run imported, so every
+# command would import the plugin, the runner and the suites again (most of a collection's time).
+import geneb_bench.data.lite
+import geneb_bench.data.suites
+import geneb_bench.models.lockfile
+import geneb_bench.models.registry
+import geneb_bench.plugin.reporting
+import geneb_bench.runner.session  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -99,7 +109,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     geneb_bench.run(
         ["kmer-3", "kmer-4"],
         suite="lite",
-        tasks=["promoters", "enhancers"],
+        tasks=["promoters"],
         regimes=["full"],
         results_dir=root / "reports",
         cache_dir=root / "cache",
