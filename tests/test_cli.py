@@ -64,7 +64,8 @@ def test_models_tables_fit_120_columns_and_never_cut_a_key(
     assert max(map(len, lines)) <= 120, max(lines, key=len)
     starts = {line.split()[0] for line in lines if line.strip()}
     assert {s.key for s in list_models()} <= starts  # every key in full at the start of its row
-    assert "..." not in out and "\u2026" not in out
+    assert "..." not in out
+    assert "\u2026" not in out
 
 
 def test_models_check_reasons_are_wrapped_not_cut(
@@ -107,7 +108,10 @@ def test_tasks_table_summarises_categories(capsys: pytest.CaptureFixture[str]) -
 def test_tasks_unknown_suite_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run_cli(capsys, "tasks", "--suite", str(tmp_path / "nosuch.toml"))
     assert code == 2
-    assert err == f"geneb tasks: no such suite file: {tmp_path / 'nosuch.toml'} (suite {str(tmp_path / 'nosuch.toml')!r}; built-in suites: lite, geneb)\n"
+    assert (
+        err
+        == f"geneb tasks: no such suite file: {tmp_path / 'nosuch.toml'} (suite {str(tmp_path / 'nosuch.toml')!r}; built-in suites: lite, geneb)\n"
+    )
 
 
 def test_unknown_argument_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:

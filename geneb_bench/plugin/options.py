@@ -181,10 +181,9 @@ def _csv(text: str) -> list[str]:
 
 def settings_from_config(config: pytest.Config) -> Settings:
     """The run's ``Settings`` from pytest's options; a bad value is a usage error naming the option."""
+    from geneb_bench.data.suites import missing_suite_file
     from geneb_bench.models.registry import expand_model_names, resolve_models, with_controls
     from geneb_bench.probe.registry import get_probe
-
-    from geneb_bench.data.suites import missing_suite_file
 
     if (missing := missing_suite_file(config.getoption("geneb_suite"))) is not None:
         raise pytest.UsageError(f"geneb: {missing}")

@@ -120,7 +120,9 @@ def test_hyena_1k_folder_under_the_160k_recipe_runs_at_its_own_limit_in_float32(
     folder = hyena_folder
     long_task(sweep, "long_dna", 1500)  # 1,500 bases: over the checkpoint's 1,026 positions
     sweep.regimes = "full"
-    done = sweep.subprocess("--geneb-no-controls", models=(f"hyenadna-medium-160k-seqlen-hf[path={folder}]",), timeout=300)
+    done = sweep.subprocess(
+        "--geneb-no-controls", models=(f"hyenadna-medium-160k-seqlen-hf[path={folder}]",), timeout=300
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (result,) = sweep.results().values()
     assert result["model"].startswith("hyenadna-medium-160k-seqlen-hf+local-")

@@ -96,7 +96,10 @@ def test_other_seeds_are_a_variant_stored_apart(lite_dir: Path, tmp_path: Path) 
     variant = _lite(tmp_path / "v", tmp_path / "cache", [TASK_A], seeds=(1, 2, 3))
     assert {r.protocol for r in variant} == {"geneb-1.0+seeds=1,2,3"}
     assert [p.name for p in (tmp_path / "v" / "results").iterdir()] == ["lite+seeds__1__2__3"]
-    assert "protocol variant geneb-1.0+seeds=1,2,3" in (tmp_path / "v" / "lite+seeds__1__2__3" / "leaderboard.md").read_text()
+    assert (
+        "protocol variant geneb-1.0+seeds=1,2,3"
+        in (tmp_path / "v" / "lite+seeds__1__2__3" / "leaderboard.md").read_text()
+    )
     with pytest.raises(MergeConflict, match=r"protocol \('geneb-1.0' vs 'geneb-1.0\+seeds=1,2,3'\)"):
         merge_dirs([lite_dir, tmp_path / "v"], tmp_path / "merged")
     assert not (tmp_path / "merged").exists()
