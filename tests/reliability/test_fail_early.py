@@ -371,9 +371,10 @@ def test_renamed_task_is_reported_once(sweep: Sweep, capsys: pytest.CaptureFixtu
     sweep.run().assert_outcomes(passed=1)
     capsys.readouterr()
     assert geneb(["report", str(sweep.root / "out")]) == 0
-    _, err = capsys.readouterr()
+    out, err = capsys.readouterr()
     assert err.count("tasks 'old_name' and 'new_name' hold the same data") == 1
-    table = (sweep.root / "out" / SWEEP_SCOPE / "results.csv").read_text()
+    written = next(line.removeprefix("wrote ") for line in out.splitlines() if line.endswith("results.csv"))
+    table = Path(written).read_text()  # the renamed run's suite folder: the newer results
     assert "new_name" in table
     assert "old_name" not in table
 
