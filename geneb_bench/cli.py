@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from geneb_bench.embeddings.cache import CacheEntry, EmbeddingCache
     from geneb_bench.embeddings.store import SequenceStore, ShardEntry
+    from geneb_bench.results.resultset import ResultSet
 
 
 def _run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -38,7 +39,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     return _RUN_STATUS.get(status, status)
 
 
-# pytest's exit statuses as geneb's (README, "Exit statuses"): its usage error (4) and a selection that
+# pytest's exit statuses as geneb's (docs/options.md, "Exit statuses"): its usage error (4) and a selection that
 # matches nothing (5) are usage errors, 2; 0, 1 (a failed item or run) and 2 (interrupted) are already so.
 _RUN_STATUS = {4: 2, 5: 2}
 
@@ -118,49 +119,56 @@ def _models(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([vars(c) for c in checked], indent=2))
             return 0
-        from tabulate import tabulate
-
-        from geneb_bench.text import clip
-
-        # 120 columns, as `geneb models`: the full reasons and revisions are in --json
-        rows = [[clip(c.key, 28), c.verdict, clip(c.why, 66), clip(c.revision, 12)] for c in checked]
-        print(tabulate(rows, headers=["key", "here", "why", "revision"]))
+        rows = [[c.key, c.verdict, c.why, c.revision[:12]] for c in checked]
+        print(_wrapped_table(rows, ["key", "here", "why", "revision"], wrap=(2,)))
         runs = sum(c.verdict == "runs" for c in checked)
         print(
             f"\n{runs} of {len(checked)} models would run here, {len(checked) - runs} would be skipped; "
-            "full reasons: geneb models --check --json"
+            "as data: geneb models --check --json"
         )
         return 0
     if args.json:
         print(json.dumps([s.metadata() | {"recipe": describe_recipe(s)} for s in specs], indent=2))
         return 0
-    from tabulate import tabulate
+    from geneb_bench.text import human_count
 
-    from geneb_bench.text import clip, human_count
-
-    # 120 columns: the long fields (tokenization, pretraining data, recipe) are in --json
-    print(
-        tabulate(
-            [
-                [
-                    clip(s.key, 28),
-                    clip(s.family, 12),
-                    human_count(s.params) if s.params else "",
-                    s.group,
-                    clip(s.architecture, 20),
-                    clip(str(s.source or s.weights_note or s.weights or ""), 28),
-                ]
-                for s in specs
-            ],
-            headers=["key", "family", "params", "group", "architecture", "weights"],
-        )
-    )
+    # the family is in --json (group already tells a baseline from a GENEB model): room for the keys
+    rows = [
+        [
+            s.key,
+            human_count(s.params) if s.params else "",
+            s.group,
+            s.architecture,
+            str(s.source or s.weights_note or s.weights or ""),
+        ]
+        for s in specs
+    ]
+    print(_wrapped_table(rows, ["key", "params", "group", "architecture", "weights"], wrap=(3, 4)))
     counts = {g: sum(s.group == g for s in specs) for g in ("geneb", "baseline", "extra")}
     print(
         f"\n{counts['geneb']} GENEB models, {counts['baseline']} baselines, {counts['extra']} extras; "
-        "recipes: geneb models --json"
+        "recipes and families: geneb models --json\n"
+        "in a run, --geneb-model zoo names the 40 GENEB models, --geneb-model controls every control"
     )
     return 0
+
+
+def _wrapped_table(rows: list[list[str]], headers: list[str], wrap: tuple[int, ...]) -> str:
+    """A plain table as wide as the terminal (at least 120 columns): the columns not in ``wrap`` are
+    shown in full (keys are never cut: they are what you type), those in ``wrap`` share the space left
+    in proportion to their longest value and wrap within it (at least 16 columns each)."""
+    import shutil
+
+    from tabulate import tabulate
+
+    width = max(120, shutil.get_terminal_size((120, 24)).columns)
+    longest = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    left = width - sum(longest[i] + 2 for i in range(len(headers)) if i not in wrap)
+    total = sum(longest[i] + 2 for i in wrap)
+    widths: list[int | None] = [None] * len(headers)
+    for i in wrap:
+        widths[i] = min(longest[i], max(16, left * (longest[i] + 2) // total - 2))
+    return str(tabulate(rows, headers=headers, maxcolwidths=widths))
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -184,15 +192,33 @@ def _report(args: argparse.Namespace) -> int:
     )
     if audits and not args.json:
         print(render_audit_text(frame, audits, regimes=audited_regimes(frame)[:1]))
-    written = write_reports(frame, Path(args.output or args.results_dir), audits)
+    own_folder = not args.output
+    written = write_reports(frame, _report_folder(args, results), audits)
     if not args.json:
         print("\n".join(f"wrote {path}" for path in written))
     extras = report_extras(args, frame, results.results)
+    if own_folder:  # after report.html: the index says whether there is one
+        from geneb_bench.runner.finish import write_index
+
+        written.append(write_index(Path(args.results_dir)))
+        if not args.json:
+            print(f"wrote {written[-1]}")
     if args.json:
         from geneb_bench.reports.commands import print_json, report_document
 
         print_json(report_document(args, frame, audits) | {"written": [str(p) for p in written]} | extras)
     return 0
+
+
+def _report_folder(args: argparse.Namespace, results: ResultSet) -> Path:
+    """``-o`` as given, else the suite's own tables folder ``RESULTS_DIR/<suite>[+variant]`` (as a run
+    writes it), which report.html then joins."""
+    if args.output:
+        return Path(args.output)
+    from geneb_bench.runner.finish import table_scope, tables_dir
+
+    args.output = str(tables_dir(Path(args.results_dir), table_scope(results, "")))
+    return Path(args.output)
 
 
 def _slurm(args: argparse.Namespace, extra: list[str]) -> int:
@@ -468,7 +494,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--metric", default="mcc", choices=("mcc", "accuracy", "f1"), help="metric shown (default mcc)"
     )
     report.add_argument(
-        "-o", "--output", default=None, help="where to write the tables (default: RESULTS_DIR)"
+        "-o",
+        "--output",
+        default=None,
+        help="where to write the tables and report.html (default: RESULTS_DIR/<suite>[+variant], the run's own "
+        "tables folder; RESULTS_DIR/index.md lists them)",
     )
     report.add_argument(
         "--compare-published",

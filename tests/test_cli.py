@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import hashlib
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -46,20 +47,40 @@ def test_models_json_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> N
 def test_models_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "models")
     assert code == 0
-    assert out.splitlines()[0].split()[:3] == ["key", "family", "params"]
+    assert out.splitlines()[0].split()[:3] == ["key", "params", "group"]
     assert "random-gpt2-tiny" in out
+    assert "--geneb-model zoo" in out
 
 
 @pytest.mark.parametrize("argv", [["models"], ["models", "--check"]])
-def test_models_tables_fit_120_columns(
+def test_models_tables_fit_120_columns_and_never_cut_a_key(
     argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # --check: offline, no hub probe
+    monkeypatch.setenv("COLUMNS", "120")
     code, out, _ = run_cli(capsys, *argv)
     assert code == 0
     lines = out.splitlines()
-    assert len(lines) > len(list_models())  # one row per model
     assert max(map(len, lines)) <= 120, max(lines, key=len)
+    starts = {line.split()[0] for line in lines if line.strip()}
+    assert {s.key for s in list_models()} <= starts  # every key in full at the start of its row
+    assert "..." not in out
+    assert "\u2026" not in out
+
+
+def test_models_check_reasons_are_wrapped_not_cut(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geneb_bench.models.check import check_models
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    code, out, _ = run_cli(capsys, "models", "--check")
+    assert code == 0
+    longest = max(check_models(list_models()), key=lambda c: len(c.why))
+    assert len(longest.why) > 66  # the old table cut reasons at 66 characters
+    shown = set(re.split(r"[\s-]+", out))
+    assert set(re.split(r"[\s-]+", longest.why)) <= shown  # every word of it, on however many lines
 
 
 # -- tasks -----------------------------------------------------------------------------------------------
@@ -87,7 +108,10 @@ def test_tasks_table_summarises_categories(capsys: pytest.CaptureFixture[str]) -
 def test_tasks_unknown_suite_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run_cli(capsys, "tasks", "--suite", str(tmp_path / "nosuch.toml"))
     assert code == 2
-    assert "geneb tasks: unknown suite" in err
+    assert (
+        err
+        == f"geneb tasks: no such suite file: {tmp_path / 'nosuch.toml'} (suite {str(tmp_path / 'nosuch.toml')!r}; built-in suites: lite, geneb)\n"
+    )
 
 
 def test_unknown_argument_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
@@ -571,7 +595,8 @@ def test_run_benchmarks_through_pytest(pytester: pytest.Pytester) -> None:
         "1shot.json",
         "full.json",
     ]
-    assert (out / "results.csv").is_file()
+    assert (out / "suite+seeds__13" / "results.csv").is_file()  # the suite's own tables folder
+    assert "[suite+seeds__13](suite+seeds__13/leaderboard.md)" in (out / "index.md").read_text()
 
 
 # -- start-up: the everyday commands import nothing heavy ---------------------------------------------------

@@ -103,7 +103,7 @@ def _geneb_suite() -> Suite:
 
 
 def _file_suite(path: Path) -> Suite:
-    """A TOML or YAML suite file (or a single-task spec file): see ``user_tasks`` and the README."""
+    """A TOML or YAML suite file (or a single-task spec file): see ``user_tasks`` and docs/tasks.md."""
     from geneb_bench.data.user_tasks import read_spec_file
 
     name, tasks = read_spec_file(path)
@@ -133,6 +133,18 @@ def register_suite(suite: Suite | str | Path) -> Suite:
     return suite
 
 
+def missing_suite_file(name_or_path: str) -> str | None:
+    """One line naming the file when ``name_or_path`` is meant as a suite file (a path or a .toml/.yaml
+    name) that does not exist; None otherwise."""
+    if name_or_path in BUILTIN_SUITES or name_or_path in _REGISTERED:
+        return None
+    path = Path(name_or_path).expanduser()
+    meant_as_file = path.suffix.lower() in (".toml", ".yaml", ".yml") or "/" in name_or_path
+    if not meant_as_file or path.is_file():
+        return None
+    return f"no such suite file: {path.resolve()} (suite {name_or_path!r}; built-in suites: lite, geneb)"
+
+
 def get_suite(name_or_path: str) -> Suite:
     if name_or_path in BUILTIN_SUITES:
         return BUILTIN_SUITES[name_or_path]()
@@ -141,6 +153,8 @@ def get_suite(name_or_path: str) -> Suite:
     path = Path(name_or_path).expanduser()
     if path.is_file():
         return _file_suite(path)
+    if (missing := missing_suite_file(name_or_path)) is not None:
+        raise ValueError(missing)
     raise ValueError(
         f"unknown suite {name_or_path!r}: use one of {sorted([*BUILTIN_SUITES, *_REGISTERED])} or a path to a .toml/.yaml suite file"
     )

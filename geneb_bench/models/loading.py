@@ -300,7 +300,12 @@ def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TO
         if recipe["fix"] == "dnabert2":
             model_kwargs["config"] = transformers.BertConfig.from_pretrained(source, **common)
         auto = getattr(transformers, recipe["auto_class"])
-        model, loading = auto.from_pretrained(source, **common, **model_kwargs, output_loading_info=True)
+        if recipe.get("init") == "random":  # the untrained twin: the same config, fresh weights
+            from geneb_bench.models.random_init import untrained_twin
+
+            model, loading = untrained_twin(auto, source, common, model_kwargs.get("config")), {}
+        else:
+            model, loading = auto.from_pretrained(source, **common, **model_kwargs, output_loading_info=True)
     except ImportError as exc:  # the remote code imports a package that is absent: a skip, never a crash
         raise ModelUnavailable(
             f"{spec.key}: its modeling code cannot be imported here ({exc}). Fix: install the package it names "

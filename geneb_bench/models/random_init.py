@@ -1,7 +1,9 @@
-"""Random-initialised transformers: the architecture control.
+"""Random-initialised transformers: the architecture controls.
 
-An untrained model of the same class as a real one, on a character tokenizer built in memory, tells how
-much of a score pretraining earns. Weights come from a private torch generator seeded by the spec, so the
+An untrained model of the same class as a real one tells how much of a score pretraining earns. Two kinds:
+the built-in tiny BERT / GPT-2 on a character tokenizer built in memory (``random-bert-tiny``), and the
+untrained twin of any Hugging Face model, ``X[init=random]`` (``untrained_twin``): X's own config, class and
+tokenizer, weights re-initialised. Weights come from a private torch generator seeded by the spec, so the
 same key always gives the same vectors and the global RNG is never touched.
 """
 
@@ -80,3 +82,17 @@ def load_random_init(spec: ModelSpec, device: str) -> HFEmbedder:
         max_tokens=max_len,
         device=device,
     )
+
+
+def untrained_twin(auto: Any, source: str, common: dict[str, Any], config: Any = None, seed: int = 0) -> Any:
+    """``auto``'s model for ``source``'s config with the class's own initialisation, from a private
+    generator seeded ``seed``: the same twin on every run, the global RNG untouched. The checkpoint's
+    weights are never read; its config (and remote code, when allowed) are."""
+    import torch
+    from transformers import AutoConfig
+
+    if config is None:
+        config = AutoConfig.from_pretrained(source, **common)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return auto.from_config(config, trust_remote_code=common.get("trust_remote_code", False))

@@ -51,17 +51,22 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "fix": ("", "dnabert2"),
 }
 
+# Fields that are absent from a recipe unless given, so every existing recipe (and cache key) stays as it
+# was: ``init = "random"`` is the untrained twin of a model, its config and tokenizer with fresh weights.
+OPTIONAL_FIELDS: dict[str, tuple[Any, ...]] = {"init": ("random",)}
+
 # Override keys that are not recipe fields: they change where the weights come from, not the extraction.
 SOURCE_OVERRIDES = ("revision", "path")
 
 
 def validate_recipe(options: Mapping[str, Any], where: str = "recipe") -> dict[str, Any]:
     """The full recipe: defaults filled in, unknown keys and bad values rejected with the allowed ones."""
-    unknown = sorted(set(options) - set(DEFAULT_RECIPE))
+    unknown = sorted(set(options) - set(DEFAULT_RECIPE) - set(OPTIONAL_FIELDS))
     if unknown:
-        raise ValueError(f"{where}: unknown recipe field(s) {unknown}; known: {', '.join(DEFAULT_RECIPE)}")
+        known = ", ".join([*DEFAULT_RECIPE, *OPTIONAL_FIELDS])
+        raise ValueError(f"{where}: unknown recipe field(s) {unknown}; known: {known}")
     recipe = {**DEFAULT_RECIPE, **options}
-    for name, allowed in _CHOICES.items():
+    for name, allowed in {**_CHOICES, **{k: v for k, v in OPTIONAL_FIELDS.items() if k in options}}.items():
         if not any(recipe[name] == a and type(recipe[name]) is type(a) for a in allowed):
             raise ValueError(f"{where}: {name} = {recipe[name]!r}; allowed: {', '.join(map(repr, allowed))}")
     for name in ("max_tokens", "kmer", "multiple_of", "layer"):
@@ -247,6 +252,8 @@ def describe_recipe(spec: ModelSpec) -> str:
     ]
     if prep:
         parts.append("pre-processing " + " ".join(prep))
+    if recipe.get("init") == "random":
+        parts.append("untrained twin: weights re-initialised from the config (seed 0), same tokenizer")
     if spec.requires:
         parts.append("needs " + ", ".join(spec.requires))
     return f"{spec.slot}: {where}{rev}: " + ", ".join(parts)

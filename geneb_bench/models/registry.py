@@ -2,7 +2,7 @@
 
 Declarative: each entry is a ``ModelSpec``; which code builds it is chosen by ``family``. Both are open:
 ``register_model(spec)`` adds a model, ``@register_family(name)`` (or an entry point in group
-``geneb_bench.models``) adds the code that builds a family's embedders (README, "Extending"). Keys are unique
+``geneb_bench.models``) adds the code that builds a family's embedders (docs/extending.md). Keys are unique
 (checked at registration) and are what ``--geneb-model`` and the result files use. A name resolves as:
 
 - a registry key (the GENEB leaderboard keys, ``kmer-3``, ...) or the hub id a registry entry's weights come
@@ -29,7 +29,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +108,45 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (*BASELINE_MODELS, *geneb_models(), *EXT
 DEFAULT_MODELS: tuple[str, ...] = ("kmer-3", "kmer-6", "random-bert-tiny")
 
 
+# What the cheap control beside a user's model is (added unless --geneb-no-controls), and the override that
+# makes the untrained twin of a user's Hugging Face model (same config and tokenizer, weights re-initialised).
+CONTROL_MODEL = "kmer-3"
+TWIN_OVERRIDE = "init=random"
+TWIN_KEY_PART = "+init-random"
+
+
+def model_sets() -> dict[str, tuple[str, ...]]:
+    """The names that stand for several models: ``baselines`` (the default set), ``controls`` (every
+    built-in baseline and architecture control), ``zoo`` (the 40 GENEB models, in leaderboard order)."""
+    return {
+        "baselines": DEFAULT_MODELS,
+        "controls": tuple(s.key for s in BASELINE_MODELS),
+        "zoo": tuple(s.key for s in BUILTIN_MODELS if s.group == "geneb"),
+    }
+
+
 def expand_model_names(names: Iterable[str]) -> tuple[str, ...]:
-    """``baselines`` stands for the built-in default set; duplicates are dropped, order kept."""
+    """``baselines``, ``controls`` and ``zoo`` stand for their sets (``model_sets``); duplicates are
+    dropped, order kept."""
+    sets = model_sets()
     expanded: list[str] = []
     for name in names:
-        expanded.extend(DEFAULT_MODELS if name == "baselines" else [name])
+        expanded.extend(sets.get(name, (name,)))
     return tuple(dict.fromkeys(expanded))
+
+
+def with_controls(names: Sequence[str]) -> tuple[str, ...]:
+    """``names`` (the user's models) followed by the cheap control when none of them is a built-in
+    baseline already: a first table always has something to beat."""
+    controls = set(model_sets()["controls"])
+    if any(n in controls for n in names):
+        return tuple(names)
+    return (*names, CONTROL_MODEL)
+
+
+def twin_of(key: str) -> str | None:
+    """The model key an untrained twin's results belong to (``X+init-random`` -> ``X``), or None."""
+    return key.replace(TWIN_KEY_PART, "", 1) if TWIN_KEY_PART in key else None
 
 
 _REGISTRY: dict[str, ModelSpec] = {}

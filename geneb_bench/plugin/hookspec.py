@@ -3,7 +3,7 @@
 Registered by the geneb plugin through ``pytest_addhooks``. pytest only calls functions named
 ``pytest_*``, hence the prefix. The ``register`` hooks are called once per process when a GENEB run starts
 (before the models are resolved), so they must live in a ``conftest.py`` that pytest reads at start-up: the
-rootdir's, or one in a directory named on the command line. README, "Extending", has a worked example.
+rootdir's, or one in a directory named on the command line. docs/extending.md has a worked example.
 """
 
 from __future__ import annotations

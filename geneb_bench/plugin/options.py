@@ -50,7 +50,13 @@ def add_options(parser: pytest.Parser) -> None:
         action="append",
         default=None,
         metavar="MODEL",
-        help="model to run (repeatable): a registry key (see `geneb models`), a hub id org/name[@revision] or a local checkpoint path; 'baselines' stands for the built-in default set (used when the option is absent)",
+        help="model to run (repeatable): a registry key (see `geneb models`), a hub id org/name[@revision], python:module:function or a local checkpoint path; 'baselines' stands for the built-in default set (used when the option is absent), 'controls' for every built-in control, 'zoo' for the 40 GENEB models; kmer-3 is added as a control unless --geneb-no-controls",
+    )
+    group.addoption(
+        "--geneb-no-controls",
+        action="store_true",
+        default=False,
+        help="run only the models named with --geneb-model (default: kmer-3 is added as a control when none of them is a built-in baseline)",
     )
     group.addoption(
         "--geneb-regimes",
@@ -187,10 +193,15 @@ def _csv(text: str) -> list[str]:
 
 def settings_from_config(config: pytest.Config) -> Settings:
     """The run's ``Settings`` from pytest's options; a bad value is a usage error naming the option."""
-    from geneb_bench.models.registry import expand_model_names, resolve_models
+    from geneb_bench.data.suites import missing_suite_file
+    from geneb_bench.models.registry import expand_model_names, resolve_models, with_controls
     from geneb_bench.probe.registry import get_probe
 
+    if (missing := missing_suite_file(config.getoption("geneb_suite"))) is not None:
+        raise pytest.UsageError(f"geneb: {missing}")
     models = expand_model_names(config.getoption("geneb_model") or ["baselines"])
+    if config.getoption("geneb_model") and not config.getoption("geneb_no_controls"):
+        models = with_controls(models)
     try:
         shard_text = config.getoption("geneb_shard")
         shard = parse_shard(shard_text) if shard_text else None

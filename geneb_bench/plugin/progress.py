@@ -20,7 +20,8 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Generator
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -228,3 +229,77 @@ class ExtractionProgress:
             return (yield)
         finally:
             self.item = None
+
+
+class Eta:
+    """Time left, per model, from that model's own measured rate (seconds per sequence of a finished
+    (model, task), extraction and probe together) and the sequences its unfinished items still hold.
+
+    An average over all items would mix a k-mer model's milliseconds with a transformer's minutes; a model
+    with no finished (model, task) yet has no rate and no ETA. A task's size is known once any model has
+    finished it (the size does not depend on the model); until then it counts as the mean known size.
+    """
+
+    def __init__(self, regimes: int) -> None:
+        self.regimes = max(1, regimes)
+        self.left: dict[str, Counter[str]] = {}  # model -> task -> items not finished
+        self.sizes: dict[str, int] = {}  # task -> train + test sequences
+        self.spent: dict[str, list[float]] = {}  # model -> [seconds, sequences] of its finished groups
+
+    def plan(self, items: Iterable[tuple[str, str]]) -> None:
+        """The run's items as (model, task) pairs, one per regime."""
+        self.left = {}
+        for model, task in items:
+            self.left.setdefault(model, Counter())[task] += 1
+
+    def item_done(self, model: str, task: str) -> None:
+        tasks = self.left.get(model)
+        if tasks is not None and tasks[task] > 0:
+            tasks[task] -= 1
+
+    def group_done(self, model: str, task: str, sequences: int, seconds: float) -> None:
+        """A (model, task) whose items all finished: its size and the time it took."""
+        self.sizes[task] = sequences
+        spent = self.spent.setdefault(model, [0.0, 0])
+        spent[0] += seconds
+        spent[1] += sequences
+
+    def seconds_left(self, model: str) -> float | None:
+        spent = self.spent.get(model)
+        if not spent or not spent[1]:
+            return None
+        mean = sum(self.sizes.values()) / len(self.sizes) if self.sizes else 0.0
+        tasks = self.left.get(model, Counter())
+        sequences = sum(self.sizes.get(t, mean) * n / self.regimes for t, n in tasks.items())
+        return spent[0] / spent[1] * sequences
+
+    def text(self, model: str, duration: Callable[[float], str]) -> str:
+        """``, ETA <model> 2m05s, all 7m10s`` (or which models have no rate yet); "" when nothing is left."""
+        busy = [m for m, tasks in self.left.items() if sum(tasks.values())]
+        if not busy:
+            return ""
+        estimates = {m: self.seconds_left(m) for m in busy}
+        parts = []
+        own = estimates.get(model)
+        if own is not None:
+            parts.append(f"ETA {model} {duration(own)}")
+        unknown = [m for m, s in estimates.items() if s is None]
+        known = sum(s for s in estimates.values() if s is not None)
+        if unknown:
+            shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+            parts.append(f"{shown} not timed yet")
+        elif len(busy) > 1 or own is None:
+            parts.append(f"all {duration(known)}")
+        return ", " + ", ".join(parts) if parts else ""
+
+
+def parse_item_id(nodeid: str, models: Iterable[str], slugs: Iterable[str]) -> tuple[str, str] | None:
+    """(model, task) of a GENEB item id ``...[<model>-<category slug>-<task>-<regime>]``; None for others.
+    Model keys hold dashes, so the longest key that prefixes the id wins."""
+    param = nodeid.partition("[")[2].removesuffix("]")
+    model = max((m for m in models if param.startswith(m + "-")), key=len, default=None)
+    if model is None:
+        return None
+    rest = param[len(model) + 1 :].rpartition("-")[0]
+    slug = max((s for s in slugs if rest.startswith(s + "-")), key=len, default=None)
+    return None if slug is None else (model, rest[len(slug) + 1 :])

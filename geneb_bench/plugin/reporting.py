@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from geneb_bench.locks import LockTimeout
-from geneb_bench.plugin.progress import PROGRESS_KEY, fresh_line, heartbeat_line
+from geneb_bench.plugin.progress import PROGRESS_KEY, Eta, fresh_line, heartbeat_line, parse_item_id
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,14 +61,27 @@ class RunReport:
         self.done = 0
         self._groups: dict[tuple[str, str], list[str]] = {}  # (model, task) -> result paths so far
         self._terminal: Any = None
+        self.eta = Eta(len(settings.regimes))
 
     # -- progress -------------------------------------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.total = sum(1 for item in session.items if item.get_closest_marker("geneb") is not None)
+        ids = [item.nodeid for item in session.items if item.get_closest_marker("geneb") is not None]
+        self.total = len(ids)
+        self._plan(ids)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self.total = max(self.total, len(ids))
+        if len(ids) > self.total:
+            self.total = len(ids)
+            self._plan(ids)
+
+    def _plan(self, ids: list[str]) -> None:
+        """Which (model, task) items the run holds, from the item ids (all an xdist controller gets)."""
+        from geneb_bench.categories import CATEGORIES
+
+        keys = [spec.key for spec in self.settings.specs]
+        slugs = [category.slug for category in CATEGORIES]
+        self.eta.plan(pair for i in ids if (pair := parse_item_id(i, keys, slugs)) is not None)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self._terminal = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -84,12 +97,12 @@ class RunReport:
             return
         embed = max(float(r["timings"].get("embed_s", 0.0)) for r in results)
         probe = sum(float(r["timings"].get("probe_s", 0.0)) for r in results)
+        first = results[0]
+        self.eta.group_done(model, task, int(first["n_train"]) + int(first["n_test"]), embed + probe)
         if not self.settings.progress and embed + probe < 10.0:
             return
-        first = results[0]
         left = max(0, self.total - self.done)
-        elapsed = time.time() - self.started
-        eta = f", ETA {_duration(elapsed / self.done * left)}" if self.done and left else ""
+        eta = self.eta.text(model, _duration) if left else ""
         fresh_line(self._terminal)
         self._terminal.write_line(
             f"geneb: {model} x {task}: {first['n_train']}+{first['n_test']} sequences, dim {first['embedding_dim']}, "
@@ -116,6 +129,7 @@ class RunReport:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             self.skips[(cause, subject, str(reason).removeprefix("Skipped: "))] += 1
             self.done += 1
+            self.eta.item_done(str(props.get("geneb_model")), str(props.get("geneb_task")))
             return
         if report.when == "call" and report.failed and "geneb_failed" in props:
             item = f"{props.get('geneb_model')} / {props.get('geneb_task')} / {props.get('geneb_regime')}"
@@ -126,6 +140,7 @@ class RunReport:
             path = props.get("geneb_result")
             if path is not None:
                 self.done += 1
+                self.eta.item_done(str(props.get("geneb_model")), str(props.get("geneb_task")))
                 self.paths.append(str(path))
                 if props.get("geneb_resumed"):
                     self.resumed.add(str(path))
@@ -290,32 +305,78 @@ class RunReport:
                     red=True,
                 )
 
-    @staticmethod
-    def _teach(terminalreporter: Any, frame: pd.DataFrame) -> None:
-        """Three lines on what the numbers mean and what to run next (the suite decides which)."""
+    def _teach(self, terminalreporter: Any, frame: pd.DataFrame) -> None:
+        """What the numbers mean and what to run next (the suite and the models decide which); every
+        command shown runs as typed from where pytest was started."""
+        from geneb_bench.models.registry import model_sets
         from geneb_bench.results.aggregate import frame_suite
+        from geneb_bench.results.twins import pretraining_gains
+        from geneb_bench.runner.finish import rebuild_command, table_scope
 
         suite, _protocol = frame_suite(frame)
-        lines = [
-            "geneb: MCC 0 = chance; kmer-*/random-* are baselines and controls: a model is worth its "
-            "compute only where it beats them."
-        ]
+        controls = sorted(set(frame["model"]) & set(model_sets()["controls"]))
+        lines = ["geneb: MCC 0 = chance."]
+        if controls:
+            what = "a control" if len(controls) == 1 else "controls"
+            lines[0] += (
+                f" {', '.join(controls)}: {what} (no pretraining): a model is worth its compute only where it "
+                f"beats {'it' if len(controls) == 1 else 'them'}."
+            )
+        for gain in pretraining_gains(frame):
+            lines.append(
+                f"geneb: what pretraining bought, {gain.model} ({gain.regime}, {gain.n_tasks} tasks): macro-MCC "
+                f"{gain.macro:.3f} vs its untrained twin {gain.twin_macro:.3f}: {gain.gain:+.3f}"
+            )
+        lines += self._twin_hints(terminalreporter.config, set(frame["model"]))
+        assert self.outputs is not None  # the tables were written: this follows them
+        report = rebuild_command(
+            _shown_path(self.settings.results_dir), table_scope(self.outputs.table, suite)
+        )
+        if self.outputs.stale is not None:
+            lines.append(f"geneb: {self.outputs.stale} shows older results (marked stale); rebuild: {report}")
         if suite == "lite":
             lines.append(
                 "geneb: the lite tasks are small synthetic stand-ins for GENEB's categories, not GENEB "
                 "data: use them to check a set-up, never to compare with published numbers."
             )
             lines.append(
-                "geneb: next: --geneb-model <hub id or path> (your model), --geneb-suite geneb "
-                "(the 100 real tasks), then `geneb report --html`."
+                "geneb: next: --geneb-model <hub id, folder or python:module:function> (your model), "
+                f"--geneb-suite geneb (the 100 real tasks); the report: {report}"
             )
         else:
             lines.append(
                 "geneb: only complete GENEB-suite runs under the protocol get a rank among the published "
                 "models; others are labelled with their coverage."
             )
-            lines.append(
-                "geneb: next: `geneb report --html` (tables, figures, placement among published models)."
-            )
+            lines.append(f"geneb: next: {report} --compare-published (tables, figures, published models)")
         for line in lines:
             terminalreporter.write_line(line)
+
+    def _twin_hints(self, config: pytest.Config, shown: set[str]) -> list[str]:
+        """For each Hugging Face model named on the command line whose untrained twin is not in the table:
+        the command that adds it (this run's own, plus one --geneb-model; finished items are loaded)."""
+        import shlex
+
+        from geneb_bench.models.registry import TWIN_OVERRIDE, twin_of
+
+        hints = []
+        for name, spec in zip(self.settings.models, self.settings.specs, strict=False):
+            if spec.family != "hf" or spec.group == "baseline" or twin_of(spec.key) is not None:
+                continue
+            if any(twin_of(m) == spec.key for m in shown):
+                continue
+            twin = f"{name[:-1]},{TWIN_OVERRIDE}]" if name.endswith("]") else f"{name}[{TWIN_OVERRIDE}]"
+            command = shlex.join(["pytest", *config.invocation_params.args, "--geneb-model", twin])
+            hints.append(
+                f"geneb: what did pretraining buy {spec.key}? Run its untrained twin (same architecture and "
+                f"tokenizer, weights re-initialised) beside it: {command}"
+            )
+        return hints
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when under it (what a user types), else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)

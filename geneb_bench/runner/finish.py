@@ -1,5 +1,10 @@
 """The end of a run: the tables and ``run.json``, rebuilt from every result file of the run's suite.
 
+Each suite (and protocol variant) has its own tables folder, ``DIR/<suite>[+variant]/`` (``tables_dir``), and
+``DIR/index.md`` lists them: a quick variant run (``--geneb-seeds 13``, one task) into the same results
+directory writes its own folder and never replaces another run's tables. A ``report.html`` in a folder whose
+results changed is marked stale, with the command that rebuilds it.
+
 Shared by the pytest plugin (``plugin.reporting``, on the controller) and the Python API (``runner.api``),
 so both produce byte-identical tables from the same results. The tables cover every result of the run's
 suite (and protocol variant) in the results directory, not only this run's items: a ``-k promoters`` rerun
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from geneb_bench import locks
 from geneb_bench.environment import accelerator, git_commit, machine
-from geneb_bench.io import atomic_write_text
+from geneb_bench.io import atomic_write_text, safe_key
 from geneb_bench.locks import LockTimeout, holding, tell
 from geneb_bench.results.notes import FAILED_KEY
 from geneb_bench.results.provenance import IncompatibleResults
@@ -36,6 +41,25 @@ class RunOutputs:
     written: list[Path] = field(default_factory=list)
     note: str | None = None  # why the tables show this run's results only, when they do
     plan_line: str | None = None  # the plan (``geneb plan --save``) next to what the run took
+    stale: Path | None = None  # a report.html whose results changed under it (marked, not rebuilt)
+
+
+STALE_MARK = "<!-- geneb: stale -->"
+
+
+def table_scope(results: ResultSet, fallback: str) -> str:
+    """The folder name of ``results``' tables: their suite plus protocol variant (``lite``,
+    ``lite+seeds__13``); for an empty set, ``fallback`` (the settings' suite name or file stem); "" for
+    results that record no suite (written before suites were recorded: their tables stay at the top)."""
+    if not len(results):
+        return safe_key(Path(fallback).stem)
+    scopes = sorted({scope_name(r.suite, r.protocol) for r in results})
+    return scopes[0]
+
+
+def tables_dir(results_dir: Path, scope: str) -> Path:
+    """``DIR/<suite>[+variant]``: where one suite's (or variant's) tables, run.json and report.html go."""
+    return Path(results_dir) / scope if scope else Path(results_dir)
 
 
 def suite_results(settings: Settings, run: ResultSet) -> tuple[ResultSet, str | None]:
@@ -90,7 +114,11 @@ def write_run_outputs(
             from geneb_bench.runner.audits import run_audits
 
             audits = run_audits(settings, table.results)
-        outputs = RunOutputs(table, write_reports(table.frame, results_dir, audits), note)
+        folder = tables_dir(results_dir, table_scope(table, settings.suite))
+        before = _read_bytes(folder / "results.csv")
+        outputs = RunOutputs(table, write_reports(table.frame, folder, audits), note)
+        if before != _read_bytes(folder / "results.csv"):
+            outputs.stale = mark_stale(folder / "report.html", results_dir)
     first = results.results[0] if len(results) else None
     summary: dict[str, object] = {
         "suite": first.suite if first else settings.suite,
@@ -116,14 +144,84 @@ def write_run_outputs(
     summary["resources"], outputs.plan_line = run_summary(results_dir, results.results, wall_s)
     if failures is not None:  # the plugin's run: its failed items by cause (results.notes.group_failures)
         summary[FAILED_KEY] = failures
-    run = atomic_write_text(results_dir / "run.json", json.dumps(summary, indent=2) + "\n")
+    run = atomic_write_text(folder / "run.json", json.dumps(summary, indent=2) + "\n")
     outputs.written.append(run)
+    with _tables_lock(results_dir, settings.lock_timeout_s, notify):
+        outputs.written.append(write_index(results_dir))
     return outputs
 
 
 class TablesLockTimeout(LockTimeout):
     """Waited ``--geneb-lock-timeout`` for another run's table write: the tables are not written (the result
     files are), rather than written without the lock."""
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def rebuild_command(results_dir: Path | str, scope: str) -> str:
+    """The command that rebuilds ``scope``'s report.html, as the user types it."""
+    return f"geneb report {results_dir} --suite {scope} --html"
+
+
+def mark_stale(page: Path, results_dir: Path) -> Path | None:
+    """Put a banner at the top of ``page`` (a report.html whose results just changed): it shows what it was
+    built from, no longer what the tables hold. Rebuilt by ``geneb report ... --html``."""
+    try:
+        html = page.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if STALE_MARK not in html:
+        banner = (
+            f'{STALE_MARK}<p style="background:#fdd;border:2px solid #a00;padding:8px;font-weight:bold">'
+            "Stale: the results of this folder changed after this page was built. Rebuild it with "
+            f"<code>{rebuild_command(results_dir, page.parent.name)}</code></p>"
+        )
+        at = html.lower().find("<body")
+        at = html.find(">", at) + 1 if at >= 0 else 0
+        atomic_write_text(page, html[:at] + banner + html[at:])
+    return page
+
+
+def write_index(results_dir: Path) -> Path:
+    """``DIR/index.md``: one row per tables folder (suite or variant) with what its ``run.json`` says."""
+    rows = []
+    for run_file in sorted(Path(results_dir).glob("*/run.json")):
+        folder = run_file.parent
+        try:
+            run = json.loads(run_file.read_text())
+        except (OSError, ValueError):
+            run = {}
+        page = folder / "report.html"
+        html = "none"
+        if page.is_file():
+            html = (
+                "stale"
+                if STALE_MARK in page.read_text(encoding="utf-8")
+                else f"[report.html]({folder.name}/report.html)"
+            )
+        models = ", ".join(run.get("models", [])) or "?"
+        rows.append(
+            f"| [{folder.name}]({folder.name}/leaderboard.md) | {run.get('protocol') or '?'} | {models} | "
+            f"{run.get('table_items', '?')} | {', '.join(run.get('regimes', []))} | {html} |"
+        )
+    text = "\n".join(
+        [
+            "# GENEB results index (geneb-bench)\n",
+            "One folder per suite and protocol variant; each holds leaderboard.md/.csv/.tex, results.csv and "
+            "run.json of its own results. A stale report.html is rebuilt with "
+            f"`geneb report {results_dir} --suite FOLDER --html`.\n",
+            "| tables | protocol | models of the last run | items in the table | regimes | report |",
+            "| --- | --- | --- | --- | --- | --- |",
+            *rows,
+            "",
+        ]
+    )
+    return atomic_write_text(Path(results_dir) / "index.md", text)
 
 
 @contextlib.contextmanager

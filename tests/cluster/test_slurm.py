@@ -121,13 +121,12 @@ def test_job_array_on_real_slurm_matches_a_local_run(slurm_cluster: dict[str, st
         timeout=120,
     )
     assert "submitted array job" in submitted.stdout
-    merged = results / "merged" / "results.csv"
-    report = results / "merged" / "report.html"  # the merge job's last output
-    deadline = time.time() + 240
-    while not report.exists() and time.time() < deadline:
+    deadline = time.time() + 240  # the merge job's last output: report.html in the suite's tables folder
+    while not list((results / "merged").glob("*/report.html")) and time.time() < deadline:
         time.sleep(2)
     logs = "\n".join(p.read_text() for p in sorted((results / "logs").glob("*.out")))
-    assert report.exists(), f"merge job did not finish; logs:\n{logs}"
+    assert list((results / "merged").glob("*/report.html")), f"merge job did not finish; logs:\n{logs}"
+    merged = next((results / "merged").glob("*/report.html")).parent / "results.csv"
     local = tmp_path / "local"
     subprocess.run(
         [
@@ -147,7 +146,9 @@ def test_job_array_on_real_slurm_matches_a_local_run(slurm_cluster: dict[str, st
     )
     cluster_frame = pd.read_csv(merged).sort_values(["model", "task_id", "regime"]).reset_index(drop=True)
     local_frame = (
-        pd.read_csv(local / "results.csv").sort_values(["model", "task_id", "regime"]).reset_index(drop=True)
+        pd.read_csv(local / merged.parent.name / "results.csv")
+        .sort_values(["model", "task_id", "regime"])
+        .reset_index(drop=True)
     )
     assert len(cluster_frame) == 9  # 3 tasks x 3 regimes, each from exactly one shard
     pd.testing.assert_frame_equal(cluster_frame, local_frame)

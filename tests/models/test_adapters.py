@@ -346,6 +346,7 @@ def test_geneb_run_finds_the_extractor_in_the_working_directory(tmp_path: Path) 
         "-k",
         "lite_promoter_tata",
         "--geneb-model=python:my_extractor:extract",
+        "--geneb-no-controls",  # the extractor alone: the kmer-3 control is tested in tests/plugin
         "--geneb-seeds=13",
         "--geneb-regimes=1shot",
         f"--geneb-cache-dir={tmp_path / 'cache'}",

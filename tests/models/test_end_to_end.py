@@ -56,6 +56,7 @@ def test_local_checkpoints_run_through_the_suite(
         "no:hypothesispytest",
         f"--geneb-suite={suite}",
         f"--geneb-model={bert}",
+        "--geneb-no-controls",
         f"--geneb-model={remote}[trust_remote_code=true,rc_pooling=true]",
         "--geneb-regimes=full,1shot",
         "--geneb-seeds=13,17",

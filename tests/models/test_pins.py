@@ -18,6 +18,7 @@ from geneb_bench.models.lockfile import LockFile, pin_specs
 from geneb_bench.models.registry import resolve_model
 from geneb_bench.models.verify import releases
 from geneb_bench.models.zoo import geneb_models
+from tests.conftest import SWEEP_SCOPE
 
 SHARED_REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"  # ../shared next to the clone
 ZOO = {s.key: s for s in geneb_models()}
@@ -226,7 +227,7 @@ def test_run_json_records_each_model_revision(sweep: Any, stand_in: Any) -> None
     folder = stand_in("bert-char")
     result = sweep.run(models=("kmer-3", str(folder)))
     result.assert_outcomes(passed=4)
-    run = json.loads((sweep.root / "out" / "run.json").read_text())
+    run = json.loads((sweep.root / "out" / SWEEP_SCOPE / "run.json").read_text())
     revisions = run["model_revisions"]
     assert revisions["kmer-3"] is None
     local = resolve_model(str(folder))

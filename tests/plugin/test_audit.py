@@ -10,6 +10,7 @@ import pytest
 
 from geneb_bench.data import audit as audit_mod
 from geneb_bench.data.audit import AuditUnavailable
+from tests.conftest import SWEEP_SCOPE
 
 if TYPE_CHECKING:
     from tests.conftest import Sweep
@@ -62,15 +63,15 @@ def test_gate_fails_items_of_failing_tasks_and_publishes_no_number(two_tasks: Sw
         in str(leaky.longrepr)
     )
     assert list(two_tasks.results()) == ["kmer-3/good/full"]
-    audits = json.loads((two_tasks.root / "out" / "audit.json").read_text())
+    audits = json.loads((two_tasks.root / "out" / SWEEP_SCOPE / "audit.json").read_text())
     assert [a["task_id"] for a in audits] == ["good"]
-    assert "Task audit (seqleak)" in (two_tasks.root / "out" / "leaderboard.md").read_text()
+    assert "Task audit (seqleak)" in (two_tasks.root / "out" / SWEEP_SCOPE / "leaderboard.md").read_text()
 
 
 def test_audits_only_when_asked_or_cached(two_tasks: Sweep) -> None:
     two_tasks.run().assert_outcomes(passed=2)
-    assert not (two_tasks.root / "out" / "audit.json").exists()
-    assert "Task audit" not in (two_tasks.root / "out" / "leaderboard.md").read_text()
+    assert not (two_tasks.root / "out" / SWEEP_SCOPE / "audit.json").exists()
+    assert "Task audit" not in (two_tasks.root / "out" / SWEEP_SCOPE / "leaderboard.md").read_text()
 
     result = two_tasks.run("--geneb-audit=on", results="on")
     result.assert_outcomes(passed=2)
@@ -81,8 +82,8 @@ def test_audits_only_when_asked_or_cached(two_tasks: Sweep) -> None:
             "MCC without FAIL tasks - not the official GENEB number (1 left out: leaky)",
         ]
     )
-    markdown = (two_tasks.root / "on" / "leaderboard.md").read_text()
-    assert markdown.startswith((two_tasks.root / "out" / "leaderboard.md").read_text())
+    markdown = (two_tasks.root / "on" / SWEEP_SCOPE / "leaderboard.md").read_text()
+    assert markdown.startswith((two_tasks.root / "out" / SWEEP_SCOPE / "leaderboard.md").read_text())
 
     from geneb_bench.cli import main
 
@@ -107,12 +108,14 @@ def test_audits_only_when_asked_or_cached(two_tasks: Sweep) -> None:
     assert "Macro / micro MCC without FAIL tasks - not the official GENEB number" in page
     assert "Task audit (seqleak)" in (root / "rep" / "leaderboard.md").read_text()
     assert main(["report", str(root / "out"), "-o", str(root / "plain"), "--no-audit"]) == 0
-    assert (root / "plain" / "leaderboard.md").read_bytes() == (root / "out" / "leaderboard.md").read_bytes()
+    assert (root / "plain" / "leaderboard.md").read_bytes() == (
+        root / "out" / SWEEP_SCOPE / "leaderboard.md"
+    ).read_bytes()
 
     two_tasks.run(results="cached").assert_outcomes(passed=2)  # same cache: the audits are shown
-    assert "Task audit (seqleak)" in (two_tasks.root / "cached" / "leaderboard.md").read_text()
+    assert "Task audit (seqleak)" in (two_tasks.root / "cached" / SWEEP_SCOPE / "leaderboard.md").read_text()
     two_tasks.run("--geneb-audit=off", results="off").assert_outcomes(passed=2)
-    assert "Task audit" not in (two_tasks.root / "off" / "leaderboard.md").read_text()
+    assert "Task audit" not in (two_tasks.root / "off" / SWEEP_SCOPE / "leaderboard.md").read_text()
 
 
 def test_missing_seqleak_is_a_usage_error(sweep: Sweep, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from geneb_bench.models import registry
 if TYPE_CHECKING:
     from tests.conftest import Sweep
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "extending.md"
 
 
 def readme_example(name: str) -> str:
@@ -65,7 +65,7 @@ def test_a_model_of_an_unknown_family_fails_its_items_naming_the_family(sweep: S
         "def pytest_geneb_register_models(config):\n"
         "    return [ModelSpec(key='orphan', family='nobody-registered-this')]\n"
     )
-    result = sweep.run(models=("orphan",))
+    result = sweep.run("--geneb-no-controls", models=("orphan",))
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*unknown model family 'nobody-registered-this'; known: kmer, *"])
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 # -- the tiny project (tests/conftest.py: Sweep) ----------------------------------------------------------
 SEEDS = (13, 17)
+SCOPE = "reliability+seeds__13__17"  # the tables folder of these runs: their suite and seeds (a variant)
 REGIMES = ("full", "10shot", "1shot")
 TASKS = (
     # task id, category, motif, rng seed
@@ -112,11 +113,13 @@ def test_run_writes_results_junit_and_tables(bench: Sweep) -> None:
         if regime == "full":
             assert record["mean"]["mcc"] > 0.3, f"no signal in {key}: the probe or the data is broken"
 
+    tables = out / SCOPE  # the suite's own tables folder
     for name in ("leaderboard.md", "leaderboard.csv", "results.csv", "run.json"):
-        assert (out / name).is_file(), name
-    assert "# GENEB leaderboard" in (out / "leaderboard.md").read_text()
-    assert len((out / "results.csv").read_text().strip().splitlines()) == 1 + 6
-    run = json.loads((out / "run.json").read_text())
+        assert (tables / name).is_file(), name
+    assert "# GENEB leaderboard" in (tables / "leaderboard.md").read_text()
+    assert f"[{SCOPE}]({SCOPE}/leaderboard.md)" in (out / "index.md").read_text()
+    assert len((tables / "results.csv").read_text().strip().splitlines()) == 1 + 6
+    run = json.loads((tables / "run.json").read_text())
     assert (run["items"], run["seeds"], run["models"]) == (6, list(SEEDS), ["kmer-3"])
 
     text = junit.read_text()
@@ -144,10 +147,10 @@ def test_xdist_gives_the_same_tables_as_a_serial_run(bench: Sweep) -> None:
     parallel.assert_outcomes(passed=6)
     parallel.stdout.fnmatch_lines(["*2 workers*", "*GENEB results (mean over seeds)*"])
 
-    serial_dir, xdist_dir = bench.root / "serial", bench.root / "xdist"
+    serial_dir, xdist_dir = bench.root / "serial" / SCOPE, bench.root / "xdist" / SCOPE
     for name in ("results.csv", "leaderboard.csv"):
         assert (xdist_dir / name).read_text() == (serial_dir / name).read_text(), name
-    serial_results, xdist_results = bench.results(serial_dir), bench.results(xdist_dir)
+    serial_results, xdist_results = bench.results("serial"), bench.results("xdist")
     assert sorted(xdist_results) == sorted(serial_results)
     for key, record in serial_results.items():
         assert xdist_results[key]["per_seed"] == record["per_seed"], key
@@ -217,8 +220,8 @@ def test_second_run_reads_embeddings_from_the_cache(bench: Sweep, probe: dict[st
             a[key]["mean"],
             a[key]["task_fingerprint"],
         ), key
-    assert (bench.root / "second" / "results.csv").read_text() == (
-        bench.root / "first" / "results.csv"
+    assert (bench.root / "second" / SCOPE / "results.csv").read_text() == (
+        bench.root / "first" / SCOPE / "results.csv"
     ).read_text()
 
 
@@ -289,7 +292,7 @@ def test_bad_task_fails_its_items_and_the_rest_still_runs(bench: Sweep) -> None:
     results = bench.results(bench.root / "out")
     assert sorted(results) == sorted(f"kmer-3/prom_a/{regime}" for regime in REGIMES)
     result.stdout.fnmatch_lines(["*GENEB results (mean over seeds)*"])
-    table = (bench.root / "out" / "results.csv").read_text()
+    table = (bench.root / "out" / SCOPE / "results.csv").read_text()
     assert "prom_a" in table
     assert "tf_a" not in table
 

@@ -141,3 +141,57 @@ def test_heartbeat_line_names_the_worker() -> None:
         heartbeat_line({"worker": "gw1", "text": "embedding m x t:  5%|"})
         == "geneb: [gw1] embedding m x t:  5%|"
     )
+
+
+# -- the ETA: per model, from its own rate and the sequences left -----------------------------------------
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f}s"
+
+
+def test_eta_is_per_model_and_never_averages_a_fast_model_with_a_slow_one() -> None:
+    eta = progress.Eta(regimes=1)
+    eta.plan([("kmer-3", "a"), ("kmer-3", "b"), ("big", "a"), ("big", "b"), ("big", "c")])
+    eta.item_done("kmer-3", "a")
+    eta.group_done("kmer-3", "a", sequences=1000, seconds=1.0)
+    # big is not timed yet: no ETA is made up for it from kmer-3's speed
+    assert eta.seconds_left("big") is None
+    assert eta.text("kmer-3", _minutes) == ", ETA kmer-3 1s, big not timed yet"
+    eta.item_done("big", "a")
+    eta.group_done("big", "a", sequences=1000, seconds=100.0)  # 0.1 s a sequence
+    eta.sizes["b"] = 3000  # a task finished by another model: its size is known
+    assert eta.seconds_left("big") == pytest.approx(0.1 * 3000 + 0.1 * 2000)  # c: the mean known size
+    assert eta.seconds_left("kmer-3") == pytest.approx(0.001 * 3000)
+    assert eta.text("big", _minutes) == ", ETA big 500s, all 503s"
+    for model, task in [("kmer-3", "b"), ("big", "b"), ("big", "c")]:
+        eta.item_done(model, task)
+    assert eta.text("big", _minutes) == ""
+
+
+def test_eta_counts_a_group_once_per_regime() -> None:
+    eta = progress.Eta(regimes=3)
+    eta.plan([("m", "a")] * 3 + [("m", "b")] * 3)
+    for _ in range(3):
+        eta.item_done("m", "a")
+    eta.group_done("m", "a", sequences=100, seconds=10.0)
+    assert eta.seconds_left("m") == pytest.approx(10.0)  # b: three regimes of a 100-sequence task
+    eta.item_done("m", "b")
+    assert eta.seconds_left("m") == pytest.approx(10.0 * 2 / 3)
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "expected"),
+    [
+        (
+            "suites/test_geneb.py::test_geneb[kmer-3-promoters-lite_promoter_tata-full]",
+            ("kmer-3", "lite_promoter_tata"),
+        ),
+        ("test_bench.py::test_geneb[random-bert-tiny-tf_binding-tf-a-10shot]", ("random-bert-tiny", "tf-a")),
+        ("test_bench.py::test_geneb[kmer-3+k-4-promoters-p-1shot]", ("kmer-3+k-4", "p")),
+        ("test_other.py::test_x", None),
+    ],
+)
+def test_item_ids_give_model_and_task(nodeid: str, expected: tuple[str, str] | None) -> None:
+    models = ["kmer-3", "kmer-3+k-4", "random-bert-tiny"]
+    assert progress.parse_item_id(nodeid, models, ["promoters", "tf_binding"]) == expected

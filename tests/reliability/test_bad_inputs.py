@@ -31,6 +31,7 @@ from geneb_bench.models.random_init import build_random_model, char_tokenizer
 from geneb_bench.protocol import get_regime
 from geneb_bench.runner.session import BenchItem, GenebSession
 from geneb_bench.runner.settings import Settings
+from tests.conftest import SWEEP_SCOPE
 
 if TYPE_CHECKING:
     from tests.conftest import Sweep
@@ -686,7 +687,7 @@ def test_sweep_with_bad_tasks_and_models_keeps_the_good_items(sweep: Sweep, tmp_
     assert sorted(sweep.results()) == ["kmer-3/good_a/1shot", "kmer-3/good_a/full"]
     assert len(sweep.cache_entries()) == 1, "only the good (model, task) pair is cached"
     assert sweep.leftovers() == []
-    table = (sweep.root / "out" / "results.csv").read_text()
+    table = (sweep.root / "out" / SWEEP_SCOPE / "results.csv").read_text()
     assert "good_a" in table
     assert not any(t in table for t in expected)
 

@@ -208,7 +208,8 @@ def test_failing_table_write_is_one_line_after_the_summary(sweep: Sweep) -> None
     )
     sweep.regimes = "full"
 
-    (sweep.root / "out" / "leaderboard.md").mkdir(parents=True)  # a real fault: the table cannot be replaced
+    # a real fault: the table cannot be replaced
+    (sweep.root / "out" / SWEEP_SCOPE / "leaderboard.md").mkdir(parents=True)
     result = sweep.run()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     out = result.stdout.str()
@@ -226,7 +227,7 @@ def test_failing_table_write_is_one_line_after_the_summary(sweep: Sweep) -> None
 def test_failing_table_write_in_a_passing_run_exits_1(sweep: Sweep) -> None:
     sweep.good_task("good_a")
     sweep.regimes = "full"
-    (sweep.root / "out" / "leaderboard.md").mkdir(parents=True)
+    (sweep.root / "out" / SWEEP_SCOPE / "leaderboard.md").mkdir(parents=True)
     result = sweep.run()
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -301,8 +302,8 @@ def test_report_skips_a_corrupt_result_with_a_warning(
     assert geneb(["report", str(sweep.root / "out")]) == 0
     _out, err = capsys.readouterr()
     assert f"warning: skipped {bad}: unreadable result file" in err
-    assert "good_a" in (sweep.root / "out" / "results.csv").read_text()
-    assert "good_b" not in (sweep.root / "out" / "results.csv").read_text()
+    assert "good_a" in (sweep.root / "out" / SWEEP_SCOPE / "results.csv").read_text()
+    assert "good_b" not in (sweep.root / "out" / SWEEP_SCOPE / "results.csv").read_text()
 
 
 def test_cache_verify_finds_a_byte_flipped_entry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -370,9 +371,10 @@ def test_renamed_task_is_reported_once(sweep: Sweep, capsys: pytest.CaptureFixtu
     sweep.run().assert_outcomes(passed=1)
     capsys.readouterr()
     assert geneb(["report", str(sweep.root / "out")]) == 0
-    _, err = capsys.readouterr()
+    out, err = capsys.readouterr()
     assert err.count("tasks 'old_name' and 'new_name' hold the same data") == 1
-    table = (sweep.root / "out" / "results.csv").read_text()
+    written = next(line.removeprefix("wrote ") for line in out.splitlines() if line.endswith("results.csv"))
+    table = Path(written).read_text()  # the renamed run's suite folder: the newer results
     assert "new_name" in table
     assert "old_name" not in table
 

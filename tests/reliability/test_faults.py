@@ -341,8 +341,9 @@ def test_two_concurrent_runs_on_one_results_directory(sweep: Sweep) -> None:
         assert "/".join((record["model"], record["task_id"], record["regime"])) == key
     assert sweep.leftovers() == []
     assert len(sweep.cache_entries()) == 6
-    table = pd.read_csv(sweep.root / "out" / "results.csv")  # the tables of the run that finished last
+    # the tables of the run that finished last
+    table = pd.read_csv(sweep.root / "out" / SWEEP_SCOPE / "results.csv")
     assert len(table) == 12  # the tables cover every result of the suite in the directory: both runs
     assert set(table["model"]) == {"kmer-2", "kmer-3", "kmer-4"}  # the last table read both runs' files
-    run_json = json.loads((sweep.root / "out" / "run.json").read_text())
+    run_json = json.loads((sweep.root / "out" / SWEEP_SCOPE / "run.json").read_text())
     assert run_json["items"] == 8

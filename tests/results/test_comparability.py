@@ -46,13 +46,13 @@ def test_results_are_stored_per_suite(lite_dir: Path) -> None:
 
 
 def test_a_subset_run_rebuilds_the_tables_from_every_result_of_the_suite(lite_dir: Path) -> None:
-    markdown = (lite_dir / "leaderboard.md").read_text()
+    markdown = (lite_dir / "lite" / "leaderboard.md").read_text()
     assert "| 2/14    |" in markdown  # both tasks, though the last run had one
-    assert json.loads((lite_dir / "run.json").read_text())["table_items"] == 2
+    assert json.loads((lite_dir / "lite" / "run.json").read_text())["table_items"] == 2
 
 
 def test_lite_run_is_labelled_and_not_ranked(lite_dir: Path) -> None:
-    markdown = (lite_dir / "leaderboard.md").read_text()
+    markdown = (lite_dir / "lite" / "leaderboard.md").read_text()
     assert "suite lite: 14 synthetic tasks, not GENEB; not ranked" in markdown
     assert "| rank" not in markdown
     page = build_html(lite_dir)
@@ -99,7 +99,10 @@ def test_other_seeds_are_a_variant_stored_apart(lite_dir: Path, tmp_path: Path) 
     variant = _lite(tmp_path / "v", tmp_path / "cache", [TASK_A], seeds=(1, 2, 3))
     assert {r.protocol for r in variant} == {"geneb-1.0+seeds=1,2,3"}
     assert [p.name for p in (tmp_path / "v" / "results").iterdir()] == ["lite+seeds__1__2__3"]
-    assert "protocol variant geneb-1.0+seeds=1,2,3" in (tmp_path / "v" / "leaderboard.md").read_text()
+    assert (
+        "protocol variant geneb-1.0+seeds=1,2,3"
+        in (tmp_path / "v" / "lite+seeds__1__2__3" / "leaderboard.md").read_text()
+    )
     with pytest.raises(MergeConflict, match=r"protocol \('geneb-1.0' vs 'geneb-1.0\+seeds=1,2,3'\)"):
         merge_dirs([lite_dir, tmp_path / "v"], tmp_path / "merged")
     assert not (tmp_path / "merged").exists()

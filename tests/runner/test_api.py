@@ -14,7 +14,7 @@ import geneb_bench
 import geneb_bench.probe.evaluate
 import geneb_bench.results.aggregate
 import geneb_bench.runner.session
-from tests.conftest import Sweep
+from tests.conftest import SWEEP_SCOPE, Sweep
 
 TABLES = ("results.csv", "leaderboard.csv", "leaderboard.md")
 
@@ -37,8 +37,8 @@ def test_run_gives_the_same_results_csv_as_the_pytest_run(sweep: Sweep) -> None:
     assert results.problems == []
     assert len(results) == 2 * 2 * 2
     for table in TABLES:
-        assert (sweep.root / "api_out" / table).read_bytes() == (
-            sweep.root / "pytest_out" / table
+        assert (sweep.root / "api_out" / SWEEP_SCOPE / table).read_bytes() == (
+            sweep.root / "pytest_out" / SWEEP_SCOPE / table
         ).read_bytes()
     assert set(results.frame["model"]) == {"kmer-2", "kmer-3"}
 

@@ -71,7 +71,7 @@ def test_reading_the_results_and_writing_the_tables_is_one_step_per_run(
     first.join(30)
     second.join(30)
     assert events == ["first reads", "first writes", "second reads", "second writes"]
-    assert (tmp_path / "out" / "run.json").is_file()
+    assert (tmp_path / "out" / "lite" / "run.json").is_file()
 
 
 @contextlib.contextmanager
