@@ -27,10 +27,10 @@ def _rows(rng: np.random.Generator, n: int) -> list[tuple[str, int]]:
 
 @pytest.fixture
 def shared_tasks(sweep: Sweep) -> Sweep:
-    """task_p (declared first, so it runs first) holds 20 of task_q's training and 10 of its test sequences."""
+    """task_p (declared first, so it runs first) holds 12 of task_q's training and 6 of its test sequences."""
     rng = np.random.default_rng(11)
-    q_train, q_test = _rows(rng, 40), _rows(rng, 20)
-    p_train, p_test = _rows(rng, 20) + q_train[:20], _rows(rng, 10) + q_test[:10]
+    q_train, q_test = _rows(rng, 24), _rows(rng, 12)
+    p_train, p_test = _rows(rng, 12) + q_train[:12], _rows(rng, 6) + q_test[:6]
     for task_id, train, test in (("task_p", p_train, p_test), ("task_q", q_train, q_test)):
         sweep.task(
             task_id,
@@ -47,6 +47,7 @@ def _q_files(root: Path) -> dict[str, str]:
     return {path.name: VOLATILE.sub("", path.read_text()) for path in files}
 
 
+@pytest.mark.usefixtures("transformers_imported")
 def test_q_alone_and_after_p_write_the_same_result_files(shared_tasks: Sweep) -> None:
     alone = shared_tasks.run("-k", "task_q", models=MODEL, cache="cache-alone", results="alone")
     alone.assert_outcomes(passed=2)
@@ -66,6 +67,7 @@ def _tables(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("transformers_imported")
 def test_xdist_and_shards_give_the_serial_tables(shared_tasks: Sweep) -> None:
     pytest.importorskip("xdist")
     shared_tasks.run(models=MODEL, cache="cache-serial", results="serial").assert_outcomes(passed=4)
