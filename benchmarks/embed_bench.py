@@ -182,14 +182,20 @@ class Contender:
     shapes: Shapes = field(default_factory=list)
 
 
-def compare(embedder: Any, task: str, sequences: list[str], repeats: int, contenders: Sequence[str]) -> dict[str, Any]:
+def compare(
+    embedder: Any, task: str, sequences: list[str], repeats: int, contenders: Sequence[str]
+) -> dict[str, Any]:
     """The contenders on one task, in rotating order per repeat; returns the figures of each."""
-    runs = {
+    runs: dict[str, Callable[[], tuple[np.ndarray, Shapes]]] = {
         "engine": lambda: (embedder.embed(sequences), engine_shapes(embedder, sequences)),
         "authors/longest": partial(authors_loop, embedder, sequences, True),
         "authors/max_len": partial(authors_loop, embedder, sequences, "max_length"),
     }
-    entries = [Contender(name, runs[name]) for name in runs if name.split("/")[-1] in contenders or name in contenders]
+    entries = [
+        Contender(name, runs[name])
+        for name in runs
+        if name.split("/")[-1] in contenders or name in contenders
+    ]
     peak, loads = sgemm_rate(int(embedder.model.config.hidden_size)), []
     for repeat in range(repeats):
         for k in range(len(entries)):
@@ -203,7 +209,8 @@ def compare(embedder: Any, task: str, sequences: list[str], repeats: int, conten
     reference = entries[0].vectors
     figures = {}
     for entry in entries:
-        assert entry.vectors is not None and reference is not None
+        assert entry.vectors is not None
+        assert reference is not None
         diff = float(np.abs(entry.vectors - reference).max())
         assert np.allclose(entry.vectors, reference, rtol=1e-4, atol=1e-5), f"{entry.name}: differs by {diff}"
         wall = min(entry.times)
@@ -224,7 +231,9 @@ def compare(embedder: Any, task: str, sequences: list[str], repeats: int, conten
 
 
 def table(figures: dict[str, dict[str, float]], n_sequences: int, needed: int, peak: float) -> None:
-    print(f"{'':18}{'wall s':>9}{'seq/s':>9}{'tokens':>11}{'/needed':>9}{'engine x':>10}{'% peak':>8}{'max|diff|':>11}")
+    print(
+        f"{'':18}{'wall s':>9}{'seq/s':>9}{'tokens':>11}{'/needed':>9}{'engine x':>10}{'% peak':>8}{'max|diff|':>11}"
+    )
     engine = figures.get("engine", next(iter(figures.values())))
     for name, f in figures.items():
         print(
@@ -233,7 +242,9 @@ def table(figures: dict[str, dict[str, float]], n_sequences: int, needed: int, p
         )
 
 
-def budget_sweep(embedder: Any, task: str, sequences: list[str], budgets: Sequence[int], repeats: int) -> None:
+def budget_sweep(
+    embedder: Any, task: str, sequences: list[str], budgets: Sequence[int], repeats: int
+) -> None:
     """Engine wall time per token budget (rows per forward), interleaved; the vectors must be bit-identical."""
     times: dict[int, list[float]] = {b: [] for b in budgets}
     reference = None
@@ -247,7 +258,9 @@ def budget_sweep(embedder: Any, task: str, sequences: list[str], budgets: Sequen
             reference = vectors if reference is None else reference
             assert np.array_equal(vectors, reference), f"budget {budget} moved the vectors"
     best = min(min(t) for t in times.values())
-    print(f"\n== rows per forward, {task} ({len(sequences)} sequences; vectors bit-identical at every budget)")
+    print(
+        f"\n== rows per forward, {task} ({len(sequences)} sequences; vectors bit-identical at every budget)"
+    )
     print(f"{'budget tokens':>14}{'wall s':>9}{'x best':>8}")
     for budget in budgets:
         print(f"{budget:14,}{min(times[budget]):9.2f}{min(times[budget]) / best:8.2f}")
@@ -324,11 +337,15 @@ def selected_tasks(args: argparse.Namespace) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_task_arguments(parser, default_tasks=DEFAULT_TASKS)
     parser.add_argument("--models", default="minilm,bert-base", help=f"{', '.join(SIZES)} or registry keys")
     parser.add_argument("--n", type=int, default=64, help="sequences per task (first n of train)")
-    parser.add_argument("--repeats", type=int, default=2, help="best of this many interleaved runs per contender")
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="best of this many interleaved runs per contender"
+    )
     parser.add_argument("--contenders", default="engine,longest,max_len")
     parser.add_argument("--budget", type=int, default=0, help="engine token budget (default: the engine's)")
     parser.add_argument("--budgets", default="", help="also sweep these engine budgets (rows per forward)")
@@ -351,14 +368,20 @@ def main() -> None:
         if args.budget:
             embedder.token_budget = args.budget
         params = sum(p.numel() for p in embedder.model.parameters())
-        print(f"\n######## {name}: {params / 1e6:.1f}M parameters, engine budget {embedder.token_budget:,} tokens")
+        print(
+            f"\n######## {name}: {params / 1e6:.1f}M parameters, engine budget {embedder.token_budget:,} tokens"
+        )
         totals: dict[str, dict[str, float]] = {}
         needed_total = n_total = 0
         peak = 0.0
         for task in tasks:
             sequences = load_sequences(args.data_dir, task, args.n)
             done = compare(embedder, task, sequences, args.repeats, args.contenders.split(","))
-            needed_total, n_total, peak = needed_total + done["needed"], n_total + done["n"], max(peak, done["peak"])
+            needed_total, n_total, peak = (
+                needed_total + done["needed"],
+                n_total + done["n"],
+                max(peak, done["peak"]),
+            )
             for contender, f in done["figures"].items():
                 total = totals.setdefault(contender, {"wall": 0.0, "tokens": 0.0, "flops": 0.0, "diff": 0.0})
                 for key in ("wall", "tokens", "flops"):
@@ -368,7 +391,9 @@ def main() -> None:
         table(totals, n_total, needed_total, peak)
         if args.budgets:
             sequences = load_sequences(args.data_dir, tasks[0], args.n)
-            budget_sweep(embedder, tasks[0], sequences, [int(b) for b in args.budgets.split(",")], args.repeats)
+            budget_sweep(
+                embedder, tasks[0], sequences, [int(b) for b in args.budgets.split(",")], args.repeats
+            )
         embedder.close()
     if args.session:
         cold_vs_warm("random-bert-tiny", args.session_task, args.data_dir, args.repeats)

@@ -150,7 +150,9 @@ def extraction(
     return sum(len(e) for e in encoded) / seconds, vectors
 
 
-def invariance_check(device: str, sizes: dict[str, tuple[int, int]], n: int, lengths: tuple[int, int]) -> list[Row]:
+def invariance_check(
+    device: str, sizes: dict[str, tuple[int, int]], n: int, lengths: tuple[int, int]
+) -> list[Row]:
     """Rows of the engine's vectors that are not bit-identical across companions, order and budget, per model
     size and dtype; then the shapes that move one row's numbers (rows per batch at a fixed width; width)."""
     import torch
@@ -181,7 +183,14 @@ def invariance_check(device: str, sizes: dict[str, tuple[int, int]], n: int, len
             for variant, vectors in variants.items():
                 moved = ~(vectors == reference).all(axis=1)
                 diff = float(np.abs(vectors - reference).max())
-                rows.append(("invariance", f"{setting}, {variant}: rows not bit-identical", float(moved.sum()), "rows"))
+                rows.append(
+                    (
+                        "invariance",
+                        f"{setting}, {variant}: rows not bit-identical",
+                        float(moved.sum()),
+                        "rows",
+                    )
+                )
                 rows.append(("invariance", f"{setting}, {variant}: max |diff|", diff, "abs"))
             # which shapes move numbers: row 0 alone vs in batches of R rows at its own width, and at 2x width
             ids = encoded[0]
@@ -369,8 +378,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if model_name == "random BERT" and label == "fp32":
                 probe_vectors = vectors
             del model
-    invariance_sizes = {"tiny": (64, 2), "small": (32, 1)} if args.dry else {"minilm": (384, 6), "bert-base": (768, 12)}
-    rows += invariance_check(device, invariance_sizes, 12 if args.dry else 64, (5, 60) if args.dry else (22, 402))
+    invariance_sizes = (
+        {"tiny": (64, 2), "small": (32, 1)} if args.dry else {"minilm": (384, 6), "bert-base": (768, 12)}
+    )
+    rows += invariance_check(
+        device, invariance_sizes, 12 if args.dry else 64, (5, 60) if args.dry else (22, 402)
+    )
     rows += store_check(device, store_n, bert[0])
 
     rng = np.random.default_rng(1)
@@ -398,9 +411,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "torch": torch.__version__,
         "dry": args.dry,
         "max_abs_dmcc": worst,
-        "invariance_rows_moved": {
-            s: f for c, s, f, u in rows if c == "invariance" and u == "rows"
-        },
+        "invariance_rows_moved": {s: f for c, s, f, u in rows if c == "invariance" and u == "rows"},
         "rows": [{"check": c, "setting": s, "figure": f, "unit": u} for c, s, f, u in rows],
     }
     args.json.write_text(json.dumps(report, indent=1))

@@ -32,10 +32,10 @@ from geneb_bench.models.recipe import POOLINGS
 
 __all__ = [
     "BATCHINGS",
-    "PADDING_POLICY",
     "DEFAULT_TOKEN_BUDGET",
     "ENGINE_VERSION",
     "LONG_INPUT_POLICIES",
+    "PADDING_POLICY",
     "POOLINGS",
     "EmbeddingEngine",
     "ProgressBar",

@@ -89,7 +89,9 @@ class HFEmbedder:
         if batching == "auto":
             batching = "bucket" if padded_ok else "equal_length"
         elif batching == "bucket" and not padded_ok:
-            raise ValueError("recipe batching = 'bucket' needs a model that takes an attention mask and a masked pooling")
+            raise ValueError(
+                "recipe batching = 'bucket' needs a model that takes an attention mask and a masked pooling"
+            )
         self.batching = batching
         self.engine = EmbeddingEngine(
             lambda ids, mask: self._forward(ids, mask),  # looked up per call: tests wrap ``_forward``

@@ -271,7 +271,9 @@ class GenebSession:
                 vectors, stats = from_store()
                 cached = stats.computed == 0
             arrays = {**arrays, "train": vectors[:n_train], "test": vectors[n_train:]}
-        if "token_budget" in arrays:  # rows per forward (after any out-of-memory back-off); never moves a vector
+        if (
+            "token_budget" in arrays
+        ):  # rows per forward (after any out-of-memory back-off); never moves a vector
             self.token_budgets[key] = int(arrays["token_budget"][0])
         self.health[key] = health.assess(
             arrays,

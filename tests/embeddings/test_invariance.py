@@ -57,14 +57,17 @@ def test_padded_width_is_a_function_of_the_length_alone(length: int) -> None:
     st.sampled_from(["bucket", "equal_length", "per_sequence"]),
 )
 def test_every_row_is_planned_once_at_its_own_width(lengths: list[int], budget: int, batching: str) -> None:
-    seen = []
+    seen: list[int] = []
+    widths = []
     for width, batch in token_budget_batches(lengths, budget, batching):
+        widths.append(width)
         assert all(padded_width(lengths[i], batching) == width for i in batch)
         assert len(batch) * width <= budget or len(batch) == 1
         if batching == "per_sequence":
             assert len(batch) == 1
         seen.extend(batch)
     assert sorted(seen) == list(range(len(lengths)))
+    assert widths == sorted(widths, reverse=True)  # widest first: an out-of-memory shows at once
 
 
 def test_padding_overhead_of_a_variable_length_task_is_small() -> None:
@@ -110,7 +113,7 @@ def assert_invariant(emb: HFEmbedder, seqs: list[str], others: list[str]) -> np.
         if not batched:
             return reference
         oom = OomAbove(emb._forward, limit=2)  # ``seqs`` holds more than two of one width
-        emb._forward = oom  # type: ignore[method-assign]
+        emb._forward = oom  # type: ignore[method-assign,assignment]
         try:
             after_oom = emb.embed(seqs)
         finally:
@@ -171,7 +174,7 @@ def test_engine_rows_do_not_depend_on_their_companions() -> None:
     layer = torch.nn.TransformerEncoderLayer(16, 2, 32, batch_first=True, dropout=0.0).eval()
     table = torch.nn.Embedding(10, 16)
 
-    def forward(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(ids: torch.Tensor, mask: torch.Tensor) -> Any:
         return layer(table(ids), src_key_padding_mask=~mask.bool())
 
     engine = EmbeddingEngine(forward, pad_id=0, device="cpu", progress=False)
@@ -203,14 +206,16 @@ REAL = {
 
 
 @pytest.fixture(scope="module", params=sorted(REAL))
-def real_code(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HFEmbedder]:
+def real_code(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HFEmbedder]:
     if not SHARED.is_dir():
         pytest.skip(f"real-code folders not found at {SHARED} (GENEB_SHARED_MODELS)")
     pytest.importorskip("einops", reason="pip install 'geneb-bench[models]'")
-    from tests.models.test_real_code import PREPARE, _copy
-
     import huggingface_hub.constants
     import transformers.utils.hub
+
+    from tests.models.test_real_code import PREPARE, _copy
 
     key: str = request.param
     name = REAL[key][0]
@@ -232,7 +237,9 @@ def real_code(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 def test_real_code_families_are_batch_invariant(real_code: HFEmbedder) -> None:
     seqs = variable_task(6, 5, 80, seed=8)
-    seqs += variable_task(1, 40, 40, seed=10) * 3  # one sequence thrice: rows that share a batch, any tokenizer
+    seqs += (
+        variable_task(1, 40, 40, seed=10) * 3
+    )  # one sequence thrice: rows that share a batch, any tokenizer
     others = variable_task(4, 5, 80, seed=9)
     assert_invariant(real_code, seqs, others)
 

@@ -16,7 +16,9 @@ import pytest
 from tests.conftest import Sweep, csv_text
 
 MODEL = ("random-bert-tiny",)
-VOLATILE = re.compile(r'\n\s*"timings": \{[^{}]*\},?')  # embed_s / probe_s: wall-clock, the only volatile field
+VOLATILE = re.compile(
+    r'\n\s*"timings": \{[^{}]*\},?'
+)  # embed_s / probe_s: wall-clock, the only volatile field
 
 
 def _rows(rng: np.random.Generator, n: int) -> list[tuple[str, int]]:

@@ -431,7 +431,7 @@ def test_after_an_oom_back_off_the_whole_task_is_one_batch_plan() -> None:
     engine.embed_ids(encoded, ["x"] * len(encoded), list(range(len(encoded))))
     assert forward.ooms >= 1
     assert engine.token_budget < 2000
-    plan = list(token_budget_batches([len(e) for e in encoded], engine.token_budget, False))
+    plan = [batch for _, batch in token_budget_batches([len(e) for e in encoded], engine.token_budget)]
     assert sorted(forward.done) == sorted(tuple(tuple(encoded[i]) for i in batch) for batch in plan)
 
 
