@@ -295,7 +295,10 @@ class GenebSession:
         distinct = list(dict.fromkeys(sequences))
         if embedded == [len(distinct)]:
             return self._embedders.get(spec.key)
-        embedder = self.embedder(spec)
+        try:
+            embedder = self.embedder(spec)
+        except Exception:  # every vector came from the store, and the model cannot load here: no figures
+            return None
         if getattr(embedder, "long_input", "truncate") == "window" and hasattr(embedder, "windows"):
             embedder.windows(distinct)
         elif hasattr(embedder, "encode"):
