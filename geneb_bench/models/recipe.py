@@ -247,6 +247,7 @@ def describe_recipe(spec: ModelSpec) -> str:
             "input_mode",
             "add_special_tokens",
             "fix",
+            "batching",
         )
         if recipe[k] != DEFAULT_RECIPE[k] and not (k == "multiple_mode" and not recipe["multiple_of"])
     ]
