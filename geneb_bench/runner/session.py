@@ -230,7 +230,6 @@ class GenebSession:
         n_train = len(data.train_sequences)
         persist = spec.family not in RECOMPUTED_FAMILIES
         computed: list[np.ndarray] = []  # the vectors computed in this call, when the entry is a view
-
         embedded: list[int] = []  # how many sequences this call gave the model (token figures cover those)
 
         def embed_new(new: list[str]) -> np.ndarray:
@@ -271,9 +270,7 @@ class GenebSession:
                 vectors, stats = from_store()
                 cached = stats.computed == 0
             arrays = {**arrays, "train": vectors[:n_train], "test": vectors[n_train:]}
-        if (
-            "token_budget" in arrays
-        ):  # rows per forward (after any out-of-memory back-off); never moves a vector
+        if "token_budget" in arrays:  # rows per forward (after an out-of-memory back-off); moves no vector
             self.token_budgets[key] = int(arrays["token_budget"][0])
         self.health[key] = health.assess(
             arrays,
