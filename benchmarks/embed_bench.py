@@ -1,22 +1,29 @@
-"""Embedding engine vs the authors'-style extraction loop, and a cold vs warm (cached) session, side by side.
+"""Embedding engine vs the authors' extraction loops at real model sizes, interleaved, with the matmul peak.
 
-    python benchmarks/embed_bench.py                                  # 500 sequences of every task in --data-dir
-    python benchmarks/embed_bench.py --n 5000 --tasks leannmlindsey_GUE_human_tf_1 --repeats 3
+    python benchmarks/embed_bench.py --models minilm,bert-base --n 64 --repeats 2
+    python benchmarks/embed_bench.py --models random-bert-tiny --tasks leannmlindsey_GUE_human_tf_1 --n 2000
+    python benchmarks/embed_bench.py --models minilm --budgets 512,1024,2048,4096,8192   # rows per forward
 
-Same data (read in place from ``--data-dir``, nothing is copied), same model (``random-bert-tiny`` by
-default: an untrained BERT on character tokens, so no download) and same threads for every contender:
+Models: ``minilm`` (a random 6-layer, 384-wide BERT, 11M parameters, MiniLM-sized) and ``bert-base`` (12 x 768,
+86M), built on the fly on a character tokenizer (no download), or any registry key (``random-bert-tiny``).
+Tasks: the fixed-length GUE ``human_tf_0`` (101 bp) and ``prom_300_tata`` (300 bp) read in place from
+``--data-dir``, and ``random_20-400bp`` (seeded random sequences of 20-400 bp: a variable-length task).
+Contenders, on the same sequences, weights and threads, run in rotating order within each repeat (a loaded
+machine slows all of them alike; best of ``--repeats`` is kept):
 
-- ``engine``: ``HFEmbedder.embed`` (sort by length, token-budget batches, right padding, masked mean);
+- ``engine``: ``HFEmbedder.embed`` (each sequence at the width grid of its own length, ``engine.PADDING_POLICY``;
+  token-budget batches; masked mean): batch-invariant, so its vectors are also checked bit-identical across
+  ``--budgets``;
 - ``authors/longest``: the GENEB authors' extractor loop: batches of 8 in input order, tokenizer padding to
   the longest in the batch, attention mask, masked mean;
-- ``authors/max_len``: the same loop padding every batch to the tokenizer's ``model_max_length``, as their
-  Nucleotide Transformer extractor does.
+- ``authors/max_len``: the same loop padding every batch to ``model_max_length`` (512), as their Nucleotide
+  Transformer extractor does.
 
-For each: wall time (best of ``--repeats``), sequences/s, padded tokens computed vs tokens needed, the
-engine's speed-up and the max abs difference of the vectors (must be allclose); then the totals over all
-tasks (the workload's ratio). Then the full session
-path (``GenebSession.embeddings``: cache key, file lock, npz write, checksum) cold (fresh cache) vs warm
-(a new session on the filled cache: disk hit) and the ratio. Peak RSS is sampled during each run.
+For each: wall time, tokens computed / needed, speed-up of the engine, share of the measured matmul peak
+(model FLOPs of the padded batches: 2 x matmul parameters per token + attention 4 x width x hidden per token
+and layer / wall time / the sgemm rate measured in this run on the model's own FFN shape), max |diff| to the
+engine's vectors (allclose only: other padding moves the last bits) and the 1-minute load average. Then, for
+``--session``, the full session path cold (fresh cache) vs warm (disk hit).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -69,12 +77,48 @@ def read_sequences(data_dir: Path, task: str, n: int) -> list[str]:
         return [row["text"] for _, row in zip(range(n), rows, strict=False)]
 
 
-def authors_loop(embedder: Any, sequences: Sequence[str], padding: bool | str) -> tuple[np.ndarray, int]:
+VARIABLE_TASK = "random_20-400bp"
+DEFAULT_TASKS = f"leannmlindsey_GUE_human_tf_0,leannmlindsey_GUE_prom_300_tata,{VARIABLE_TASK}"
+# Random BERTs built on the fly (character tokens, no download): hidden size, layers, heads
+SIZES = {"minilm": (384, 6, 12), "bert-base": (768, 12, 12)}
+MAX_LEN = 512
+Shapes = list[tuple[int, int]]  # (rows, padded width) of each forward
+
+
+def variable_sequences(n: int, seed: int = 0) -> list[str]:
+    """Random DNA of 20-400 bp (uniform lengths): the issue's variable-length task."""
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("ACGT"), size=int(k))) for k in rng.integers(20, 401, size=n)]
+
+
+def load_sequences(data_dir: Path, task: str, n: int) -> list[str]:
+    return variable_sequences(n) if task == VARIABLE_TASK else read_sequences(data_dir, task, n)
+
+
+def build_model(name: str) -> Any:
+    """An HF (engine) embedder: a size from ``SIZES`` built here, or a registry key."""
+    from geneb_bench.models.hf import HFEmbedder
+    from geneb_bench.models.random_init import build_random_model, char_tokenizer
+
+    if name in SIZES:
+        hidden, layers, heads = SIZES[name]
+        options = {"arch": "bert", "hidden_size": hidden, "num_layers": layers, "num_heads": heads}
+        model = build_random_model({**options, "max_tokens": MAX_LEN, "seed": 0})
+        embedder = HFEmbedder(model, char_tokenizer(MAX_LEN), max_tokens=MAX_LEN)
+    else:
+        from geneb_bench.models.registry import build_embedder, resolve_model
+
+        embedder = cast(HFEmbedder, build_embedder(resolve_model(name), "cpu"))
+    embedder.configure(progress=False)
+    return embedder
+
+
+def authors_loop(embedder: Any, sequences: Sequence[str], padding: bool | str) -> tuple[np.ndarray, Shapes]:
     """The authors' extractor: fixed batches of 8 in input order, tokenizer padding, masked mean."""
     import torch
 
     tok, model, limit = embedder.tokenizer, embedder.model, embedder.max_tokens
-    out, computed = [], 0
+    out, shapes = [], []
     with torch.no_grad():
         for start in range(0, len(sequences), 8):
             batch = [s.upper() for s in sequences[start : start + 8]]
@@ -82,68 +126,144 @@ def authors_loop(embedder: Any, sequences: Sequence[str], padding: bool | str) -
             hidden = model(**inputs).last_hidden_state
             mask = inputs["attention_mask"].unsqueeze(-1).float()
             out.append(((hidden * mask).sum(1) / mask.sum(1)).numpy())
-            computed += int(inputs["input_ids"].numel())
-    return np.concatenate(out), computed
+            shapes.append(tuple(inputs["input_ids"].shape))
+    return np.concatenate(out), shapes
 
 
-def engine_tokens(embedder: Any, sequences: Sequence[str]) -> tuple[int, int]:
+def engine_shapes(embedder: Any, sequences: Sequence[str]) -> Shapes:
+    """The (rows, width) of every forward the engine makes for ``sequences`` at its current budget."""
     from geneb_bench.embeddings.engine import token_budget_batches
 
     lengths = [len(ids) for ids in embedder.encode(sequences)]
-    computed = sum(
-        len(b) * max(lengths[i] for i in b)
-        for b in token_budget_batches(lengths, embedder.token_budget, False)
-    )
-    return computed, sum(lengths)
+    plan = token_budget_batches(lengths, embedder.token_budget, embedder.engine.batching)
+    return [(len(batch), width) for width, batch in plan]
 
 
-def best_of(repeats: int, fn: Callable[[], Any]) -> tuple[float, Any, int]:
-    best, result, peak = float("inf"), None, 0
-    for _ in range(repeats):
-        with PeakRSS() as mem:
-            start = time.perf_counter()
-            result = fn()
-            wall = time.perf_counter() - start
-        best, peak = min(best, wall), max(peak, mem.peak)
-    return best, result, peak
+def engine_tokens(embedder: Any, sequences: Sequence[str]) -> tuple[int, int]:
+    """Padded tokens the engine computes for ``sequences``, and tokens needed."""
+    computed = sum(rows * width for rows, width in engine_shapes(embedder, sequences))
+    return computed, sum(len(ids) for ids in embedder.encode(sequences))
+
+
+def model_flops(model: Any, shapes: Shapes) -> float:
+    """Forward FLOPs of a BERT-like encoder over the batches: 2 x matmul weights per token, plus attention
+    (Q K^T and A V: 4 x width x hidden per token and layer). Embeddings, norms and softmax not counted."""
+    config = model.config
+    hidden, layers = int(config.hidden_size), int(config.num_hidden_layers)
+    inter = int(getattr(config, "intermediate_size", 4 * hidden))
+    per_token = 2 * layers * (4 * hidden * hidden + 2 * hidden * inter)
+    return float(sum(rows * width * (per_token + 4 * layers * width * hidden) for rows, width in shapes))
+
+
+def sgemm_rate(hidden: int, seconds: float = 0.5) -> float:
+    """FLOP/s of torch's float32 matmul on the model's FFN shape (2048 tokens x hidden x 4 hidden)."""
+    import torch
+
+    a, b = torch.randn(2048, hidden), torch.randn(hidden, 4 * hidden)
+    torch.mm(a, b)
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * 2048 * hidden * 4 * hidden / (time.perf_counter() - start))
+    return best
 
 
 def mib(n: int) -> str:
     return f"{n / 2**20:,.0f} MiB"
 
 
-Row = tuple[str, float, int, float, int]  # contender, wall s, tokens computed, max |diff|, peak RSS
+@dataclass
+class Contender:
+    name: str
+    run: Callable[[], tuple[np.ndarray, Shapes]]
+    times: list[float] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+    shapes: Shapes = field(default_factory=list)
 
 
-def compare(embedder: Any, task: str, sequences: list[str], repeats: int) -> tuple[list[Row], int]:
-    computed, needed = engine_tokens(embedder, sequences)
-    t_engine, ours, peak_engine = best_of(repeats, lambda: embedder.embed(sequences))
-    rows: list[Row] = [("engine", t_engine, computed, 0.0, peak_engine)]
-    for name, padding in (("authors/longest", True), ("authors/max_len", "max_length")):
-        t, (theirs, tokens), peak = best_of(repeats, partial(authors_loop, embedder, sequences, padding))
-        diff = float(np.abs(theirs - ours).max())
-        assert np.allclose(theirs, ours, rtol=1e-4, atol=1e-5), f"{name}: vectors differ by {diff}"
-        rows.append((name, t, tokens, diff, peak))
+def compare(
+    embedder: Any, task: str, sequences: list[str], repeats: int, contenders: Sequence[str]
+) -> dict[str, Any]:
+    """The contenders on one task, in rotating order per repeat; returns the figures of each."""
+    runs: dict[str, Callable[[], tuple[np.ndarray, Shapes]]] = {
+        "engine": lambda: (embedder.embed(sequences), engine_shapes(embedder, sequences)),
+        "authors/longest": partial(authors_loop, embedder, sequences, True),
+        "authors/max_len": partial(authors_loop, embedder, sequences, "max_length"),
+    }
+    entries = [
+        Contender(name, runs[name])
+        for name in runs
+        if name.split("/")[-1] in contenders or name in contenders
+    ]
+    peak, loads = sgemm_rate(int(embedder.model.config.hidden_size)), []
+    for repeat in range(repeats):
+        for k in range(len(entries)):
+            entry = entries[(k + repeat) % len(entries)]
+            loads.append(os.getloadavg()[0])
+            start = time.perf_counter()
+            entry.vectors, entry.shapes = entry.run()
+            entry.times.append(time.perf_counter() - start)
+        peak = max(peak, sgemm_rate(int(embedder.model.config.hidden_size)))  # between repeats: the best seen
+    needed = sum(len(ids) for ids in embedder.encode(sequences))
+    reference = entries[0].vectors
+    figures = {}
+    for entry in entries:
+        assert entry.vectors is not None
+        assert reference is not None
+        diff = float(np.abs(entry.vectors - reference).max())
+        assert np.allclose(entry.vectors, reference, rtol=1e-4, atol=1e-5), f"{entry.name}: differs by {diff}"
+        wall = min(entry.times)
+        figures[entry.name] = {
+            "wall": wall,
+            "tokens": sum(r * w for r, w in entry.shapes),
+            "flops": model_flops(embedder.model, entry.shapes),
+            "diff": diff,
+        }
     lengths = sorted({len(s) for s in sequences})
     shown = f"{lengths[0]}-{lengths[-1]}" if len(lengths) > 1 else str(lengths[0])
     print(
-        f"\n== {task}: {len(sequences)} sequences, {shown} bp, {needed:,} tokens needed, "
-        f"budget {embedder.token_budget:,} tokens/batch"
+        f"\n== {task}: {len(sequences)} sequences, {shown} bp, {needed:,} tokens needed; sgemm peak "
+        f"{peak / 1e9:.0f} GFLOP/s; load average {min(loads):.1f}-{max(loads):.1f} during the runs"
     )
-    table(rows, len(sequences), needed)
-    return rows, needed
+    table(figures, len(sequences), needed, peak)
+    return {"figures": figures, "needed": needed, "n": len(sequences), "peak": peak, "loads": loads}
 
 
-def table(rows: Sequence[Row], n_sequences: int, needed: int) -> None:
+def table(figures: dict[str, dict[str, float]], n_sequences: int, needed: int, peak: float) -> None:
     print(
-        f"{'':18}{'wall s':>9}{'seq/s':>10}{'tokens computed':>17}{'/needed':>9}{'engine x':>10}"
-        f"{'max|diff|':>11}{'peak RSS':>11}"
+        f"{'':18}{'wall s':>9}{'seq/s':>9}{'tokens':>11}{'/needed':>9}{'engine x':>10}{'% peak':>8}{'max|diff|':>11}"
     )
-    for name, t, tokens, diff, peak in rows:
+    engine = figures.get("engine", next(iter(figures.values())))
+    for name, f in figures.items():
         print(
-            f"{name:18}{t:9.2f}{n_sequences / t:10.0f}{tokens:17,}{tokens / needed:9.2f}"
-            f"{t / rows[0][1]:10.2f}{diff:11.1e}{mib(peak):>11}"
+            f"{name:18}{f['wall']:9.2f}{n_sequences / f['wall']:9.1f}{int(f['tokens']):11,}{f['tokens'] / needed:9.3f}"
+            f"{f['wall'] / engine['wall']:10.2f}{100 * f['flops'] / f['wall'] / peak:8.1f}{f['diff']:11.1e}"
         )
+
+
+def budget_sweep(
+    embedder: Any, task: str, sequences: list[str], budgets: Sequence[int], repeats: int
+) -> None:
+    """Engine wall time per token budget (rows per forward), interleaved; the vectors must be bit-identical."""
+    times: dict[int, list[float]] = {b: [] for b in budgets}
+    reference = None
+    for repeat in range(repeats):
+        for k in range(len(budgets)):
+            budget = budgets[(k + repeat) % len(budgets)]
+            embedder.token_budget = budget
+            start = time.perf_counter()
+            vectors = embedder.embed(sequences)
+            times[budget].append(time.perf_counter() - start)
+            reference = vectors if reference is None else reference
+            assert np.array_equal(vectors, reference), f"budget {budget} moved the vectors"
+    best = min(min(t) for t in times.values())
+    print(
+        f"\n== rows per forward, {task} ({len(sequences)} sequences; vectors bit-identical at every budget)"
+    )
+    print(f"{'budget tokens':>14}{'wall s':>9}{'x best':>8}")
+    for budget in budgets:
+        print(f"{budget:14,}{min(times[budget]):9.2f}{min(times[budget]) / best:8.2f}")
 
 
 def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
@@ -199,13 +319,13 @@ def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
         print(f"warm speed-up: {cold / warm:.0f}x (target >= 20x)")
 
 
-def add_task_arguments(parser: argparse.ArgumentParser) -> None:
+def add_task_arguments(parser: argparse.ArgumentParser, default_tasks: str = "all") -> None:
     """``--data-dir`` and ``--tasks``, as every benchmark on the real tasks takes them."""
     parser.add_argument(
         "--data-dir", type=Path, default=Path(os.environ.get("GENEB_DATA_DIR") or DEFAULT_DATA)
     )
     parser.add_argument(
-        "--tasks", default="all", help="comma-separated task ids, or all (every task in --data-dir)"
+        "--tasks", default=default_tasks, help="comma-separated task ids, or all (every task in --data-dir)"
     )
 
 
@@ -220,50 +340,63 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    add_task_arguments(parser)
-    parser.add_argument("--session-task", default="leannmlindsey_GUE_prom_core_tata")
-    parser.add_argument("--model", default="random-bert-tiny")
-    parser.add_argument("--n", type=int, default=500, help="sequences per task (first n of train)")
+    add_task_arguments(parser, default_tasks=DEFAULT_TASKS)
+    parser.add_argument("--models", default="minilm,bert-base", help=f"{', '.join(SIZES)} or registry keys")
+    parser.add_argument("--n", type=int, default=64, help="sequences per task (first n of train)")
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="best of this many interleaved runs per contender"
+    )
+    parser.add_argument("--contenders", default="engine,longest,max_len")
     parser.add_argument("--budget", type=int, default=0, help="engine token budget (default: the engine's)")
-    parser.add_argument("--repeats", type=int, default=2, help="best of this many runs per contender")
+    parser.add_argument("--budgets", default="", help="also sweep these engine budgets (rows per forward)")
+    parser.add_argument("--session", action="store_true", help="also time the session path cold vs warm")
+    parser.add_argument("--session-task", default="leannmlindsey_GUE_prom_core_tata")
     args = parser.parse_args()
 
     import torch
 
-    from geneb_bench.models.hf import HFEmbedder
-    from geneb_bench.models.registry import build_embedder, resolve_model
+    from geneb_bench.embeddings.engine import PADDING_POLICY
 
     torch.manual_seed(0)
-    embedder = cast(HFEmbedder, build_embedder(resolve_model(args.model), "cpu"))  # an HF (engine) model
-    embedder.configure(progress=False)
-    if args.budget:
-        embedder.token_budget = args.budget
     print(
-        f"model {args.model}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"{os.cpu_count()} cores, data {args.data_dir}"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, engine padding: {PADDING_POLICY}"
     )
     tasks = selected_tasks(args)
-    per_task: list[list[Row]] = []
-    n_total = needed_total = 0
-    for task in tasks:
-        sequences = read_sequences(args.data_dir, task, args.n)
-        rows, needed = compare(embedder, task, sequences, args.repeats)
-        per_task.append(rows)
-        n_total, needed_total = n_total + len(sequences), needed_total + needed
-    embedder.close()
-    print(f"\n== all {len(tasks)} tasks: {n_total:,} sequences, {needed_total:,} tokens needed")
-    totals = [  # per contender (rows are in the same order for every task): summed times and tokens, worst diff/RSS
-        (
-            runs[0][0],
-            sum(r[1] for r in runs),
-            sum(r[2] for r in runs),
-            max(r[3] for r in runs),
-            max(r[4] for r in runs),
+    for name in args.models.split(","):
+        embedder = build_model(name)
+        if args.budget:
+            embedder.token_budget = args.budget
+        params = sum(p.numel() for p in embedder.model.parameters())
+        print(
+            f"\n######## {name}: {params / 1e6:.1f}M parameters, engine budget {embedder.token_budget:,} tokens"
         )
-        for runs in zip(*per_task, strict=True)
-    ]
-    table(totals, n_total, needed_total)
-    cold_vs_warm(args.model, args.session_task, args.data_dir, args.repeats)
+        totals: dict[str, dict[str, float]] = {}
+        needed_total = n_total = 0
+        peak = 0.0
+        for task in tasks:
+            sequences = load_sequences(args.data_dir, task, args.n)
+            done = compare(embedder, task, sequences, args.repeats, args.contenders.split(","))
+            needed_total, n_total, peak = (
+                needed_total + done["needed"],
+                n_total + done["n"],
+                max(peak, done["peak"]),
+            )
+            for contender, f in done["figures"].items():
+                total = totals.setdefault(contender, {"wall": 0.0, "tokens": 0.0, "flops": 0.0, "diff": 0.0})
+                for key in ("wall", "tokens", "flops"):
+                    total[key] += f[key]
+                total["diff"] = max(total["diff"], f["diff"])
+        print(f"\n== {name}, all {len(tasks)} tasks: {n_total:,} sequences, {needed_total:,} tokens needed")
+        table(totals, n_total, needed_total, peak)
+        if args.budgets:
+            sequences = load_sequences(args.data_dir, tasks[0], args.n)
+            budget_sweep(
+                embedder, tasks[0], sequences, [int(b) for b in args.budgets.split(",")], args.repeats
+            )
+        embedder.close()
+    if args.session:
+        cold_vs_warm("random-bert-tiny", args.session_task, args.data_dir, args.repeats)
 
 
 if __name__ == "__main__":

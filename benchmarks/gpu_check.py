@@ -12,7 +12,11 @@ Measured, each on the same machine and in one process unless said:
    matmul peak that 2 x parameters x tokens/s reaches (FLOPs of attention and FFTs not counted);
 3. the GPU-resident store (``embeddings/memory.py`` ``on_device``): first copy vs later use;
 4. the torch probe on the device vs sklearn on the same embeddings: time and |dMCC| per regime;
-5. with two or more GPUs: two worker processes (xdist ids gw0 and gw1, pinned by the plugin's
+5. batch invariance (``engine.PADDING_POLICY``): random BERTs of MiniLM size (6 x 384) and BERT-base size
+   (12 x 768), bf16 and fp32, sequences of 20-400 tokens embedded together, one at a time, in reverse order and
+   at another token budget: how many rows are not bit-identical and by how much; then which shapes move a
+   row's numbers (the same row in batches of 1-128 rows at its width, and at twice its width);
+6. with two or more GPUs: two worker processes (xdist ids gw0 and gw1, pinned by the plugin's
    ``_pin_worker_gpu``) extracting at once, the aggregate tokens/s vs one.
 
 Prints one table (check, setting, figure, unit) and writes every figure to ``--json``.
@@ -144,6 +148,64 @@ def extraction(
     engine.embed_ids(encoded[:2], ["x"] * 2, [0, 1])
     seconds, vectors = clock(device, lambda: engine.embed_ids(encoded, ["x"] * n, list(range(n))))
     return sum(len(e) for e in encoded) / seconds, vectors
+
+
+def invariance_check(
+    device: str, sizes: dict[str, tuple[int, int]], n: int, lengths: tuple[int, int]
+) -> list[Row]:
+    """Rows of the engine's vectors that are not bit-identical across companions, order and budget, per model
+    size and dtype; then the shapes that move one row's numbers (rows per batch at a fixed width; width)."""
+    import torch
+
+    from geneb_bench.embeddings.engine import EmbeddingEngine, padded_width
+
+    rng = np.random.default_rng(3)
+    encoded = [rng.integers(5, 9, int(k)).tolist() for k in rng.integers(lengths[0], lengths[1] + 1, n)]
+    rows: list[Row] = []
+    for size, (hidden, layers) in sizes.items():
+        for label, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
+            model, _ = random_bert(hidden, layers, device, dtype)
+
+            def forward(ids: Any, mask: Any, m: Any = model) -> Any:
+                return m(input_ids=ids, attention_mask=mask).last_hidden_state
+
+            def engine(budget: int) -> EmbeddingEngine:
+                return EmbeddingEngine(forward, pad_id=0, device=device, token_budget=budget, progress=False)
+
+            big = engine(1 << 16)
+            reference = big.embed_ids(encoded, ["x"] * n, list(range(n)))
+            variants = {
+                "one at a time": np.stack([big.embed_ids([e], ["x"], [0])[0] for e in encoded]),
+                "reverse order": big.embed_ids(encoded[::-1], ["x"] * n, list(range(n)))[::-1],
+                "budget 1,024": engine(1024).embed_ids(encoded, ["x"] * n, list(range(n))),
+            }
+            setting = f"{size} {label}"
+            for variant, vectors in variants.items():
+                moved = ~(vectors == reference).all(axis=1)
+                diff = float(np.abs(vectors - reference).max())
+                rows.append(
+                    (
+                        "invariance",
+                        f"{setting}, {variant}: rows not bit-identical",
+                        float(moved.sum()),
+                        "rows",
+                    )
+                )
+                rows.append(("invariance", f"{setting}, {variant}: max |diff|", diff, "abs"))
+            # which shapes move numbers: row 0 alone vs in batches of R rows at its own width, and at 2x width
+            ids = encoded[0]
+            width = padded_width(len(ids))
+            alone = big._embed_batch([ids], width, [0])
+            for count in (2, 8, 32, 128):
+                batch = [ids] + [encoded[1 + i % (n - 1)][:width] for i in range(count - 1)]
+                got = big._embed_batch(batch, width, list(range(count)))[0]
+                diff = float(np.abs(got - alone[0]).max())
+                rows.append(("invariance shape", f"{setting}: {count} rows x {width} vs 1 row", diff, "abs"))
+            wider = big._embed_batch([ids], 2 * width, [0])
+            diff = float(np.abs(wider - alone).max())
+            rows.append(("invariance shape", f"{setting}: width {2 * width} vs {width}", diff, "abs"))
+            del model
+    return rows
 
 
 def store_check(device: str, n: int, dim: int) -> list[Row]:
@@ -316,6 +378,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if model_name == "random BERT" and label == "fp32":
                 probe_vectors = vectors
             del model
+    invariance_sizes = (
+        {"tiny": (64, 2), "small": (32, 1)} if args.dry else {"minilm": (384, 6), "bert-base": (768, 12)}
+    )
+    rows += invariance_check(
+        device, invariance_sizes, 12 if args.dry else 64, (5, 60) if args.dry else (22, 402)
+    )
     rows += store_check(device, store_n, bert[0])
 
     rng = np.random.default_rng(1)
@@ -343,6 +411,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "torch": torch.__version__,
         "dry": args.dry,
         "max_abs_dmcc": worst,
+        "invariance_rows_moved": {s: f for c, s, f, u in rows if c == "invariance" and u == "rows"},
         "rows": [{"check": c, "setting": s, "figure": f, "unit": u} for c, s, f, u in rows],
     }
     args.json.write_text(json.dumps(report, indent=1))

@@ -2,9 +2,15 @@
 
 Every adapter (Hugging Face checkpoints, Evo 2, the random controls) supplies only a ``forward(ids, mask)``
 that returns token states (batch, tokens, dim); the engine owns everything between the tokenizer and the
-vectors: token-budget batching with right padding, out-of-memory back-off, the long-input window policy,
+vectors: batch-invariant token-budget batching with right padding, out-of-memory back-off, the long-input window policy,
 pooling (incl. reverse-complement averaging) and the progress bar. One place, so every model gets the same
 arithmetic, and ``ENGINE_VERSION`` (part of the embedding cache key) changes whenever that arithmetic does.
+
+Batch invariance: a row's output depends on the padded width it is computed at (padding a sequence from 103
+to 128 tokens moves its mean by ~2e-7 on CPU), not on how many rows share the batch or which. So every
+sequence is computed at ``padded_width(its own token length)``, a fixed grid (``PADDING_POLICY``), and only
+sequences of the same width share a batch: a vector never depends on its companions, the task order, the
+sequence store's history or the out-of-memory back-off (docs/extraction.md).
 
 Where the bar goes is the process's ``ProgressOutput``: a tqdm bar on stderr by default (the pytest-free
 runner, scripts, notebooks); the pytest plugin installs its own (``set_progress_output``), because pytest
@@ -25,9 +31,11 @@ from geneb_bench.models.base import Embeddings, ModelUnavailable
 from geneb_bench.models.recipe import POOLINGS
 
 __all__ = [
+    "BATCHINGS",
     "DEFAULT_TOKEN_BUDGET",
     "ENGINE_VERSION",
     "LONG_INPUT_POLICIES",
+    "PADDING_POLICY",
     "POOLINGS",
     "EmbeddingEngine",
     "ProgressBar",
@@ -35,6 +43,8 @@ __all__ = [
     "StderrProgress",
     "is_out_of_memory",
     "open_progress",
+    "padded_width",
+    "padding_overhead",
     "pool",
     "progress_wanted",
     "rc_average",
@@ -43,7 +53,15 @@ __all__ = [
 ]
 
 # Bump when batching, padding, pooling or window averaging change the vectors: old cache entries then miss.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"  # 2: batch-invariant padding grid (1: each batch padded to its longest member)
+# How a sequence's padded width follows from its own token length alone (recorded in the cache key and result).
+EXACT_UP_TO = 32  # widths up to this are exact
+WIDTHS_PER_OCTAVE = 16  # above: 16 widths per doubling, so padding adds < 1/16 (6.25%) to any sequence
+PADDING_POLICY = f"grid: exact to {EXACT_UP_TO} tokens, then {WIDTHS_PER_OCTAVE} widths per octave"
+# "bucket": the grid above (needs an attention mask); "equal_length": only equal token lengths share a batch,
+# no padding at all (models without a mask, an unmasked mean); "per_sequence": one row per forward (a model
+# whose rows are not independent of the batch, e.g. batch statistics or cross-row state).
+BATCHINGS = ("bucket", "equal_length", "per_sequence")
 # Padded tokens per forward pass. On CPU 4-8k beat 16k by ~20% on the GUE tasks (activations stay in cache;
 # benchmarks/embed_bench.py --budget); larger batches buy nothing once a forward is compute-bound.
 DEFAULT_TOKEN_BUDGET = 8_192
@@ -157,23 +175,42 @@ def rc_average(pooled: Any) -> Any:
     return (pooled[..., : dim // 2] + pooled[..., dim // 2 :].flip(-1)) / 2
 
 
-def token_budget_batches(lengths: Sequence[int], budget: int, same_length: bool) -> Iterator[list[int]]:
-    """Indices grouped longest-first so that (rows x longest) stays under ``budget`` padded tokens.
+def padded_width(length: int, batching: str = "bucket") -> int:
+    """The width a sequence of ``length`` tokens is computed at: a function of its length alone.
 
-    Longest first: an out-of-memory shows on the first batch, not after an hour. ``same_length`` keeps
-    models that take no attention mask exact (no padding at all).
+    ``bucket``: exact up to ``EXACT_UP_TO``, then rounded up to a multiple of 2**(bit_length - 5), i.e.
+    ``WIDTHS_PER_OCTAVE`` widths per doubling (worst case +6.25% tokens, ~3% on average). Otherwise exact.
     """
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    batch: list[int] = []
-    for i in order:
-        longest = lengths[batch[0]] if batch else lengths[i]
-        new_len_differs = same_length and batch and lengths[i] != longest
-        if batch and ((len(batch) + 1) * longest > budget or new_len_differs):
-            yield batch
-            batch = []
-        batch.append(i)
-    if batch:
-        yield batch
+    if batching != "bucket" or length <= EXACT_UP_TO:
+        return length
+    step = 1 << (length.bit_length() - WIDTHS_PER_OCTAVE.bit_length())
+    return -(-length // step) * step
+
+
+def token_budget_batches(
+    lengths: Sequence[int], budget: int, batching: str = "bucket"
+) -> Iterator[tuple[int, list[int]]]:
+    """(width, indices) batches: sequences of one padded width, at most ``budget`` padded tokens each.
+
+    Widest first: an out-of-memory shows on the first batch, not after an hour. Within a width the rows keep
+    their input order; how many share a batch never changes a row's numbers (only the width does), so the
+    budget is free to follow the device. ``per_sequence``: one row per batch.
+    """
+    if batching not in BATCHINGS:
+        raise ValueError(f"unknown batching {batching!r}; known: {', '.join(BATCHINGS)}")
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        groups.setdefault(padded_width(n, batching), []).append(i)
+    for width in sorted(groups, reverse=True):
+        rows = 1 if batching == "per_sequence" else max(1, budget // width)
+        members = groups[width]
+        for start in range(0, len(members), rows):
+            yield width, members[start : start + rows]
+
+
+def padding_overhead(lengths: Sequence[int], batching: str = "bucket") -> float:
+    """Tokens computed / tokens needed under ``batching`` (1.0 = no padding)."""
+    return sum(padded_width(n, batching) for n in lengths) / max(1, sum(lengths))
 
 
 def free_device_memory() -> None:
@@ -185,21 +222,22 @@ def free_device_memory() -> None:
 
 
 class _OutOfMemory(Exception):
-    """Out of memory on ``batch``: the plan is abandoned and restarted at a lower budget."""
+    """Out of memory on ``batch`` (of ``width`` tokens): the plan is restarted at a lower budget."""
 
-    def __init__(self, cause: BaseException, batch: list[int]) -> None:
+    def __init__(self, cause: BaseException, width: int, batch: list[int]) -> None:
         super().__init__(str(cause))
         self.cause = cause
+        self.width = width
         self.batch = batch
 
 
 class EmbeddingEngine:
     """Runs a ``forward(ids, mask)`` over token-id lists: batches, pads, backs off, pools, averages windows.
 
-    ``same_length`` (no attention mask, or a mean that would count padding) lets only equal lengths share a
-    batch, so such models never see padding. ``token_budget`` is halved on out-of-memory and kept: it is
-    what fitted; the call that hit the limit starts over at the new budget, so all of its rows come from
-    one batch plan (``token_budget`` afterwards is the budget they were computed with).
+    ``batching`` (``BATCHINGS``) says how rows may share a forward: padded to the width grid (models with a
+    mask), equal lengths only (no mask, or a mean that would count padding), or one per forward.
+    ``token_budget`` (padded tokens per forward) sets only how many rows of one width share a forward; it is
+    halved on out-of-memory and kept (what fitted), and the call that hit the limit starts over.
     """
 
     def __init__(
@@ -210,23 +248,30 @@ class EmbeddingEngine:
         device: str,
         pooling: str = "mean",
         rc_pooling: bool = False,
-        same_length: bool = False,
+        batching: str = "bucket",
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         progress: bool | None = None,
         limit_note: str = "",
     ) -> None:
         if pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r}; known: {', '.join(POOLINGS)}")
+        if batching not in BATCHINGS:
+            raise ValueError(f"unknown batching {batching!r}; known: {', '.join(BATCHINGS)}")
         self.forward = forward
         self.pad_id = pad_id
         self.device = device
         self.pooling = pooling
         self.rc_pooling = rc_pooling
-        self.same_length = same_length
+        self.batching = batching
         self.token_budget = token_budget
         self.progress = progress
         self.limit_note = limit_note  # how the model's token limit reads in an out-of-memory message
         self.tokens_embedded = 0  # tokens run through the model, for the resources of a result
+
+    @property
+    def padding(self) -> str:
+        """The padding rule this engine computes under (recorded with its vectors)."""
+        return PADDING_POLICY if self.batching == "bucket" else f"{self.batching}: no padding"
 
     def embed_windows(
         self, per_sequence: Sequence[Sequence[list[int]]], sequences: Sequence[str]
@@ -243,7 +288,7 @@ class EmbeddingEngine:
         return (sums / counts).astype(np.float32)
 
     def embed_ids(self, encoded: list[list[int]], sequences: Sequence[str], owner: list[int]) -> Embeddings:
-        """One pooled float32 row per token-id list, computed in token-budget batches."""
+        """One pooled float32 row per token-id list, each at its own padded width."""
         lengths = [len(ids) for ids in encoded]
         if min(lengths) == 0:
             bad = owner[lengths.index(0)]
@@ -258,7 +303,7 @@ class EmbeddingEngine:
                     self.tokens_embedded += sum(lengths)
                     return vectors
                 except _OutOfMemory as oom:
-                    self._back_off(oom.cause, lengths, oom.batch)  # lowers the budget, or gives up
+                    self._back_off(oom.cause, oom.width, oom.batch)  # lowers the budget, or gives up
                     if bar is not None:
                         bar.reset()
         finally:
@@ -268,17 +313,15 @@ class EmbeddingEngine:
     def _embed_plan(
         self, encoded: list[list[int]], lengths: list[int], bar: ProgressBar | None
     ) -> Embeddings:
-        """Every row from one batch plan at the current budget; out of memory aborts the whole plan, so a
-        sequence's vector never depends on which batches failed before (batch composition moves vectors in
-        the last float bits, and the probe's fit with them)."""
+        """Every row from one plan at the current budget (out of memory restarts it at a lower one)."""
         out: Embeddings | None = None
-        for batch in token_budget_batches(lengths, self.token_budget, self.same_length):
+        for width, batch in token_budget_batches(lengths, self.token_budget, self.batching):
             try:
-                vectors = self._embed_batch(encoded, lengths, batch)
+                vectors = self._embed_batch(encoded, width, batch)
             except Exception as exc:
                 if not is_out_of_memory(exc):
                     raise
-                raise _OutOfMemory(exc.with_traceback(None), batch) from None  # free the batch's tensors
+                raise _OutOfMemory(exc.with_traceback(None), width, batch) from None  # free the tensors
             if out is None:
                 out = np.empty((len(encoded), vectors.shape[1]), dtype=np.float32)
             out[batch] = vectors
@@ -287,10 +330,9 @@ class EmbeddingEngine:
         assert out is not None
         return out
 
-    def _back_off(self, exc: BaseException, lengths: list[int], batch: list[int]) -> None:
+    def _back_off(self, exc: BaseException, width: int, batch: list[int]) -> None:
         """Out of memory on ``batch``: halve the token budget (kept for later calls: it is what fits), so the
         caller restarts the plan; a single sequence that does not fit is the model's end here."""
-        width = max(lengths[i] for i in batch)
         if len(batch) == 1:
             raise ModelUnavailable(
                 f"out of memory on {self.device} embedding a single sequence of {width} tokens{self.limit_note}; "
@@ -300,15 +342,14 @@ class EmbeddingEngine:
         free_device_memory()
         self.token_budget = max(1, min(self.token_budget, len(batch) * width) // 2)
 
-    def _embed_batch(self, encoded: list[list[int]], lengths: list[int], batch: list[int]) -> Embeddings:
+    def _embed_batch(self, encoded: list[list[int]], width: int, batch: list[int]) -> Embeddings:
         import torch
 
-        width = max(lengths[i] for i in batch)
         ids_np = np.full((len(batch), width), self.pad_id, dtype=np.int64)
         mask_np = np.zeros((len(batch), width), dtype=np.int64)
         for row, i in enumerate(batch):  # right padding: exact for masked and causal models
-            ids_np[row, : lengths[i]] = encoded[i]
-            mask_np[row, : lengths[i]] = 1
+            ids_np[row, : len(encoded[i])] = encoded[i]
+            mask_np[row, : len(encoded[i])] = 1
         with torch.inference_mode():
             ids = torch.from_numpy(ids_np).to(self.device)
             mask = torch.from_numpy(mask_np).to(self.device)

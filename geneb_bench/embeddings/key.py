@@ -2,8 +2,8 @@
 
 The on-disk cache (``embeddings.cache``) addresses entries by the sha256 of this mapping, so a field added
 here invalidates exactly the entries it should: a new model revision or recipe, another task content, a
-dtype, a long-input policy, the engine's arithmetic (``ENGINE_VERSION``) and the libraries that compute
-the forward pass (torch, transformers), whose upgrades can move vectors.
+dtype, a long-input policy, the engine's arithmetic (``ENGINE_VERSION``) and padding grid (``PADDING_POLICY``)
+and the libraries that compute the forward pass (torch, transformers), whose upgrades can move vectors.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from importlib import metadata
 from typing import Any
 
 from geneb_bench import __version__
-from geneb_bench.embeddings.engine import ENGINE_VERSION
+from geneb_bench.embeddings.engine import ENGINE_VERSION, PADDING_POLICY
 
 
 @cache
@@ -35,6 +35,7 @@ def embedding_key(
     return {
         "harness": __version__,
         "engine": ENGINE_VERSION,
+        "padding": PADDING_POLICY,
         "libraries": library_versions(),
         "model": model_identity,
         "task_id": task_id,

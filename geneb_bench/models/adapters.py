@@ -266,7 +266,7 @@ class Evo2Embedder:
         self.model = model
         self.layer = layer
         self.device = device
-        self.engine = EmbeddingEngine(self._forward, pad_id=0, device=device, same_length=True)
+        self.engine = EmbeddingEngine(self._forward, pad_id=0, device=device, batching="equal_length")
 
     def _forward(self, ids: Any, mask: Any) -> Any:
         _, states = self.model(ids.int(), return_embeddings=True, layer_names=[self.layer])

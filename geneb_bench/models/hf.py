@@ -83,14 +83,23 @@ class HFEmbedder:
         self.char_bound = safe_char_bound(tokenizer, self.recipe, self.max_tokens)
         self.last_stats: TokenStats | None = None  # of the last ``embed`` call: unknown tokens, truncation
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        # No mask, or a mean that would count padding: only equal lengths share a batch (no padding).
+        padded_ok = self.accepts_mask and self.pooling != "mean_unmasked"
+        batching = str(self.recipe["batching"])
+        if batching == "auto":
+            batching = "bucket" if padded_ok else "equal_length"
+        elif batching == "bucket" and not padded_ok:
+            raise ValueError(
+                "recipe batching = 'bucket' needs a model that takes an attention mask and a masked pooling"
+            )
+        self.batching = batching
         self.engine = EmbeddingEngine(
             lambda ids, mask: self._forward(ids, mask),  # looked up per call: tests wrap ``_forward``
             pad_id=int(pad_id),
             device=device,
             pooling=self.pooling,
             rc_pooling=bool(self.recipe["rc_pooling"]),
-            # No mask, or a mean that would count padding: only equal lengths share a batch (no padding).
-            same_length=not self.accepts_mask or self.pooling == "mean_unmasked",
+            batching=self.batching,
             token_budget=token_budget,
             progress=self.progress,
             limit_note=f" (the model's limit is {self.max_tokens})",

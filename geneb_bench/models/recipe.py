@@ -37,6 +37,10 @@ DEFAULT_RECIPE: dict[str, Any] = {
     "pooling": "mean",  # mask-weighted mean (GENEB default), cls, last, mean_unmasked
     "rc_pooling": False,  # RC-equivariant models: average the channel halves, second half flipped
     "fix": "",  # "dnabert2": BertConfig, triton flash attention off
+    # Batch invariance (docs/extraction.md): "auto" = "bucket" (padded to a width grid that depends on the
+    # sequence's own length) when the model takes a mask and pools over it, else "equal_length" (no padding);
+    # "per_sequence" for a model whose rows depend on the batch (batch statistics, state across rows).
+    "batching": "auto",
 }
 
 _CHOICES: dict[str, tuple[Any, ...]] = {
@@ -49,6 +53,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "accepts_mask": ("auto", True, False),
     "pooling": POOLINGS,
     "fix": ("", "dnabert2"),
+    "batching": ("auto", "bucket", "equal_length", "per_sequence"),
 }
 
 # Fields that are absent from a recipe unless given, so every existing recipe (and cache key) stays as it
@@ -247,6 +252,7 @@ def describe_recipe(spec: ModelSpec) -> str:
             "input_mode",
             "add_special_tokens",
             "fix",
+            "batching",
         )
         if recipe[k] != DEFAULT_RECIPE[k] and not (k == "multiple_mode" and not recipe["multiple_of"])
     ]

@@ -24,6 +24,7 @@ from geneb_bench.data.suites import Suite, get_suite
 from geneb_bench.data.task import TaskData, TaskSpec
 from geneb_bench.embeddings import health
 from geneb_bench.embeddings.cache import EmbeddingCache
+from geneb_bench.embeddings.engine import PADDING_POLICY
 from geneb_bench.embeddings.key import embedding_key
 from geneb_bench.embeddings.memory import EmbeddingStore
 from geneb_bench.embeddings.store import EmbedStats, SequenceStore
@@ -42,6 +43,8 @@ ExtraFields = Callable[[ItemResult], Mapping[str, Any]]
 # Embedders cheaper to rerun than to read back: k-mer spectra (kmer-6 is 4,096 floats a sequence). They still
 # embed each distinct sequence of a task once, but keep nothing in the per-model sequence store.
 RECOMPUTED_FAMILIES = frozenset({"kmer"})
+# Families whose vectors come from the extraction engine (padded to its width grid): results record the grid.
+ENGINE_FAMILIES = frozenset({"hf", "random-transformer", "evo2"})
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,8 @@ class GenebSession:
     def model_identity(self, spec: ModelSpec) -> dict[str, Any]:
         """The model identity recorded in results: the spec's, plus a non-default long-input policy."""
         identity = spec.identity()
+        if spec.family in ENGINE_FAMILIES:  # the padding rule its vectors were computed under
+            identity["padding"] = PADDING_POLICY
         if self.settings.long_input != "truncate":
             identity["long_input"] = self.settings.long_input
         return identity
@@ -233,11 +238,14 @@ class GenebSession:
         reembed = self.settings.reembed
         persist = spec.family not in RECOMPUTED_FAMILIES and not reembed
         computed: list[np.ndarray] = []  # the vectors computed in this call, when the entry is a view
+        embedded: list[int] = []  # how many sequences this call gave the model (token figures cover those)
+
+        def embed_new(new: list[str]) -> np.ndarray:
+            embedded.append(len(new))
+            return np.asarray(self.embedder(spec).embed(new))
 
         def from_store() -> tuple[np.ndarray, EmbedStats]:  # the model is loaded only if a sequence is new
-            return self.sequences.embed(
-                parts, sequences, lambda new: self.embedder(spec).embed(new), persist=persist
-            )
+            return self.sequences.embed(parts, sequences, embed_new, persist=persist)
 
         def compute() -> dict[str, np.ndarray]:
             vectors, stats = from_store()
@@ -249,7 +257,7 @@ class GenebSession:
                     f"model {spec.key!r} produced NaN/inf embeddings on task {data.spec.task_id!r} "
                     f"({split} row {row + 1}); nothing was cached"
                 )
-            embedder = self._embedders.get(spec.key)  # None when every sequence came from the store
+            embedder = self._token_figures(spec, sequences, embedded)
             budget = getattr(embedder, "token_budget", None)  # after any out-of-memory back-off: what fitted
             extra = {"token_budget": np.array([budget])} if isinstance(budget, int) else {}
             if persist:
@@ -276,7 +284,7 @@ class GenebSession:
                 vectors, stats = from_store()
                 cached = stats.computed == 0
             arrays = {**arrays, "train": vectors[:n_train], "test": vectors[n_train:]}
-        if "token_budget" in arrays:  # the budget every vector of the task was computed with (one batch plan)
+        if "token_budget" in arrays:  # rows per forward (after an out-of-memory back-off); moves no vector
             self.token_budgets[key] = int(arrays["token_budget"][0])
         self.health[key] = health.assess(
             arrays,
@@ -286,6 +294,27 @@ class GenebSession:
         )
         self.memory.put(key, arrays["train"], arrays["test"], cached)
         return arrays["train"], arrays["test"], cached
+
+    def _token_figures(self, spec: ModelSpec, sequences: list[str], embedded: list[int]) -> Any:
+        """The embedder, its ``last_stats`` covering every distinct sequence of the task (None: no model).
+
+        The sequence store may have served some rows (computed under another task): the token figures are
+        then recounted over the whole task, so a result never depends on what ran before it.
+        """
+        if spec.family in RECOMPUTED_FAMILIES:
+            return self._embedders.get(spec.key)
+        distinct = list(dict.fromkeys(sequences))
+        if embedded == [len(distinct)]:
+            return self._embedders.get(spec.key)
+        try:
+            embedder = self.embedder(spec)
+        except Exception:  # every vector came from the store, and the model cannot load here: no figures
+            return None
+        if getattr(embedder, "long_input", "truncate") == "window" and hasattr(embedder, "windows"):
+            embedder.windows(distinct)
+        elif hasattr(embedder, "encode"):
+            embedder.encode(distinct)
+        return embedder
 
     # -- running ------------------------------------------------------------------------------------
     def run_item(self, item: BenchItem, extra_fields: ExtraFields | None = None) -> Outcome:

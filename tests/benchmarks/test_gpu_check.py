@@ -33,9 +33,15 @@ def test_dry_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
         "resident store",
         "probe |dMCC|",
         "2 workers",
+        "invariance",
+        "invariance shape",
     } <= checks
     throughputs = [r["figure"] for r in report["rows"] if r["unit"] == "tok/s"]
     assert len(throughputs) == 4
     assert all(f > 0 for f in throughputs)
     assert 0.0 <= report["max_abs_dmcc"] <= 1.0
     assert "extract HyenaDNA-style" in done.stdout  # the table is printed
+    # batch invariance on this CPU in fp32: no row moves with its companions, order or budget
+    moved = report["invariance_rows_moved"]
+    assert len(moved) == 12  # 2 sizes x 2 dtypes x 3 variants
+    assert all(v == 0 for k, v in moved.items() if "fp32" in k), moved

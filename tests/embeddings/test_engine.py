@@ -13,7 +13,12 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geneb_bench.embeddings.engine import DEFAULT_TOKEN_BUDGET, is_out_of_memory, progress_wanted
+from geneb_bench.embeddings.engine import (
+    DEFAULT_TOKEN_BUDGET,
+    PADDING_POLICY,
+    is_out_of_memory,
+    progress_wanted,
+)
 from geneb_bench.models.base import ModelUnavailable
 from geneb_bench.models.hf import HFEmbedder
 from geneb_bench.models.loading import effective_dtype
@@ -241,7 +246,8 @@ def test_session_long_input_in_key_identity_and_embedder(tmp_path: Path) -> None
     assert parts["long_input"] == "truncate"
     assert parts_w["long_input"] == "window"
     assert parts["dtype"] == "float32"
-    assert default.model_identity(spec) == spec.identity()  # default results unchanged
+    # default results: the spec's identity and the padding grid the vectors were computed under
+    assert default.model_identity(spec) == {**spec.identity(), "padding": PADDING_POLICY}
     assert window.model_identity(spec)["long_input"] == "window"
     embedder = window.embedder(spec)
     assert isinstance(embedder, HFEmbedder)

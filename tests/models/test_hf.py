@@ -77,28 +77,13 @@ def test_pool_is_float32_for_half_inputs() -> None:
 # ---- token_budget_batches ---------------------------------------------------------------------------
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(1, 300), max_size=60), st.integers(1, 2000), st.booleans())
-def testtoken_budget_batches(lengths: list[int], budget: int, same_length: bool) -> None:
-    batches = list(token_budget_batches(lengths, budget, same_length))
-    flat = [i for b in batches for i in b]
-    assert sorted(flat) == list(range(len(lengths))), "every index exactly once"
-    for batch in batches:
-        assert batch, "no empty batch"
-        longest = max(lengths[i] for i in batch)
-        assert len(batch) == 1 or len(batch) * longest <= budget
-        if same_length:
-            assert len({lengths[i] for i in batch}) == 1
-    # longest first: the first batch holds the longest sequence
-    if lengths:
-        assert max(lengths[i] for i in batches[0]) == max(lengths)
-
-
 def testtoken_budget_batches_examples() -> None:
-    assert list(token_budget_batches([], 100, False)) == []
-    assert list(token_budget_batches([10, 30, 20], 60, False)) == [[1, 2], [0]]
-    assert list(token_budget_batches([10, 10, 20, 20], 1000, True)) == [[2, 3], [0, 1]]
-    assert list(token_budget_batches([500], 100, False)) == [[0]]
+    """(width, rows) batches, widest first; the property test is tests/embeddings/test_invariance.py."""
+    assert list(token_budget_batches([], 100)) == []
+    assert list(token_budget_batches([10, 30, 20, 30], 60)) == [(30, [1, 3]), (20, [2]), (10, [0])]
+    assert list(token_budget_batches([10, 10, 20, 20], 1000, "equal_length")) == [(20, [2, 3]), (10, [0, 1])]
+    assert list(token_budget_batches([500, 33], 100)) == [(512, [0]), (34, [1])]  # the width grid
+    assert list(token_budget_batches([7, 7], 100, "per_sequence")) == [(7, [0]), (7, [1])]
 
 
 # ---- batched == one at a time ------------------------------------------------------------------------
