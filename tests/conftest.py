@@ -114,8 +114,14 @@ class Sweep:
         return files
 
     def args(
-        self, *extra: str, models: Sequence[str] = ("kmer-3",), results: str = "out", cache: str = "cache"
+        self,
+        *extra: str,
+        models: Sequence[str] = ("kmer-3",),
+        results: str = "out",
+        cache: str = "cache",
+        controls: bool = False,
     ) -> list[str]:
+        """The run's arguments; the kmer-3 control beside a user's model only with ``controls``."""
         return [
             "-p",
             "no:cacheprovider",
@@ -127,6 +133,7 @@ class Sweep:
             f"--geneb-regimes={self.regimes}",
             f"--geneb-cache-dir={self.root / cache}",
             f"--geneb-results-dir={self.root / results}",
+            *([] if controls else ["--geneb-no-controls"]),
             *extra,
         ]
 

@@ -361,14 +361,14 @@ class RunReport:
 
         hints = []
         for name, spec in zip(self.settings.models, self.settings.specs, strict=False):
-            if spec.family != "hf" or spec.group == "baseline" or twin_of(spec.key) is not None:
+            if spec.family != "hf" or spec.group == "baseline" or twin_of(spec.slot) is not None:
                 continue
-            if any(twin_of(m) == spec.key for m in shown):
+            if any(twin_of(m) == spec.slot for m in shown):
                 continue
             twin = f"{name[:-1]},{TWIN_OVERRIDE}]" if name.endswith("]") else f"{name}[{TWIN_OVERRIDE}]"
             command = shlex.join(["pytest", *config.invocation_params.args, "--geneb-model", twin])
             hints.append(
-                f"geneb: what did pretraining buy {spec.key}? Run its untrained twin (same architecture and "
+                f"geneb: what did pretraining buy {spec.slot}? Run its untrained twin (same architecture and "
                 f"tokenizer, weights re-initialised) beside it: {command}"
             )
         return hints

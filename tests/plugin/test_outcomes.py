@@ -12,6 +12,7 @@ import geneb_bench.probe.evaluate
 import geneb_bench.runner.session  # noqa: F401
 from geneb_bench.data.suites import geneb_task_specs
 from geneb_bench.models.base import ModelUnavailable
+from tests.conftest import SWEEP_SCOPE
 
 if TYPE_CHECKING:
     from tests.conftest import Sweep
@@ -114,7 +115,7 @@ def test_a_failed_item_is_one_line_and_listed_by_cause(
     text = result.stdout.str()
     assert "GENEB failed items: 2 items, 1 causes" in text
     assert f"2 item(s) (kmer-3 / bad_b / 1shot, kmer-3 / bad_b / full): {cause}" in text
-    run = json.loads((sweep.root / "out" / "run.json").read_text())
+    run = json.loads((sweep.root / "out" / SWEEP_SCOPE / "run.json").read_text())
     assert [(g["items"], g["cause"].startswith(cause)) for g in run["failed"]] == [
         (["kmer-3 / bad_b / 1shot", "kmer-3 / bad_b / full"], True)
     ]

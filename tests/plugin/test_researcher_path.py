@@ -4,7 +4,6 @@ as it is printed."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -50,11 +49,14 @@ def test_controls_twin_and_what_pretraining_bought(sweep: Sweep) -> None:
     sweep.regimes = "full"
     task = sweep.good_task("good_a").task_id
     folder = tiny_model(sweep.root / "my-dna-model")
-    result = sweep.run(models=("my-dna-model",))
+    result = sweep.run(models=("my-dna-model",), controls=True)
     result.assert_outcomes(passed=2)  # the user's model and kmer-3 beside it
     out = result.stdout.str()
-    key = next(k.split("/")[0] for k in sweep.results() if not k.startswith("kmer-3/"))
-    assert sorted(sweep.results()) == sorted([f"kmer-3/{task}/full", f"{key}/{task}/full"])
+    ours = {path: r for path, r in sweep.results().items() if r["model"] != "kmer-3"}
+    ((path, record),) = ours.items()
+    key = record["model"]  # the slot: the folder's name (its results folder adds the identity's hash)
+    assert key == "my-dna-model"
+    assert sorted(sweep.results()) == sorted([f"kmer-3/{task}/full", path])
     assert "kmer-3: a control (no pretraining): a model is worth its compute only where it beats it." in out
 
     assert f"geneb: what did pretraining buy {key}? Run its untrained twin" in out
@@ -63,14 +65,14 @@ def test_controls_twin_and_what_pretraining_bought(sweep: Sweep) -> None:
     assert twin_command[-2:] == ["--geneb-model", "my-dna-model[init=random]"]
     again = sweep.pytester.runpytest(*twin_command[1:])  # as printed: the finished items are loaded
     again.assert_outcomes(passed=3)
-    twin_key = f"{key}+init-random"
-    assert f"{twin_key}/{task}/full" in sweep.results()
-    gain = mcc(sweep, "out", key, task) - mcc(sweep, "out", twin_key, task)
+    twins = [r for r in sweep.results().values() if r["model_identity"]["options"].get("init") == "random"]
+    (twin,) = twins
+    twin_key = twin["model"]
+    gain = float(record["mean"]["mcc"]) - float(twin["mean"]["mcc"])
     again.stdout.fnmatch_lines([f"geneb: what pretraining bought, {key} (full, 1 tasks): *: {gain:+.3f}"])
     assert "what did pretraining buy" not in again.stdout.str()  # the twin ran: no more offer
-    twin = json.loads(next((sweep.root / "out" / "results").rglob(f"{twin_key}/*/full.json")).read_text())
-    assert twin["model_identity"]["options"]["init"] == "random"
-    assert mcc(sweep, "out", key, task) != mcc(sweep, "out", twin_key, task)  # other weights, same folder
+    assert twin_key != key
+    assert record["mean"]["mcc"] != twin["mean"]["mcc"]  # other weights, same folder
 
     report = hint(again.stdout.str(), "next: ")
     report = report[: report.index("(tables,")]  # the words after the command
@@ -136,6 +138,6 @@ def test_model_sets_expand_like_baselines(sweep: Sweep) -> None:
     assert expanded == ("kmer-3", *(k for k in sets["controls"] if k != "kmer-3"))
     sweep.regimes = "full"
     sweep.good_task("good_a")
-    result = sweep.pytester.runpytest(*sweep.args("--collect-only", "-q", models=("zoo",)))
+    result = sweep.pytester.runpytest(*sweep.args("--collect-only", "-q", models=("zoo",), controls=True))
     ids = re.findall(r"test_geneb\[(.+)-promoters-good_a-full\]", result.stdout.str())
     assert sorted(ids) == sorted([*sets["zoo"], "kmer-3"])  # the zoo, and kmer-3 beside it

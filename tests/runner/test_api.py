@@ -155,7 +155,7 @@ def test_a_model_that_measured_nothing_raises_unless_skips_are_allowed(sweep: Sw
     assert "has no tokenizer files" in message
     assert message.endswith("(allow_skips=True accepts this)")
     assert [r.model for r in info.value.results] == ["kmer-2"], "what was measured is kept"
-    assert (sweep.root / "out" / "leaderboard.md").is_file()
+    assert (sweep.root / "out" / SWEEP_SCOPE / "leaderboard.md").is_file()
 
     allowed = geneb_bench.run(["kmer-2", str(folder)], allow_skips=True, **common)
     assert [(p.kind, "no tokenizer files" in p.message) for p in allowed.problems] == [("skipped", True)]
