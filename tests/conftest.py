@@ -22,8 +22,10 @@ import pytest
 # Imported here, outside the in-process pytester runs, on purpose: pytester restores sys.modules after each
 # run, and torch (imported by the session to pick the device) crashes the interpreter when a later run
 # imports it a second time; numpy's, sklearn's and pandas' C parts (the probe, the tables) cannot be loaded
-# twice in one process either.
+# twice in one process either. torch.distributed's functional collectives (imported by transformers, the
+# hub code and the plan) register an operator library that cannot be registered twice either.
 import torch
+import torch.distributed._functional_collectives  # noqa: F401
 
 import geneb_bench.probe.evaluate
 import geneb_bench.probe.logistic  # the built-in probes, with sklearn

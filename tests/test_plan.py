@@ -107,6 +107,7 @@ def test_a_run_records_its_cost_and_run_json_compares_it_with_the_plan(tmp_path:
     assert first["tokens"] is None, "a k-mer model has no tokens"
     assert first["peak_rss_mb"] > 0
     assert all(o is not None and o["sequences"] == 0 for o in others), "the other regimes read the cache"
-    summary = json.loads((results_dir / "run.json").read_text())["resources"]
+    (run_file,) = results_dir.glob("*/run.json")  # the suite's tables folder
+    summary = json.loads(run_file.read_text())["resources"]
     assert summary["planned"]["sequences"] == summary["actual"]["sequences"] == first["sequences"]
     assert summary["actual"]["items_measured"] == 3

@@ -329,7 +329,13 @@ def report_extras(
         say(f"{row['model']} ({row['regime']}): not ranked: {row['status']} ({row['coverage']})")
     for line in data["notes"]:
         say(f"note: {line}")
-    data["failed"] = read_failures(args.results_dir)  # the last run's failed items, by cause (run.json)
+    # the last run's failed items, by cause: its run.json, in the suite's tables folder (older runs: the top)
+    from geneb_bench.results.record import scope_name
+    from geneb_bench.runner.finish import tables_dir
+
+    scopes = sorted({scope_name(r.suite, r.protocol) for r in results})
+    folder = tables_dir(Path(args.results_dir), scopes[0] if scopes else "")
+    data["failed"] = read_failures(folder) or read_failures(Path(args.results_dir))
     for line in failure_lines(data["failed"]):
         say(f"failed: {line}")
     if args.compare_published:

@@ -7,7 +7,7 @@ different and another 1-shot MCC, because the sequence store served Q's shared s
 
 from __future__ import annotations
 
-import re
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +16,16 @@ import pytest
 from tests.conftest import Sweep, csv_text
 
 MODEL = ("random-bert-tiny",)
-VOLATILE = re.compile(
-    r'\n\s*"timings": \{[^{}]*\},?'
-)  # embed_s / probe_s: wall-clock, the only volatile field
+# What a run measured about itself, not about the model: wall-clock seconds (``timings``) and the item's cost
+# (``resources``: tokens computed, 0 when the store served them, seconds, peak memory). Nothing else differs.
+VOLATILE = ("timings", "resources")
+
+
+def _stable(text: str) -> str:
+    record = json.loads(text)
+    for field in VOLATILE:
+        record.pop(field, None)
+    return json.dumps(record, indent=2)
 
 
 def _rows(rng: np.random.Generator, n: int) -> list[tuple[str, int]]:
@@ -46,7 +53,7 @@ def _q_files(root: Path) -> dict[str, str]:
     """task_q's result files, the volatile timings removed (nothing else is touched)."""
     files = sorted((root / "results").rglob("task_q/*.json"))
     assert files, f"no results of task_q under {root}"
-    return {path.name: VOLATILE.sub("", path.read_text()) for path in files}
+    return {path.name: _stable(path.read_text()) for path in files}
 
 
 @pytest.mark.usefixtures("transformers_imported")
@@ -59,13 +66,16 @@ def test_q_alone_and_after_p_write_the_same_result_files(shared_tasks: Sweep) ->
     assert sorted(q_alone) == ["1shot.json", "full.json"]
     for name, text in q_alone.items():
         assert '"timings"' not in text
+        assert '"resources"' not in text
         assert text == q_full[name], name
     stored = sorted((shared_tasks.root / "cache-full").rglob("geneb-sequences-*/*/*.index"))
     assert len(stored) == 2  # task_q's shared sequences really came from task_p's shard in the full run
 
 
 def _tables(folder: Path) -> dict[str, bytes]:
-    return {name: (folder / name).read_bytes() for name in ("leaderboard.csv", "leaderboard.md")}
+    """The run's tables (in its suite's folder, ``DIR/<suite>[+variant]/``)."""
+    (tables,) = {p.parent for p in folder.glob("*/leaderboard.csv")}
+    return {name: (tables / name).read_bytes() for name in ("leaderboard.csv", "leaderboard.md")}
 
 
 @pytest.mark.slow
