@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,21 @@ def make_result(
         suite="geneb",
         outcomes=outcomes_for(mcc) if outcomes else None,
         n_params=n_params,
+    )
+
+
+def with_seed_mcc(item: ItemResult, mccs: Sequence[float]) -> ItemResult:
+    """``item`` with these per-seed MCCs and the mean/std they give (numpy's mean and population std, as the
+    reader recomputes them): seeds that differ, as in a few-shot regime where each seed draws its own shots."""
+    import numpy as np
+
+    seeds = [s | {"mcc": m} for s, m in zip(item.per_seed, mccs, strict=True)]
+    values = np.asarray(mccs, dtype=np.float64)
+    return dataclasses.replace(
+        item,
+        per_seed=seeds,
+        mean=item.mean | {"mcc": float(values.mean())},
+        std=item.std | {"mcc": float(values.std())},
     )
 
 

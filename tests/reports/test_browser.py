@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from geneb_bench.reports.html import write_html
-from tests.reports.conftest import make_result, write_run
+from tests.reports.conftest import make_result, with_seed_mcc, write_run
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -136,8 +136,7 @@ def _partial(root: Path) -> Path:
     write_run(root, OWN, tasks=tasks, outcomes=True, n_params=2_500_000, score=lambda t, r: 0.45)
     for task in tasks:  # 1-shot: each seed draws its own shot, so the seeds differ
         item = make_result(OWN, task, "TF Binding", "1shot", 0.45, outcomes=True, n_params=2_500_000)
-        seeds = [s | {"mcc": 0.41 + 0.02 * i} for i, s in enumerate(item.per_seed)]
-        write_result(root, dataclasses.replace(item, per_seed=seeds, std=item.std | {"mcc": 0.0316}))
+        write_result(root, with_seed_mcc(item, [0.41, 0.43, 0.45, 0.47, 0.49]))
     return root
 
 

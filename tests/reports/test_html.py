@@ -209,21 +209,19 @@ def _tables(text: str) -> list[dict[str, list[str]]]:
 def test_std_only_where_seeds_differ_and_bootstrap_intervals(
     tmp_path: Path, session_writer: RunWriter, tf_tasks: list[str]
 ) -> None:
-    import dataclasses
-
     from geneb_bench.reports.html import FULL_DATA_NOTE, build_html
     from geneb_bench.results.record import write_result
-    from tests.reports.conftest import make_result
+    from tests.reports.conftest import make_result, with_seed_mcc
 
     session_writer(tmp_path, "kmer-3", tasks=tf_tasks, score=lambda t, r: 0.6, outcomes=True)
     few = make_result("kmer-3", tf_tasks[0], "TF Binding", "10shot", 0.6, outcomes=True)
-    write_result(tmp_path, dataclasses.replace(few, std={"mcc": 0.05, "accuracy": 0.0, "f1": 0.0}))
+    write_result(tmp_path, with_seed_mcc(few, [0.55, 0.65, 0.55, 0.65, 0.6]))  # population std sqrt(0.002)
     text = build_html(tmp_path, compare_published=True)
     assert text.count(FULL_DATA_NOTE.split(";")[0]) == 1  # the full-data case explained once
     tasks = next(t for t in _tables(text) if "task" in t and "published median" in t)
     cells = list(zip(tasks["regime"], tasks["task"], tasks["±"], tasks["95% CI"], strict=True))
     assert all(sd == "" for regime, _, sd, _ in cells if regime == "full")  # zero by construction: blank
-    assert [sd for regime, task, sd, _ in cells if regime == "10shot" and task == tf_tasks[0]] == ["± 0.0500"]
+    assert [sd for regime, task, sd, _ in cells if regime == "10shot" and task == tf_tasks[0]] == ["± 0.0447"]
     low, high = map(float, re.findall(r"-?\d\.\d\d", cells[0][3]))
     assert low < 0.6 < high
     board = next(t for t in _tables(text) if "provenance" in t and "macro 95% CI" in t)
