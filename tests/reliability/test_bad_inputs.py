@@ -783,4 +783,4 @@ def test_a_hand_edited_mean_is_never_resumed(sweep: Sweep) -> None:
     again = sweep.run()
     assert again.ret == pytest.ExitCode.OK
     assert json.loads(path.read_text())["mean"] == real["mean"], "recomputed from the model, not resumed"
-    assert "0.999" not in (sweep.root / "out" / SWEEP_SCOPE / "leaderboard.csv").read_text()
+    assert "0.999" not in (sweep.root / "out" / "reliability+seeds__13__17" / "leaderboard.csv").read_text()
