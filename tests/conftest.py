@@ -25,7 +25,7 @@ import pytest
 # twice in one process either. torch.distributed's functional collectives (imported by transformers, the
 # hub code and the plan) register an operator library that cannot be registered twice either.
 import torch
-import torch.distributed._functional_collectives  # noqa: F401
+import torch.distributed._functional_collectives
 
 import geneb_bench.probe.evaluate
 import geneb_bench.probe.logistic  # the built-in probes, with sklearn
