@@ -151,13 +151,16 @@ def _options(subcommand: str) -> set[str]:
 
 
 def test_commands_in_the_prose_name_real_options() -> None:
-    """`geneb SUB --option` quoted in a guide's text: SUB is a subcommand and --option one of its options."""
+    """`geneb SUB --option` quoted in a guide's text, or after ``$ `` in a transcript (``text`` blocks, not run:
+    they show what a run printed): SUB is a subcommand and --option one of its options."""
+    pattern = r"`(geneb [a-z]+(?=[ `])[^`]*)`|^\$ (geneb .*)$"
     quoted = [
-        (doc.name, span)
+        (doc.name, prose or shown)
         for doc in DOCS
-        for span in re.findall(r"`(geneb [a-z]+(?=[ `])[^`]*)`", doc.read_text())
+        for prose, shown in re.findall(pattern, doc.read_text(), re.M)
     ]
     assert len(quoted) > 20
+    assert any(span.startswith("geneb plan --suite lite") for _, span in quoted)
     wrong = [f"{doc}: `{span}`: no {o}" for doc, span in quoted for o in _unknown_options(span)]
     assert not wrong, "\n".join(wrong)
 
