@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     if args.suite is not None:
         suite = get_suite(args.suite)
         wanted = args.task or [t.task_id for t in suite.tasks]
-        done += download_tasks([suite.task(t) for t in wanted])
+        done += download_tasks(suite.select(wanted))
     if args.model:
         lock = Path(args.lock_file or LOCK_NAME).expanduser()
         done += download_models(args.model, lock, args.trust_remote_code)

@@ -185,7 +185,7 @@ def task_sizes(suite_name: str, task_ids: Sequence[str] | None, data_dir: Path |
     from geneb_bench.data.suites import get_suite
 
     suite = get_suite(suite_name)
-    specs = [suite.task(t) for t in task_ids] if task_ids else list(suite.tasks)
+    specs = suite.select(task_ids) if task_ids else list(suite.tasks)
     sizes = []
     for spec in specs:
         found = _local(spec, suite, data_dir)

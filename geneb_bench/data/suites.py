@@ -7,7 +7,7 @@ suite file listing your own tasks (see ``user_tasks``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,18 @@ class Suite:
             if spec.task_id == task_id:
                 return spec
         raise KeyError(f"suite {self.name!r} has no task {task_id!r}")
+
+    def select(self, task_ids: Sequence[str]) -> list[TaskSpec]:
+        """The named tasks; an unknown id is a usage error naming it and the closest ids of the suite."""
+        import difflib
+
+        known = [spec.task_id for spec in self.tasks]
+        unknown = [t for t in task_ids if t not in known]
+        if unknown:
+            close = sorted({m for t in unknown for m in difflib.get_close_matches(t, known, n=3)})
+            hint = f"; did you mean {', '.join(close)}?" if close else f" (`geneb tasks --suite {self.name}`)"
+            raise ValueError(f"suite {self.name!r} has no task {', '.join(map(repr, unknown))}{hint}")
+        return [self.task(t) for t in task_ids]
 
     def load(self, task_id: str, data_dir: Path | None = None) -> TaskData:
         return self.loader(self.task(task_id), data_dir)

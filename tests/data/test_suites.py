@@ -421,3 +421,16 @@ test = "{d}/idna_ms/6mA/6mA_T.thermophile/test.tsv"
         "117 of the 100000 test sequences (0.1%) are also in train: the score partly measures memory "
         "(refused above 50%)"
     )
+
+
+def test_an_unknown_task_id_is_a_usage_error_with_the_closest_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    """Was: ``geneb download --task nosuchtask`` ended in a KeyError traceback."""
+    from geneb_bench.cli import main
+
+    suite = get_suite("geneb")
+    assert [s.task_id for s in suite.select(["leannmlindsey_GUE_mouse_3"])] == ["leannmlindsey_GUE_mouse_3"]
+    with pytest.raises(ValueError, match="did you mean leannmlindsey_GUE_mouse_2"):
+        suite.select(["leannmlindsey_GUE_mouse_33"])
+    assert main(["download", "--suite", "geneb", "--task", "nosuchtask"]) == 2
+    assert "geneb download: suite 'geneb' has no task 'nosuchtask'" in capsys.readouterr().err
+    assert main(["plan", "--suite", "geneb", "--task", "nosuchtask", "--model", "kmer-3"]) == 2
