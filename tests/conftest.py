@@ -22,10 +22,13 @@ import pytest
 # Imported here, outside the in-process pytester runs, on purpose: pytester restores sys.modules after each
 # run, and torch (imported by the session to pick the device) crashes the interpreter when a later run
 # imports it a second time; numpy's, sklearn's and pandas' C parts (the probe, the tables) cannot be loaded
-# twice in one process either. torch.distributed's functional collectives (imported by transformers, the
-# hub code and the plan) register an operator library that cannot be registered twice either.
+# twice in one process either. torch.distributed's functional collectives and DTensor (imported by
+# transformers' model code, which the runs, the hub code and the plan reach) register operators that cannot
+# be registered twice either: imported here once.
 import torch
 import torch.distributed._functional_collectives
+import torch.distributed.tensor
+import transformers.modeling_utils  # noqa: F401
 
 import geneb_bench.probe.evaluate
 import geneb_bench.probe.logistic  # the built-in probes, with sklearn

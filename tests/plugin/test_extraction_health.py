@@ -51,7 +51,9 @@ def random_bert_folder(folder: Path, seed: int) -> Path:
 def test_wordpiece_text_tokenizer_fails_the_item_with_the_cause(sweep: Sweep, text_bert: Path) -> None:
     long_task(sweep, "long_dna", 150)
     sweep.regimes = "full"
-    done = sweep.subprocess(models=(str(text_bert),), timeout=300)  # fresh interpreter: loads a checkpoint
+    done = sweep.subprocess(
+        models=(str(text_bert),), controls=True, timeout=300
+    )  # fresh interpreter: loads a checkpoint
     assert "1 failed" in done.stdout, done.stdout[-3000:]
     assert (
         "degenerate embeddings, 60 of 60 sequences became unknown tokens only ([UNK]): DNA passed as one word "
