@@ -209,13 +209,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="download this suite's tasks (geneb: the 100 published; default: no tasks)",
     )
-    parser.add_argument(
-        "--task",
-        action="append",
-        default=None,
-        metavar="TASK_ID",
-        help="only this task, repeatable (default: every task of the suite)",
-    )
+    add_task_argument(parser)
     parser.add_argument(
         "--model",
         action="append",
@@ -230,3 +224,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--lock-file", default=None, help=f"the lock file (default: ./{'geneb.lock'})")
     parser.add_argument("--json", action="store_true", help="also print one JSON list of what was fetched")
+
+
+def add_task_argument(parser: argparse.ArgumentParser) -> None:
+    """``--task TASK_ID`` (repeatable), as ``geneb download`` and ``geneb plan`` take it."""
+    parser.add_argument(
+        "--task",
+        action="append",
+        default=None,
+        metavar="TASK_ID",
+        help="only this task, repeatable (default: every task of the suite)",
+    )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from geneb_bench.data.task import TaskSpec
+from geneb_bench.download import add_task_argument
 from geneb_bench.models.base import ModelSpec
 
 PLAN_NAME = "plan.json"
@@ -559,13 +560,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="MODEL",
         help="as for the run, repeatable (default: baselines); zoo = the 40 published models",
     )
-    parser.add_argument(
-        "--task",
-        action="append",
-        default=None,
-        metavar="TASK_ID",
-        help="only this task, repeatable (default: every task of the suite)",
-    )
+    add_task_argument(parser)
     parser.add_argument(
         "--regimes", default="full,10shot,1shot", help="as --geneb-regimes (default: all three)"
     )

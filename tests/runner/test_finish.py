@@ -27,6 +27,21 @@ if TYPE_CHECKING:
     from tests.conftest import Sweep
 
 
+def _settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """A kmer-2 run of the lite suite into ``tmp_path / "out"``."""
+    fields: dict[str, Any] = {
+        "suite": "lite",
+        "models": ("kmer-2",),
+        "regimes": REGIMES,
+        "seeds": (13,),
+        "data_dir": None,
+        "cache_dir": tmp_path / "cache",
+        "results_dir": tmp_path / "out",
+        "device": "cpu",
+    }
+    return Settings(**(fields | overrides))
+
+
 def test_reading_the_results_and_writing_the_tables_is_one_step_per_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -49,16 +64,7 @@ def test_reading_the_results_and_writing_the_tables_is_one_step_per_run(
 
     monkeypatch.setattr(finish, "suite_results", suite_results)
     monkeypatch.setattr(finish, "write_reports", write_reports)
-    settings = Settings(
-        suite="lite",
-        models=("kmer-2",),
-        regimes=REGIMES,
-        seeds=(13,),
-        data_dir=None,
-        cache_dir=tmp_path / "cache",
-        results_dir=tmp_path / "out",
-        device="cpu",
-    )
+    settings = _settings(tmp_path)
 
     def run() -> None:
         finish.write_run_outputs(settings, ResultSet([]), [], 0.0, audits={})
@@ -100,17 +106,7 @@ def test_a_held_tables_lock_is_said_and_its_timeout_fails_the_table_write_only(
     """Was: the wait was silent (38 s, default 1800 s), and at the timeout filelock's Timeout (an OSError)
     was caught and the tables were written without the lock."""
     monkeypatch.setattr(locks, "LOCK_NOTICE_S", 0.2)
-    settings = Settings(
-        suite="lite",
-        models=("kmer-2",),
-        regimes=REGIMES,
-        seeds=(13,),
-        data_dir=None,
-        cache_dir=tmp_path / "cache",
-        results_dir=tmp_path / "out",
-        device="cpu",
-        lock_timeout_s=1.0,
-    )
+    settings = _settings(tmp_path, lock_timeout_s=1.0)
     told: list[str] = []
     with _held_by_another_run(settings.results_dir), pytest.raises(finish.TablesLockTimeout) as info:
         finish.write_run_outputs(settings, ResultSet([]), [], 0.0, audits={}, notify=told.append)
