@@ -32,6 +32,7 @@ from geneb_bench.models.recipe import POOLINGS
 
 __all__ = [
     "BATCHINGS",
+    "CPU_TOKEN_BUDGET",
     "DEFAULT_TOKEN_BUDGET",
     "ENGINE_VERSION",
     "LONG_INPUT_POLICIES",
@@ -41,6 +42,7 @@ __all__ = [
     "ProgressBar",
     "ProgressOutput",
     "StderrProgress",
+    "default_token_budget",
     "is_out_of_memory",
     "open_progress",
     "padded_width",
@@ -62,9 +64,19 @@ PADDING_POLICY = f"grid: exact to {EXACT_UP_TO} tokens, then {WIDTHS_PER_OCTAVE}
 # no padding at all (models without a mask, an unmasked mean); "per_sequence": one row per forward (a model
 # whose rows are not independent of the batch, e.g. batch statistics or cross-row state).
 BATCHINGS = ("bucket", "equal_length", "per_sequence")
-# Padded tokens per forward pass. On CPU 4-8k beat 16k by ~20% on the GUE tasks (activations stay in cache;
-# benchmarks/embed_bench.py --budget); larger batches buy nothing once a forward is compute-bound.
+# Padded tokens per forward pass, per device class, chosen by measurement: rows per forward never move a vector
+# (the width grid above), only the speed. On 2 CPU cores a BERT-base-sized model ran fastest at 2,048 tokens
+# (prom_300_tata: 32.0 s vs 36.8 s at 4,096 and 37.2 s at 1,024; human_tf_0: 11.2 s vs 12.6 s at 8,192:
+# benchmarks/embed_bench.py --budgets): activations stay in cache. An accelerator wants larger batches.
 DEFAULT_TOKEN_BUDGET = 8_192
+CPU_TOKEN_BUDGET = 2_048
+
+
+def default_token_budget(device: str) -> int:
+    """The token budget of a forward pass on ``device`` ("cpu", "cuda", "cuda:1", ...)."""
+    return CPU_TOKEN_BUDGET if str(device).split(":")[0] == "cpu" else DEFAULT_TOKEN_BUDGET
+
+
 LONG_INPUT_POLICIES = ("truncate", "window")  # GENEB truncates; "window" = sliding windows, averaged
 PROGRESS_MIN_SEQUENCES = 2_000  # tasks at least this large get a progress bar (when not quiet)
 
@@ -249,7 +261,7 @@ class EmbeddingEngine:
         pooling: str = "mean",
         rc_pooling: bool = False,
         batching: str = "bucket",
-        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        token_budget: int | None = None,
         progress: bool | None = None,
         limit_note: str = "",
     ) -> None:
@@ -263,7 +275,8 @@ class EmbeddingEngine:
         self.pooling = pooling
         self.rc_pooling = rc_pooling
         self.batching = batching
-        self.token_budget = token_budget
+        # None: the device's default (``default_token_budget``)
+        self.token_budget = token_budget if token_budget is not None else default_token_budget(device)
         self.progress = progress
         self.limit_note = limit_note  # how the model's token limit reads in an out-of-memory message
         self.tokens_embedded = 0  # tokens run through the model, for the resources of a result

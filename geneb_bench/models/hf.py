@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from geneb_bench.embeddings.engine import (
-    DEFAULT_TOKEN_BUDGET,
     LONG_INPUT_POLICIES,
     POOLINGS,
     EmbeddingEngine,
@@ -51,7 +50,7 @@ class HFEmbedder:
         max_tokens: int | None = None,
         device: str = "cpu",
         accepts_mask: bool | None = None,
-        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        token_budget: int | None = None,
         long_input: str = "truncate",
         progress: bool | None = None,
     ) -> None:

@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from geneb_bench.embeddings.engine import DEFAULT_TOKEN_BUDGET
 from geneb_bench.models.base import ModelSpec, ModelUnavailable
 from geneb_bench.models.checkpoint_files import check_local_checkpoint, refused_pickle
 from geneb_bench.models.hf import HFEmbedder
@@ -253,7 +252,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def load_pretrained(spec: ModelSpec, device: str, token_budget: int = DEFAULT_TOKEN_BUDGET) -> HFEmbedder:
+def load_pretrained(spec: ModelSpec, device: str, token_budget: int | None = None) -> HFEmbedder:
     """Load a hub id or local checkpoint as its recipe says, check it, and wrap it in an ``HFEmbedder``.
 
     Remote code only when the recipe allows it (and, for hub ids, at a pinned commit); safetensors

@@ -14,8 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geneb_bench.embeddings.engine import (
+    CPU_TOKEN_BUDGET,
     DEFAULT_TOKEN_BUDGET,
     PADDING_POLICY,
+    default_token_budget,
     is_out_of_memory,
     progress_wanted,
 )
@@ -115,7 +117,13 @@ def test_oom_budget_is_remembered_per_embedder(bert: HFEmbedder, monkeypatch: py
     bert.embed(seqs)
     assert fake.ooms == ooms, "the second call starts at the budget that fitted"
     other = HFEmbedder(build_random_model(_TINY), char_tokenizer(), max_tokens=64)
-    assert other.token_budget == DEFAULT_TOKEN_BUDGET  # another embedder keeps its own
+    assert other.token_budget == CPU_TOKEN_BUDGET  # another embedder keeps its own (the CPU default)
+
+
+def test_the_token_budget_is_chosen_per_device_class() -> None:
+    assert default_token_budget("cpu") == CPU_TOKEN_BUDGET
+    assert default_token_budget("cuda") == default_token_budget("cuda:1") == DEFAULT_TOKEN_BUDGET
+    assert HFEmbedder(build_random_model(_TINY), char_tokenizer(), token_budget=123).token_budget == 123
 
 
 def test_oom_on_a_single_sequence_is_a_clear_unavailable(
