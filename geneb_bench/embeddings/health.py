@@ -269,14 +269,15 @@ def token_arrays(
     whole task is tokenised again to count them -- tokenising is cheap beside the forward pass, and the
     figures then never depend on what the store held ("1 of 1 sequences" for a 90-row task).
     """
-    stats = getattr(embedder, "last_stats", None)
-    if not isinstance(stats, TokenStats):
+    if not hasattr(embedder, "last_stats"):
         return {}
-    if sequences is not None and (not covered or stats.sequences != len(sequences)):
+    stats = embedder.last_stats
+    stale = not isinstance(stats, TokenStats) or not covered or stats.sequences != len(sequences or ())
+    if sequences is not None and stale:  # also an embedder loaded only to count (every vector from the store)
         count = embedder.windows if getattr(embedder, "long_input", "") == "window" else embedder.encode
         count(list(sequences))
         stats = embedder.last_stats
-    return {TOKEN_ARRAY: stats.to_array()}
+    return {TOKEN_ARRAY: stats.to_array()} if isinstance(stats, TokenStats) else {}
 
 
 def _distinct_rows(vectors: np.ndarray) -> int:

@@ -257,7 +257,7 @@ class GenebSession:
                     f"model {spec.key!r} produced NaN/inf embeddings on task {data.spec.task_id!r} "
                     f"({split} row {row + 1}); nothing was cached"
                 )
-            embedder = self._token_figures(spec, sequences, embedded)
+            embedder = self._counting_embedder(spec, sequences, embedded)
             budget = getattr(embedder, "token_budget", None)  # after any out-of-memory back-off: what fitted
             extra = {"token_budget": np.array([budget])} if isinstance(budget, int) else {}
             if persist:
@@ -295,26 +295,19 @@ class GenebSession:
         self.memory.put(key, arrays["train"], arrays["test"], cached)
         return arrays["train"], arrays["test"], cached
 
-    def _token_figures(self, spec: ModelSpec, sequences: list[str], embedded: list[int]) -> Any:
-        """The embedder, its ``last_stats`` covering every distinct sequence of the task (None: no model).
+    def _counting_embedder(self, spec: ModelSpec, sequences: list[str], embedded: list[int]) -> Any:
+        """The embedder that counts the task's token figures (None: no model to count with).
 
-        The sequence store may have served some rows (computed under another task): the token figures are
-        then recounted over the whole task, so a result never depends on what ran before it.
+        The sequence store may have served some rows (computed under another task), so the model may not be
+        loaded in this process: it is loaded, and ``health.token_arrays`` recounts over the whole task, so a
+        result never depends on what ran before it.
         """
-        if spec.family in RECOMPUTED_FAMILIES:
-            return self._embedders.get(spec.key)
-        distinct = list(dict.fromkeys(sequences))
-        if embedded == [len(distinct)]:
+        if spec.family in RECOMPUTED_FAMILIES or embedded == [len(set(sequences))]:
             return self._embedders.get(spec.key)
         try:
-            embedder = self.embedder(spec)
+            return self.embedder(spec)
         except Exception:  # every vector came from the store, and the model cannot load here: no figures
             return None
-        if getattr(embedder, "long_input", "truncate") == "window" and hasattr(embedder, "windows"):
-            embedder.windows(distinct)
-        elif hasattr(embedder, "encode"):
-            embedder.encode(distinct)
-        return embedder
 
     # -- running ------------------------------------------------------------------------------------
     def run_item(self, item: BenchItem, extra_fields: ExtraFields | None = None) -> Outcome:
