@@ -3,12 +3,13 @@
     python benchmarks/budget_sensitivity.py                          # random-bert-tiny, lite suite, 8192 vs 512
     python benchmarks/budget_sensitivity.py --budgets 8192 1024 --model random-bert-tiny
 
-Why: a sequence's vector depends, in the last float bits, on which sequences share its batch (the padded
-width and the BLAS blocking change), and the batches follow the token budget -- which an out-of-memory
-back-off lowers. The engine therefore re-plans a whole task after a back-off (all its vectors come from one
-plan) and records the budget in the result. This prints, per task, the largest absolute vector difference
-between the budgets and the mean MCC (over the protocol seeds) of every regime at each budget, then how
-many items moved and by how much at most. Nothing is cached or written.
+Why: until engine version 2 a sequence's vector depended, in the last float bits, on which sequences shared
+its batch (each batch was padded to its longest member), and the batches follow the token budget -- which
+an out-of-memory back-off lowers. Since version 2 every sequence is computed at the width of its own length
+(``engine.PADDING_POLICY``), so the budget must move nothing: this prints, per task, the largest absolute
+vector difference between the budgets and the mean MCC (over the protocol seeds) of every regime at each
+budget, then how many items moved and by how much at most (expected: 0 and none). Nothing is cached or
+written.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
     python benchmarks/embed_bench.py --models minilm,bert-base --n 64 --repeats 2
     python benchmarks/embed_bench.py --models random-bert-tiny --tasks leannmlindsey_GUE_human_tf_1 --n 2000
     python benchmarks/embed_bench.py --models minilm --budgets 512,1024,2048,4096,8192   # rows per forward
+    python benchmarks/embed_bench.py --models minilm --contenders engine,engine@2048,longest --repeats 9
 
 Models: ``minilm`` (a random 6-layer, 384-wide BERT, 11M parameters, MiniLM-sized) and ``bert-base`` (12 x 768,
 86M), built on the fly on a character tokenizer (no download), or any registry key (``random-bert-tiny``).
@@ -18,6 +19,10 @@ machine slows all of them alike; best of ``--repeats`` is kept):
   the longest in the batch, attention mask, masked mean;
 - ``authors/max_len``: the same loop padding every batch to ``model_max_length`` (512), as their Nucleotide
   Transformer extractor does.
+
+A shared machine's speed drifts by 10-20% between runs, so each repeat runs every contender once, one after the
+other, and the speed-up is given twice: best time / best engine time, and the median (and range) of the
+per-repeat ratios (each contender against the engine run of the same repeat, minutes apart at most).
 
 For each: wall time, tokens computed / needed, speed-up of the engine, share of the measured matmul peak
 (model FLOPs of the padded batches: 2 x matmul parameters per token + attention 4 x width x hidden per token
@@ -139,6 +144,15 @@ def engine_shapes(embedder: Any, sequences: Sequence[str]) -> Shapes:
     return [(len(batch), width) for width, batch in plan]
 
 
+def engine_run(embedder: Any, sequences: Sequence[str], budget: int) -> tuple[np.ndarray, Shapes]:
+    """The engine's vectors at ``budget`` tokens a forward, and the shapes of its forwards."""
+    default, embedder.token_budget = embedder.token_budget, budget
+    try:
+        return embedder.embed(sequences), engine_shapes(embedder, sequences)
+    finally:
+        embedder.token_budget = default
+
+
 def engine_tokens(embedder: Any, sequences: Sequence[str]) -> tuple[int, int]:
     """Padded tokens the engine computes for ``sequences``, and tokens needed."""
     computed = sum(rows * width for rows, width in engine_shapes(embedder, sequences))
@@ -187,10 +201,13 @@ def compare(
 ) -> dict[str, Any]:
     """The contenders on one task, in rotating order per repeat; returns the figures of each."""
     runs: dict[str, Callable[[], tuple[np.ndarray, Shapes]]] = {
-        "engine": lambda: (embedder.embed(sequences), engine_shapes(embedder, sequences)),
+        "engine": partial(engine_run, embedder, sequences, embedder.token_budget),
         "authors/longest": partial(authors_loop, embedder, sequences, True),
         "authors/max_len": partial(authors_loop, embedder, sequences, "max_length"),
     }
+    for name in contenders:  # engine@N: the engine at a budget of N tokens, beside the default
+        if name.startswith("engine@"):
+            runs[name] = partial(engine_run, embedder, sequences, int(name.split("@")[1]))
     entries = [
         Contender(name, runs[name])
         for name in runs
@@ -212,6 +229,12 @@ def compare(
         assert entry.vectors is not None
         assert reference is not None
         diff = float(np.abs(entry.vectors - reference).max())
+        if (
+            entry.name.startswith("engine")
+            and reference is entries[0].vectors
+            and entries[0].name == "engine"
+        ):
+            assert np.array_equal(entry.vectors, reference), f"{entry.name}: the budget moved a vector"
         assert np.allclose(entry.vectors, reference, rtol=1e-4, atol=1e-5), f"{entry.name}: differs by {diff}"
         wall = min(entry.times)
         figures[entry.name] = {
@@ -219,6 +242,7 @@ def compare(
             "tokens": sum(r * w for r, w in entry.shapes),
             "flops": model_flops(embedder.model, entry.shapes),
             "diff": diff,
+            "times": entry.times,
         }
     lengths = sorted({len(s) for s in sequences})
     shown = f"{lengths[0]}-{lengths[-1]}" if len(lengths) > 1 else str(lengths[0])
@@ -230,15 +254,23 @@ def compare(
     return {"figures": figures, "needed": needed, "n": len(sequences), "peak": peak, "loads": loads}
 
 
-def table(figures: dict[str, dict[str, float]], n_sequences: int, needed: int, peak: float) -> None:
+def paired_ratios(times: Sequence[float], engine_times: Sequence[float]) -> str:
+    """Median (min-max) of a contender's time / the engine's time in the same repeat."""
+    ratios = sorted(t / e for t, e in zip(times, engine_times, strict=True))
+    return f"{float(np.median(ratios)):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+
+
+def table(figures: dict[str, dict[str, Any]], n_sequences: int, needed: int, peak: float) -> None:
     print(
-        f"{'':18}{'wall s':>9}{'seq/s':>9}{'tokens':>11}{'/needed':>9}{'engine x':>10}{'% peak':>8}{'max|diff|':>11}"
+        f"{'':18}{'wall s':>9}{'seq/s':>9}{'tokens':>11}{'/needed':>9}{'engine x':>10}{'per repeat':>18}"
+        f"{'% peak':>8}{'max|diff|':>11}"
     )
     engine = figures.get("engine", next(iter(figures.values())))
     for name, f in figures.items():
         print(
             f"{name:18}{f['wall']:9.2f}{n_sequences / f['wall']:9.1f}{int(f['tokens']):11,}{f['tokens'] / needed:9.3f}"
-            f"{f['wall'] / engine['wall']:10.2f}{100 * f['flops'] / f['wall'] / peak:8.1f}{f['diff']:11.1e}"
+            f"{f['wall'] / engine['wall']:10.2f}{paired_ratios(f['times'], engine['times']):>18}"
+            f"{100 * f['flops'] / f['wall'] / peak:8.1f}{f['diff']:11.1e}"
         )
 
 
@@ -261,9 +293,10 @@ def budget_sweep(
     print(
         f"\n== rows per forward, {task} ({len(sequences)} sequences; vectors bit-identical at every budget)"
     )
-    print(f"{'budget tokens':>14}{'wall s':>9}{'x best':>8}")
+    print(f"{'budget tokens':>14}{'wall s':>9}{'x best':>8}{'median s':>10}")
     for budget in budgets:
-        print(f"{budget:14,}{min(times[budget]):9.2f}{min(times[budget]) / best:8.2f}")
+        t = times[budget]
+        print(f"{budget:14,}{min(t):9.2f}{min(t) / best:8.2f}{float(np.median(t)):10.2f}")
 
 
 def cold_vs_warm(model: str, task: str, data_dir: Path, repeats: int) -> None:
@@ -346,7 +379,11 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=2, help="best of this many interleaved runs per contender"
     )
-    parser.add_argument("--contenders", default="engine,longest,max_len")
+    parser.add_argument(
+        "--contenders",
+        default="engine,longest,max_len",
+        help="engine, longest, max_len, and engine@N (the engine at N tokens a forward)",
+    )
     parser.add_argument("--budget", type=int, default=0, help="engine token budget (default: the engine's)")
     parser.add_argument("--budgets", default="", help="also sweep these engine budgets (rows per forward)")
     parser.add_argument("--session", action="store_true", help="also time the session path cold vs warm")
@@ -371,7 +408,7 @@ def main() -> None:
         print(
             f"\n######## {name}: {params / 1e6:.1f}M parameters, engine budget {embedder.token_budget:,} tokens"
         )
-        totals: dict[str, dict[str, float]] = {}
+        totals: dict[str, dict[str, Any]] = {}
         needed_total = n_total = 0
         peak = 0.0
         for task in tasks:
@@ -383,10 +420,12 @@ def main() -> None:
                 max(peak, done["peak"]),
             )
             for contender, f in done["figures"].items():
-                total = totals.setdefault(contender, {"wall": 0.0, "tokens": 0.0, "flops": 0.0, "diff": 0.0})
+                zero = {"wall": 0.0, "tokens": 0.0, "flops": 0.0, "diff": 0.0, "times": [0.0] * args.repeats}
+                total = totals.setdefault(contender, zero)
                 for key in ("wall", "tokens", "flops"):
                     total[key] += f[key]
                 total["diff"] = max(total["diff"], f["diff"])
+                total["times"] = [a + b for a, b in zip(total["times"], f["times"], strict=True)]
         print(f"\n== {name}, all {len(tasks)} tasks: {n_total:,} sequences, {needed_total:,} tokens needed")
         table(totals, n_total, needed_total, peak)
         if args.budgets:

@@ -19,6 +19,7 @@ import pytest
 from geneb_bench.categories import CATEGORIES
 from geneb_bench.cli import main
 from geneb_bench.models.registry import list_models
+from geneb_bench.reports.commands import not_ranked_line
 from geneb_bench.results.record import ItemResult, write_result
 
 
@@ -248,7 +249,8 @@ def test_report_json_holds_the_tables_on_stdout(
     assert f"suite {doc['suite']}; {doc['leaderboards'][0]['ranking']}" in text
     assert {r["model"] for r in doc["not_ranked"]} == {"kmer-3", "kmer-6"}
     for row in doc["not_ranked"]:
-        assert f"{row['model']} ({row['regime']}): not ranked: {row['status']} ({row['coverage']})" in text
+        assert not_ranked_line(row, placed_below=False) in text
+        assert f"{row['model']} ({row['regime']}): not on the full leaderboard: " in text
     assert [f"note: {n}" for n in doc["notes"]] == [
         line for line in text.splitlines() if line.startswith("note: ")
     ]

@@ -7,10 +7,11 @@ pooling (incl. reverse-complement averaging) and the progress bar. One place, so
 arithmetic, and ``ENGINE_VERSION`` (part of the embedding cache key) changes whenever that arithmetic does.
 
 Batch invariance: a row's output depends on the padded width it is computed at (padding a sequence from 103
-to 128 tokens moves its mean by ~2e-7 on CPU), not on how many rows share the batch or which. So every
-sequence is computed at ``padded_width(its own token length)``, a fixed grid (``PADDING_POLICY``), and only
-sequences of the same width share a batch: a vector never depends on its companions, the task order, the
-sequence store's history or the out-of-memory back-off (docs/extraction.md).
+to 128 tokens moves its mean by ~2e-7 on CPU), not on how many rows share the batch or which, once a matmul
+has 12 rows or more (``MIN_WIDTH``). So every sequence is computed at ``padded_width(its own token length)``,
+a fixed grid (``PADDING_POLICY``), and only sequences of the same width share a batch: a vector never depends
+on its companions, the task order, the sequence store's history or the out-of-memory back-off
+(docs/extraction.md).
 
 Where the bar goes is the process's ``ProgressOutput``: a tqdm bar on stderr by default (the pytest-free
 runner, scripts, notebooks); the pytest plugin installs its own (``set_progress_output``), because pytest
@@ -32,10 +33,12 @@ from geneb_bench.models.recipe import POOLINGS
 
 __all__ = [
     "BATCHINGS",
+    "CPU_NARROW_TOKEN_BUDGET",
     "CPU_TOKEN_BUDGET",
     "DEFAULT_TOKEN_BUDGET",
     "ENGINE_VERSION",
     "LONG_INPUT_POLICIES",
+    "MIN_WIDTH",
     "PADDING_POLICY",
     "POOLINGS",
     "EmbeddingEngine",
@@ -55,26 +58,40 @@ __all__ = [
 ]
 
 # Bump when batching, padding, pooling or window averaging change the vectors: old cache entries then miss.
-ENGINE_VERSION = "2"  # 2: batch-invariant padding grid (1: each batch padded to its longest member)
+# 3: at least MIN_WIDTH tokens a row; 2: batch-invariant padding grid; 1: each batch padded to its longest member
+ENGINE_VERSION = "3"
 # How a sequence's padded width follows from its own token length alone (recorded in the cache key and result).
-EXACT_UP_TO = 32  # widths up to this are exact
+# MIN_WIDTH: torch's CPU sgemm (MKL) computes a row in other bits when a matmul has fewer than 12 rows (tokens
+# x batch rows: 1-3, 5-7, 9-11 differ from 12 and more, measured), so a short sequence's vector would depend
+# on how many of its length share its forward. At 16 tokens or more every forward is past that.
+MIN_WIDTH = 16
+EXACT_UP_TO = 32  # widths from MIN_WIDTH up to this are exact
 WIDTHS_PER_OCTAVE = 16  # above: 16 widths per doubling, so padding adds < 1/16 (6.25%) to any sequence
-PADDING_POLICY = f"grid: exact to {EXACT_UP_TO} tokens, then {WIDTHS_PER_OCTAVE} widths per octave"
+PADDING_POLICY = (
+    f"grid: at least {MIN_WIDTH}, exact to {EXACT_UP_TO} tokens, then {WIDTHS_PER_OCTAVE} widths per octave"
+)
 # "bucket": the grid above (needs an attention mask); "equal_length": only equal token lengths share a batch,
 # no padding at all (models without a mask, an unmasked mean); "per_sequence": one row per forward (a model
 # whose rows are not independent of the batch, e.g. batch statistics or cross-row state).
 BATCHINGS = ("bucket", "equal_length", "per_sequence")
 # Padded tokens per forward pass, per device class, chosen by measurement: rows per forward never move a vector
-# (the width grid above), only the speed. On 2 CPU cores a BERT-base-sized model ran fastest at 2,048 tokens
-# (prom_300_tata: 32.0 s vs 36.8 s at 4,096 and 37.2 s at 1,024; human_tf_0: 11.2 s vs 12.6 s at 8,192:
-# benchmarks/embed_bench.py --budgets): activations stay in cache. An accelerator wants larger batches.
+# (the width grid above), only the speed. On 2 CPU cores (benchmarks/embed_bench.py --budgets, and forward
+# passes timed at 2-78 rows of 104 and 304 tokens, interleaved): a 6 x 384 BERT ran 10-15% faster at 900-1,250
+# tokens a forward than at 2,000 (its activations stay in the caches), a 12 x 768 one was flat from 400 to
+# 2,000, and a 64-wide one was fastest near 2,000 (per-forward overhead). An accelerator wants larger batches.
 DEFAULT_TOKEN_BUDGET = 8_192
-CPU_TOKEN_BUDGET = 2_048
+CPU_TOKEN_BUDGET = 1_024
+CPU_NARROW_TOKEN_BUDGET = 2_048  # CPU, models narrower than NARROW_HIDDEN
+NARROW_HIDDEN = 256
 
 
-def default_token_budget(device: str) -> int:
-    """The token budget of a forward pass on ``device`` ("cpu", "cuda", "cuda:1", ...)."""
-    return CPU_TOKEN_BUDGET if str(device).split(":")[0] == "cpu" else DEFAULT_TOKEN_BUDGET
+def default_token_budget(device: str, hidden_size: int | None = None) -> int:
+    """The token budget of a forward pass on ``device`` ("cpu", "cuda", "cuda:1", ...) for a model of
+    ``hidden_size`` (None: unknown)."""
+    if str(device).split(":")[0] != "cpu":
+        return DEFAULT_TOKEN_BUDGET
+    narrow = hidden_size is not None and hidden_size < NARROW_HIDDEN
+    return CPU_NARROW_TOKEN_BUDGET if narrow else CPU_TOKEN_BUDGET
 
 
 LONG_INPUT_POLICIES = ("truncate", "window")  # GENEB truncates; "window" = sliding windows, averaged
@@ -190,11 +207,14 @@ def rc_average(pooled: Any) -> Any:
 def padded_width(length: int, batching: str = "bucket") -> int:
     """The width a sequence of ``length`` tokens is computed at: a function of its length alone.
 
-    ``bucket``: exact up to ``EXACT_UP_TO``, then rounded up to a multiple of 2**(bit_length - 5), i.e.
-    ``WIDTHS_PER_OCTAVE`` widths per doubling (worst case +6.25% tokens, ~3% on average). Otherwise exact.
+    ``bucket``: at least ``MIN_WIDTH``, exact up to ``EXACT_UP_TO``, then rounded up to a multiple of
+    2**(bit_length - 5), i.e. ``WIDTHS_PER_OCTAVE`` widths per doubling (worst case +6.25% tokens, ~3% on
+    average). Otherwise exact.
     """
-    if batching != "bucket" or length <= EXACT_UP_TO:
+    if batching != "bucket":
         return length
+    if length <= EXACT_UP_TO:
+        return max(length, MIN_WIDTH)
     step = 1 << (length.bit_length() - WIDTHS_PER_OCTAVE.bit_length())
     return -(-length // step) * step
 
@@ -206,7 +226,8 @@ def token_budget_batches(
 
     Widest first: an out-of-memory shows on the first batch, not after an hour. Within a width the rows keep
     their input order; how many share a batch never changes a row's numbers (only the width does), so the
-    budget is free to follow the device. ``per_sequence``: one row per batch.
+    budget is free to follow the device. ``per_sequence``, and unpadded widths under ``MIN_WIDTH`` (where
+    the number of rows would choose the matmul kernel): one row per batch.
     """
     if batching not in BATCHINGS:
         raise ValueError(f"unknown batching {batching!r}; known: {', '.join(BATCHINGS)}")
@@ -214,7 +235,7 @@ def token_budget_batches(
     for i, n in enumerate(lengths):
         groups.setdefault(padded_width(n, batching), []).append(i)
     for width in sorted(groups, reverse=True):
-        rows = 1 if batching == "per_sequence" else max(1, budget // width)
+        rows = 1 if batching == "per_sequence" or width < MIN_WIDTH else max(1, budget // width)
         members = groups[width]
         for start in range(0, len(members), rows):
             yield width, members[start : start + rows]

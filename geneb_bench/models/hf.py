@@ -20,6 +20,7 @@ from geneb_bench.embeddings.engine import (
     LONG_INPUT_POLICIES,
     POOLINGS,
     EmbeddingEngine,
+    default_token_budget,
     free_device_memory,
 )
 from geneb_bench.embeddings.health import TokenCounter, TokenStats, safe_char_bound
@@ -82,6 +83,8 @@ class HFEmbedder:
         self.char_bound = safe_char_bound(tokenizer, self.recipe, self.max_tokens)
         self.last_stats: TokenStats | None = None  # of the last ``embed`` call: unknown tokens, truncation
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        if token_budget is None:  # the device's default for a model of this width
+            token_budget = default_token_budget(device, _width(model))
         # No mask, or a mean that would count padding: only equal lengths share a batch (no padding).
         padded_ok = self.accepts_mask and self.pooling != "mean_unmasked"
         batching = str(self.recipe["batching"])
@@ -228,6 +231,16 @@ class HFEmbedder:
         self.model = None
         self.runner = None
         free_device_memory()
+
+
+def _width(model: Any) -> int | None:
+    """The model's hidden size from its config (BERT, T5-style and GPT-2 names), None when it has none."""
+    config = getattr(model, "config", None)
+    for name in ("hidden_size", "d_model", "n_embd"):
+        value = getattr(config, name, None)
+        if isinstance(value, int):
+            return value
+    return None
 
 
 def _find(haystack: list[int], needle: list[int]) -> int:

@@ -12,7 +12,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -305,6 +305,16 @@ def report_document(
     return doc
 
 
+def not_ranked_line(row: Mapping[str, Any], placed_below: bool) -> str:
+    """Why a (model, regime) row is off the full leaderboard, once (a partial run's k/N is its coverage), and
+    where it is placed instead when the matched comparison follows."""
+    status = str(row["status"])
+    partial = status.startswith("partial")
+    why = f"{'partial' if partial else status} ({row['coverage']})"
+    where = "; placed among the published models on its tasks below" if partial and placed_below else ""
+    return f"{row['model']} ({row['regime']}): not on the full leaderboard: {why}{where}"
+
+
 def report_extras(
     args: argparse.Namespace, frame: pd.DataFrame, results: Sequence[ItemResult]
 ) -> dict[str, Any]:
@@ -326,7 +336,7 @@ def report_extras(
         "html": None,
     }
     for row in data["not_ranked"]:
-        say(f"{row['model']} ({row['regime']}): not ranked: {row['status']} ({row['coverage']})")
+        say(not_ranked_line(row, placed_below=bool(args.compare_published)))
     for line in data["notes"]:
         say(f"note: {line}")
     # the last run's failed items, by cause: its run.json, in the suite's tables folder (older runs: the top)

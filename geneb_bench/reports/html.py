@@ -13,6 +13,7 @@ import getpass
 import hashlib
 import html
 import json
+import os
 import platform
 import re
 from collections.abc import Sequence
@@ -96,6 +97,21 @@ def recorded_run(results_dir: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
+def task_sources(revisions: list[str]) -> str:
+    """Where the task data came from, in one line: local task folders as their count and common parent
+    (one path per task made the card as tall as the suite), other revisions (hub commits, seeded splits) each."""
+    values = sorted(set(revisions))
+    local = [v.removeprefix("local:") for v in values if v.startswith("local:")]
+    others = [v for v in values if not v.startswith("local:")]
+    if len(local) > 3:
+        parent = os.path.commonpath(local)
+        where = f" under {parent}" if parent not in ("", "/", ".") else ""
+        others.append(f"local: {len(local)} task folders{where}")
+    else:
+        others += [f"local:{v}" for v in local]
+    return ", ".join(others) or "unknown"
+
+
 def run_metadata(results: list[ItemResult], recorded: dict[str, object] | None = None) -> dict[str, str]:
     """What produced these numbers: harness and package versions, protocol, data revision, machine, commit.
 
@@ -114,13 +130,13 @@ def run_metadata(results: list[ItemResult], recorded: dict[str, object] | None =
         "protocol": distinct([r.protocol for r in results]),
         "seeds": distinct([",".join(str(s["seed"]) for s in r.per_seed) for r in results]),
         "probe": distinct([f"{r.probe} ({r.probe_backend})" for r in results]),
-        "task data revision": distinct([str(r.task_revision) for r in results]),
+        "task data revision": task_sources([str(r.task_revision) for r in results]),
         "GENEB dataset pin": f"{GENEB_DATASET}@{GENEB_REVISION}",
         "models": distinct([r.model for r in results]),
         "result files": str(len(results)),
         "machine (run)": str(recorded.get("machine") or f"{machine()} (report machine; run not recorded)"),
         "accelerator (run)": str(recorded.get("accelerator") or "not recorded"),
-        "git commit (run)": str(recorded.get("git_commit") or "not recorded (not a git checkout)"),
+        "git commit (run)": str(recorded.get("git_commit") or "not recorded in run.json"),
         "git commit (report)": git_commit() or "not a git checkout",
         "published reference": CITATION,
     }

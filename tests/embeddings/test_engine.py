@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geneb_bench.embeddings.engine import (
+    CPU_NARROW_TOKEN_BUDGET,
     CPU_TOKEN_BUDGET,
     DEFAULT_TOKEN_BUDGET,
     PADDING_POLICY,
@@ -89,7 +90,7 @@ def test_oom_backs_off_and_vectors_equal_unbatched(
         patch.setattr(bert, "_forward", fake)
         patch.setattr(bert, "token_budget", budget)
         got = bert.embed(sequences)
-        np.testing.assert_allclose(got, single, atol=1e-5)
+        np.testing.assert_array_equal(got, single)  # a row's width follows its own length only
         if fake.ooms:
             assert bert.token_budget < budget  # halved at least once
         fitted, before = bert.token_budget, fake.ooms
@@ -117,12 +118,17 @@ def test_oom_budget_is_remembered_per_embedder(bert: HFEmbedder, monkeypatch: py
     bert.embed(seqs)
     assert fake.ooms == ooms, "the second call starts at the budget that fitted"
     other = HFEmbedder(build_random_model(_TINY), char_tokenizer(), max_tokens=64)
-    assert other.token_budget == CPU_TOKEN_BUDGET  # another embedder keeps its own (the CPU default)
+    assert other.token_budget == default_token_budget("cpu", 64)  # another embedder keeps its own default
 
 
-def test_the_token_budget_is_chosen_per_device_class() -> None:
-    assert default_token_budget("cpu") == CPU_TOKEN_BUDGET
-    assert default_token_budget("cuda") == default_token_budget("cuda:1") == DEFAULT_TOKEN_BUDGET
+def test_the_token_budget_is_chosen_per_device_class_and_width() -> None:
+    assert default_token_budget("cpu") == default_token_budget("cpu", 768) == CPU_TOKEN_BUDGET == 1_024
+    assert default_token_budget("cpu", 64) == CPU_NARROW_TOKEN_BUDGET == 2_048  # per-forward overhead
+    assert default_token_budget("cuda") == default_token_budget("cuda:1", 64) == DEFAULT_TOKEN_BUDGET
+    # an HF model's width comes from its config (_TINY is 32 wide)
+    assert HFEmbedder(build_random_model(_TINY), char_tokenizer()).token_budget == CPU_NARROW_TOKEN_BUDGET
+    wide = build_random_model({**_TINY, "hidden_size": 256, "num_heads": 4})
+    assert HFEmbedder(wide, char_tokenizer()).token_budget == CPU_TOKEN_BUDGET
     assert HFEmbedder(build_random_model(_TINY), char_tokenizer(), token_budget=123).token_budget == 123
 
 

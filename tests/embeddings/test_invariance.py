@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from geneb_bench.embeddings.engine import (
     EXACT_UP_TO,
+    MIN_WIDTH,
     WIDTHS_PER_OCTAVE,
     EmbeddingEngine,
     padded_width,
@@ -43,10 +44,12 @@ def variable_task(n: int, low: int, high: int, seed: int) -> list[str]:
 @given(st.integers(1, 200_000))
 def test_padded_width_is_a_function_of_the_length_alone(length: int) -> None:
     width = padded_width(length)
-    assert length <= width < length * (1 + 1 / WIDTHS_PER_OCTAVE)
+    assert length <= width
     assert padded_width(width) == width  # a grid: widths are fixed points
     if length <= EXACT_UP_TO:
-        assert width == length
+        assert width == max(length, MIN_WIDTH)
+    else:
+        assert width < length * (1 + 1 / WIDTHS_PER_OCTAVE)
     for batching in ("equal_length", "per_sequence"):
         assert padded_width(length, batching) == length
 
@@ -63,7 +66,7 @@ def test_every_row_is_planned_once_at_its_own_width(lengths: list[int], budget: 
         widths.append(width)
         assert all(padded_width(lengths[i], batching) == width for i in batch)
         assert len(batch) * width <= budget or len(batch) == 1
-        if batching == "per_sequence":
+        if batching == "per_sequence" or width < MIN_WIDTH:  # short unpadded rows: one per matmul
             assert len(batch) == 1
         seen.extend(batch)
     assert sorted(seen) == list(range(len(lengths)))
@@ -145,6 +148,14 @@ def tiny() -> Iterator[HFEmbedder]:
 def test_random_bert_tiny_is_batch_invariant(tiny: HFEmbedder) -> None:
     assert tiny.engine.batching == "bucket"
     assert_invariant(tiny, VARIABLE, OTHERS)
+
+
+def test_short_sequences_are_batch_invariant(tiny: HFEmbedder) -> None:
+    """1-13 bp (3-15 tokens): a matmul of under 12 rows takes another sgemm kernel, so a short row's bits
+    followed the number of rows of its length in the forward until the minimum width (``MIN_WIDTH``)."""
+    short = variable_task(6, 1, 13, seed=8) + variable_task(3, 5, 5, seed=9)
+    assert {padded_width(len(ids)) for ids in tiny.encode(short)} == {MIN_WIDTH}
+    assert_invariant(tiny, short, OTHERS)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -77,11 +77,14 @@ def test_pool_is_float32_for_half_inputs() -> None:
 # ---- token_budget_batches ---------------------------------------------------------------------------
 
 
-def testtoken_budget_batches_examples() -> None:
+def test_token_budget_batches_examples() -> None:
     """(width, rows) batches, widest first; the property test is tests/embeddings/test_invariance.py."""
     assert list(token_budget_batches([], 100)) == []
-    assert list(token_budget_batches([10, 30, 20, 30], 60)) == [(30, [1, 3]), (20, [2]), (10, [0])]
-    assert list(token_budget_batches([10, 10, 20, 20], 1000, "equal_length")) == [(20, [2, 3]), (10, [0, 1])]
+    assert list(token_budget_batches([17, 30, 20, 30], 60)) == [(30, [1, 3]), (20, [2]), (17, [0])]
+    assert list(token_budget_batches([10, 3, 12], 100)) == [(16, [0, 1, 2])]  # at least 16 tokens a row
+    assert list(token_budget_batches([16, 16, 20, 20], 1000, "equal_length")) == [(20, [2, 3]), (16, [0, 1])]
+    # unpadded and under 16 tokens: one row a forward (the row count would pick the matmul kernel)
+    assert list(token_budget_batches([10, 10], 1000, "equal_length")) == [(10, [0]), (10, [1])]
     assert list(token_budget_batches([500, 33], 100)) == [(512, [0]), (34, [1])]  # the width grid
     assert list(token_budget_batches([7, 7], 100, "per_sequence")) == [(7, [0]), (7, [1])]
 
@@ -103,8 +106,7 @@ def test_batched_equals_one_at_a_time(
     assert batched.shape == (len(sequences), 64)
     assert batched.dtype == np.float32
     assert np.isfinite(batched).all()
-    np.testing.assert_allclose(batched, single, atol=1e-5)
-    assert np.allclose(batched, single, atol=1e-5)
+    np.testing.assert_array_equal(batched, single)  # batch-invariant: each row at its own length's width
 
 
 @settings(max_examples=10, deadline=None)

@@ -628,11 +628,12 @@ def test_model_output_of_the_wrong_shape_is_refused(shape: str) -> None:
             return (states.mean(1),) if shape == "pooled" else (states.transpose(0, 1),)
 
     embedder = HFEmbedder(Odd(), char_tokenizer(64), recipe={"states": "tuple0"})
-    sequences = ["ACGT"] * 6 if shape == "pooled" else ["ACGTA"] * 3  # 6 tokens: batch == tokens for "pooled"
+    # 16 rows of 16 tokens: batch == tokens for "pooled", where broadcasting would not fail by itself
+    sequences = ["ACGTACGTACGTAC"] * 16 if shape == "pooled" else ["ACGTA"] * 3
     with pytest.raises(
         ValueError,
         match=r"model output has shape \(\d+, \d+(, \d+)?\); expected \(batch, tokens, "
-        r"dim\) with \(batch, tokens\) = \((6, 6|3, 7)\)",
+        r"dim\) with \(batch, tokens\) = \((16, 16|3, 16)\)",
     ):
         embedder.embed(sequences)
 

@@ -82,9 +82,8 @@ def test_oom_backs_off_and_gives_the_same_vectors(sweep: Sweep, monkeypatch: pyt
     assert allocator.ooms >= 1, "the fault never happened"
     assert 0 < allocator.largest_ok <= allocator.limit
     assert allocator.ooms <= 8, "the budget that fitted is kept: no out-of-memory per batch"
-    np.testing.assert_allclose(
-        _vectors(sweep.root / "cache-oom"), _vectors(sweep.root / "cache-ref"), atol=1e-5
-    )
+    # each row at the width of its own length (engine 2): the back-off moves no bit
+    np.testing.assert_array_equal(_vectors(sweep.root / "cache-oom"), _vectors(sweep.root / "cache-ref"))
     assert sweep.results("oom").keys() == sweep.results("ref").keys()
 
 

@@ -65,5 +65,8 @@ def test_cli_report_compare_published(
     run_writer(tmp_path, "mine", tasks=tf_tasks, regimes=("full",))
     assert main(["report", str(tmp_path), "--compare-published"]) == 0
     out = capsys.readouterr().out
-    assert "mine (full): not ranked: partial: 5/100 tasks (5/100 tasks, 1/13 categories)" in out
+    assert (
+        "mine (full): not on the full leaderboard: partial (5/100 tasks, 1/13 categories); placed among the "
+        "published models on its tasks below"
+    ) in out
     assert "full: your models among the 40 published ones, matched on 5/100 tasks, 1/13 categories" in out

@@ -13,7 +13,7 @@ import pytest
 from geneb_bench.cli import main
 from geneb_bench.environment import git_commit
 from geneb_bench.reports import figures
-from geneb_bench.reports.html import build_html
+from geneb_bench.reports.html import build_html, task_sources
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -238,3 +238,15 @@ def test_results_without_outcomes_show_no_interval(report: Path) -> None:
     assert set(tasks["MCC"]) == {"0.5000"}
     assert "95% CI" not in tasks
     assert "±" not in tasks
+
+
+def test_task_sources_are_one_line_whatever_the_number_of_local_task_folders() -> None:
+    folders = [f"local:../data/tasks/task_{i}" for i in range(14)]
+    assert task_sources(folders * 2) == "local: 14 task folders under ../data/tasks"
+    assert task_sources(["local:../data/tasks/a"]) == "local:../data/tasks/a"
+    assert task_sources(["lite-1", "lite-1"]) == "lite-1"
+    hub = "InstaDeepAI/nucleotide_transformer_downstream_tasks@0123abc"
+    assert task_sources([hub, *folders[:4]]) == f"{hub}, local: 4 task folders under ../data/tasks"
+    assert task_sources(folders[:2]) == "local:../data/tasks/task_0, local:../data/tasks/task_1"
+    assert task_sources(["local:/a/x", "local:/b/y", "local:/c/z", "local:/d/w"]) == "local: 4 task folders"
+    assert task_sources([]) == "unknown"
