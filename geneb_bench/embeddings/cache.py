@@ -283,13 +283,14 @@ class EmbeddingCache:
             yield
 
     def get_or_compute(
-        self, parts: Mapping[str, Any], compute: Callable[[], Mapping[str, Array]]
+        self, parts: Mapping[str, Any], compute: Callable[[], Mapping[str, Array]], bypass: bool = False
     ) -> tuple[dict[str, Array], bool]:
         """Cached arrays, or compute + store them under a lock. Returns (arrays, was_cached).
 
-        With the cache off (a write failed earlier in this process) it only computes.
+        With the cache off (a write failed earlier in this process) or ``bypass`` (``--geneb-reembed``) it only
+        computes: nothing is read or written.
         """
-        if self.disabled is not None:
+        if bypass or self.disabled is not None:
             return {name: np.asarray(a, dtype=np.float32) for name, a in compute().items()}, False
         cached = self.read(parts)
         if cached is not None:

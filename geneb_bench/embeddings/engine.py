@@ -302,11 +302,6 @@ class EmbeddingEngine:
         self.limit_note = limit_note  # how the model's token limit reads in an out-of-memory message
         self.tokens_embedded = 0  # tokens run through the model, for the resources of a result
 
-    @property
-    def padding(self) -> str:
-        """The padding rule this engine computes under (recorded with its vectors)."""
-        return PADDING_POLICY if self.batching == "bucket" else f"{self.batching}: no padding"
-
     def embed_windows(
         self, per_sequence: Sequence[Sequence[list[int]]], sequences: Sequence[str]
     ) -> Embeddings:

@@ -94,14 +94,13 @@ class HFEmbedder:
             raise ValueError(
                 "recipe batching = 'bucket' needs a model that takes an attention mask and a masked pooling"
             )
-        self.batching = batching
         self.engine = EmbeddingEngine(
             lambda ids, mask: self._forward(ids, mask),  # looked up per call: tests wrap ``_forward``
             pad_id=int(pad_id),
             device=device,
             pooling=self.pooling,
             rc_pooling=bool(self.recipe["rc_pooling"]),
-            batching=self.batching,
+            batching=batching,
             token_budget=token_budget,
             progress=self.progress,
             limit_note=f" (the model's limit is {self.max_tokens})",

@@ -340,11 +340,9 @@ def report_extras(
     for line in data["notes"]:
         say(f"note: {line}")
     # the last run's failed items, by cause: its run.json, in the suite's tables folder (older runs: the top)
-    from geneb_bench.results.record import scope_name
-    from geneb_bench.runner.finish import tables_dir
+    from geneb_bench.runner.finish import table_scope, tables_dir
 
-    scopes = sorted({scope_name(r.suite, r.protocol) for r in results})
-    folder = tables_dir(Path(args.results_dir), scopes[0] if scopes else "")
+    folder = tables_dir(Path(args.results_dir), table_scope(results, ""))
     data["failed"] = read_failures(folder) or read_failures(Path(args.results_dir))
     for line in failure_lines(data["failed"]):
         say(f"failed: {line}")

@@ -53,13 +53,13 @@ def compare_to_published(frame: pd.DataFrame, published: pd.DataFrame | None = N
     defects = published_defects()
     local = results_table(frame)
     sizes = {c.name: c.geneb_tasks for c in CATEGORIES}
+    reference = official(published) if published is not None else None
     rows = []
     for _, user in local.iterrows():
         regime, model = str(user["regime"]), str(user["model"])
         ran = frame[(frame["model"] == model) & (frame["regime"] == regime)]
         tasks = set(ran["task_id"])
-        if published is not None and len(tasks) == GENEB_TOTAL:  # a complete run against a given table
-            reference = official(published)
+        if reference is not None and len(tasks) == GENEB_TOTAL:  # a complete run against a given table
             ref = reference[reference["regime"] == regime].set_index("model")
         else:
             ref = published_board(tasks, regime)

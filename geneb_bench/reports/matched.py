@@ -40,7 +40,7 @@ import pandas as pd
 from geneb_bench.categories import CATEGORY_NAMES
 from geneb_bench.probe.metrics import BOOTSTRAP_RESAMPLES, CI_LEVEL
 from geneb_bench.protocol import PROTOCOL_VERSION, REGIMES, is_protocol
-from geneb_bench.results.aggregate import GENEB_SUITE, N_CATEGORIES, leaderboard, tidy
+from geneb_bench.results.aggregate import GENEB_SUITE, coverage_text, leaderboard, tidy
 from geneb_bench.results.record import ItemResult
 
 GENEB_TOTAL = 100
@@ -264,7 +264,7 @@ def published_board(tasks: Iterable[str], regime: str) -> pd.DataFrame:
 
 def coverage_label(n_tasks: int, n_categories: int) -> str:
     """``"matched on 3/100 tasks, 2/13 categories"``: the label every matched number carries."""
-    return f"matched on {n_tasks}/{GENEB_TOTAL} tasks, {n_categories}/{N_CATEGORIES} categories"
+    return f"matched on {coverage_text(n_tasks, GENEB_TOTAL, n_categories)}"
 
 
 def _ranks(macros: npt.NDArray[np.float64], among: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:

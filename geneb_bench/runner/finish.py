@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +26,7 @@ from geneb_bench.io import atomic_write_text, safe_key
 from geneb_bench.locks import LockTimeout, holding, tell
 from geneb_bench.results.notes import FAILED_KEY
 from geneb_bench.results.provenance import IncompatibleResults
-from geneb_bench.results.record import package_versions, scope_name
+from geneb_bench.results.record import ItemResult, package_versions, scope_name
 from geneb_bench.results.render import write_reports
 from geneb_bench.results.resultset import ResultSet
 from geneb_bench.runner.settings import Settings
@@ -47,7 +47,7 @@ class RunOutputs:
 STALE_MARK = "<!-- geneb: stale -->"
 
 
-def table_scope(results: ResultSet, fallback: str) -> str:
+def table_scope(results: ResultSet | Sequence[ItemResult], fallback: str) -> str:
     """The folder name of ``results``' tables: their suite plus protocol variant (``lite``,
     ``lite+seeds__13``); for an empty set, ``fallback`` (the settings' suite name or file stem); "" for
     results that record no suite (written before suites were recorded: their tables stay at the top)."""

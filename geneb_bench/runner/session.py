@@ -272,11 +272,7 @@ class GenebSession:
         if not self._threads_limited:
             _limit_threads()
             self._threads_limited = True
-        arrays, cached = (
-            ({k: np.asarray(a, dtype=np.float32) for k, a in compute().items()}, False)
-            if reembed
-            else self.cache.get_or_compute(parts, compute)
-        )
+        arrays, cached = self.cache.get_or_compute(parts, compute, bypass=reembed)
         if "train" not in arrays:  # a view: gather the vectors from the sequence store
             if computed:
                 vectors = computed[0]
