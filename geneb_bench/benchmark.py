@@ -42,7 +42,7 @@ def test_geneb(
         # exception -- keeps its traceback
         for name, value in (
             ("geneb_failed", failure),
-            ("geneb_model", geneb_item.model.key),
+            ("geneb_model", geneb_item.model.slot),
             ("geneb_task", geneb_item.task.task_id),
             ("geneb_regime", geneb_item.regime.name),
         ):

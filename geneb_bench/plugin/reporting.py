@@ -79,12 +79,17 @@ class RunReport:
         """Which (model, task) items the run holds, from the item ids (all an xdist controller gets)."""
         from geneb_bench.categories import CATEGORIES
 
-        keys = [spec.key for spec in self.settings.specs]
+        keys = [spec.slot for spec in self.settings.specs]  # item ids name the slot (a [name=...] or folder)
         slugs = [category.slug for category in CATEGORIES]
         self.eta.plan(pair for i in ids if (pair := parse_item_id(i, keys, slugs)) is not None)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self._terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+
+    def _finished(self, props: dict[str, Any]) -> None:
+        """One item is over (a result, a skip or a failure): counted, and out of its model's ETA."""
+        self.done += 1
+        self.eta.item_done(str(props.get("geneb_model")), str(props.get("geneb_task")))
 
     def _progress(self, model: str, task: str) -> None:
         """One line per finished (model, task) that took a while (every one with ``--geneb-progress``)."""
@@ -128,19 +133,17 @@ class RunReport:
             subject = str(props["geneb_model"] if cause == "model" else props["geneb_task"])
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             self.skips[(cause, subject, str(reason).removeprefix("Skipped: "))] += 1
-            self.done += 1
-            self.eta.item_done(str(props.get("geneb_model")), str(props.get("geneb_task")))
+            self._finished(props)
             return
         if report.when == "call" and report.failed and "geneb_failed" in props:
             item = f"{props.get('geneb_model')} / {props.get('geneb_task')} / {props.get('geneb_regime')}"
             self.failures.append((str(props["geneb_failed"]), item))
-            self.done += 1
+            self._finished(props)
             return
         if report.when == "call":
             path = props.get("geneb_result")
             if path is not None:
-                self.done += 1
-                self.eta.item_done(str(props.get("geneb_model")), str(props.get("geneb_task")))
+                self._finished(props)
                 self.paths.append(str(path))
                 if props.get("geneb_resumed"):
                     self.resumed.add(str(path))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -195,3 +197,30 @@ def test_eta_counts_a_group_once_per_regime() -> None:
 def test_item_ids_give_model_and_task(nodeid: str, expected: tuple[str, str] | None) -> None:
     models = ["kmer-3", "kmer-3+k-4", "random-bert-tiny"]
     assert progress.parse_item_id(nodeid, models, ["promoters", "tf_binding"]) == expected
+
+
+def test_the_eta_plans_a_named_model_by_its_slot_and_a_failed_item_leaves_it(tmp_path: Path) -> None:
+    """Item ids name the slot (``[name=...]``, a local folder's name), not the registry key: planned by the
+    key, a named model had nothing left and an "ETA 0s". Skipped, failed and finished items all count."""
+    from geneb_bench.categories import CATEGORIES
+    from geneb_bench.plugin.reporting import RunReport
+    from geneb_bench.protocol import REGIMES
+    from geneb_bench.runner.settings import Settings
+
+    settings = Settings(
+        suite="lite",
+        models=("kmer-3[name=mine]",),
+        regimes=REGIMES[:1],
+        seeds=(13,),
+        data_dir=None,
+        cache_dir=tmp_path,
+        results_dir=tmp_path,
+        device="cpu",
+    )
+    report = RunReport(settings)
+    slug = CATEGORIES[0].slug
+    report._plan([f"suites/test_geneb.py::test_geneb[mine-{slug}-{task}-full]" for task in ("a", "b")])
+    assert report.eta.left == {"mine": Counter({"a": 1, "b": 1})}
+    report._finished({"geneb_model": "mine", "geneb_task": "a"})  # e.g. a failed item
+    assert report.eta.left["mine"] == Counter({"a": 0, "b": 1})
+    assert report.done == 1
