@@ -83,6 +83,30 @@ def test_missing_data_dir_fails_with_one_cause(
     assert allowed.ret == pytest.ExitCode.OK
 
 
+def test_tasks_missing_from_a_data_dir_are_one_cause_and_not_repeated_per_item(
+    sweep: Sweep, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A data directory holding some of the GENEB tasks (the quick start's 14 of 100): the absent tasks are
+    one line of the skip block, naming the first few, and pytest's ``-ra`` summary adds no line per item."""
+    tasks = [spec.task_id for spec in geneb_task_specs()[:3]]
+    data = tmp_path_factory.mktemp("data")
+    (data / "tasks").mkdir()
+    selected = " or ".join(tasks)
+    result = sweep.pytester.runpytest(
+        *sweep.args(f"--geneb-data-dir={data}", "-k", selected, "--geneb-allow-skips"),
+        "--geneb-suite=geneb",
+        "-ra",
+    )
+    text = result.stdout.str()
+    skipped = result.parseoutcomes()["skipped"]
+    assert skipped >= 3
+    assert f"GENEB skips: {skipped} items, 1 causes" in text
+    (line,) = [line for line in text.splitlines() if line.startswith("task ")]
+    assert f"({skipped} items): <task>: not in the data directory {data}" in line
+    assert all(task in line for task in sorted(tasks)[:2]) or " more (" in line
+    assert "SKIPPED [" not in text
+
+
 def test_a_complete_run_passes_without_a_verdict(bench: Sweep) -> None:
     result = bench.run()
     assert result.ret == pytest.ExitCode.OK
