@@ -87,14 +87,20 @@ def scrub(text: str, root: Path) -> str:
 
 
 # -- metadata --------------------------------------------------------------------------------------------------
-def recorded_run(results_dir: Path) -> dict[str, object]:
-    """``run.json`` as the run wrote it (commit, machine, accelerator at run time), or {} when absent."""
-    path = Path(results_dir) / "run.json"
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+def recorded_run(results_dir: Path, results: ResultSet) -> dict[str, object]:
+    """``run.json`` as the run wrote it (commit, machine, accelerator at run time) in the tables folder of
+    ``results`` (``DIR/<suite>[+variant]/``; older runs: ``DIR``), or {} when absent."""
+    from geneb_bench.runner.finish import table_scope, tables_dir
+
+    folder = tables_dir(Path(results_dir), table_scope(results, ""))
+    for path in (folder / "run.json", Path(results_dir) / "run.json"):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            return data
+    return {}
 
 
 def task_sources(revisions: list[str]) -> str:
@@ -503,7 +509,7 @@ def build_html(
         raise ValueError(f"no result files under {results_dir}")
     audits = find_audits(fingerprints(results), results_dir, cache_dir)
     local = results_table(loaded)
-    meta = run_metadata(results, recorded_run(results_dir))
+    meta = run_metadata(results, recorded_run(results_dir, loaded))
     published = published_table() if compare_published else published_table().iloc[0:0]
     matched = matched_comparisons(loaded) if compare_published else {}
     board = views.leaderboard_rows(local, published, matched)

@@ -123,6 +123,24 @@ def test_no_local_path_user_or_host_name_reaches_the_page(
     assert scrub("see /srv/a/b.csv and 3/100 tasks, </td>", tmp_path).endswith("and 3/100 tasks, </td>")
 
 
+def test_the_run_record_is_read_from_the_suites_tables_folder(
+    tmp_path: Path, run_writer: RunWriter, tf_tasks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run writes run.json beside its tables (``DIR/<suite>/``): the page shows its commit, not "not
+    recorded" (it looked at ``DIR/run.json`` only, where runs wrote it before the per-suite folders)."""
+    from geneb_bench.results.resultset import ResultSet
+    from geneb_bench.runner.finish import table_scope
+
+    monkeypatch.setattr(figures.FIGURES, "_entries", {})
+    run_writer(tmp_path, "kmer-3", tasks=tf_tasks, regimes=("full",))
+    folder = tmp_path / table_scope(ResultSet.load(tmp_path), "")
+    folder.mkdir(exist_ok=True)
+    (folder / "run.json").write_text('{"git_commit": "0123abcd0123abcd"}')
+    text = build_html(tmp_path)
+    assert "0123abcd0123abcd" in text
+    assert "not recorded in run.json" not in text
+
+
 def test_git_commit_reads_dot_git(tmp_path: Path) -> None:
     (tmp_path / ".git" / "refs" / "heads").mkdir(parents=True)
     (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
