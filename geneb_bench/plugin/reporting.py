@@ -133,7 +133,7 @@ class RunReport:
             subject = str(props["geneb_model"] if cause == "model" else props["geneb_task"])
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             text = str(reason).removeprefix("Skipped: ")
-            if cause == "task":  # the task's id out of its reason: tasks missing from a data dir are one cause
+            if cause == "task":  # its id out of the reason: tasks missing from a data dir are one cause
                 text = text.replace(subject, "<task>")
             self.skips[(cause, subject, text)] += 1
             self._finished(props)
